@@ -1,0 +1,61 @@
+# Jaring — the two commands a new machine needs: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+JARING := $(BIN)/jaring
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Django 6.1 needs Python >= 3.12. Take python3.12 from PATH or from pyenv (where it may be
+# installed but not active), then any newer Python; say clearly when there is none.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
+	/usr/local/bin/python3.12 python3.13 python3; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$$p"; break; }; \
+	done)
+
+LOCALE_DIR := src/jaring/locale
+PO_FILES := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+# Test settings: a throwaway key and plain static storage (no collectstatic needed).
+TEST_ENV := JARING_SECRET_KEY=insecure-test-key-not-for-production JARING_STATIC_MANIFEST=0
+
+.PHONY: demo test check bench messages venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Jaring needs Python 3.12 or newer (Django 6.1). Install python3.12 (e.g. 'pyenv install 3.12') and retry."; \
+		exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+messages: $(MO_FILES)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+demo: venv messages
+	@mkdir -p var
+	JARING_DEBUG=1 $(JARING) migrate --noinput -v 0
+	JARING_DEBUG=1 $(JARING) load_regions
+	JARING_DEBUG=1 $(JARING) setup_demo
+	@echo "Jaring is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	JARING_DEBUG=1 $(JARING) runserver $(HOST):$(PORT)
+
+check: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/bandit -q -r src -x '*/migrations/*' -s B101
+
+test: venv messages check
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv messages
+	$(TEST_ENV) $(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var $(MO_FILES)

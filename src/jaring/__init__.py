@@ -1,0 +1,1 @@
+"""Jaring: the regional social-security safety net for pekerja rentan."""

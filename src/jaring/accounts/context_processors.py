@@ -1,0 +1,28 @@
+"""The navigation a user sees, from the capabilities of its roles."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import capabilities
+
+# (label, url name, capability needed). Later domains add their own entries here.
+NAVIGATION = [
+    (_("Home"), "home", None),
+    (_("Regions"), "regions:index", Capability.VIEW_REGIONS),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    granted = capabilities(user)
+    items = [
+        {"label": label, "url": reverse(url_name)}
+        for label, url_name, needed in NAVIGATION
+        if needed is None or needed in granted
+    ]
+    if user.is_staff:
+        items.append({"label": _("Administration"), "url": reverse("admin:index")})
+    return {"navigation": items}

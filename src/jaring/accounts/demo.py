@@ -1,0 +1,83 @@
+"""The demo region: Kabupaten Bengkalis (Riau) with one user per role.
+
+Demo passwords are public by design; ``make demo`` runs with DEBUG on and is not a deployment.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from jaring.accounts.models import OrgUnit, User
+from jaring.accounts.rules import RoleCode
+from jaring.accounts.services import grant_role
+from jaring.regions.models import Region
+
+DEMO_REGENCY = "14.03"  # Kabupaten Bengkalis
+DEMO_PROVINCE = "14"  # Riau
+DEMO_PASSWORD = "jaring-demo-2025"  # noqa: S105 - documented demo credential
+
+# username, full name, office key, role, region code (None = national), staff
+DEMO_USERS = [
+    ("operator", "Siti Aminah", "disnaker", RoleCode.OPERATOR, DEMO_REGENCY, False),
+    ("keuangan", "Rahmat Hidayat", "bpkad", RoleCode.FINANCE_OFFICER, DEMO_REGENCY, False),
+    ("klaim", "Nurul Huda", "disnaker", RoleCode.CLAIMS_OFFICER, DEMO_REGENCY, False),
+    ("bpjs.duri", "Andi Saputra", "bpjs", RoleCode.BPJS_OFFICER, DEMO_REGENCY, False),
+    ("auditor", "Dewi Lestari", "inspektorat", RoleCode.AUDITOR, DEMO_REGENCY, False),
+    ("admin.bengkalis", "Fauzan Akbar", "disnaker", RoleCode.REGENCY_ADMIN, DEMO_REGENCY, True),
+    ("admin.riau", "Yuliani Putri", "riau", RoleCode.PROVINCIAL_ADMIN, DEMO_PROVINCE, True),
+    ("nasional", "Bambang Sutrisno", "kemnaker", RoleCode.NATIONAL_VIEWER, None, False),
+]
+
+OFFICES = {
+    "disnaker": ("Dinas Tenaga Kerja Kabupaten Bengkalis", OrgUnit.Kind.PEMDA, DEMO_REGENCY),
+    "bpkad": ("BPKAD Kabupaten Bengkalis", OrgUnit.Kind.PEMDA, DEMO_REGENCY),
+    "bpjs": ("BPJS Ketenagakerjaan Cabang Duri", OrgUnit.Kind.BPJS, DEMO_REGENCY),
+    "inspektorat": ("Inspektorat Kabupaten Bengkalis", OrgUnit.Kind.INSPECTORATE, DEMO_REGENCY),
+    "riau": ("Dinas Tenaga Kerja Provinsi Riau", OrgUnit.Kind.PEMDA, DEMO_PROVINCE),
+    "kemnaker": ("Kementerian Ketenagakerjaan", OrgUnit.Kind.MINISTRY, None),
+}
+
+
+@transaction.atomic
+def setup_demo() -> list[tuple[User, str]]:
+    regions = Region.objects.in_bulk([DEMO_REGENCY, DEMO_PROVINCE])
+    if len(regions) != 2:
+        raise RuntimeError("Load the regions first: jaring load_regions")
+    offices = {
+        key: OrgUnit.objects.get_or_create(
+            name=name, region=regions.get(code) if code else None, defaults={"kind": kind}
+        )[0]
+        for key, (name, kind, code) in OFFICES.items()
+    }
+    admin_group = _regional_admin_group()
+    created = []
+    for username, full_name, office, role, code, staff in DEMO_USERS:
+        first, _, last = full_name.partition(" ")
+        user, is_new = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "org_unit": offices[office],
+                "is_staff": staff,
+            },
+        )
+        if is_new:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if staff:
+            user.groups.add(admin_group)
+        grant_role(user, role, regions.get(code) if code else None)
+        created.append((user, str(user.role_assignments.first())))
+    return created
+
+
+def _regional_admin_group() -> Group:
+    """Regional admins manage users and offices in the Django admin (scoped by OrgUnitAdmin)."""
+    group, _ = Group.objects.get_or_create(name="Administrator wilayah")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="accounts",
+            content_type__model__in=["user", "orgunit", "roleassignment"],
+        ).exclude(codename__startswith="delete_")
+    )
+    return group

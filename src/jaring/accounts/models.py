@@ -1,0 +1,138 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from jaring.accounts import rules
+
+
+class OrgUnit(models.Model):
+    """An office a user works for: a Disnaker, a BPJS branch, an inspectorate, a ministry."""
+
+    class Kind(models.TextChoices):
+        PEMDA = "pemda", _("Regional government office")
+        BPJS = "bpjs", _("BPJS Ketenagakerjaan office")
+        INSPECTORATE = "inspectorate", _("Inspectorate / auditor")
+        MINISTRY = "ministry", _("Ministry")
+
+    scope_field = "region__code"
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Empty for a national office."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("organisation unit")
+        verbose_name_plural = _("organisation units")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "region"], name="orgunit_name_region"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("organisation unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    history = HistoricalRecords(excluded_fields=["last_login", "password"])
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+ROLE_CHOICES = [
+    (rules.RoleCode.NATIONAL_VIEWER.value, _("National viewer")),
+    (rules.RoleCode.PROVINCIAL_ADMIN.value, _("Provincial administrator")),
+    (rules.RoleCode.REGENCY_ADMIN.value, _("Regency/city administrator")),
+    (rules.RoleCode.OPERATOR.value, _("Operator (registry and enrolment)")),
+    (rules.RoleCode.FINANCE_OFFICER.value, _("Finance officer")),
+    (rules.RoleCode.CLAIMS_OFFICER.value, _("Claims officer")),
+    (rules.RoleCode.BPJS_OFFICER.value, _("BPJS branch officer")),
+    (rules.RoleCode.AUDITOR.value, _("Auditor")),
+]
+
+
+class RoleAssignment(models.Model):
+    """A role a user holds, and the region it holds it for (its scope)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=ROLE_CHOICES)
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region scope"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Everything in and below this region is visible. Empty means national."),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "region"],
+                condition=models.Q(region__isnull=False),
+                name="role_assignment_unique_regional",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(region__isnull=True),
+                name="role_assignment_unique_national",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[choice.value for choice in rules.RoleCode]),
+                name="role_assignment_known_role",
+            ),
+            # Only the national viewer may hold a role for the whole country.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role=rules.RoleCode.NATIONAL_VIEWER.value, region__isnull=True)
+                    | (
+                        ~models.Q(role=rules.RoleCode.NATIONAL_VIEWER.value)
+                        & models.Q(region__isnull=False)
+                    )
+                ),
+                name="role_assignment_national_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.region.display_name if self.region else _("Indonesia")
+        return f"{self.get_role_display()} — {where}"
+
+    def clean(self):
+        error = rules.scope_level_error(
+            rules.RoleCode(self.role), self.region.level if self.region_id else None
+        )
+        if error:
+            raise ValidationError({"region": error})

@@ -1,0 +1,99 @@
+"""Roles and what each may do: pure data, no database.
+
+A role never grants anything outside the region it is assigned for; that part is the scope
+(``jaring.accounts.scoping``). This module only says *what* a role may do.
+"""
+
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    VIEW_REGIONS = "regions.view"
+    VIEW_REPORTS = "reports.view"
+    VIEW_REGISTRY = "registry.view"
+    VIEW_PERSONAL_DATA = "registry.view_personal"
+    MANAGE_REGISTRY = "registry.manage"
+    MANAGE_ENROLMENT = "enrolment.manage"
+    RECORD_KPJ = "enrolment.record_kpj"
+    MANAGE_FINANCE = "finance.manage"
+    PREPARE_CLAIMS = "claims.prepare"
+    APPROVE_CLAIMS = "claims.approve"
+    VIEW_AUDIT_LOG = "audit.view"
+    MANAGE_USERS = "users.manage"
+
+
+class RoleCode(StrEnum):
+    NATIONAL_VIEWER = "national_viewer"
+    PROVINCIAL_ADMIN = "provincial_admin"
+    REGENCY_ADMIN = "regency_admin"
+    OPERATOR = "operator"
+    FINANCE_OFFICER = "finance_officer"
+    CLAIMS_OFFICER = "claims_officer"
+    BPJS_OFFICER = "bpjs_officer"
+    AUDITOR = "auditor"
+
+
+_BASE = {Capability.VIEW_REGIONS, Capability.VIEW_REPORTS}
+
+ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
+    RoleCode.NATIONAL_VIEWER: frozenset(_BASE),
+    RoleCode.PROVINCIAL_ADMIN: frozenset(
+        _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_USERS}
+    ),
+    RoleCode.REGENCY_ADMIN: frozenset(
+        _BASE
+        | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.MANAGE_USERS}
+    ),
+    RoleCode.OPERATOR: frozenset(
+        _BASE
+        | {
+            Capability.VIEW_REGISTRY,
+            Capability.VIEW_PERSONAL_DATA,
+            Capability.MANAGE_REGISTRY,
+            Capability.MANAGE_ENROLMENT,
+        }
+    ),
+    RoleCode.FINANCE_OFFICER: frozenset(
+        _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_FINANCE}
+    ),
+    RoleCode.CLAIMS_OFFICER: frozenset(
+        _BASE
+        | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.PREPARE_CLAIMS}
+    ),
+    RoleCode.BPJS_OFFICER: frozenset(
+        {
+            Capability.VIEW_REGIONS,
+            Capability.VIEW_REGISTRY,
+            Capability.VIEW_PERSONAL_DATA,
+            Capability.RECORD_KPJ,
+            Capability.APPROVE_CLAIMS,
+        }
+    ),
+    RoleCode.AUDITOR: frozenset(_BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_AUDIT_LOG}),
+}
+
+# The region level a role must be assigned at; None means any level. The national viewer is the
+# only role whose scope is the whole country (no region code).
+REQUIRED_SCOPE_LEVEL: dict[RoleCode, int | None] = {
+    RoleCode.NATIONAL_VIEWER: 0,
+    RoleCode.PROVINCIAL_ADMIN: 1,
+    RoleCode.REGENCY_ADMIN: 2,
+}
+
+
+def capabilities_of(roles: set[RoleCode] | frozenset[RoleCode]) -> frozenset[Capability]:
+    granted: set[Capability] = set()
+    for role in roles:
+        granted |= ROLE_CAPABILITIES[role]
+    return frozenset(granted)
+
+
+def scope_level_error(role: RoleCode, region_level: int | None) -> str | None:
+    """Why a role cannot be assigned at this level (``None`` level = national), or None."""
+    required = REQUIRED_SCOPE_LEVEL.get(role)
+    actual = region_level or 0
+    if required is None:
+        return None if actual else "national scope is reserved for the national viewer"
+    if actual != required:
+        return f"{role.value} must be assigned at level {required}, not {actual}"
+    return None

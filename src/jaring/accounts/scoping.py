@@ -1,0 +1,103 @@
+"""Region scoping: the one place that decides which rows a user may see.
+
+Every selector that reads region-bound data passes its queryset through :func:`scoped`. A model
+declares which of its fields holds a region code in ``scope_field`` (``"code"`` for Region,
+``"region__code"`` or ``"village__code"`` elsewhere); views never filter by region themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from jaring.accounts.rules import ROLE_CAPABILITIES, Capability, RoleCode, capabilities_of
+from jaring.regions.rules import is_within
+
+_CACHE_ATTR = "_jaring_role_scopes"
+
+
+@dataclass(frozen=True)
+class RegionScope:
+    """A set of region subtrees; ``everything`` is the whole country."""
+
+    codes: frozenset[str] = frozenset()
+    everything: bool = False
+
+    @classmethod
+    def of(cls, codes) -> RegionScope:
+        # Drop codes that already lie under another code of the scope.
+        codes = set(codes)
+        roots = {c for c in codes if not any(o != c and is_within(c, o) for o in codes)}
+        return cls(codes=frozenset(roots))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.codes
+
+    def contains(self, code: str | None) -> bool:
+        if self.everything:
+            return True
+        return code is not None and any(is_within(code, root) for root in self.codes)
+
+    def q(self, field: str) -> Q:
+        if self.everything:
+            return Q()
+        condition = Q(pk__in=[])
+        for root in sorted(self.codes):
+            condition |= Q(**{field: root}) | Q(**{f"{field}__startswith": root + "."})
+        return condition
+
+
+def _role_regions(user) -> list[tuple[RoleCode, str | None]]:
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = [
+            (RoleCode(role), region_id)
+            for role, region_id in user.role_assignments.values_list("role", "region_id")
+        ]
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def roles_of(user) -> frozenset[RoleCode]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return frozenset(role for role, _ in _role_regions(user))
+
+
+def capabilities(user) -> frozenset[Capability]:
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return frozenset(Capability)
+    return capabilities_of(roles_of(user))
+
+
+def scope_for(user, capability: Capability) -> RegionScope:
+    """Where ``user`` may exercise ``capability``: the union of the regions of its roles."""
+    if not user.is_authenticated or not user.is_active:
+        return RegionScope()
+    if user.is_superuser:
+        return RegionScope(everything=True)
+    regions = [
+        region
+        for role, region in _role_regions(user)
+        if capability in ROLE_CAPABILITIES[role]
+    ]
+    if any(region is None for region in regions):
+        return RegionScope(everything=True)
+    return RegionScope.of(regions)
+
+
+def scoped(queryset: QuerySet, user, capability: Capability) -> QuerySet:
+    """``queryset`` narrowed to the rows in the user's scope for ``capability``."""
+    field = queryset.model.scope_field
+    return queryset.filter(scope_for(user, capability).q(field))
+
+
+def require(user, capability: Capability, region_code: str | None = None) -> None:
+    """Raise PermissionDenied unless the user may use ``capability`` (in ``region_code``)."""
+    scope = scope_for(user, capability)
+    allowed = not scope.is_empty if region_code is None else scope.contains(region_code)
+    if not allowed:
+        raise PermissionDenied

@@ -1,0 +1,54 @@
+"""How money and dates are written for people: Babel and num2words, never hand-rolled.
+
+Money is whole rupiah, as ``int`` or an integral ``Decimal``; a float is refused so that no
+rounding error can slip into a figure a family or an auditor reads.
+"""
+
+import datetime
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from num2words import num2words
+
+DEFAULT_LOCALE = "id"
+
+
+def _whole_rupiah(amount: int | Decimal) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int | Decimal):
+        raise TypeError(f"money must be int or Decimal, not {type(amount).__name__}")
+    if isinstance(amount, Decimal) and amount != amount.to_integral_value():
+        raise ValueError(f"rupiah amounts are whole numbers: {amount}")
+    return int(amount)
+
+
+def _babel_locale(locale: str | None) -> str:
+    return (locale or DEFAULT_LOCALE).replace("-", "_")
+
+
+def rupiah(amount: int | Decimal) -> str:
+    """``42000000`` → ``Rp42.000.000``.
+
+    Always with Indonesian grouping, in the English UI too: the figure must read the same on
+    every printout a family, a Pemda and BPJS compare.
+    """
+    value = _whole_rupiah(amount)
+    return format_currency(value, "IDR", format="¤#,##0", locale="id", currency_digits=False)
+
+
+def terbilang(amount: int | Decimal) -> str:
+    """``42000000`` → ``empat puluh dua juta rupiah``, as a berita acara writes it."""
+    value = _whole_rupiah(amount)
+    if value < 0:
+        return f"minus {num2words(-value, lang='id')} rupiah"
+    return f"{num2words(value, lang='id')} rupiah"
+
+
+def tanggal(day: datetime.date, locale: str | None = None) -> str:
+    """``2025-09-22`` → ``22 September 2025``."""
+    return format_date(day, "d MMMM y", locale=_babel_locale(locale))
+
+
+def hari_tanggal(day: datetime.date, locale: str | None = None) -> str:
+    """``2025-09-22`` → ``Senin, 22 September 2025``."""
+    return format_date(day, "EEEE, d MMMM y", locale=_babel_locale(locale))

@@ -1,0 +1,38 @@
+"""Template filters for money and dates: ``{{ amount|rupiah }}``, ``{{ day|tanggal }}``."""
+
+import datetime
+
+from django import template
+from django.utils import timezone, translation
+
+from jaring.core import formatting
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(amount):
+    return "" if amount is None else formatting.rupiah(amount)
+
+
+@register.filter
+def terbilang(amount):
+    return "" if amount is None else formatting.terbilang(amount)
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@register.filter
+def tanggal(value):
+    return "" if value is None else formatting.tanggal(_as_date(value), translation.get_language())
+
+
+@register.filter
+def hari_tanggal(value):
+    if value is None:
+        return ""
+    return formatting.hari_tanggal(_as_date(value), translation.get_language())

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("jaring.core.urls")),
+    path("akun/", include("jaring.accounts.urls")),
+    path("wilayah/", include("jaring.regions.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

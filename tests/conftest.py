@@ -1,0 +1,58 @@
+import csv
+
+import pytest
+
+from jaring.accounts.models import OrgUnit, User
+from jaring.accounts.rules import RoleCode
+from jaring.accounts.services import grant_role
+from jaring.regions.models import Region
+from jaring.regions.services import POPULATION_CSV, REGIONS_CSV, load_regions
+
+BENGKALIS = "14.03"
+SIAK = "14.08"
+RIAU = "14"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def write_region_subset(path, prefixes):
+    """The reference CSV cut down to some provinces: the full load is tested on its own."""
+    with REGIONS_CSV.open(newline="", encoding="utf-8") as source, path.open("w") as target:
+        rows = csv.reader(source)
+        writer = csv.writer(target)
+        writer.writerow(next(rows))
+        for row in rows:
+            if row[0].split(".")[0] in prefixes:
+                writer.writerow(row)
+    return path
+
+
+@pytest.fixture
+def riau_regions(db, tmp_path):
+    """Riau (14) and Aceh (11) loaded through the real loader."""
+    load_regions(write_region_subset(tmp_path / "regions.csv", {"11", "14"}), POPULATION_CSV)
+    return Region.objects.all()
+
+
+@pytest.fixture
+def make_user(riau_regions):
+    def make(username, role: RoleCode | None = None, region_code: str | None = None, **extra):
+        region = Region.objects.get(code=region_code) if region_code else None
+        office, _ = OrgUnit.objects.get_or_create(
+            name=f"Kantor {region_code or 'Pusat'}", region=region, defaults={"kind": "pemda"}
+        )
+        user = User.objects.create_user(username, password=PASSWORD, org_unit=office, **extra)
+        if role is not None:
+            grant_role(user, role, region)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def bengkalis_operator(make_user):
+    return make_user("op.bengkalis", RoleCode.OPERATOR, BENGKALIS)
+
+
+@pytest.fixture
+def siak_operator(make_user):
+    return make_user("op.siak", RoleCode.OPERATOR, SIAK)

@@ -1,0 +1,76 @@
+"""The real Debian Chromium, driven by Playwright: log in, see Bengkalis, switch language."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jaring.accounts.demo import DEMO_PASSWORD, setup_demo
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run must install it")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls our fixtures make
+    # here are plain synchronous test setup.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="id-ID")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_operator_logs_in_sees_bengkalis_and_switches_language(riau_regions, live_server, page):
+    setup_demo()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(live_server.url + "/akun/masuk/")
+    assert page.locator("h1").inner_text() == "Masuk"
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+
+    page.wait_for_selector("#roles")
+    assert "Selamat datang, Siti Aminah" in page.locator("h1").inner_text()
+    region_cell = page.locator("#roles .region-name").first.inner_text()
+    assert "Kabupaten Bengkalis" in region_cell and "Riau" in region_cell
+    page.screenshot(path=str(ARTIFACTS / "home-id.png"), full_page=True)
+
+    page.click("button[data-lang=en]")
+    page.wait_for_selector("html[lang=en]")
+    assert page.locator("h1").inner_text() == "Welcome, Siti Aminah"
+    assert page.locator("h2").first.inner_text() == "Your roles and regions"
+    page.screenshot(path=str(ARTIFACTS / "home-en.png"), full_page=True)
+
+    page.click("#roles .region-name a")
+    page.wait_for_selector("#children")
+    assert page.locator("#children tbody tr").count() == 11
+    assert page.locator("#children", has_text="Bantan").count() == 1

@@ -1,0 +1,74 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jaring.core.formatting import hari_tanggal, rupiah, tanggal, terbilang
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (42_000_000, "Rp42.000.000"),
+        (16_800, "Rp16.800"),
+        (0, "Rp0"),
+        (6_100_000_000, "Rp6.100.000.000"),
+        (Decimal("5900000000"), "Rp5.900.000.000"),
+    ],
+)
+def test_rupiah_examples(amount, text):
+    assert rupiah(amount) == text
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_rupiah_keeps_every_digit(amount):
+    text = rupiah(amount)
+    assert text.startswith("Rp")
+    assert int(text[2:].replace(".", "")) == amount
+
+
+def test_money_refuses_floats_and_fractions():
+    with pytest.raises(TypeError):
+        rupiah(42000000.0)
+    with pytest.raises(ValueError):
+        rupiah(Decimal("10.50"))
+    with pytest.raises(TypeError):
+        terbilang(1.5)
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        (42_000_000, "empat puluh dua juta rupiah"),
+        (16_800, "enam belas ribu delapan ratus rupiah"),
+        (1_000, "seribu rupiah"),
+        (174_000_000, "seratus tujuh puluh empat juta rupiah"),
+    ],
+)
+def test_terbilang(amount, words):
+    assert terbilang(amount) == words
+
+
+def test_dates_in_indonesian_and_english():
+    day = datetime.date(2025, 9, 22)
+    assert tanggal(day) == "22 September 2025"
+    assert hari_tanggal(day) == "Senin, 22 September 2025"
+    assert tanggal(datetime.date(2025, 8, 17)) == "17 Agustus 2025"
+    assert hari_tanggal(day, "en") == "Monday, 22 September 2025"
+
+
+def test_template_filters_follow_the_active_language():
+    template = Template(
+        "{% load jaring_format %}{{ a|rupiah }}|{{ a|terbilang }}|{{ d|hari_tanggal }}"
+    )
+    context = Context({"a": 42_000_000, "d": datetime.date(2025, 9, 22)})
+    with translation.override("id"):
+        assert template.render(context) == (
+            "Rp42.000.000|empat puluh dua juta rupiah|Senin, 22 September 2025"
+        )
+    with translation.override("en"):
+        assert template.render(context).endswith("Monday, 22 September 2025")

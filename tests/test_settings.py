@@ -1,0 +1,62 @@
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+from django.db import connection
+
+
+def test_tests_run_on_the_database_ci_asked_for():
+    url = os.environ.get("DATABASE_URL", "")
+    expected = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    assert connection.vendor == expected
+
+
+def _settings_in_subprocess(env_overrides, expression):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARING_")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", f"import jaring.settings as s; print({expression})"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _settings_in_subprocess({"JARING_VAR_DIR": str(tmp_path)}, "s.DEBUG")
+    assert result.returncode != 0
+    assert "JARING_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_defaults_are_safe(tmp_path):
+    result = _settings_in_subprocess(
+        {"JARING_SECRET_KEY": "k" * 50, "JARING_VAR_DIR": str(tmp_path)},
+        "(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.ALLOWED_HOSTS,"
+        " s.SECURE_HSTS_SECONDS)",
+    )
+    assert result.stdout.strip() == "(False, True, True, [], 31536000)"
+
+
+def test_demo_mode_generates_and_keeps_its_own_key(tmp_path):
+    env = {"JARING_DEBUG": "1", "JARING_VAR_DIR": str(tmp_path)}
+    first = _settings_in_subprocess(env, "s.SECRET_KEY")
+    second = _settings_in_subprocess(env, "s.SECRET_KEY")
+    assert first.returncode == 0 and first.stdout == second.stdout and len(first.stdout) > 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_indonesian_is_the_default_language():
+    assert settings.LANGUAGE_CODE == "id"
+    assert [code for code, _ in settings.LANGUAGES] == ["id", "en"]
+
+
+def test_console_script_wraps_management_commands():
+    result = subprocess.run(
+        [sys.executable, "-m", "jaring", "help", "load_regions"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and "Kemendagri" in result.stdout
