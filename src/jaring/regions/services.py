@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from jaring.regions import rules
 from jaring.regions.models import Region, RegionDataset
@@ -37,27 +37,54 @@ def _read_population(path: Path) -> dict[str, tuple[int, int, int]]:
         }
 
 
-def _read_regions(path: Path, population: dict[str, tuple[int, int, int]]) -> list[Region]:
-    regions = []
+_COLUMNS = (
+    "code",
+    "name",
+    "name_key",
+    "level",
+    "parent",
+    "population_male",
+    "population_female",
+    "population_total",
+)
+
+
+def _read_regions(path: Path, population: dict[str, tuple[int, int, int]]) -> list[tuple]:
+    """Rows in ``_COLUMNS`` order, parents before children so the foreign key always holds."""
+    rows = []
     with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            code, name = row["code"].strip(), row["name"].strip()
+        for record in csv.DictReader(handle):
+            code, name = record["code"].strip(), record["name"].strip()
             male, female, total = population.get(code, (None, None, None))
-            regions.append(
-                Region(
-                    code=code,
-                    name=name,
-                    name_key=rules.name_key(name),
-                    level=rules.level_of(code),
-                    parent_id=rules.parent_code(code),
-                    population_male=male,
-                    population_female=female,
-                    population_total=total,
+            level = rules.level_of(code)
+            rows.append(
+                (
+                    code,
+                    name,
+                    rules.name_key(name),
+                    int(level),
+                    rules.parent_code(code),
+                    male,
+                    female,
+                    total,
                 )
             )
-    # Parents before children, so the foreign key holds at every step.
-    regions.sort(key=lambda region: (region.level, region.code))
-    return regions
+    rows.sort(key=lambda row: (row[3], row[0]))
+    return rows
+
+
+def _upsert_sql() -> str:
+    # Plain INSERT … ON CONFLICT (PostgreSQL and SQLite alike): the ORM's bulk_create spends
+    # ten times longer building 91k model objects than the database spends storing them.
+    meta = Region._meta
+    columns = [meta.get_field(name).column for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns[1:])
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({quote(columns[0])}) DO UPDATE SET {updates}"
+    )
 
 
 def load_regions(
@@ -75,24 +102,12 @@ def load_regions(
         if Region.objects.count() == dataset.rows:
             return LoadResult(rows=dataset.rows, skipped=True)
 
-    regions = _read_regions(regions_csv, _read_population(population_csv))
-    with transaction.atomic():
-        Region.objects.bulk_create(
-            regions,
-            batch_size=BATCH_SIZE,
-            update_conflicts=True,
-            unique_fields=["code"],
-            update_fields=[
-                "name",
-                "name_key",
-                "level",
-                "parent",
-                "population_male",
-                "population_female",
-                "population_total",
-            ],
-        )
+    rows = _read_regions(regions_csv, _read_population(population_csv))
+    sql = _upsert_sql()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH_SIZE):
+            cursor.executemany(sql, rows[start : start + BATCH_SIZE])
         RegionDataset.objects.update_or_create(
             source=source, defaults={"sha256": fingerprint, "rows": Region.objects.count()}
         )
-    return LoadResult(rows=len(regions), skipped=False)
+    return LoadResult(rows=len(rows), skipped=False)
