@@ -67,9 +67,7 @@ def test_name_key_is_idempotent_and_ignores_case_and_spacing(name):
     assert "  " not in key and key == key.strip()
 
 
-@pytest.mark.parametrize(
-    "written", ["KELEBUK", "Kelebuk", " kelebuk ", "Kélebuk"]
-)
+@pytest.mark.parametrize("written", ["KELEBUK", "Kelebuk", " kelebuk ", "Kélebuk"])
 def test_name_key_examples(written):
     assert rules.name_key(written) == "kelebuk"
 

@@ -138,11 +138,11 @@ class ScopeMatchesSqlTest(HypothesisTestCase):
 
     @classmethod
     def setUpTestData(cls):
-        from tests.conftest import write_region_subset
         import tempfile
         from pathlib import Path
 
         from jaring.regions.services import load_regions
+        from tests.conftest import write_region_subset
 
         with tempfile.TemporaryDirectory() as tmp:
             load_regions(write_region_subset(Path(tmp) / "r.csv", {"14"}))
@@ -153,9 +153,7 @@ class ScopeMatchesSqlTest(HypothesisTestCase):
     def test_scope_sql_equals_python(self, data):
         roots = data.draw(st.sets(st.sampled_from(self.all_codes), max_size=4))
         scope = RegionScope.of(roots)
-        via_sql = set(
-            Region.objects.filter(scope.q("code")).values_list("code", flat=True)
-        )
+        via_sql = set(Region.objects.filter(scope.q("code")).values_list("code", flat=True))
         via_python = {code for code in self.all_codes if scope.contains(code)}
         assert via_sql == via_python
 

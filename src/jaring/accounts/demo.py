@@ -13,7 +13,8 @@ from jaring.regions.models import Region
 
 DEMO_REGENCY = "14.03"  # Kabupaten Bengkalis
 DEMO_PROVINCE = "14"  # Riau
-DEMO_PASSWORD = "jaring-demo-2025"  # noqa: S105 - documented demo credential
+# The demo login is public on purpose (README); the demo runs only with DEBUG on.
+DEMO_PASSWORD = "jaring-demo-2025"  # noqa: S105  # nosec B105
 
 # username, full name, office key, role, region code (None = national), staff
 DEMO_USERS = [

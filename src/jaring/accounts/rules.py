@@ -41,8 +41,7 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
         _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_USERS}
     ),
     RoleCode.REGENCY_ADMIN: frozenset(
-        _BASE
-        | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.MANAGE_USERS}
+        _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.MANAGE_USERS}
     ),
     RoleCode.OPERATOR: frozenset(
         _BASE
@@ -57,8 +56,7 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
         _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_FINANCE}
     ),
     RoleCode.CLAIMS_OFFICER: frozenset(
-        _BASE
-        | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.PREPARE_CLAIMS}
+        _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.PREPARE_CLAIMS}
     ),
     RoleCode.BPJS_OFFICER: frozenset(
         {

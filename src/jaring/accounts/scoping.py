@@ -80,9 +80,7 @@ def scope_for(user, capability: Capability) -> RegionScope:
     if user.is_superuser:
         return RegionScope(everything=True)
     regions = [
-        region
-        for role, region in _role_regions(user)
-        if capability in ROLE_CAPABILITIES[role]
+        region for role, region in _role_regions(user) if capability in ROLE_CAPABILITIES[role]
     ]
     if any(region is None for region in regions):
         return RegionScope(everything=True)

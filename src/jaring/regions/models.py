@@ -84,3 +84,6 @@ class RegionDataset(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source"], name="region_dataset_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.rows} rows, {self.sha256[:12]})"

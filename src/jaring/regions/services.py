@@ -80,11 +80,12 @@ def _upsert_sql() -> str:
     columns = [meta.get_field(name).column for name in _COLUMNS]
     quote = connection.ops.quote_name
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns[1:])
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({quote(columns[0])}) DO UPDATE SET {updates}"
-    )
+    # Identifiers come from the model's own metadata; values go as parameters.
+    table = quote(meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    slots = ", ".join(["%s"] * len(columns))
+    conflict = f"ON CONFLICT ({quote(columns[0])}) DO UPDATE SET {updates}"  # nosec B608
+    return f"INSERT INTO {table} ({names}) VALUES ({slots}) {conflict}"  # noqa: S608  # nosec B608
 
 
 def load_regions(

@@ -6,9 +6,7 @@ from jaring.regions import selectors
 
 @login_required
 def region_index(request):
-    return render(
-        request, "regions/index.html", {"regions": selectors.top_regions(request.user)}
-    )
+    return render(request, "regions/index.html", {"regions": selectors.top_regions(request.user)})
 
 
 @login_required

@@ -5,44 +5,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RegionDataset',
+            name="RegionDataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=200)),
-                ('sha256', models.CharField(max_length=64)),
-                ('rows', models.PositiveIntegerField()),
-                ('loaded_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=200)),
+                ("sha256", models.CharField(max_length=64)),
+                ("rows", models.PositiveIntegerField()),
+                ("loaded_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source',), name='region_dataset_source')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source",), name="region_dataset_source")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=13, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=100)),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'Province'), (2, 'Regency/City'), (3, 'District'), (4, 'Village')], verbose_name='level')),
-                ('population_male', models.PositiveIntegerField(blank=True, null=True, verbose_name='male population')),
-                ('population_female', models.PositiveIntegerField(blank=True, null=True, verbose_name='female population')),
-                ('population_total', models.PositiveIntegerField(blank=True, null=True, verbose_name='population')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='parent')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=13, primary_key=True, serialize=False, verbose_name="code"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=100)),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Province"),
+                            (2, "Regency/City"),
+                            (3, "District"),
+                            (4, "Village"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "population_male",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="male population"
+                    ),
+                ),
+                (
+                    "population_female",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="female population"
+                    ),
+                ),
+                (
+                    "population_total",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="population"),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['code'],
-                'indexes': [models.Index(fields=['parent', 'name_key'], name='region_parent_name_idx'), models.Index(fields=['name_key'], name='region_name_key_idx'), models.Index(fields=['level'], name='region_level_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('level__gte', 1), ('level__lte', 4)), name='region_level_range'), models.CheckConstraint(condition=models.Q(models.Q(('level', 1), ('parent__isnull', True)), models.Q(('level__gt', 1), ('parent__isnull', False)), _connector='OR'), name='region_parent_matches_level')],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["code"],
+                "indexes": [
+                    models.Index(fields=["parent", "name_key"], name="region_parent_name_idx"),
+                    models.Index(fields=["name_key"], name="region_name_key_idx"),
+                    models.Index(fields=["level"], name="region_level_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("level__gte", 1), ("level__lte", 4)),
+                        name="region_level_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("level", 1), ("parent__isnull", True)),
+                            models.Q(("level__gt", 1), ("parent__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="region_parent_matches_level",
+                    ),
+                ],
             },
         ),
     ]

@@ -4,7 +4,7 @@ from jaring.accounts.demo import DEMO_PASSWORD, setup_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo region's offices and one user per role (Kabupaten Bengkalis). Idempotent."
+    help = "Create the demo offices and one user per role in Kabupaten Bengkalis. Idempotent."
 
     def handle(self, *args, **options):
         users = setup_demo()
