@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jaring.core",
     "jaring.regions",
     "jaring.accounts",
+    "jaring.programs",
 ]
 
 MIDDLEWARE = [

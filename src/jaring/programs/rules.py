@@ -1,0 +1,528 @@
+"""Contribution, benefit, eligibility and heir rules: pure functions over a RuleBook.
+
+Every function takes the rule book and the facts of one case and returns plain results with
+the references of the rule versions it used, so that each rupiah can be traced to a regulation.
+Amounts are whole rupiah (``int``); rates are ``Decimal``; rounding is half-up, once, at the end
+of each line.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from jaring.programs.rulebook import RuleBook
+
+
+class Program(StrEnum):
+    JKK = "JKK"
+    JKM = "JKM"
+    JHT = "JHT"
+
+
+class Event(StrEnum):
+    DEATH = "death"
+    WORK_ACCIDENT_DEATH = "work_accident_death"
+    TOTAL_DISABILITY = "total_disability"
+    PARTIAL_DISABILITY = "partial_disability"
+    TEMPORARY_INCAPACITY = "temporary_incapacity"
+
+
+class Education(StrEnum):
+    TK = "TK"
+    SD = "SD"
+    SMP = "SMP"
+    SMA = "SMA"
+    PT = "PT"
+
+
+EDUCATION_ORDER = list(Education)
+EVENTS_BY_PROGRAM = {
+    Program.JKM: {Event.DEATH},
+    Program.JKK: {
+        Event.WORK_ACCIDENT_DEATH,
+        Event.TOTAL_DISABILITY,
+        Event.PARTIAL_DISABILITY,
+        Event.TEMPORARY_INCAPACITY,
+    },
+}
+SCHOLARSHIP_EVENTS = {Event.DEATH, Event.WORK_ACCIDENT_DEATH, Event.TOTAL_DISABILITY}
+MANDATORY_PROGRAMS = {Program.JKK, Program.JKM}
+
+
+class RuleError(ValueError):
+    """The case cannot be judged: impossible or contradictory input. ``code`` is stable."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+# Reasons a person reads: a stable code, English and Indonesian text.
+REASONS = {
+    "covered": (
+        "Covered on the event date; contributions paid.",
+        "Terlindungi pada tanggal kejadian; iuran sudah dibayar.",
+    ),
+    "covered_with_arrears": (
+        "Covered on the event date; {months} month(s) of contributions in arrears must be "
+        "paid before the benefit is paid.",
+        "Terlindungi pada tanggal kejadian; tunggakan iuran {months} bulan harus dilunasi "
+        "sebelum manfaat dibayarkan.",
+    ),
+    "membership_inactive": (
+        "Not covered: {months} consecutive months unpaid at the event date, membership inactive.",
+        "Tidak terlindungi: {months} bulan berturut-turut tidak membayar iuran pada tanggal "
+        "kejadian, kepesertaan nonaktif.",
+    ),
+    "claim_expired": (
+        "Claim too late: the right to claim ended on {deadline} ({years} years after the event).",
+        "Klaim kedaluwarsa: hak klaim berakhir pada {deadline} ({years} tahun sejak kejadian).",
+    ),
+}
+
+
+def reason(code: str, **values) -> dict:
+    english, indonesian = REASONS[code]
+    return {
+        "reason_code": code,
+        "reason": english.format(**values),
+        "reason_id": indonesian.format(**values),
+    }
+
+
+def whole_rupiah(amount: Decimal | int) -> int:
+    return int(Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def months_between(earlier: datetime.date, later: datetime.date) -> int:
+    """Whole calendar months from the month of ``earlier`` to the month of ``later``."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def full_months_elapsed(start: datetime.date, end: datetime.date) -> int:
+    """Completed months from ``start`` to ``end`` (1 Mar → 28 Feb is 11, → 1 Mar is 12)."""
+    months = months_between(start, end)
+    return months - 1 if end.day < start.day else months
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a non-leap target year
+        return day.replace(year=day.year + years, day=28)
+
+
+# --- Contributions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContributionLine:
+    program: Program
+    amount: int
+
+
+@dataclass(frozen=True)
+class Contribution:
+    lines: tuple[ContributionLine, ...]
+    rule_refs: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+
+def monthly_contribution(
+    book: RuleBook,
+    month: datetime.date,
+    declared_income: int,
+    programs: set[Program] | frozenset[Program] = MANDATORY_PROGRAMS,
+    occupation_group: str | None = None,
+    funding: str | None = None,
+) -> Contribution:
+    """One participant's contribution for one month, line by line."""
+    day = month_start(month)
+    missing = MANDATORY_PROGRAMS - set(programs)
+    if missing:
+        raise RuleError(
+            "mandatory_programs",
+            "A Bukan Penerima Upah participant must take both JKK and JKM "
+            f"(missing: {', '.join(sorted(missing))}).",
+        )
+    bounds = book.at("contribution.declared_income", day)
+    low, high = bounds.value["min"], bounds.value["max"]
+    if not low <= declared_income <= high:
+        raise RuleError(
+            "declared_income_out_of_range",
+            f"Declared income must be between {low} and {high} rupiah, not {declared_income}.",
+        )
+    refs = [bounds.ref]
+    amounts: dict[Program, Decimal] = {}
+    jkk = book.at("contribution.jkk.rate", day)
+    amounts[Program.JKK] = declared_income * Decimal(jkk.value)
+    jkm = book.at("contribution.jkm.amount", day)
+    amounts[Program.JKM] = Decimal(jkm.value)
+    refs += [jkk.ref, jkm.ref]
+    if Program.JHT in programs:
+        jht = book.at("contribution.jht.rate", day)
+        amounts[Program.JHT] = declared_income * Decimal(jht.value)
+        refs.append(jht.ref)
+
+    relief = book.find("contribution.relief", day)
+    if relief and _relief_applies(relief.value, occupation_group, funding):
+        factor = Decimal(relief.value["factor"])
+        for program in relief.value["programs"]:
+            amounts[Program(program)] *= factor
+        refs.append(relief.ref)
+
+    lines = tuple(
+        ContributionLine(program, whole_rupiah(amounts[program]))
+        for program in Program
+        if program in amounts
+    )
+    return Contribution(lines=lines, rule_refs=tuple(refs))
+
+
+def _relief_applies(relief: dict, occupation_group: str | None, funding: str | None) -> bool:
+    return occupation_group in relief["occupation_groups"] and (
+        funding not in relief["excluded_funding"]
+    )
+
+
+# --- Coverage and eligibility --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reason: dict
+    arrears_months: int = 0
+    rule_refs: tuple[str, ...] = ()
+
+
+def coverage_on(
+    book: RuleBook,
+    event_date: datetime.date,
+    membership_start: datetime.date,
+    paid_through: datetime.date,
+) -> Eligibility:
+    """Was the participant protected on ``event_date``, given contributions paid through a month?"""
+    if event_date < membership_start:
+        raise RuleError("event_before_membership", "The event is before the membership started.")
+    if month_start(paid_through) < month_start(membership_start):
+        raise RuleError(
+            "paid_through_before_membership",
+            "Contributions cannot be paid through a month before the membership started.",
+        )
+    unpaid = max(0, months_between(paid_through, event_date))
+    arrears = book.find("contribution.arrears", event_date)
+    tolerated = arrears.value["inactive_after_months"] if arrears else 0
+    refs = (arrears.ref,) if arrears else ()
+    if unpaid == 0:
+        return Eligibility(True, reason("covered"), 0, refs)
+    if unpaid <= tolerated:
+        return Eligibility(True, reason("covered_with_arrears", months=unpaid), unpaid, refs)
+    return Eligibility(False, reason("membership_inactive", months=unpaid), unpaid, refs)
+
+
+def claim_deadline(
+    book: RuleBook, program: Program, event_date: datetime.date
+) -> tuple[datetime.date | None, str]:
+    """The last day a claim may be filed (None: no deadline) and the rule's reference."""
+    rule = book.at(f"{program.value.lower()}.claim_deadline_years", event_date)
+    if not rule.value:
+        return None, rule.ref
+    return add_years(event_date, rule.value), rule.ref
+
+
+# --- Benefits -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Child:
+    birth_date: datetime.date
+    education: Education | None
+    married: bool = False
+    working: bool = False
+    alive: bool = True
+
+
+@dataclass(frozen=True)
+class BenefitFacts:
+    program: Program
+    event: Event
+    event_date: datetime.date
+    membership_start: datetime.date
+    paid_through: datetime.date
+    declared_income: int | None = None
+    disability_percent: Decimal = Decimal(0)
+    incapacity_days: int = 0
+    children: tuple[Child, ...] = ()
+    claim_date: datetime.date | None = None
+
+
+@dataclass
+class Scholarship:
+    eligible: bool
+    children: list[dict] = field(default_factory=list)
+    total: int = 0
+    note: str = ""
+
+
+@dataclass
+class Benefit:
+    eligibility: Eligibility
+    components: list[dict]
+    scholarship: Scholarship
+    rule_refs: list[str]
+
+    @property
+    def total(self) -> int:
+        return sum(component["amount"] for component in self.components)
+
+
+def benefit(book: RuleBook, facts: BenefitFacts) -> Benefit:
+    """Eligibility, cash components and scholarship for one death or accident."""
+    _check_benefit_facts(facts)
+    eligibility = coverage_on(book, facts.event_date, facts.membership_start, facts.paid_through)
+    refs = list(eligibility.rule_refs)
+    deadline, deadline_ref = claim_deadline(book, facts.program, facts.event_date)
+    refs.append(deadline_ref)
+    if eligibility.eligible and deadline and facts.claim_date and facts.claim_date > deadline:
+        years = book.at(f"{facts.program.value.lower()}.claim_deadline_years", facts.event_date)
+        eligibility = Eligibility(
+            False,
+            reason("claim_expired", deadline=deadline.isoformat(), years=years.value),
+            eligibility.arrears_months,
+            eligibility.rule_refs,
+        )
+    components, component_refs = _cash_components(book, facts)
+    refs += component_refs
+    scholarship = Scholarship(eligible=False, note="not an event with a scholarship")
+    if facts.event in SCHOLARSHIP_EVENTS:
+        scholarship, scholarship_ref = _scholarship(book, facts)
+        refs.append(scholarship_ref)
+    if not eligibility.eligible:
+        scholarship = Scholarship(eligible=False, note="the participant was not covered")
+    return Benefit(eligibility, components, scholarship, refs)
+
+
+def _check_benefit_facts(facts: BenefitFacts) -> None:
+    if facts.event not in EVENTS_BY_PROGRAM[facts.program]:
+        allowed = ", ".join(sorted(EVENTS_BY_PROGRAM[facts.program]))
+        raise RuleError(
+            "event_not_in_program",
+            f"{facts.program.value} pays for: {allowed}; not {facts.event.value}.",
+        )
+    if facts.program is Program.JKK and not facts.declared_income:
+        raise RuleError("declared_income_required", "JKK benefits need the declared income.")
+    if facts.declared_income is not None and facts.declared_income <= 0:
+        raise RuleError("declared_income_not_positive", "Declared income must be positive.")
+    if facts.claim_date and facts.claim_date < facts.event_date:
+        raise RuleError("claim_before_event", "The claim date is before the event.")
+    if facts.event is Event.PARTIAL_DISABILITY and not 0 < facts.disability_percent < 100:
+        raise RuleError(
+            "disability_percent_range",
+            "Partial disability needs the table percentage, above 0 and below 100.",
+        )
+    if facts.event is Event.TEMPORARY_INCAPACITY and facts.incapacity_days <= 0:
+        raise RuleError(
+            "incapacity_days_required", "Temporary incapacity needs the number of days (> 0)."
+        )
+
+
+def _periodic(value: dict) -> int:
+    return value["periodic_monthly"] * value["periodic_months"]
+
+
+def _cash_components(book: RuleBook, facts: BenefitFacts) -> tuple[list[dict], list[str]]:
+    day, wage = facts.event_date, facts.declared_income or 0
+    if facts.event is Event.DEATH:
+        rule = book.at("jkm.death", day)
+        value = rule.value
+        parts = [
+            ("lump_sum", value["lump_sum"]),
+            ("periodic", _periodic(value)),
+            ("funeral", value["funeral"]),
+        ]
+    elif facts.event is Event.WORK_ACCIDENT_DEATH:
+        rule = book.at("jkk.death", day)
+        value = rule.value
+        parts = [
+            ("death_compensation", value["wage_multiple"] * wage),
+            ("periodic", _periodic(value)),
+            ("funeral", value["funeral"]),
+        ]
+    elif facts.event is Event.TOTAL_DISABILITY:
+        rule = book.at("jkk.total_disability", day)
+        value = rule.value
+        parts = [
+            ("disability", Decimal(value["percent"]) * value["wage_multiple"] * wage),
+            ("periodic", _periodic(value)),
+        ]
+    elif facts.event is Event.PARTIAL_DISABILITY:
+        rule = book.at("jkk.partial_disability", day)
+        amount = facts.disability_percent / 100 * rule.value["wage_multiple"] * wage
+        parts = [("disability", amount)]
+    else:
+        rule = book.at("jkk.temporary_incapacity", day)
+        parts = [("temporary_incapacity", _temporary_incapacity(rule.value, wage, facts))]
+    return [{"code": code, "amount": whole_rupiah(amount)} for code, amount in parts], [rule.ref]
+
+
+def _temporary_incapacity(value: dict, wage: int, facts: BenefitFacts) -> Decimal:
+    full_days = value["full_rate_months"] * value["days_per_month"]
+    at_full = min(facts.incapacity_days, full_days)
+    at_reduced = facts.incapacity_days - at_full
+    daily = Decimal(wage) / value["days_per_month"]
+    return daily * (
+        at_full * Decimal(value["full_rate"]) + at_reduced * Decimal(value["reduced_rate"])
+    )
+
+
+def _scholarship_key(facts: BenefitFacts) -> str:
+    return "jkm.scholarship" if facts.program is Program.JKM else "jkk.scholarship"
+
+
+def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, str]:
+    rule = book.at(_scholarship_key(facts), facts.event_date)
+    value = rule.value
+    membership = full_months_elapsed(facts.membership_start, facts.event_date)
+    if membership < value["min_membership_months"]:
+        note = (
+            f"membership of {membership} months is below the "
+            f"{value['min_membership_months']} months required"
+        )
+        return Scholarship(eligible=False, note=note), rule.ref
+    candidates = [
+        (index, child)
+        for index, child in enumerate(facts.children)
+        if child.alive and not child.married and not child.working and child.education
+    ]
+    if value["kind"] == "flat":
+        chosen = candidates[: value["max_children"]]
+        children = [
+            {
+                "index": i,
+                "level": c.education.value,
+                "per_year": value["amount"],
+                "years": 1,
+                "schedule": [],
+                "total": value["amount"],
+            }
+            for i, c in chosen
+        ]
+        total = sum(child["total"] for child in children)
+        return Scholarship(eligible=bool(children), children=children, total=total), rule.ref
+
+    children = []
+    for index, child in candidates:
+        plan = _schedule(value, child, facts.event_date)
+        if plan:
+            children.append(_child_entitlement(index, child, plan))
+        if len(children) == value["max_children"]:
+            break
+    total = min(sum(child["total"] for child in children), value["cap_total"])
+    note = "" if children else "no child in education below the age limit"
+    return Scholarship(eligible=bool(children), children=children, total=total, note=note), rule.ref
+
+
+def _schedule(value: dict, child: Child, event_date: datetime.date) -> list[dict]:
+    """Years paid per level, from the child's level on, one payment a year until the age limit."""
+    payments_left = 0
+    while add_years(event_date, payments_left) < add_years(child.birth_date, value["max_age"]):
+        payments_left += 1
+    plan = []
+    for level in EDUCATION_ORDER[EDUCATION_ORDER.index(child.education) :]:
+        level_rule = value["levels"][level.value]
+        years = min(level_rule["max_years"], payments_left)
+        if years == 0:
+            break
+        payments_left -= years
+        plan.append(
+            {
+                "level": level.value,
+                "per_year": level_rule["per_year"],
+                "years": years,
+                "amount": level_rule["per_year"] * years,
+            }
+        )
+    return plan
+
+
+def _child_entitlement(index: int, child: Child, plan: list[dict]) -> dict:
+    current = plan[0]
+    return {
+        "index": index,
+        "level": current["level"],
+        "per_year": current["per_year"],
+        "years": current["years"],
+        "schedule": plan,
+        "total": sum(step["amount"] for step in plan),
+    }
+
+
+# --- Heirs (ahli waris) ---------------------------------------------------------------------
+
+
+class Relationship(StrEnum):
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDCHILD = "grandchild"
+    GRANDPARENT = "grandparent"
+    SIBLING = "sibling"
+    PARENT_IN_LAW = "parent_in_law"
+    DESIGNATED = "designated"
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    relationship: Relationship
+    alive: bool = True
+    birth_date: datetime.date | None = None
+    married: bool | None = None
+
+
+@dataclass(frozen=True)
+class HeirDecision:
+    heirs: list[int]
+    tier: int | None
+    basis: str
+    basis_id: str
+    rule_ref: str
+
+
+def choose_heirs(book: RuleBook, day: datetime.date, family: list[FamilyMember]) -> HeirDecision:
+    """The rightful heirs: every living member of the highest non-empty priority tier."""
+    rule = book.at("heirs.priority", day)
+    for tier, relationships in enumerate(rule.value, start=1):
+        chosen = [
+            index
+            for index, member in enumerate(family)
+            if member.alive and member.relationship.value in relationships
+        ]
+        if chosen:
+            names = " or ".join(relationships)
+            return HeirDecision(
+                heirs=chosen,
+                tier=tier,
+                basis=f"Priority tier {tier} ({names}): the highest tier with a living member.",
+                basis_id=f"Urutan ke-{tier} ({names}): urutan tertinggi yang masih hidup.",
+                rule_ref=rule.ref,
+            )
+    return HeirDecision(
+        heirs=[],
+        tier=None,
+        basis="No heir: the funeral cost goes to whoever arranged the funeral; the other "
+        "benefits return to the social-security fund.",
+        basis_id="Tidak ada ahli waris: biaya pemakaman dibayarkan kepada pihak yang mengurus "
+        "pemakaman; manfaat lainnya dikembalikan ke dana jaminan sosial.",
+        rule_ref=rule.ref,
+    )
