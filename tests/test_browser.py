@@ -59,6 +59,8 @@ def test_operator_logs_in_sees_bengkalis_and_switches_language(riau_regions, liv
     page.click("form.stacked button[type=submit]")
 
     page.wait_for_selector("#roles")
+    topbar_colour = page.eval_on_selector(".topbar", "e => getComputedStyle(e).backgroundColor")
+    assert topbar_colour == "rgb(10, 110, 79)", "the stylesheet did not load"
     assert "Selamat datang, Siti Aminah" in page.locator("h1").inner_text()
     region_cell = page.locator("#roles .region-name").first.inner_text()
     assert "Kabupaten Bengkalis" in region_cell and "Riau" in region_cell

@@ -60,3 +60,18 @@ def test_console_script_wraps_management_commands():
         check=False,
     )
     assert result.returncode == 0 and "Kemendagri" in result.stdout
+
+
+def test_production_static_files_collect_with_hashed_names(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARING_")}
+    env |= {"JARING_SECRET_KEY": "k" * 50, "JARING_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "jaring", "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert '"jaring/jaring.css": "jaring/jaring.' in manifest

@@ -46,6 +46,13 @@ def test_bengkalis_tree_is_browsable_down_to_villages(bengkalis_operator, client
     assert village.status_code == 200 and "Kecamatan Bengkalis" in village.text
 
 
+def test_stylesheet_is_served_without_a_cdn(riau_regions, client):
+    page = client.get(reverse("login"))
+    assert 'href="/static/jaring/jaring.css"' in page.text
+    css = client.get("/static/jaring/jaring.css")
+    assert css.status_code == 200 and b".topbar" in b"".join(css.streaming_content)
+
+
 def test_security_headers_and_login_required_for_admin(riau_regions, client):
     page = client.get(reverse("login"))
     assert page.headers["X-Frame-Options"] == "DENY"

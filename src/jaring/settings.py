@@ -135,6 +135,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("JARING_MEDIA_ROOT", VAR_DIR / "media"))
 # Production serves collected, hashed files; the demo and the tests serve straight from the
 # package (no collectstatic step), still through WhiteNoise.
