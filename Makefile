@@ -18,7 +18,9 @@ PO_FILES := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 # Test settings: a throwaway key and plain static storage (no collectstatic needed).
-TEST_ENV := JARING_SECRET_KEY=insecure-test-key-not-for-production JARING_STATIC_MANIFEST=0
+TEST_ENV := JARING_SECRET_KEY=insecure-test-key-not-for-production JARING_STATIC_MANIFEST=0 \
+	JARING_NIK_ENCRYPTION_KEY=dGVzdC1vbmx5LW5pay1lbmNyeXB0aW9uLWtleS0zMmI= \
+	JARING_NIK_INDEX_KEY=dGVzdC1vbmx5LW5pay1ibGluZC1pbmRleC1rZXktMzI=
 
 .PHONY: demo test check bench messages venv clean
 

@@ -12,6 +12,13 @@ def test_tests_run_on_the_database_ci_asked_for():
     assert connection.vendor == expected
 
 
+PRODUCTION_KEYS = {
+    "JARING_SECRET_KEY": "k" * 50,
+    "JARING_NIK_ENCRYPTION_KEY": "dGVzdC1vbmx5LW5pay1lbmNyeXB0aW9uLWtleS0zMmI=",
+    "JARING_NIK_INDEX_KEY": "dGVzdC1vbmx5LW5pay1ibGluZC1pbmRleC1rZXktMzI=",
+}
+
+
 def _settings_in_subprocess(env_overrides, expression):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JARING_")}
     env.update(env_overrides)
@@ -30,9 +37,17 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "JARING_SECRET_KEY must be set" in result.stderr
 
 
+def test_production_refuses_to_start_without_nik_keys(tmp_path):
+    keys = dict(PRODUCTION_KEYS)
+    del keys["JARING_NIK_INDEX_KEY"]
+    result = _settings_in_subprocess(keys | {"JARING_VAR_DIR": str(tmp_path)}, "s.DEBUG")
+    assert result.returncode != 0
+    assert "JARING_NIK_INDEX_KEY must be set" in result.stderr
+
+
 def test_production_defaults_are_safe(tmp_path):
     result = _settings_in_subprocess(
-        {"JARING_SECRET_KEY": "k" * 50, "JARING_VAR_DIR": str(tmp_path)},
+        PRODUCTION_KEYS | {"JARING_VAR_DIR": str(tmp_path)},
         "(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.ALLOWED_HOSTS,"
         " s.SECURE_HSTS_SECONDS)",
     )
@@ -64,7 +79,7 @@ def test_console_script_wraps_management_commands():
 
 def test_production_static_files_collect_with_hashed_names(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JARING_")}
-    env |= {"JARING_SECRET_KEY": "k" * 50, "JARING_VAR_DIR": str(tmp_path)}
+    env |= PRODUCTION_KEYS | {"JARING_VAR_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "jaring", "collectstatic", "--noinput", "-v", "0"],
         env=env,

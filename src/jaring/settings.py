@@ -5,6 +5,7 @@ secret key that must be given. The demo (``make demo``) turns DEBUG on and keeps
 ``var/`` with an SQLite database.
 """
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -28,20 +29,33 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def demo_secret_key() -> str:
+def demo_key(name: str, make=lambda: secrets.token_urlsafe(50)) -> str:
     """A per-installation key kept in var/, so a DEBUG demo needs no configuration."""
-    key_file = VAR_DIR / "secret_key"
+    key_file = VAR_DIR / name
     if not key_file.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.write_text(make())
         key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
+def required_key(env_name: str, demo_file: str, make=lambda: secrets.token_urlsafe(50)) -> str:
+    value = os.environ.get(env_name) or (demo_key(demo_file, make) if DEBUG else "")
+    if not value:
+        raise ImproperlyConfigured(f"{env_name} must be set when JARING_DEBUG is off.")
+    return value
+
+
+def _aes_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
 DEBUG = env_flag("JARING_DEBUG")
-SECRET_KEY = os.environ.get("JARING_SECRET_KEY") or (demo_secret_key() if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("JARING_SECRET_KEY must be set when JARING_DEBUG is off.")
+SECRET_KEY = required_key("JARING_SECRET_KEY", "secret_key")
+# NIK protection: AES-256-GCM encryption at rest and an HMAC blind index for exact look-ups.
+# Both are 32 random bytes, base64url; losing them makes every stored NIK unreadable.
+NIK_ENCRYPTION_KEY = required_key("JARING_NIK_ENCRYPTION_KEY", "nik_encryption_key", _aes_key)
+NIK_INDEX_KEY = required_key("JARING_NIK_INDEX_KEY", "nik_index_key", _aes_key)
 
 ALLOWED_HOSTS = env_list("JARING_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("JARING_CSRF_TRUSTED_ORIGINS")
@@ -60,7 +74,15 @@ INSTALLED_APPS = [
     "jaring.regions",
     "jaring.accounts",
     "jaring.programs",
+    "jaring.registry",
+    "django_tasks_db",
 ]
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("JARING_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,304 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from jaring.registry import rules
+
+
+class Occupation(models.Model):
+    """An occupation category (data, extendable by admins). ``group`` ties it to rate rules."""
+
+    code = models.SlugField(_("code"), max_length=40, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    group = models.CharField(
+        _("group"), max_length=40, blank=True, help_text=_("e.g. 'transport' for PP 50/2025")
+    )
+    synonyms = models.TextField(
+        _("synonyms"), blank=True, help_text=_("Other spellings in source files, one per line.")
+    )
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        verbose_name = _("occupation")
+        verbose_name_plural = _("occupations")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkerStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    DECEASED = "deceased", _("Deceased")
+    MOVED = "moved", _("Moved away")
+    MERGED = "merged", _("Duplicate (merged)")
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Male")
+    FEMALE = "P", _("Female")
+
+
+class Worker(models.Model):
+    """A vulnerable worker (pekerja rentan), identified by NIK, living in a desa/kelurahan."""
+
+    scope_field = "village__code"
+    # Derived region columns let scoping and aggregation use equality on an index.
+    scope_columns = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village_id"}
+
+    nik_index = models.CharField(max_length=64, unique=True, editable=False)
+    nik_cipher = models.BinaryField(editable=False)
+    nik_hint = models.CharField(max_length=8, editable=False)
+    full_name = models.CharField(_("full name"), max_length=150)
+    name_key = models.CharField(max_length=150, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    birth_place = models.CharField(_("place of birth"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    rt_rw = models.CharField(_("RT/RW"), max_length=20, blank=True)
+    village = models.ForeignKey(
+        "regions.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+    )
+    province_code = models.GeneratedField(
+        expression=Substr("village", 1, 2),
+        output_field=models.CharField(max_length=2),
+        db_persist=True,
+    )
+    regency_code = models.GeneratedField(
+        expression=Substr("village", 1, 5),
+        output_field=models.CharField(max_length=5),
+        db_persist=True,
+    )
+    district_code = models.GeneratedField(
+        expression=Substr("village", 1, 8),
+        output_field=models.CharField(max_length=8),
+        db_persist=True,
+    )
+    occupation = models.ForeignKey(
+        Occupation, verbose_name=_("occupation"), on_delete=models.PROTECT, related_name="+"
+    )
+    declared_income = models.PositiveBigIntegerField(_("declared monthly income"), null=True)
+    desil = models.PositiveSmallIntegerField(_("welfare decile (desil)"), null=True, blank=True)
+    has_disability = models.BooleanField(_("person with disability"), default=False)
+    is_female_head = models.BooleanField(_("female head of household"), default=False)
+    source = models.CharField(_("data source"), max_length=50, blank=True)
+    source_ref = models.CharField(_("source row"), max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=WorkerStatus.choices, default=WorkerStatus.ACTIVE
+    )
+    date_of_death = models.DateField(_("date of death"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_batch = models.ForeignKey(
+        "registry.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["nik_cipher", "created_at", "updated_at"])
+
+    class Meta:
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+        indexes = [
+            models.Index(fields=["regency_code", "status"], name="worker_regency_status_idx"),
+            models.Index(fields=["district_code"], name="worker_district_idx"),
+            models.Index(fields=["name_key", "birth_date"], name="worker_name_birth_idx"),
+            models.Index(fields=["village", "occupation"], name="worker_village_occ_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(desil__gte=1, desil__lte=10) | Q(desil__isnull=True),
+                name="worker_desil_range",
+            ),
+            models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="worker_sex"),
+            models.CheckConstraint(
+                condition=Q(status="deceased", date_of_death__isnull=False)
+                | (~Q(status="deceased") & Q(date_of_death__isnull=True)),
+                name="worker_death_date_iff_deceased",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="worker_merged_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.masked_nik})"
+
+    @property
+    def masked_nik(self) -> str:
+        return rules.mask_nik(self.nik_hint)
+
+
+class ImportBatch(models.Model):
+    """One uploaded file and what became of each of its rows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("data source"), max_length=50, blank=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    stored_file = models.CharField(max_length=500, blank=True, editable=False)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "running", "failed"])
+                | Q(
+                    rows=models.F("accepted")
+                    + models.F("updated")
+                    + models.F("unchanged")
+                    + models.F("duplicates")
+                    + models.F("rejected")
+                ),
+                name="import_batch_rows_add_up",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+    def summary(self) -> dict:
+        return {
+            "batch": self.pk,
+            "status": self.status,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "dry_run": self.dry_run,
+        }
+
+
+class ImportRowIssue(models.Model):
+    """A row that was rejected or duplicated (with the row as it came in), or a warning."""
+
+    class Outcome(models.TextChoices):
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate in file")
+        WARNING = "warning", _("Accepted with warning")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="issues")
+    row_number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    codes = models.JSONField(default=list)
+    message = models.TextField()
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "outcome", "row_number"], name="issue_batch_idx")]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.message}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two workers with the same name, birth date and village but different NIKs."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        SAME_PERSON = "same", _("Same person")
+        DIFFERENT = "different", _("Different people")
+
+    scope_field = "worker__village__code"
+
+    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    found_in_batch = models.ForeignKey(
+        ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "other"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=Q(worker__lt=models.F("other")), name="duplicate_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ~ {self.other_id} ({self.status})"
+
+
+class ImportStaging(models.Model):
+    """Rows of a running import, validated and ready to merge (emptied when the batch ends)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    row_number = models.PositiveIntegerField()
+    nik_index = models.CharField(max_length=64)
+    nik_cipher = models.BinaryField()
+    nik_hint = models.CharField(max_length=8)
+    full_name = models.CharField(max_length=150)
+    name_key = models.CharField(max_length=150)
+    sex = models.CharField(max_length=1)
+    birth_date = models.DateField()
+    birth_place = models.CharField(max_length=100)
+    phone = models.CharField(max_length=20)
+    address = models.CharField(max_length=255)
+    rt_rw = models.CharField(max_length=20)
+    village_id = models.CharField(max_length=13)
+    occupation_id = models.CharField(max_length=40)
+    declared_income = models.BigIntegerField(null=True)
+    desil = models.SmallIntegerField(null=True)
+    has_disability = models.BooleanField()
+    is_female_head = models.BooleanField()
+    source = models.CharField(max_length=50)
+    source_ref = models.CharField(max_length=255)
+    worker_id = models.BigIntegerField(null=True)
+    outcome = models.CharField(
+        max_length=8, blank=True, db_default=""
+    )  # new / changed / same, set by the merge
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "nik_index"], name="staging_batch_nik_idx")]
+
+    def __str__(self) -> str:
+        return f"staging row {self.row_number} of batch {self.batch_id}"

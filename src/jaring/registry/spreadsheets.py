@@ -1,0 +1,309 @@
+"""Reading operators' files safely: CSV (comma/semicolon, UTF-8/Windows-1252), XLSX and XLS.
+
+Files are streamed in chunks of all-text Polars frames with canonical column names, so a
+million-row file never becomes a million Python objects. Hostile files (wrong type, zip
+bombs, oversized) are refused with a clear message before anything is parsed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from python_calamine import CalamineWorkbook
+
+from jaring.registry.rules import name_key
+
+CHUNK_ROWS = 50_000
+MAX_FILE_BYTES = 300 * 1024 * 1024
+MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200  # unpacked / packed; real sheets compress ~5-20x
+
+# Canonical field → header spellings seen in DTKS, P3KE and village lists (compared by name_key).
+HEADER_SYNONYMS = {
+    "nik": ["nik", "no ktp", "nomor ktp", "no nik", "nomor nik", "nomor induk kependudukan", "ktp"],
+    "full_name": [
+        "nama",
+        "nama lengkap",
+        "name",
+        "full name",
+        "nama pekerja",
+        "nama peserta",
+        "nama anggota keluarga",
+        "nama art",
+    ],
+    "sex": ["jenis kelamin", "jk", "l p", "sex", "gender", "kelamin"],
+    "birth_date": [
+        "tanggal lahir",
+        "tgl lahir",
+        "tanggal lhr",
+        "tgl lhr",
+        "birth date",
+        "date of birth",
+        "dob",
+        "tanggal_lahir",
+    ],
+    "birth_place": ["tempat lahir", "tmp lahir", "place of birth", "birth place"],
+    "village": [
+        "desa kelurahan",
+        "desa",
+        "kelurahan",
+        "kel desa",
+        "desa kel",
+        "village",
+        "kode desa",
+        "nama desa",
+        "kode wilayah",
+    ],
+    "district": ["kecamatan", "kec", "district", "nama kecamatan"],
+    "occupation": ["pekerjaan", "jenis pekerjaan", "occupation", "profesi", "mata pencaharian"],
+    "income": [
+        "penghasilan",
+        "pendapatan",
+        "penghasilan per bulan",
+        "penghasilan bulanan",
+        "income",
+        "declared income",
+        "upah",
+    ],
+    "desil": ["desil", "decile", "desil kesejahteraan", "peringkat desil"],
+    "phone": [
+        "no hp",
+        "nomor hp",
+        "hp",
+        "telepon",
+        "no telepon",
+        "no telp",
+        "phone",
+        "nomor telepon",
+    ],
+    "address": ["alamat", "address", "alamat lengkap"],
+    "rt_rw": ["rt rw", "rtrw"],
+    "has_disability": ["disabilitas", "penyandang disabilitas", "disability"],
+    "is_female_head": ["kepala keluarga perempuan", "pekka", "female head of household"],
+}
+REQUIRED_FIELDS = ("nik", "full_name", "village")
+_LOOKUP = {
+    name_key(spelling): field
+    for field, spellings in HEADER_SYNONYMS.items()
+    for spelling in spellings
+}
+
+
+class FileRefused(ValueError):
+    """The whole file cannot be read; nothing was imported. ``code`` is stable."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class SheetLayout:
+    headers: list[str]  # as written in the file
+    fields: dict[str, str]  # canonical field -> header as written
+    ignored: list[str] = field(default_factory=list)
+
+
+def map_headers(headers: list[str]) -> SheetLayout:
+    written = [str(h or "").strip() for h in headers]
+    repeated = sorted({h for h in written if written.count(h) > 1})
+    if repeated or "" in written:
+        raise FileRefused(
+            "bad_header",
+            "Baris judul kolom harus unik dan tidak kosong"
+            + (f" (berulang: {', '.join(repeated)})" if repeated else "")
+            + ".",
+        )
+    fields: dict[str, str] = {}
+    ignored = []
+    for header in headers:
+        canonical = _LOOKUP.get(name_key(str(header or "")))
+        if canonical and canonical not in fields:
+            fields[canonical] = header
+        else:
+            ignored.append(header)
+    missing = [f for f in REQUIRED_FIELDS if f not in fields]
+    if missing:
+        names = {"nik": "NIK", "full_name": "Nama Lengkap", "village": "Desa/Kelurahan"}
+        raise FileRefused(
+            "missing_columns",
+            "Kolom wajib tidak ditemukan: "
+            + ", ".join(names[m] for m in missing)
+            + ". Kolom yang ada: "
+            + ", ".join(str(h) for h in headers),
+        )
+    return SheetLayout(headers=[str(h) for h in headers], fields=fields, ignored=ignored)
+
+
+def detect_kind(path: Path) -> str:
+    """'csv', 'xlsx' or 'xls' from the content (the extension must agree)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRefused("empty_file", "Berkas kosong.")
+    if size > MAX_FILE_BYTES:
+        raise FileRefused("file_too_large", f"Berkas lebih dari {MAX_FILE_BYTES // 2**20} MB.")
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    suffix = path.suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        kind = "xlsx"
+    elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        kind = "xls"
+    elif b"\x00" not in head:
+        kind = "csv"
+    else:
+        raise FileRefused("wrong_type", "Jenis berkas tidak dikenal: unggah .xlsx, .xls atau .csv.")
+    expected = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv", ".txt": "csv"}
+    if suffix in expected and expected[suffix] != kind:
+        raise FileRefused("wrong_type", f"Isi berkas bukan {suffix} (terbaca sebagai {kind}).")
+    if kind == "xlsx":
+        _refuse_zip_bomb(path, size)
+    return kind
+
+
+def _refuse_zip_bomb(path: Path, packed: int) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if "[Content_Types].xml" not in archive.namelist():
+                raise FileRefused("wrong_type", "Berkas zip ini bukan lembar kerja Excel.")
+    except zipfile.BadZipFile as exc:
+        raise FileRefused("corrupt_file", "Berkas Excel rusak dan tidak dapat dibuka.") from exc
+    if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked > packed * MAX_XLSX_RATIO:
+        raise FileRefused(
+            "file_too_large", "Berkas Excel terlalu besar setelah diekstrak (kemungkinan zip bomb)."
+        )
+
+
+@dataclass
+class OpenedSheet:
+    layout: SheetLayout
+    chunks: Iterator[pl.DataFrame]  # columns: _row (spreadsheet row number) + raw headers
+    total_rows: int | None
+
+
+def open_sheet(path: Path, chunk_rows: int = CHUNK_ROWS) -> OpenedSheet:
+    kind = detect_kind(path)
+    if kind == "csv":
+        return _open_csv(path, chunk_rows)
+    return _open_workbook(path, chunk_rows)
+
+
+def _csv_as_utf8(path: Path) -> Path:
+    """UTF-8 files pass as they are; anything else is read as Windows-1252 (Excel's CSV)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        return path
+    except UnicodeDecodeError:
+        pass
+    converted = Path(tempfile.mkstemp(suffix=".csv", prefix="jaring-cp1252-")[1])
+    with (
+        path.open("r", encoding="cp1252", errors="replace", newline="") as source,
+        converted.open("w", encoding="utf-8", newline="") as target,
+    ):
+        while block := source.read(1 << 20):
+            target.write(block)
+    return converted
+
+
+def _open_csv(path: Path, chunk_rows: int) -> OpenedSheet:
+    source = _csv_as_utf8(path)
+    with source.open("r", encoding="utf-8-sig", newline="") as handle:
+        header_line = handle.readline()
+        total = sum(1 for _ in handle)
+    separator = max([",", ";", "\t"], key=header_line.count)
+    headers = next(iter(_split_header(header_line, separator)))
+    layout = map_headers(headers)
+    lazy = pl.scan_csv(
+        source,
+        separator=separator,
+        infer_schema=False,  # every cell stays text: a NIK must never become a number
+        row_index_name="_row",
+        row_index_offset=2,  # the header is spreadsheet row 1
+    )
+    return OpenedSheet(layout, _batches(lazy, chunk_rows), total)
+
+
+def _split_header(line: str, separator: str):
+    return csv.reader(io.StringIO(line.lstrip("\ufeff")), delimiter=separator)
+
+
+def _batches(lazy: pl.LazyFrame, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    for batch in lazy.collect_batches(chunk_size=chunk_rows):
+        yield batch.with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def _cell_text(value) -> str | None:
+    """A workbook cell as the text an operator would see, without losing digits silently."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        if abs(value) >= 1e15:
+            # Excel kept only 15 significant digits of this number (a NIK typed as a number):
+            # show it as Excel does so that the NIK check names the corruption.
+            return f"{value:.5E}"
+        return repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _open_workbook(path: Path, chunk_rows: int) -> OpenedSheet:
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise FileRefused("corrupt_file", f"Berkas Excel tidak dapat dibaca: {exc}") from exc
+    rows = sheet.iter_rows()
+    headers = [_cell_text(cell) or "" for cell in next(rows, [])]
+    while headers and not headers[-1]:
+        headers.pop()
+    layout = map_headers(headers)
+    total = max(sheet.height - 1, 0)
+    return OpenedSheet(layout, _workbook_chunks(rows, headers, chunk_rows), total)
+
+
+def _workbook_chunks(rows, headers: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    width = len(headers)
+    columns: list[list] = [[] for _ in range(width + 1)]
+    row_number = 1
+    for row in rows:
+        row_number += 1
+        cells = [_cell_text(cell) for cell in row[:width]]
+        if not any(cells):
+            continue  # Excel keeps formatting on blank rows; they are not data
+        cells += [None] * (width - len(cells))
+        columns[0].append(row_number)
+        for index, cell in enumerate(cells, start=1):
+            columns[index].append(cell)
+        if len(columns[0]) == chunk_rows:
+            yield _frame(columns, headers)
+            columns = [[] for _ in range(width + 1)]
+    if columns[0]:
+        yield _frame(columns, headers)
+
+
+def _frame(columns: list[list], headers: list[str]) -> pl.DataFrame:
+    data = {"_row": pl.Series(columns[0], dtype=pl.Int64)}
+    for header, values in zip(headers, columns[1:], strict=True):
+        data[header] = pl.Series(values, dtype=pl.String)
+    return pl.DataFrame(data)

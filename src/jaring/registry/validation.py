@@ -1,0 +1,274 @@
+"""Checking one chunk of an imported sheet, column-wise with Polars.
+
+The pure functions in ``registry.rules`` are the specification; the NIK and name checks here
+are their vectorised form (a property test keeps the two in agreement). Columns with few
+distinct values (dates, villages, occupations, amounts) are checked once per distinct value.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from jaring.registry import rules
+
+CODE_COLUMNS = "_codes"
+TEXT_LIMITS = {"full_name": 150, "birth_place": 100, "address": 255, "rt_rw": 20}
+_TRUE = {"1", "y", "ya", "yes", "true", "x", "v", "benar"}
+
+
+@dataclass
+class VillageMatch:
+    code: str | None
+    reject: str | None = None
+    warning: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class ImportContext:
+    region_code: str
+    district_codes: frozenset[str]
+    resolve_village: Callable[[str | None, str | None], VillageMatch]
+    resolve_occupation: Callable[[str | None], tuple[str, str | None]]
+    today: datetime.date = field(default_factory=datetime.date.today)
+
+
+@dataclass
+class CheckedChunk:
+    valid: pl.DataFrame  # canonical, typed columns + _row + _warnings
+    rejected: pl.DataFrame  # _row, _codes, _detail
+
+
+def _text(name: str) -> pl.Expr:
+    cleaned = pl.col(name).str.strip_chars().str.replace_all(r"\s+", " ")
+    return pl.when(cleaned == "").then(None).otherwise(cleaned)
+
+
+def nik_checks(
+    column: pl.Expr, district_codes: frozenset[str], today: datetime.date
+) -> dict[str, pl.Expr]:
+    """The vectorised form of rules.normalise_nik + rules.parse_nik + the region check."""
+    raw = column.str.strip_chars()
+    unquoted = raw.str.strip_prefix("'").str.strip_chars()
+    scientific = unquoted.str.replace_all(" ", "").str.contains(r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$")
+    nik = unquoted.str.replace_all(r"[\s.\-]", "")
+    day_field = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
+    day = pl.when(day_field > 40).then(day_field - 40).otherwise(day_field)
+    month = nik.str.slice(8, 2)
+    month_day = [month, day.cast(pl.String).str.zfill(2)]
+    yy = nik.str.slice(10, 2)
+
+    def in_century(prefix: str) -> pl.Expr:
+        return pl.concat_str([pl.lit(prefix), yy, *month_day]).str.to_date("%Y%m%d", strict=False)
+
+    # The latest century that gives a real date not in the future (rules.resolve_birth_date).
+    recent = in_century("20")
+    birth = (
+        pl.when(recent.is_not_null() & (recent <= pl.lit(today)))
+        .then(recent)
+        .otherwise(in_century("19"))
+    )
+    district = pl.concat_str(
+        [nik.str.slice(0, 2), pl.lit("."), nik.str.slice(2, 2), pl.lit("."), nik.str.slice(4, 2)]
+    )
+    code = (
+        pl.when(raw.is_null() | (unquoted == ""))
+        .then(pl.lit("nik_missing"))
+        .when(scientific)
+        .then(pl.lit("nik_scientific"))
+        .when(~nik.str.contains(r"^[0-9]+$"))
+        .then(pl.lit("nik_not_digits"))
+        .when(nik.str.len_chars() != rules.NIK_LENGTH)
+        .then(pl.lit("nik_length"))
+        .when(nik.str.slice(12, 4) == "0000")
+        .then(pl.lit("nik_serial_zero"))
+        .when(birth.is_null())
+        .then(pl.lit("nik_birth_date_invalid"))
+        .when(~district.is_in(list(district_codes)))
+        .then(pl.lit("nik_region_unknown"))
+        .otherwise(None)
+    )
+    return {
+        "nik": nik,
+        "nik_code": code,
+        "nik_sex": pl.when(day_field > 40).then(pl.lit("P")).otherwise(pl.lit("L")),
+        "nik_day": day,
+        "nik_month": month.cast(pl.Int32, strict=False),
+        "nik_yy": yy.cast(pl.Int32, strict=False),
+        "nik_birth": birth,
+        "nik_district": district,
+    }
+
+
+def name_key_expr(column: pl.Expr) -> pl.Expr:
+    """The vectorised form of rules.name_key."""
+    return (
+        column.str.replace_all("ß", "ss")
+        .str.to_lowercase()
+        .str.normalize("NFKD")
+        .str.replace_all(r"[^\x00-\x7f]", "")
+        .str.replace_all(r"[^0-9a-z]+", " ")
+        .str.strip_chars()
+    )
+
+
+def _per_value(df: pl.DataFrame, column: str, parse: Callable, names: tuple[str, str]):
+    """Apply ``parse`` (value -> (result, code)) once per distinct value and join it back."""
+    distinct = df.get_column(column).unique().to_list()
+    results = [parse(value) for value in distinct]
+    dtype = pl.Date if names[0] == "birth_date" else None
+    mapping = pl.DataFrame(
+        {
+            column: pl.Series(distinct, dtype=pl.String),
+            names[0]: pl.Series([r[0] for r in results], dtype=dtype, strict=False),
+            names[1]: pl.Series([r[1] for r in results], dtype=pl.String),
+        }
+    )
+    return df.join(mapping, on=column, how="left", nulls_equal=True)
+
+
+def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext) -> CheckedChunk:
+    present = {name: pl.col(header) for name, header in fields.items()}
+    df = chunk.select(
+        pl.col("_row"),
+        *[_text(header).alias(name) for name, header in fields.items()],
+        *[pl.lit(None, pl.String).alias(name) for name in _ALL_FIELDS if name not in present],
+    )
+    df = df.filter(pl.any_horizontal([pl.col(name).is_not_null() for name in _ALL_FIELDS]))
+    df = df.with_columns(**nik_checks(pl.col("nik"), ctx.district_codes, ctx.today))
+
+    df = _per_value(df, "sex", rules.parse_sex, ("sex_value", "sex_code"))
+    df = _per_value(
+        df,
+        "birth_date",
+        lambda v: rules.parse_date(v, ctx.today),
+        ("birth_date_value", "birth_date_code"),
+    )
+    df = _per_value(df, "income", rules.parse_rupiah, ("income_value", "income_code"))
+    df = _per_value(df, "desil", rules.parse_desil, ("desil_value", "desil_code"))
+    df = _per_value(df, "phone", rules.parse_phone, ("phone_value", "phone_code"))
+    df = _per_value(
+        df, "occupation", ctx.resolve_occupation, ("occupation_id", "occupation_warning")
+    )
+    df = _resolve_villages(df, ctx)
+
+    nik_ok = pl.col("nik_code").is_null()
+    birth_given = pl.col("birth_date_value")
+    df = df.with_columns(
+        mismatch_sex=pl.when(
+            nik_ok & pl.col("sex_value").is_not_null() & (pl.col("sex_value") != pl.col("nik_sex"))
+        ).then(pl.lit("nik_sex_mismatch")),
+        mismatch_birth=pl.when(
+            nik_ok
+            & birth_given.is_not_null()
+            & (
+                (birth_given.dt.day() != pl.col("nik_day"))
+                | (birth_given.dt.month() != pl.col("nik_month"))
+                | (birth_given.dt.year() % 100 != pl.col("nik_yy"))
+            )
+        ).then(pl.lit("nik_birth_date_mismatch")),
+        name_code=pl.when(pl.col("full_name").is_null())
+        .then(pl.lit("name_missing"))
+        .when(pl.col("full_name").str.len_chars() > TEXT_LIMITS["full_name"])
+        .then(pl.lit("name_too_long")),
+        long_code=pl.when(
+            pl.any_horizontal(
+                [
+                    pl.col(name).str.len_chars() > limit
+                    for name, limit in TEXT_LIMITS.items()
+                    if name != "full_name"
+                ]
+            )
+        ).then(pl.lit("value_too_long")),
+        flag_disability=pl.col("has_disability").str.to_lowercase().is_in(_TRUE).fill_null(False),
+        flag_female_head=pl.col("is_female_head").str.to_lowercase().is_in(_TRUE).fill_null(False),
+    )
+    code_columns = [
+        "nik_code",
+        "name_code",
+        "sex_code",
+        "birth_date_code",
+        "mismatch_sex",
+        "mismatch_birth",
+        "village_code",
+        "income_code",
+        "desil_code",
+        "phone_code",
+        "long_code",
+    ]
+    df = df.with_columns(
+        pl.concat_list([pl.col(c) for c in code_columns]).list.drop_nulls().alias(CODE_COLUMNS),
+        pl.concat_list(
+            [
+                pl.col("village_warning"),
+                pl.col("occupation_warning"),
+                pl.when(
+                    pl.col("village_id").is_not_null()
+                    & nik_ok
+                    & (pl.col("village_id").str.slice(0, 8) != pl.col("nik_district"))
+                ).then(pl.lit("nik_district_differs")),
+            ]
+        )
+        .list.drop_nulls()
+        .alias("_warnings"),
+    )
+    bad = df.get_column(CODE_COLUMNS).list.len() > 0
+    rejected = df.filter(bad).select(
+        "_row", CODE_COLUMNS, pl.col("village_detail").alias("_detail")
+    )
+    valid = df.filter(~bad).select(
+        "_row",
+        "nik",
+        "full_name",
+        pl.coalesce("sex_value", "nik_sex").alias("sex"),
+        pl.coalesce("birth_date_value", "nik_birth").alias("birth_date"),
+        pl.col("birth_place").fill_null(""),
+        pl.col("phone_value").fill_null("").alias("phone"),
+        pl.col("address").fill_null(""),
+        pl.col("rt_rw").fill_null(""),
+        "village_id",
+        "occupation_id",
+        pl.col("income_value").cast(pl.Int64).alias("declared_income"),
+        pl.col("desil_value").cast(pl.Int16).alias("desil"),
+        pl.col("flag_disability").alias("has_disability"),
+        pl.col("flag_female_head").alias("is_female_head"),
+        name_key_expr(pl.col("full_name")).alias("name_key"),
+        "_warnings",
+        pl.col("village_detail").alias("_detail"),
+    )
+    return CheckedChunk(valid=valid, rejected=rejected)
+
+
+_ALL_FIELDS = (
+    "nik",
+    "full_name",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "village",
+    "district",
+    "occupation",
+    "income",
+    "desil",
+    "phone",
+    "address",
+    "rt_rw",
+    "has_disability",
+    "is_female_head",
+)
+
+
+def _resolve_villages(df: pl.DataFrame, ctx: ImportContext) -> pl.DataFrame:
+    pairs = df.select("village", "district").unique()
+    matches = [ctx.resolve_village(v, d) for v, d in pairs.iter_rows()]
+    mapping = pairs.with_columns(
+        village_id=pl.Series([m.code for m in matches], dtype=pl.String),
+        village_code=pl.Series([m.reject for m in matches], dtype=pl.String),
+        village_warning=pl.Series([m.warning for m in matches], dtype=pl.String),
+        village_detail=pl.Series([m.detail for m in matches], dtype=pl.String),
+    )
+    return df.join(mapping, on=["village", "district"], how="left", nulls_equal=True)
