@@ -56,3 +56,13 @@ def bengkalis_operator(make_user):
 @pytest.fixture
 def siak_operator(make_user):
     return make_user("op.siak", RoleCode.OPERATOR, SIAK)
+
+
+@pytest.fixture
+def occupations(db):
+    """The occupation categories (a data migration; flushed by transactional tests)."""
+    from django.apps import apps
+
+    from jaring.registry.migrations import _occupations_data
+
+    _occupations_data.add_occupations(apps, None)

@@ -8,7 +8,11 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jaring.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line([sys.argv[0], *sys.argv[1:]])
+    arguments = sys.argv[1:]
+    if arguments and not arguments[0].startswith("-"):
+        # `jaring import-workers` reads better than `import_workers`; both work.
+        arguments[0] = arguments[0].replace("-", "_")
+    execute_from_command_line([sys.argv[0], *arguments])
 
 
 if __name__ == "__main__":

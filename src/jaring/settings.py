@@ -175,6 +175,24 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Import progress is shared between the web and worker processes: a file cache by default,
+# Redis (JARING_REDIS_URL) when there is one.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["JARING_REDIS_URL"],
+        }
+        if os.environ.get("JARING_REDIS_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    )
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # Sessions end with the browser and after an idle hour: shared office computers are common.
 SESSION_COOKIE_AGE = int(os.environ.get("JARING_SESSION_SECONDS", "3600"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("jaring.core.urls")),
     path("akun/", include("jaring.accounts.urls")),
     path("wilayah/", include("jaring.regions.urls")),
+    path("pekerja/", include("jaring.registry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

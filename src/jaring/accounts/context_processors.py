@@ -10,6 +10,8 @@ from jaring.accounts.scoping import capabilities
 NAVIGATION = [
     (_("Home"), "home", None),
     (_("Regions"), "regions:index", Capability.VIEW_REGIONS),
+    (_("Workers"), "registry:workers", Capability.VIEW_REGISTRY),
+    (_("Imports"), "registry:imports", Capability.MANAGE_REGISTRY),
 ]
 
 

@@ -136,3 +136,34 @@ class RoleAssignment(models.Model):
         )
         if error:
             raise ValidationError({"region": error})
+
+
+class PersonalDataAccess(models.Model):
+    """One read or export of personal data (NIK, name, address, heirs, bank account)."""
+
+    class Action(models.TextChoices):
+        VIEW_RECORD = "view_record", _("Viewed a record")
+        VIEW_LIST = "view_list", _("Viewed a list with names")
+        VIEW_NIK = "view_nik", _("Revealed a full NIK")
+        SEARCH_NIK = "search_nik", _("Searched by NIK")
+        EXPORT = "export", _("Exported personal data")
+
+    scope_field = "region_code"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object"), max_length=64, blank=True)
+    region_code = models.CharField(_("region"), max_length=13, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}:{self.object_id}"

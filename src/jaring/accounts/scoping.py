@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from jaring.accounts.rules import ROLE_CAPABILITIES, Capability, RoleCode, capabilities_of
-from jaring.regions.rules import is_within
+from jaring.regions.rules import is_within, level_of
 
 _CACHE_ATTR = "_jaring_role_scopes"
 
@@ -47,6 +47,15 @@ class RegionScope:
         condition = Q(pk__in=[])
         for root in sorted(self.codes):
             condition |= Q(**{field: root}) | Q(**{f"{field}__startswith": root + "."})
+        return condition
+
+    def q_by_level(self, columns: dict[int, str]) -> Q:
+        """The same filter for a model that keeps one indexed column per region level."""
+        if self.everything:
+            return Q()
+        condition = Q(pk__in=[])
+        for root in sorted(self.codes):
+            condition |= Q(**{columns[level_of(root)]: root})
         return condition
 
 
@@ -89,8 +98,10 @@ def scope_for(user, capability: Capability) -> RegionScope:
 
 def scoped(queryset: QuerySet, user, capability: Capability) -> QuerySet:
     """``queryset`` narrowed to the rows in the user's scope for ``capability``."""
-    field = queryset.model.scope_field
-    return queryset.filter(scope_for(user, capability).q(field))
+    model = queryset.model
+    scope = scope_for(user, capability)
+    columns = getattr(model, "scope_columns", None)
+    return queryset.filter(scope.q_by_level(columns) if columns else scope.q(model.scope_field))
 
 
 def require(user, capability: Capability, region_code: str | None = None) -> None:

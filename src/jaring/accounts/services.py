@@ -29,3 +29,28 @@ def grant_role(
         user=user, role=role.value, region=region, defaults={"granted_by": granted_by}
     )
     return assignment
+
+
+def log_personal_access(
+    user: User,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    region_code: str = "",
+    reason: str = "",
+    request=None,
+    detail: dict | None = None,
+):
+    """Record that ``user`` saw or exported personal data (append-only; auditors read it)."""
+    from jaring.accounts.models import PersonalDataAccess
+
+    return PersonalDataAccess.objects.create(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        region_code=region_code,
+        reason=reason[:255],
+        ip_address=request.META.get("REMOTE_ADDR") if request else None,
+        detail=detail or {},
+    )

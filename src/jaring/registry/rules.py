@@ -269,3 +269,8 @@ def neutralise_formula(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def mask_name(name: str) -> str:
+    """``Safri Ismail`` → ``S**** I*****``: enough to tell rows apart, not to identify."""
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())

@@ -74,6 +74,8 @@ MERGED_FIELDS = {
     "source": True,
     "source_ref": False,
 }
+# Where a row came from is not a change of the worker: the same data in another file is unchanged.
+PROVENANCE_FIELDS = {"source", "source_ref"}
 
 
 class ImportInterrupted(RuntimeError):
@@ -226,7 +228,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
     raw_rows = {
         row["_row"]: {k: v for k, v in row.items() if k != "_row"}
         for row in chunk.filter(
-            pl.col("_row").is_in(pl.concat([rejected["_row"], duplicates["_row"]]))
+            pl.col("_row").is_in(pl.concat([rejected["_row"], duplicates["_row"]]).implode())
         ).iter_rows(named=True)
     }
     issues = []
@@ -345,6 +347,7 @@ def _merge(batch: ImportBatch) -> dict[str, int]:
     changed = " OR ".join(
         f"w.{field} IS DISTINCT FROM {_incoming(field, keep)}"
         for field, keep in MERGED_FIELDS.items()
+        if field not in PROVENANCE_FIELDS
     )
     assignments = ", ".join(
         f"{field} = {_incoming(field, keep)}" for field, keep in MERGED_FIELDS.items()
@@ -436,3 +439,44 @@ def _flag_duplicate_candidates(cursor, batch: ImportBatch, now) -> None:
         f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') {conflict}",
         [batch.pk, now, batch.pk],
     )
+
+
+def reveal_nik(user, worker: Worker, reason: str, request=None) -> str:
+    """Decrypt a worker's NIK for a user allowed to see it, and log the read."""
+    from django.core.exceptions import PermissionDenied
+
+    from jaring.accounts.models import PersonalDataAccess
+    from jaring.accounts.services import log_personal_access
+    from jaring.registry.selectors import may_see_personal_data
+
+    if not may_see_personal_data(user, worker):
+        raise PermissionDenied
+    log_personal_access(
+        user,
+        PersonalDataAccess.Action.VIEW_NIK,
+        "worker",
+        worker.pk,
+        worker.village_id,
+        reason=reason,
+        request=request,
+    )
+    return protection.decrypt_nik(worker.nik_cipher)
+
+
+@transaction.atomic
+def review_duplicate(candidate, user, same_person: bool) -> None:
+    """Record a reviewer's verdict; the same person means the newer record is merged away."""
+    from jaring.registry.models import DuplicateCandidate, WorkerStatus
+
+    candidate.status = (
+        DuplicateCandidate.Status.SAME_PERSON
+        if same_person
+        else DuplicateCandidate.Status.DIFFERENT
+    )
+    candidate.reviewed_by = user
+    candidate.save(update_fields=["status", "reviewed_by"])
+    if same_person:
+        newer = Worker.objects.select_for_update().get(pk=candidate.other_id)
+        newer.status, newer.merged_into_id = WorkerStatus.MERGED, candidate.worker_id
+        newer._change_reason = f"Duplikat dari pekerja #{candidate.worker_id}"
+        newer.save(update_fields=["status", "merged_into", "updated_at"])

@@ -116,11 +116,12 @@ def name_key_expr(column: pl.Expr) -> pl.Expr:
     )
 
 
-def _per_value(df: pl.DataFrame, column: str, parse: Callable, names: tuple[str, str]):
+def _per_value(
+    df: pl.DataFrame, column: str, parse: Callable, names: tuple[str, str], dtype: pl.DataType
+):
     """Apply ``parse`` (value -> (result, code)) once per distinct value and join it back."""
     distinct = df.get_column(column).unique().to_list()
     results = [parse(value) for value in distinct]
-    dtype = pl.Date if names[0] == "birth_date" else None
     mapping = pl.DataFrame(
         {
             column: pl.Series(distinct, dtype=pl.String),
@@ -141,18 +142,19 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
     df = df.filter(pl.any_horizontal([pl.col(name).is_not_null() for name in _ALL_FIELDS]))
     df = df.with_columns(**nik_checks(pl.col("nik"), ctx.district_codes, ctx.today))
 
-    df = _per_value(df, "sex", rules.parse_sex, ("sex_value", "sex_code"))
+    df = _per_value(df, "sex", rules.parse_sex, ("sex_value", "sex_code"), pl.String)
     df = _per_value(
         df,
         "birth_date",
         lambda v: rules.parse_date(v, ctx.today),
         ("birth_date_value", "birth_date_code"),
+        pl.Date,
     )
-    df = _per_value(df, "income", rules.parse_rupiah, ("income_value", "income_code"))
-    df = _per_value(df, "desil", rules.parse_desil, ("desil_value", "desil_code"))
-    df = _per_value(df, "phone", rules.parse_phone, ("phone_value", "phone_code"))
+    df = _per_value(df, "income", rules.parse_rupiah, ("income_value", "income_code"), pl.Int64)
+    df = _per_value(df, "desil", rules.parse_desil, ("desil_value", "desil_code"), pl.Int64)
+    df = _per_value(df, "phone", rules.parse_phone, ("phone_value", "phone_code"), pl.String)
     df = _per_value(
-        df, "occupation", ctx.resolve_occupation, ("occupation_id", "occupation_warning")
+        df, "occupation", ctx.resolve_occupation, ("occupation_id", "occupation_warning"), pl.String
     )
     df = _resolve_villages(df, ctx)
 

@@ -1,0 +1,70 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaring.registry.models import DuplicateCandidate, Occupation, WorkerStatus
+from jaring.registry.spreadsheets import MAX_FILE_BYTES
+
+ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+class WorkerFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or full NIK"), required=False, max_length=100)
+    district = forms.ChoiceField(label=_("District"), required=False)
+    occupation = forms.ModelChoiceField(
+        label=_("Occupation"), queryset=Occupation.objects.all(), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", "—"), *WorkerStatus.choices]
+    )
+    desil = forms.TypedChoiceField(
+        label=_("Decile"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—")] + [(str(d), str(d)) for d in range(1, 11)],
+    )
+
+    def __init__(self, *args, districts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [("", "—")] + [(d.code, d.name) for d in districts]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx, .xls or .csv)"))
+    region = forms.ChoiceField(label=_("Region of the list"))
+    source = forms.CharField(
+        label=_("Data source"),
+        required=False,
+        max_length=50,
+        help_text=_("e.g. DTKS, P3KE, village list"),
+    )
+    dry_run = forms.BooleanField(label=_("Check only (change nothing)"), required=False)
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.code, r.display_name) for r in regions]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(ACCEPTED_SUFFIXES):
+            raise forms.ValidationError(_("Upload an .xlsx, .xls or .csv file."))
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB."), params={"mb": MAX_FILE_BYTES // 2**20}
+            )
+        return upload
+
+
+class RevealNikForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=255, help_text=_("Recorded in the audit log.")
+    )
+
+
+class DuplicateReviewForm(forms.Form):
+    verdict = forms.ChoiceField(
+        choices=[
+            (DuplicateCandidate.Status.SAME_PERSON, _("Same person")),
+            (DuplicateCandidate.Status.DIFFERENT, _("Different people")),
+        ]
+    )

@@ -1,0 +1,99 @@
+"""Reads of the registry, always scoped to the user's region through accounts.scoping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import scope_for, scoped
+from jaring.registry import protection, rules
+from jaring.registry.models import DuplicateCandidate, ImportBatch, Occupation, Worker
+
+
+@dataclass(frozen=True)
+class WorkerFilters:
+    district: str = ""
+    village: str = ""
+    occupation: str = ""
+    status: str = ""
+    desil: int | None = None
+    query: str = ""
+
+
+def workers_for(user) -> QuerySet[Worker]:
+    return scoped(Worker.objects.all(), user, Capability.VIEW_REGISTRY)
+
+
+def may_see_personal_data(user, worker: Worker) -> bool:
+    return scope_for(user, Capability.VIEW_PERSONAL_DATA).contains(worker.village_id)
+
+
+def is_full_nik(text: str) -> bool:
+    nik, problem = rules.normalise_nik(text)
+    return problem is None and nik is not None
+
+
+def filter_workers(user, filters: WorkerFilters) -> QuerySet[Worker]:
+    workers = workers_for(user).select_related("village", "occupation")
+    if filters.district:
+        workers = workers.filter(district_code=filters.district)
+    if filters.village:
+        workers = workers.filter(village_id=filters.village)
+    if filters.occupation:
+        workers = workers.filter(occupation_id=filters.occupation)
+    if filters.status:
+        workers = workers.filter(status=filters.status)
+    if filters.desil:
+        workers = workers.filter(desil=filters.desil)
+    if filters.query:
+        workers = _search(user, workers, filters.query)
+    return workers.order_by("name_key", "id")
+
+
+def _search(user, workers: QuerySet[Worker], query: str) -> QuerySet[Worker]:
+    """A full NIK finds by the blind index; anything else searches names (personal data roles)."""
+    nik, problem = rules.normalise_nik(query)
+    if problem is None:
+        return workers.filter(nik_index=protection.nik_index(nik))
+    if scope_for(user, Capability.VIEW_PERSONAL_DATA).is_empty:
+        return workers.none()
+    return workers.filter(name_key__contains=rules.name_key(query))
+
+
+def worker_for(user, pk: int) -> Worker:
+    worker = workers_for(user).select_related("village__parent", "occupation").filter(pk=pk).first()
+    if worker is None:
+        raise Http404(pk)
+    return worker
+
+
+def history_of(worker: Worker):
+    return worker.history.select_related("history_user").order_by("-history_date", "-history_id")
+
+
+def occupations():
+    return Occupation.objects.all()
+
+
+def batches_for(user) -> QuerySet[ImportBatch]:
+    return scoped(ImportBatch.objects.all(), user, Capability.MANAGE_REGISTRY).select_related(
+        "region", "created_by"
+    )
+
+
+def batch_for(user, pk: int) -> ImportBatch:
+    batch = batches_for(user).filter(pk=pk).first()
+    if batch is None:
+        raise Http404(pk)
+    return batch
+
+
+def duplicate_candidates_for(user) -> QuerySet[DuplicateCandidate]:
+    return scoped(
+        DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN),
+        user,
+        Capability.MANAGE_REGISTRY,
+    ).select_related("worker__village", "other__village")

@@ -1,0 +1,212 @@
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require, scope_for
+from jaring.accounts.services import log_personal_access
+from jaring.regions.models import Level, Region
+from jaring.registry import rules, selectors, services, tasks
+from jaring.registry.forms import DuplicateReviewForm, ImportForm, RevealNikForm, WorkerFilterForm
+
+PAGE_SIZE = 50
+
+
+def _visible_districts(user):
+    scope = scope_for(user, Capability.VIEW_REGISTRY)
+    districts = Region.objects.filter(level=Level.DISTRICT)
+    return districts.filter(scope.q("code")).order_by("name")
+
+
+def _row(worker, personal: bool) -> dict:
+    return {
+        "worker": worker,
+        "name": worker.full_name if personal else rules.mask_name(worker.full_name),
+        "nik": worker.masked_nik,
+    }
+
+
+@login_required
+def worker_list(request):
+    require(request.user, Capability.VIEW_REGISTRY)
+    form = WorkerFilterForm(request.GET or None, districts=_visible_districts(request.user))
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.WorkerFilters(
+        district=data.get("district") or "",
+        occupation=data["occupation"].code if data.get("occupation") else "",
+        status=data.get("status") or "",
+        desil=data.get("desil"),
+        query=data.get("q") or "",
+    )
+    page = Paginator(selectors.filter_workers(request.user, filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    personal_scope = scope_for(request.user, Capability.VIEW_PERSONAL_DATA)
+    rows = [_row(w, personal_scope.contains(w.village_id)) for w in page]
+    shown = [r["worker"].pk for r in rows if r["name"] == r["worker"].full_name]
+    if filters.query and selectors.is_full_nik(filters.query):
+        log_personal_access(
+            request.user,
+            PersonalDataAccess.Action.SEARCH_NIK,
+            "worker",
+            ",".join(map(str, shown)),
+            request=request,
+        )
+    elif shown:
+        log_personal_access(
+            request.user,
+            PersonalDataAccess.Action.VIEW_LIST,
+            "worker",
+            request=request,
+            detail={"ids": shown},
+        )
+    return render(request, "registry/worker_list.html", {"form": form, "page": page, "rows": rows})
+
+
+@login_required
+def worker_detail(request, pk: int):
+    worker = selectors.worker_for(request.user, pk)
+    personal = selectors.may_see_personal_data(request.user, worker)
+    revealed = None
+    reveal_form = RevealNikForm(request.POST or None)
+    if request.method == "POST" and personal and reveal_form.is_valid():
+        revealed = services.reveal_nik(
+            request.user, worker, reveal_form.cleaned_data["reason"], request
+        )
+    elif personal:
+        log_personal_access(
+            request.user,
+            PersonalDataAccess.Action.VIEW_RECORD,
+            "worker",
+            worker.pk,
+            worker.village_id,
+            request=request,
+        )
+    history = selectors.history_of(worker)[:50] if personal else []
+    return render(
+        request,
+        "registry/worker_detail.html",
+        {
+            "row": _row(worker, personal),
+            "personal": personal,
+            "revealed": revealed,
+            "reveal_form": reveal_form,
+            "history": history,
+        },
+    )
+
+
+def _import_regions(user):
+    scope = scope_for(user, Capability.MANAGE_REGISTRY)
+    return (
+        Region.objects.filter(level__in=[Level.REGENCY, Level.DISTRICT])
+        .filter(scope.q("code"))
+        .order_by("level", "code")
+    )
+
+
+@login_required
+def import_list(request):
+    require(request.user, Capability.MANAGE_REGISTRY)
+    regions = _import_regions(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        batch = _start_import(request, form)
+        return redirect("registry:import_detail", pk=batch.pk)
+    batches = Paginator(selectors.batches_for(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "registry/import_list.html", {"form": form, "batches": batches})
+
+
+def _start_import(request, form):
+    upload = form.cleaned_data["file"]
+    region = Region.objects.get(code=form.cleaned_data["region"])
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as temporary:
+        for chunk in upload.chunks():
+            temporary.write(chunk)
+        temporary.flush()
+        batch = services.create_batch(
+            Path(temporary.name),
+            region,
+            form.cleaned_data["source"],
+            request.user,
+            form.cleaned_data["dry_run"],
+            original_name=upload.name,
+        )
+    transaction.on_commit(lambda: tasks.import_workers.enqueue(batch.pk))
+    messages.info(request, _("The file was received and is being checked."))
+    return batch
+
+
+@login_required
+def import_detail(request, pk: int):
+    batch = selectors.batch_for(request.user, pk)
+    issues = Paginator(batch.issues.order_by("row_number"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/import_detail.html",
+        {
+            "batch": batch,
+            "issues": issues,
+            "has_rejects": services.rejects_path(batch).exists()
+            and (batch.rejected or batch.duplicates),
+        },
+    )
+
+
+@login_required
+def import_status(request, pk: int):
+    batch = selectors.batch_for(request.user, pk)
+    return JsonResponse(
+        {**batch.summary(), "progress": tasks.progress_of(batch.pk), "error": batch.error}
+    )
+
+
+@login_required
+def import_rejects(request, pk: int):
+    batch = selectors.batch_for(request.user, pk)
+    path = services.rejects_path(batch)
+    if not path.exists():
+        raise Http404
+    log_personal_access(
+        request.user,
+        PersonalDataAccess.Action.EXPORT,
+        "import_rejects",
+        batch.pk,
+        batch.region_id,
+        request=request,
+    )
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=f"ditolak-batch-{batch.pk}.xlsx"
+    )
+
+
+@login_required
+def duplicate_list(request):
+    require(request.user, Capability.MANAGE_REGISTRY)
+    candidates = Paginator(selectors.duplicate_candidates_for(request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "registry/duplicate_list.html", {"candidates": candidates})
+
+
+@login_required
+@require_POST
+def duplicate_review(request, pk: int):
+    candidate = selectors.duplicate_candidates_for(request.user).filter(pk=pk).first()
+    form = DuplicateReviewForm(request.POST)
+    if candidate is None:
+        raise Http404
+    if form.is_valid():
+        same = form.cleaned_data["verdict"] == "same"
+        services.review_duplicate(candidate, request.user, same_person=same)
+        messages.success(request, _("Review saved."))
+    return redirect("registry:duplicates")
