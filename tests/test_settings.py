@@ -90,3 +90,24 @@ def test_production_static_files_collect_with_hashed_names(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = (tmp_path / "static" / "staticfiles.json").read_text()
     assert '"jaring/jaring.css": "jaring/jaring.' in manifest
+
+
+def test_every_interface_string_has_an_indonesian_translation():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import jaring
+
+    po = Path(jaring.__file__).parent / "locale" / "id" / "LC_MESSAGES" / "django.po"
+    catalog = read_po(po.open("rb"), locale="id")
+    untranslated = [
+        message.id
+        for message in catalog
+        if message.id
+        and (
+            not any(message.string if isinstance(message.string, tuple) else [message.string])
+            or "fuzzy" in message.flags
+        )
+    ]
+    assert untranslated == []

@@ -8,7 +8,6 @@ statements. Any failure rolls the whole batch back; the registry is then exactly
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import shutil
 import uuid
@@ -18,64 +17,20 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from jaring.regions.models import Level, Region
 from jaring.registry import protection, rules
+from jaring.registry.bulk import merge_staged, write_staging
 from jaring.registry.matching import occupation_resolver, village_resolver
-from jaring.registry.models import ImportBatch, ImportRowIssue, ImportStaging, Worker
+from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
 from jaring.registry.rejects import RejectsWriter
 from jaring.registry.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet
 from jaring.registry.validation import CODE_COLUMNS, ImportContext, check_chunk
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int | None], None]
-
-STAGED_COLUMNS = [
-    "batch_id",
-    "row_number",
-    "nik_index",
-    "nik_cipher",
-    "nik_hint",
-    "full_name",
-    "name_key",
-    "sex",
-    "birth_date",
-    "birth_place",
-    "phone",
-    "address",
-    "rt_rw",
-    "village_id",
-    "occupation_id",
-    "declared_income",
-    "desil",
-    "has_disability",
-    "is_female_head",
-    "source",
-    "source_ref",
-]
-# Fields an import may set; those marked True keep the stored value when the file leaves them blank.
-MERGED_FIELDS = {
-    "full_name": False,
-    "name_key": False,
-    "sex": False,
-    "birth_date": False,
-    "birth_place": True,
-    "phone": True,
-    "address": True,
-    "rt_rw": True,
-    "village_id": False,
-    "occupation_id": False,
-    "declared_income": True,
-    "desil": True,
-    "has_disability": False,
-    "is_female_head": False,
-    "source": True,
-    "source_ref": False,
-}
-# Where a row came from is not a change of the worker: the same data in another file is unchanged.
-PROVENANCE_FIELDS = {"source", "source_ref"}
 
 
 class ImportInterrupted(RuntimeError):
@@ -177,7 +132,7 @@ def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_ro
             seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, rejects)
             if progress:
                 progress(totals.rows, sheet.total_rows)
-    counts = _merge(batch)
+    counts = merge_staged(batch)
     return {
         "rows": totals.rows,
         "duplicates": totals.duplicates,
@@ -312,133 +267,7 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
         pl.lit(batch.source).alias("source"),
         (pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String)).alias("source_ref"),
     )
-    if connection.vendor == "postgresql":
-        _copy_into_staging(staged)
-    else:
-        placeholders = ", ".join(["%s"] * len(STAGED_COLUMNS))
-        sql = f"INSERT INTO {_table(ImportStaging)} ({', '.join(STAGED_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608  # nosec B608
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, staged.iter_rows())
-
-
-def _copy_into_staging(staged: pl.DataFrame) -> None:
-    buffer = io.BytesIO()
-    staged.with_columns(
-        pl.concat_str([pl.lit("\\x"), pl.col("nik_cipher").bin.encode("hex")]).alias("nik_cipher")
-    ).write_csv(buffer, include_header=False, null_value="")
-    columns = ", ".join(STAGED_COLUMNS)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg cursor under Django's wrapper
-        with raw.copy(
-            f"COPY {_table(ImportStaging)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
-            copy.write(buffer.getvalue())
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _merge(batch: ImportBatch) -> dict[str, int]:
-    """Set-based merge of the staged rows: new workers, changed workers, history, duplicates."""
-    staging, worker = _table(ImportStaging), _table(Worker)
-    history = _table(Worker.history.model)
-    now, user = timezone.now(), batch.created_by_id
-    changed = " OR ".join(
-        f"w.{field} IS DISTINCT FROM {_incoming(field, keep)}"
-        for field, keep in MERGED_FIELDS.items()
-        if field not in PROVENANCE_FIELDS
-    )
-    assignments = ", ".join(
-        f"{field} = {_incoming(field, keep)}" for field, keep in MERGED_FIELDS.items()
-    )
-    inserted = ", ".join(MERGED_FIELDS)
-    history_fields = [
-        "id",
-        *MERGED_FIELDS,
-        "nik_index",
-        "nik_hint",
-        "status",
-        "date_of_death",
-        "merged_into_id",
-        "last_batch_id",
-    ]
-    statements = [
-        (
-            f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE WHEN {changed} "
-            f"THEN 'changed' ELSE 'same' END FROM {worker} AS w "
-            f"WHERE s.batch_id = %s AND w.nik_index = s.nik_index",
-            [batch.pk],
-        ),
-        (
-            f"UPDATE {staging} SET outcome = 'new' WHERE batch_id = %s AND worker_id IS NULL",
-            [batch.pk],
-        ),
-        (
-            f"UPDATE {worker} AS w SET {assignments}, last_batch_id = %s, "
-            f"updated_at = %s FROM {staging} AS s WHERE s.batch_id = %s AND s.outcome = 'changed' "
-            f"AND w.id = s.worker_id",
-            [batch.pk, now, batch.pk],
-        ),
-        (
-            f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, status, "
-            f"last_batch_id, created_at, updated_at) SELECT nik_index, nik_cipher, nik_hint, "
-            f"{inserted}, 'active', batch_id, %s, %s FROM {staging} "
-            f"WHERE batch_id = %s AND outcome = 'new' ORDER BY row_number",
-            [now, now, batch.pk],
-        ),
-        (
-            f"INSERT INTO {history} ({', '.join(history_fields)}, history_date, history_type, "
-            f"history_user_id, history_change_reason) SELECT "
-            f"{', '.join('w.' + f for f in history_fields)}, %s, "
-            f"CASE s.outcome WHEN 'new' THEN '+' ELSE '~' END, %s, %s "
-            f"FROM {worker} AS w JOIN {staging} AS s ON s.nik_index = w.nik_index "
-            f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed')",
-            [now, user, f"Impor batch #{batch.pk}", batch.pk],
-        ),
-    ]
-    with connection.cursor() as cursor:
-        for sql, params in statements:
-            cursor.execute(sql, params)
-        _flag_duplicate_candidates(cursor, batch, now)
-        cursor.execute(
-            f"SELECT outcome, COUNT(*) FROM {staging} WHERE batch_id = %s GROUP BY outcome",  # noqa: S608  # nosec B608
-            [batch.pk],
-        )
-        counts = dict(cursor.fetchall())
-        cursor.execute(f"DELETE FROM {staging} WHERE batch_id = %s", [batch.pk])  # noqa: S608  # nosec B608
-    return {
-        "accepted": counts.get("new", 0),
-        "updated": counts.get("changed", 0),
-        "unchanged": counts.get("same", 0),
-    }
-
-
-def _incoming(field: str, keep_when_blank: bool) -> str:
-    """The value the file brings for a field (the stored one where the file left it blank)."""
-    if not keep_when_blank:
-        return f"s.{field}"
-    if field in {"declared_income", "desil"}:
-        return f"COALESCE(s.{field}, w.{field})"
-    return f"COALESCE(NULLIF(s.{field}, ''), w.{field})"
-
-
-def _flag_duplicate_candidates(cursor, batch: ImportBatch, now) -> None:
-    """Same normalised name, birth date and village, different NIK: flagged for review."""
-    from jaring.registry.models import DuplicateCandidate
-
-    candidates, worker, staging = _table(DuplicateCandidate), _table(Worker), _table(ImportStaging)
-    conflict = "ON CONFLICT DO NOTHING"
-    cursor.execute(
-        f"INSERT INTO {candidates} (worker_id, other_id, status, found_in_batch_id, created_at) "  # noqa: S608  # nosec B608
-        f"SELECT DISTINCT CASE WHEN a.id < b.id THEN a.id ELSE b.id END, "
-        f"CASE WHEN a.id < b.id THEN b.id ELSE a.id END, 'open', %s, %s "
-        f"FROM {staging} AS s JOIN {worker} AS a ON a.nik_index = s.nik_index "
-        f"JOIN {worker} AS b ON b.name_key = a.name_key AND b.birth_date = a.birth_date "
-        f"AND b.village_id = a.village_id AND b.id <> a.id "
-        f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') {conflict}",
-        [batch.pk, now, batch.pk],
-    )
+    write_staging(staged)
 
 
 def reveal_nik(user, worker: Worker, reason: str, request=None) -> str:
