@@ -1,6 +1,7 @@
 """Bulk import of workers: real CSV/XLSX/XLS files, every outcome, atomicity, idempotency."""
 
 import csv
+from collections import Counter
 import io
 import json
 import zipfile
@@ -91,8 +92,9 @@ def bengkalis(riau_regions, occupations):
 
 def test_seed_workers_import_with_fuzzy_village_and_encrypted_nik(bengkalis, tmp_path):
     batch = run(write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI]))
-    assert batch.summary() | {"batch": None} == {
+    assert batch.summary() | {"batch": None, "seconds": None} == {
         "batch": None,
+        "seconds": None,
         "status": "done",
         "rows": 3,
         "accepted": 3,
@@ -439,3 +441,31 @@ def test_csv_reader_accepts_a_stream_of_quoted_fields(bengkalis, tmp_path):
     path.write_text(buffer.getvalue())
     assert run(path).accepted == 1
     assert Worker.objects.get().full_name == "Rusni, binti Ahmad"
+
+
+def test_generated_messy_file_is_sorted_into_exactly_the_flaws_it_was_given(bengkalis, tmp_path):
+    from jaring.registry.synthetic import write_csv as write_synthetic
+
+    path = tmp_path / "synthetic.csv"
+    flaws = write_synthetic(path, "14.03", rows=600, bad_share=0.2, seed=7)
+    batch = run(path, chunk_rows=128)
+    rejected = sum(n for flaw, n in flaws.items() if flaw not in {"ok", "duplicate_in_file"})
+    assert (batch.rows, batch.duplicates, batch.rejected) == (
+        600,
+        flaws["duplicate_in_file"],
+        rejected,
+    )
+    assert batch.accepted == flaws["ok"]
+    codes = Counter(
+        code
+        for issue in ImportRowIssue.objects.filter(batch=batch, outcome="rejected")
+        for code in issue.codes
+    )
+    for flaw in (
+        "nik_scientific",
+        "nik_birth_date_invalid",
+        "village_unknown",
+        "nik_sex_mismatch",
+        "name_missing",
+    ):
+        assert codes[flaw] == flaws[flaw], flaw

@@ -108,9 +108,16 @@ def test_worker_history_is_shown(registry, bengkalis_operator, client):
     assert 'id="history"' in page.text and "Impor batch" in page.text
 
 
+@pytest.mark.django_db(transaction=True)  # the worker commits its own transactions
 def test_upload_runs_in_the_database_backed_worker(
-    registry, bengkalis_operator, client, tmp_path, django_capture_on_commit_callbacks
+    registry, bengkalis_operator, client, tmp_path, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    # The worker recycles "old" connections between tasks; here it shares the test's connection,
+    # which must stay open for the assertions that follow.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     client.force_login(bengkalis_operator)
     content = write_csv(
         tmp_path / "web.csv", [RUSNI, ["", "X", "", "", "Kelebuk", "", "", "", "", ""]]
@@ -128,7 +135,11 @@ def test_upload_runs_in_the_database_backed_worker(
     assert response.status_code == 302
     assert response["Location"] == reverse("registry:import_detail", args=[batch.pk])
     assert batch.status == "pending" and batch.created_by == bengkalis_operator
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path.endswith("import_workers") and queued.args_kwargs["args"] == [batch.pk]
     call_command("db_worker", "--batch", "--no-startup-delay")
+    queued.refresh_from_db()
+    assert queued.status == "SUCCESSFUL"
     batch.refresh_from_db()
     assert (batch.status, batch.unchanged, batch.rejected) == ("done", 1, 1)
     status = client.get(reverse("registry:import_status", args=[batch.pk])).json()

@@ -118,10 +118,6 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
             [batch.pk],
         ),
         (
-            f"UPDATE {staging} SET outcome = 'new' WHERE batch_id = %s AND worker_id IS NULL",  # nosec B608
-            [batch.pk],
-        ),
-        (
             f"UPDATE {worker} AS w SET {assignments}, last_batch_id = %s, "  # nosec B608
             f"updated_at = %s FROM {staging} AS s WHERE s.batch_id = %s AND s.outcome = 'changed' "
             f"AND w.id = s.worker_id",

@@ -60,8 +60,13 @@ class Worker(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     rt_rw = models.CharField(_("RT/RW"), max_length=20, blank=True)
+    # Indexed by worker_village_occ_idx (village first); no separate FK index needed.
     village = models.ForeignKey(
-        "regions.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+        "regions.Region",
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     province_code = models.GeneratedField(
         expression=Substr("village", 1, 2),
@@ -79,7 +84,11 @@ class Worker(models.Model):
         db_persist=True,
     )
     occupation = models.ForeignKey(
-        Occupation, verbose_name=_("occupation"), on_delete=models.PROTECT, related_name="+"
+        Occupation,
+        verbose_name=_("occupation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a handful of categories: an index would never be chosen
     )
     declared_income = models.PositiveBigIntegerField(_("declared monthly income"), null=True)
     desil = models.PositiveSmallIntegerField(_("welfare decile (desil)"), null=True, blank=True)
@@ -99,7 +108,12 @@ class Worker(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["nik_cipher", "created_at", "updated_at"])
+    # History rows are looked up by worker and date only; indexing their copied foreign keys
+    # would slow every bulk import for queries nobody runs.
+    history = HistoricalRecords(
+        excluded_fields=["nik_cipher", "created_at", "updated_at"],
+        no_db_index=["village", "occupation", "merged_into", "last_batch"],
+    )
 
     class Meta:
         verbose_name = _("worker")
@@ -206,6 +220,9 @@ class ImportBatch(models.Model):
             "rejected": self.rejected,
             "warnings": self.warnings,
             "dry_run": self.dry_run,
+            "seconds": round((self.finished_at - self.started_at).total_seconds(), 3)
+            if self.finished_at and self.started_at
+            else None,
         }
 
 
@@ -293,9 +310,8 @@ class ImportStaging(models.Model):
     source = models.CharField(max_length=50)
     source_ref = models.CharField(max_length=255)
     worker_id = models.BigIntegerField(null=True)
-    outcome = models.CharField(
-        max_length=8, blank=True, db_default=""
-    )  # new / changed / same, set by the merge
+    # "new" until the merge finds the NIK already registered ("changed" or "same").
+    outcome = models.CharField(max_length=8, db_default="new")
 
     class Meta:
         indexes = [models.Index(fields=["batch", "nik_index"], name="staging_batch_nik_idx")]

@@ -1,0 +1,131 @@
+"""Synthetic worker lists for demos, tests and benchmarks (no real person's data).
+
+Faker's id_ID locale makes names but no NIKs, so NIKs are built here from real kecamatan codes
+and birth dates, exactly as Dukcapil structures them. A chosen share of rows is broken in the
+ways real files are (Excel-mangled NIKs, impossible dates, unknown villages, contradictions,
+repeated rows, missing names), and the generator says how many of each it wrote.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import random
+from collections import Counter
+from pathlib import Path
+
+from faker import Faker
+
+from jaring.regions.models import Level, Region
+
+HEADER = [
+    "NIK",
+    "Nama Lengkap",
+    "Jenis Kelamin",
+    "Tanggal Lahir",
+    "Tempat Lahir",
+    "Desa/Kelurahan",
+    "Kecamatan",
+    "Pekerjaan",
+    "Penghasilan",
+    "Desil",
+    "No HP",
+]
+OCCUPATIONS = [
+    "Petani/Pekebun",
+    "Nelayan",
+    "Buruh Harian Lepas",
+    "Pedagang",
+    "Ojek",
+    "Pekerja Rumah Tangga",
+    "Peternak",
+    "Petani",
+]
+FLAWS = [
+    "nik_scientific",
+    "nik_birth_date_invalid",
+    "village_unknown",
+    "nik_sex_mismatch",
+    "duplicate_in_file",
+    "name_missing",
+]
+
+
+def _villages(region_code: str) -> list[tuple[str, str, str]]:
+    villages = Region.objects.filter(code__startswith=region_code + ".", level=Level.VILLAGE)
+    districts = dict(
+        Region.objects.filter(code__startswith=region_code + ".", level=Level.DISTRICT).values_list(
+            "code", "name"
+        )
+    )
+    return [
+        (v.code, v.name, districts[v.parent_id]) for v in villages.only("code", "name", "parent")
+    ]
+
+
+def generate_rows(region_code: str, rows: int, bad_share: float = 0.05, seed: int = 2025):
+    """Yield (row, flaw or None) pairs; the first row never carries a flaw."""
+    rng = random.Random(seed)
+    fake = Faker("id_ID")
+    fake.seed_instance(seed)
+    villages = _villages(region_code)
+    serials: Counter = Counter()
+    previous: list[str] | None = None
+    for index in range(rows):
+        code, village, district = rng.choice(villages)
+        sex = rng.choice("LP")
+        birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(0, 46 * 365))
+        key = (code[:8], birth)
+        serials[key] += 1
+        day = birth.day + (40 if sex == "P" else 0)
+        nik = f"{code[:8].replace('.', '')}{day:02d}{birth:%m%y}{serials[key]:04d}"
+        name = fake.name_female() if sex == "P" else fake.name_male()
+        row = [
+            nik,
+            name,
+            sex,
+            birth.strftime("%d-%m-%Y"),
+            fake.city_name(),
+            village,
+            district,
+            rng.choice(OCCUPATIONS),
+            f"{rng.choice([1, 1, 1, 1.5, 2]) * 1_000_000:,.0f}".replace(",", "."),
+            str(rng.randint(1, 6)),
+            f"08{rng.randrange(10**9, 10**10)}",
+        ]
+        flaw = rng.choice(FLAWS) if index and rng.random() < bad_share else None
+        if flaw:
+            row = _break(row, flaw, previous)
+        previous = row if flaw is None else previous
+        yield row, flaw
+
+
+def _break(row: list[str], flaw: str, previous: list[str]) -> list[str]:
+    row = list(row)
+    if flaw == "nik_scientific":
+        row[0] = f"{int(row[0]):.5E}"
+    elif flaw == "nik_birth_date_invalid":
+        row[0] = row[0][:6] + "32" + row[0][8:]
+    elif flaw == "village_unknown":
+        row[5] = "Kampung Antah Berantah"
+    elif flaw == "nik_sex_mismatch":
+        row[2] = "P" if row[2] == "L" else "L"
+    elif flaw == "duplicate_in_file":
+        row = list(previous)
+    elif flaw == "name_missing":
+        row[1] = ""
+    return row
+
+
+def write_csv(
+    path: Path, region_code: str, rows: int, bad_share: float = 0.05, seed: int = 2025
+) -> Counter:
+    """Write a semicolon CSV as Pemda staff export it; return how many rows of each flaw."""
+    flaws: Counter = Counter()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        for row, flaw in generate_rows(region_code, rows, bad_share, seed):
+            writer.writerow(row)
+            flaws[flaw or "ok"] += 1
+    return flaws
