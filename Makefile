@@ -46,7 +46,9 @@ demo: venv messages
 	JARING_DEBUG=1 $(JARING) migrate --noinput -v 0
 	JARING_DEBUG=1 $(JARING) load_regions
 	JARING_DEBUG=1 $(JARING) setup_demo
-	@echo "Jaring is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo "Jaring is at http://$(HOST):$(PORT)/  (Ctrl-C stops it and the background worker)"
+	@JARING_DEBUG=1 $(JARING) db_worker --interval 1 > var/worker.log 2>&1 & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	JARING_DEBUG=1 $(JARING) runserver $(HOST):$(PORT)
 
 check: venv
@@ -57,7 +59,8 @@ test: venv messages check
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv messages
-	$(TEST_ENV) $(BIN)/python -m bench.run
+	@# BENCH=import_100k limits the run to named benchmarks
+	$(TEST_ENV) $(BIN)/python -m bench.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) var $(MO_FILES)

@@ -1,9 +1,11 @@
 """``make bench``: benchmarks (not tests). Figures are printed and written to BENCHMARKS.md.
 
-Each benchmark runs on every database it can reach (SQLite in a temp dir, and PostgreSQL at
-JARING_BENCH_POSTGRES_URL, default the loopback server) in a fresh database, several times, and
-reports the median. Later issues add their benchmarks to ``BENCHMARKS``.
+``python -m bench.run [NAME ...]`` runs the named benchmarks (default: all). Each runs in fresh
+processes against fresh databases, several times (JARING_BENCH_RUNS, default 3), and reports
+the median. PostgreSQL is the loopback server (JARING_BENCH_POSTGRES_URL).
 """
+
+from __future__ import annotations
 
 import json
 import os
@@ -12,67 +14,169 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "BENCHMARKS.md"
-RUNS = int(os.environ.get("JARING_BENCH_RUNS", "5"))
+DATA = ROOT / "var" / "bench"
+RUNS = int(os.environ.get("JARING_BENCH_RUNS", "3"))
 POSTGRES_URL = os.environ.get(
     "JARING_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/jaring_bench"
 )
-
-# One benchmark = a Python snippet run in a fresh process against a fresh database; it prints
-# one JSON object with at least "seconds" (the timed part only) and "rows".
-REGION_LOAD = textwrap.dedent(
-    """
-    import json, time, django
-    django.setup()
-    from django.core.management import call_command
-    call_command("migrate", verbosity=0)
-    from jaring.regions.services import load_regions
-    started = time.perf_counter()
-    result = load_regions(force=True)
-    seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    again = load_regions()
-    print(json.dumps({"seconds": seconds, "rows": result.rows,
-                      "unchanged_reload_seconds": time.perf_counter() - started,
-                      "skipped": again.skipped}))
-    """
-)
-
-BENCHMARKS = {"region_load": ("Load all 91,599 Kemendagri regions (bulk upsert)", REGION_LOAD)}
+JARING = [sys.executable, "-m", "jaring"]
 
 
-def _databases():
-    yield "sqlite", None
-    probe = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False)
-    if probe.returncode == 0:
-        yield "postgresql", POSTGRES_URL
+def _env(database_url: str | None, var_dir: str) -> dict:
+    env = dict(os.environ, JARING_VAR_DIR=var_dir, DJANGO_SETTINGS_MODULE="jaring.settings")
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
 
 
 def _fresh_postgres(url: str) -> None:
     name = url.rsplit("/", 1)[1]
-    for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-        subprocess.run(
-            ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
-            check=True,
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def _jaring(env: dict, *args: str) -> tuple[str, int]:
+    """Run a jaring command; return its stdout and the peak memory (KiB) of that process."""
+    process = subprocess.Popen([*JARING, *args], env=env, stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    output = process.stdout.read()
+    process.stdout.close()
+    if status != 0:
+        raise RuntimeError(f"jaring {' '.join(args)} failed ({status})")
+    return output, usage.ru_maxrss
+
+
+def _postgres_available() -> bool:
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0
+
+
+# --- Region load -----------------------------------------------------------------------------
+
+REGION_LOAD = """
+import json, time, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from jaring.regions.services import load_regions
+started = time.perf_counter(); result = load_regions(force=True)
+seconds = time.perf_counter() - started
+started = time.perf_counter(); again = load_regions()
+print(json.dumps({"seconds": seconds, "rows": result.rows,
+                  "reload_unchanged_s": round(time.perf_counter() - started, 4)}))
+"""
+
+
+def bench_region_load() -> list[str]:
+    lines = []
+    databases = [("sqlite", None)] + (
+        [("postgresql", POSTGRES_URL)] if _postgres_available() else []
+    )
+    for vendor, url in databases:
+        runs = []
+        for _ in range(RUNS):
+            with tempfile.TemporaryDirectory() as tmp:
+                if url:
+                    _fresh_postgres(url)
+                out = subprocess.run(
+                    [sys.executable, "-c", REGION_LOAD],
+                    env=_env(url, tmp),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                runs.append(json.loads(out.strip().splitlines()[-1]))
+        median = statistics.median(r["seconds"] for r in runs)
+        lines.append(
+            f"| region_load | {vendor} | {runs[0]['rows']:,} | {median:.2f} s | "
+            f"{runs[0]['rows'] / median:,.0f} rows/s | {RUNS} | "
+            f"unchanged reload {runs[-1]['reload_unchanged_s']} s |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+# --- Worker import -----------------------------------------------------------------------------
+
+FLOOR_COLUMNS = 11  # the generator's columns
+
+
+def _floor_copy(url: str, path: Path) -> float:
+    """A plain COPY of the same file into an unindexed text table: the floor we compare with."""
+    columns = ", ".join(f"c{i} text" for i in range(FLOOR_COLUMNS))
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor")
+        conn.execute(f"CREATE TABLE bench_floor ({columns})")
+        conn.commit()
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY bench_floor FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')"
+            ) as copy,
+            path.open("rb") as handle,
+        ):
+            while block := handle.read(1 << 20):
+                copy.write(block)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def _reset_registry(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "TRUNCATE registry_worker, registry_historicalworker, registry_importrowissue, "
+            "registry_duplicatecandidate, registry_importbatch, registry_importstaging CASCADE"
         )
 
 
-def _run_once(snippet: str, database_url: str | None) -> dict:
+def bench_import(rows: int) -> list[str]:
+    if not _postgres_available():
+        print("import benchmark skipped: PostgreSQL is not reachable")
+        return []
+    DATA.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, JARING_VAR_DIR=tmp, DJANGO_SETTINGS_MODULE="jaring.settings")
-        env.pop("DATABASE_URL", None)
-        if database_url:
-            _fresh_postgres(database_url)
-            env["DATABASE_URL"] = database_url
-        out = subprocess.run(
-            [sys.executable, "-c", snippet], env=env, capture_output=True, text=True, check=True
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        env = _env(POSTGRES_URL, tmp)
+        _fresh_postgres(POSTGRES_URL)
+        _jaring(env, "migrate", "-v", "0")
+        _jaring(env, "load_regions")
+        path = DATA / f"workers-{rows}.csv"
+        if not path.exists():
+            _jaring(env, "generate-workers", str(path), "--rows", str(rows), "--region", "14.03")
+        floors, first, again, memory = [], [], [], []
+        for _ in range(RUNS):
+            floors.append(_floor_copy(POSTGRES_URL, path))
+            _reset_registry(POSTGRES_URL)
+            out, peak = _jaring(env, "import-workers", str(path), "--region", "14.03", "--json")
+            first.append(json.loads(out)["seconds"])
+            memory.append(peak)
+            out, _ = _jaring(env, "import-workers", str(path), "--region", "14.03", "--json")
+            again.append(json.loads(out)["seconds"])
+    floor, new, rerun = (statistics.median(x) for x in (floors, first, again))
+    line = (
+        f"| import_{rows // 1000}k | postgresql | {rows:,} | {new:.2f} s | {rows / new:,.0f} "
+        f"rows/s | {RUNS} | floor COPY {floor:.2f} s → ratio {new / floor:.1f}×; re-import "
+        f"(all unchanged) {rerun:.2f} s; peak RSS {max(memory) / 1024:,.0f} MiB |"
+    )
+    print(line, flush=True)
+    return [line]
+
+
+BENCHMARKS = {
+    "region_load": bench_region_load,
+    "import_100k": lambda: bench_import(100_000),
+    "import_1m": lambda: bench_import(1_000_000),
+}
 
 
 def _machine() -> str:
@@ -83,24 +187,18 @@ def _machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB RAM, Python "
+        f"{platform.python_version()}, PostgreSQL on loopback"
+    )
 
 
 def main() -> None:
     selected = sys.argv[1:] or list(BENCHMARKS)
     lines = []
-    for key in selected:
-        title, snippet = BENCHMARKS[key]
-        for vendor, url in _databases():
-            runs = [_run_once(snippet, url) for _ in range(RUNS)]
-            median = statistics.median(run["seconds"] for run in runs)
-            extra = {k: v for k, v in runs[-1].items() if k not in {"seconds", "rows"}}
-            line = (
-                f"| {key} | {vendor} | {runs[0]['rows']:,} | {median:.2f} s | "
-                f"{runs[0]['rows'] / median:,.0f} rows/s | {RUNS} | {json.dumps(extra)} |"
-            )
-            print(f"{title} on {vendor}: median {median:.3f}s over {RUNS} runs", flush=True)
-            lines.append(line)
+    for name in selected:
+        lines += BENCHMARKS[name]()
     _record(lines)
 
 

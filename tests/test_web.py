@@ -87,3 +87,18 @@ def test_regional_admin_manages_only_its_own_users_in_django_admin(demo, client,
         302,
         404,
     )
+
+
+def test_demo_registry_holds_the_seed_workers_and_is_created_once(demo, occupations):
+    from jaring.accounts.demo import DEMO_WORKERS, import_demo_workers
+    from jaring.registry.models import ImportBatch, Worker
+
+    operator = User.objects.get(username="operator")
+    import_demo_workers(operator)
+    import_demo_workers(operator)
+    batch = ImportBatch.objects.get()
+    assert batch.status == "done" and batch.created_by == operator
+    assert batch.rows == DEMO_WORKERS + 3 and batch.accepted > DEMO_WORKERS * 0.9
+    seed = Worker.objects.filter(full_name__in=["Rusni", "Bahtiar", "Safri Ismail"])
+    assert sorted(seed.values_list("village__name", flat=True)) == [
+        "Bantan Tua", "Kelebuk", "Prapat Tunggal"]

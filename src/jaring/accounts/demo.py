@@ -38,6 +38,43 @@ OFFICES = {
 }
 
 
+DEMO_WORKERS = 2000
+# The three workers of the seed case (Bengkalis, 22 September 2025), written the way the
+# village list had them ("Perapat Tunggal" is Kemendagri's Prapat Tunggal).
+SEED_WORKERS = [
+    ["1403014101850001", "Rusni", "P", "01-01-1985", "", "Kelebuk", "Bengkalis", "Petani/Pekebun",
+     "1.000.000", "1", ""],
+    ["1403021505800002", "Bahtiar", "L", "15-05-1980", "", "Bantan Tua", "Bantan", "Nelayan",
+     "1.000.000", "1", ""],
+    ["1403010203750003", "Safri Ismail", "L", "02-03-1975", "", "Perapat Tunggal", "Bengkalis",
+     "Buruh Harian Lepas", "1.000.000", "2", ""],
+]
+
+
+def import_demo_workers(operator: User) -> None:
+    """Give the demo a registry: the seed case's workers plus synthetic ones, once."""
+    import csv
+    import tempfile
+    from pathlib import Path
+
+    from jaring.registry.models import Worker
+    from jaring.registry.services import create_batch, run_import
+    from jaring.registry.synthetic import HEADER, generate_rows
+
+    if Worker.objects.filter(regency_code=DEMO_REGENCY).exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "daftar-pekerja-rentan-bengkalis.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(HEADER)
+            writer.writerows(SEED_WORKERS)
+            writer.writerows(row for row, _ in generate_rows(DEMO_REGENCY, DEMO_WORKERS, 0.03))
+        batch = create_batch(path, Region.objects.get(code=DEMO_REGENCY), "Daftar desa (demo)",
+                             user=operator)
+    run_import(batch)
+
+
 @transaction.atomic
 def setup_demo() -> list[tuple[User, str]]:
     regions = Region.objects.in_bulk([DEMO_REGENCY, DEMO_PROVINCE])
