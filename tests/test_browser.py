@@ -76,3 +76,38 @@ def test_operator_logs_in_sees_bengkalis_and_switches_language(riau_regions, liv
     page.wait_for_selector("#children")
     assert page.locator("#children tbody tr").count() == 11
     assert page.locator("#children", has_text="Bantan").count() == 1
+
+
+def test_operator_uploads_a_messy_list_and_downloads_the_rejects(
+    riau_regions, occupations, live_server, page, settings, tmp_path
+):
+    from tests.test_registry_import import BAHTIAR, RUSNI, write_csv
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    setup_demo()
+    broken = ["3.20101E+15", "Excel Rusak", "L", "", "Kelebuk", "Bengkalis", "", "", "", ""]
+    path = write_csv(tmp_path / "daftar.csv", [RUSNI, BAHTIAR, broken])
+    page.goto(live_server.url + "/akun/masuk/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("#roles")
+    page.click("nav.mainnav a[href='/pekerja/impor/']")
+    page.set_input_files("#id_file", str(path))
+    page.fill("#id_source", "Daftar desa Kelebuk")
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#batch-counts")
+    counts = {
+        cell.get_attribute("data-count"): cell.inner_text()
+        for cell in page.locator("#batch-counts td").all()
+    }
+    assert (counts["rows"], counts["accepted"], counts["rejected"]) == ("3", "2", "1")
+    assert "ilmiah" in page.locator("#issues").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "import-done.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#rejects-link")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.click("nav.mainnav a[href='/pekerja/']")
+    page.wait_for_selector("#workers")
+    assert page.locator("#workers tbody tr").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "workers.png"), full_page=True)

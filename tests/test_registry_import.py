@@ -1,10 +1,10 @@
 """Bulk import of workers: real CSV/XLSX/XLS files, every outcome, atomicity, idempotency."""
 
 import csv
-from collections import Counter
 import io
 import json
 import zipfile
+from collections import Counter
 
 import openpyxl
 import pytest

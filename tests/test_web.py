@@ -101,4 +101,7 @@ def test_demo_registry_holds_the_seed_workers_and_is_created_once(demo, occupati
     assert batch.rows == DEMO_WORKERS + 3 and batch.accepted > DEMO_WORKERS * 0.9
     seed = Worker.objects.filter(full_name__in=["Rusni", "Bahtiar", "Safri Ismail"])
     assert sorted(seed.values_list("village__name", flat=True)) == [
-        "Bantan Tua", "Kelebuk", "Prapat Tunggal"]
+        "Bantan Tua",
+        "Kelebuk",
+        "Prapat Tunggal",
+    ]

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "jaring.accounts",
     "jaring.programs",
     "jaring.registry",
+    "jaring.finance",
+    "jaring.enrolment",
     "django_tasks_db",
 ]
 

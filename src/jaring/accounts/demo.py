@@ -42,12 +42,45 @@ DEMO_WORKERS = 2000
 # The three workers of the seed case (Bengkalis, 22 September 2025), written the way the
 # village list had them ("Perapat Tunggal" is Kemendagri's Prapat Tunggal).
 SEED_WORKERS = [
-    ["1403014101850001", "Rusni", "P", "01-01-1985", "", "Kelebuk", "Bengkalis", "Petani/Pekebun",
-     "1.000.000", "1", ""],
-    ["1403021505800002", "Bahtiar", "L", "15-05-1980", "", "Bantan Tua", "Bantan", "Nelayan",
-     "1.000.000", "1", ""],
-    ["1403010203750003", "Safri Ismail", "L", "02-03-1975", "", "Perapat Tunggal", "Bengkalis",
-     "Buruh Harian Lepas", "1.000.000", "2", ""],
+    [
+        "1403014101850001",
+        "Rusni",
+        "P",
+        "01-01-1985",
+        "",
+        "Kelebuk",
+        "Bengkalis",
+        "Petani/Pekebun",
+        "1.000.000",
+        "1",
+        "",
+    ],
+    [
+        "1403021505800002",
+        "Bahtiar",
+        "L",
+        "15-05-1980",
+        "",
+        "Bantan Tua",
+        "Bantan",
+        "Nelayan",
+        "1.000.000",
+        "1",
+        "",
+    ],
+    [
+        "1403010203750003",
+        "Safri Ismail",
+        "L",
+        "02-03-1975",
+        "",
+        "Perapat Tunggal",
+        "Bengkalis",
+        "Buruh Harian Lepas",
+        "1.000.000",
+        "2",
+        "",
+    ],
 ]
 
 
@@ -70,8 +103,9 @@ def import_demo_workers(operator: User) -> None:
             writer.writerow(HEADER)
             writer.writerows(SEED_WORKERS)
             writer.writerows(row for row, _ in generate_rows(DEMO_REGENCY, DEMO_WORKERS, 0.03))
-        batch = create_batch(path, Region.objects.get(code=DEMO_REGENCY), "Daftar desa (demo)",
-                             user=operator)
+        batch = create_batch(
+            path, Region.objects.get(code=DEMO_REGENCY), "Daftar desa (demo)", user=operator
+        )
     run_import(batch)
 
 

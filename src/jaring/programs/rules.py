@@ -138,6 +138,59 @@ class Contribution:
         return sum(line.amount for line in self.lines)
 
 
+@dataclass(frozen=True)
+class ContributionParameters:
+    """The contribution rules in force for one month, for one funding category."""
+
+    income_min: int
+    income_max: int
+    rates: dict[Program, Decimal]  # share of declared income (JKK, JHT)
+    flat: dict[Program, int]  # fixed amount (JKM)
+    relief_factor: Decimal | None  # applies to relief_programs for relief_groups only
+    relief_programs: frozenset[Program]
+    relief_groups: frozenset[str]
+    rule_refs: tuple[str, ...]
+
+    def amount(self, program: Program, declared_income: int, relieved: bool) -> int:
+        base = (
+            declared_income * self.rates[program]
+            if program in self.rates
+            else Decimal(self.flat[program])
+        )
+        if relieved and program in self.relief_programs:
+            base *= self.relief_factor
+        return whole_rupiah(base)
+
+
+def contribution_parameters(
+    book: RuleBook, month: datetime.date, funding: str | None = None
+) -> ContributionParameters:
+    """Everything a billing run needs to price a month, in one object (rules read once)."""
+    day = month_start(month)
+    bounds = book.at("contribution.declared_income", day)
+    jkk = book.at("contribution.jkk.rate", day)
+    jkm = book.at("contribution.jkm.amount", day)
+    jht = book.at("contribution.jht.rate", day)
+    refs = [bounds.ref, jkk.ref, jkm.ref, jht.ref]
+    relief = book.find("contribution.relief", day)
+    relief_factor, relief_programs, relief_groups = None, frozenset(), frozenset()
+    if relief and funding not in relief.value["excluded_funding"]:
+        relief_factor = Decimal(relief.value["factor"])
+        relief_programs = frozenset(Program(p) for p in relief.value["programs"])
+        relief_groups = frozenset(relief.value["occupation_groups"])
+        refs.append(relief.ref)
+    return ContributionParameters(
+        income_min=bounds.value["min"],
+        income_max=bounds.value["max"],
+        rates={Program.JKK: Decimal(jkk.value), Program.JHT: Decimal(jht.value)},
+        flat={Program.JKM: int(jkm.value)},
+        relief_factor=relief_factor,
+        relief_programs=relief_programs,
+        relief_groups=relief_groups,
+        rule_refs=tuple(refs),
+    )
+
+
 def monthly_contribution(
     book: RuleBook,
     month: datetime.date,
@@ -147,7 +200,6 @@ def monthly_contribution(
     funding: str | None = None,
 ) -> Contribution:
     """One participant's contribution for one month, line by line."""
-    day = month_start(month)
     missing = MANDATORY_PROGRAMS - set(programs)
     if missing:
         raise RuleError(
@@ -155,44 +207,25 @@ def monthly_contribution(
             "A Bukan Penerima Upah participant must take both JKK and JKM "
             f"(missing: {', '.join(sorted(missing))}).",
         )
-    bounds = book.at("contribution.declared_income", day)
-    low, high = bounds.value["min"], bounds.value["max"]
-    if not low <= declared_income <= high:
+    params = contribution_parameters(book, month, funding)
+    if not params.income_min <= declared_income <= params.income_max:
         raise RuleError(
             "declared_income_out_of_range",
-            f"Declared income must be between {low} and {high} rupiah, not {declared_income}.",
+            f"Declared income must be between {params.income_min} and {params.income_max} "
+            f"rupiah, not {declared_income}.",
         )
-    refs = [bounds.ref]
-    amounts: dict[Program, Decimal] = {}
-    jkk = book.at("contribution.jkk.rate", day)
-    amounts[Program.JKK] = declared_income * Decimal(jkk.value)
-    jkm = book.at("contribution.jkm.amount", day)
-    amounts[Program.JKM] = Decimal(jkm.value)
-    refs += [jkk.ref, jkm.ref]
-    if Program.JHT in programs:
-        jht = book.at("contribution.jht.rate", day)
-        amounts[Program.JHT] = declared_income * Decimal(jht.value)
-        refs.append(jht.ref)
-
-    relief = book.find("contribution.relief", day)
-    if relief and _relief_applies(relief.value, occupation_group, funding):
-        factor = Decimal(relief.value["factor"])
-        for program in relief.value["programs"]:
-            amounts[Program(program)] *= factor
-        refs.append(relief.ref)
-
+    relieved = params.relief_factor is not None and occupation_group in params.relief_groups
     lines = tuple(
-        ContributionLine(program, whole_rupiah(amounts[program]))
+        ContributionLine(program, params.amount(program, declared_income, relieved))
         for program in Program
-        if program in amounts
+        if program in programs
     )
+    refs = [
+        ref for ref in params.rule_refs if relieved or not ref.startswith("contribution.relief")
+    ]
+    if Program.JHT not in programs:
+        refs = [ref for ref in refs if not ref.startswith("contribution.jht")]
     return Contribution(lines=lines, rule_refs=tuple(refs))
-
-
-def _relief_applies(relief: dict, occupation_group: str | None, funding: str | None) -> bool:
-    return occupation_group in relief["occupation_groups"] and (
-        funding not in relief["excluded_funding"]
-    )
 
 
 # --- Coverage and eligibility --------------------------------------------------------------

@@ -90,12 +90,21 @@ HEADER_SYNONYMS = {
     "has_disability": ["disabilitas", "penyandang disabilitas", "disability"],
     "is_female_head": ["kepala keluarga perempuan", "pekka", "female head of household"],
 }
-REQUIRED_FIELDS = ("nik", "full_name", "village")
-_LOOKUP = {
-    name_key(spelling): field
-    for field, spellings in HEADER_SYNONYMS.items()
-    for spelling in spellings
-}
+REQUIRED_FIELDS = {"nik": "NIK", "full_name": "Nama Lengkap", "village": "Desa/Kelurahan"}
+
+
+@dataclass(frozen=True)
+class SheetSchema:
+    """Which columns a kind of sheet has: canonical field -> spellings, and required labels."""
+
+    synonyms: dict[str, list[str]]
+    required: dict[str, str]
+
+    def lookup(self) -> dict[str, str]:
+        return {name_key(s): field for field, spellings in self.synonyms.items() for s in spellings}
+
+
+WORKER_LIST = SheetSchema(HEADER_SYNONYMS, REQUIRED_FIELDS)
 
 
 class FileRefused(ValueError):
@@ -113,7 +122,7 @@ class SheetLayout:
     ignored: list[str] = field(default_factory=list)
 
 
-def map_headers(headers: list[str]) -> SheetLayout:
+def map_headers(headers: list[str], schema: SheetSchema = WORKER_LIST) -> SheetLayout:
     written = [str(h or "").strip() for h in headers]
     repeated = sorted({h for h in written if written.count(h) > 1})
     if repeated or "" in written:
@@ -125,19 +134,19 @@ def map_headers(headers: list[str]) -> SheetLayout:
         )
     fields: dict[str, str] = {}
     ignored = []
+    lookup = schema.lookup()
     for header in headers:
-        canonical = _LOOKUP.get(name_key(str(header or "")))
+        canonical = lookup.get(name_key(str(header or "")))
         if canonical and canonical not in fields:
             fields[canonical] = header
         else:
             ignored.append(header)
-    missing = [f for f in REQUIRED_FIELDS if f not in fields]
+    missing = [label for field, label in schema.required.items() if field not in fields]
     if missing:
-        names = {"nik": "NIK", "full_name": "Nama Lengkap", "village": "Desa/Kelurahan"}
         raise FileRefused(
             "missing_columns",
             "Kolom wajib tidak ditemukan: "
-            + ", ".join(names[m] for m in missing)
+            + ", ".join(missing)
             + ". Kolom yang ada: "
             + ", ".join(str(h) for h in headers),
         )
@@ -191,11 +200,13 @@ class OpenedSheet:
     total_rows: int | None
 
 
-def open_sheet(path: Path, chunk_rows: int = CHUNK_ROWS) -> OpenedSheet:
+def open_sheet(
+    path: Path, chunk_rows: int = CHUNK_ROWS, schema: SheetSchema = WORKER_LIST
+) -> OpenedSheet:
     kind = detect_kind(path)
     if kind == "csv":
-        return _open_csv(path, chunk_rows)
-    return _open_workbook(path, chunk_rows)
+        return _open_csv(path, chunk_rows, schema)
+    return _open_workbook(path, chunk_rows, schema)
 
 
 def _csv_as_utf8(path: Path) -> Path:
@@ -219,14 +230,14 @@ def _csv_as_utf8(path: Path) -> Path:
     return converted
 
 
-def _open_csv(path: Path, chunk_rows: int) -> OpenedSheet:
+def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
     source = _csv_as_utf8(path)
     with source.open("r", encoding="utf-8-sig", newline="") as handle:
         header_line = handle.readline()
         total = sum(1 for _ in handle)
     separator = max([",", ";", "\t"], key=header_line.count)
     headers = next(iter(_split_header(header_line, separator)))
-    layout = map_headers(headers)
+    layout = map_headers(headers, schema)
     lazy = pl.scan_csv(
         source,
         separator=separator,
@@ -267,7 +278,7 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _open_workbook(path: Path, chunk_rows: int) -> OpenedSheet:
+def _open_workbook(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
@@ -277,7 +288,7 @@ def _open_workbook(path: Path, chunk_rows: int) -> OpenedSheet:
     headers = [_cell_text(cell) or "" for cell in next(rows, [])]
     while headers and not headers[-1]:
         headers.pop()
-    layout = map_headers(headers)
+    layout = map_headers(headers, schema)
     total = max(sheet.height - 1, 0)
     return OpenedSheet(layout, _workbook_chunks(rows, headers, chunk_rows), total)
 

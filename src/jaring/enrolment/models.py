@@ -1,0 +1,244 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class CoveragePlan(models.Model):
+    """Who a funding source can cover for the rest of a fiscal year, chosen by a stated rule."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        COMMITTED = "committed", _("Committed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(
+        "finance.FundingSource", on_delete=models.PROTECT, related_name="plans"
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    start_month = models.DateField(_("first covered month"))
+    end_month = models.DateField(_("last covered month"))
+    monthly_cost = models.PositiveIntegerField(_("contribution per worker-month"))
+    budget_available = models.BigIntegerField(_("budget available"))
+    capacity = models.PositiveIntegerField(_("workers the budget covers"))
+    quotas = models.JSONField(_("quota per district"), default=dict, blank=True)
+    selected = models.PositiveIntegerField(_("selected"), default=0)
+    cost = models.PositiveBigIntegerField(_("cost to year end"), default=0)
+    rule_refs = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    committed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("coverage plan")
+        verbose_name_plural = _("coverage plans")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_month__lte=F("end_month")), name="plan_months_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost__lte=F("budget_available")) | Q(selected=0),
+                name="plan_within_budget",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.fiscal_year} #{self.pk}"
+
+    @property
+    def months(self) -> int:
+        return (
+            (self.end_month.year - self.start_month.year) * 12
+            + (self.end_month.month - self.start_month.month)
+            + 1
+        )
+
+
+class PlanSelection(models.Model):
+    """A worker a plan selected, and where it stood in the priority order (its explanation)."""
+
+    plan = models.ForeignKey(CoveragePlan, on_delete=models.CASCADE, related_name="selections")
+    worker = models.ForeignKey("registry.Worker", on_delete=models.CASCADE, related_name="+")
+    district_code = models.CharField(max_length=8)
+    desil = models.PositiveSmallIntegerField(null=True)
+    overall_rank = models.PositiveIntegerField()
+    district_rank = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "worker"], name="selection_once")]
+        indexes = [models.Index(fields=["plan", "district_code"], name="selection_district_idx")]
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}: worker {self.worker_id} #{self.overall_rank}"
+
+
+OPEN_STATUSES = ("planned", "submitted", "active")
+
+
+class Enrolment(models.Model):
+    """A worker's BPJS Ketenagakerjaan BPU coverage paid by one funding source for a period."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        SUBMITTED = "submitted", _("Submitted to BPJS")
+        ACTIVE = "active", _("Active")
+        LAPSED = "lapsed", _("Lapsed (arrears)")
+        ENDED = "ended", _("Ended")
+
+    class EndReason(models.TextChoices):
+        DEATH = "death", _("Death")
+        MOVED = "moved", _("Moved away")
+        BUDGET_END = "budget_end", _("End of budget period")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    scope_field = "worker__village__code"
+
+    worker = models.ForeignKey(
+        "registry.Worker", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    source = models.ForeignKey(
+        "finance.FundingSource", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    plan = models.ForeignKey(
+        CoveragePlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
+    start_month = models.DateField(_("first covered month"))
+    end_month = models.DateField(_("last covered month"))
+    declared_income = models.PositiveBigIntegerField(_("declared income"))
+    programs = models.CharField(_("programmes"), max_length=20, default="JKK,JKM")
+    kpj_number = models.CharField(_("KPJ number"), max_length=11, blank=True)
+    submission = models.ForeignKey(
+        "enrolment.Submission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrolments",
+    )
+    bpjs_note = models.CharField(_("BPJS note"), max_length=255, blank=True)
+    end_reason = models.CharField(
+        _("end reason"), max_length=12, choices=EndReason.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(no_db_index=["worker", "source", "plan", "submission"])
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        indexes = [
+            models.Index(fields=["source", "status", "start_month"], name="enrolment_billing_idx"),
+        ]
+        constraints = [
+            # One funding source at a time: at most one open enrolment per worker.
+            models.UniqueConstraint(
+                fields=["worker"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="enrolment_one_open_per_worker",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_month__lte=F("end_month")), name="enrolment_months_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_month__day=1) & Q(end_month__day=1), name="enrolment_whole_months"
+            ),
+            models.CheckConstraint(
+                condition=Q(kpj_number="") | Q(kpj_number__regex=r"^[0-9]{11}$"),
+                name="enrolment_kpj_format",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | ~Q(kpj_number=""), name="enrolment_active_has_kpj"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="ended", end_reason__gt="")
+                | (~Q(status="ended") & Q(end_reason="")),
+                name="enrolment_end_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.source_id} {self.start_month:%Y-%m}..{self.end_month:%Y-%m}"
+
+
+class BranchFormat(models.Model):
+    """The columns a BPJS branch wants in its submission spreadsheet (data, per branch)."""
+
+    FIELDS = {
+        "nik": _("NIK"),
+        "full_name": _("full name"),
+        "birth_date": _("birth date"),
+        "birth_place": _("place of birth"),
+        "sex": _("sex"),
+        "address": _("address"),
+        "village": _("village"),
+        "district": _("district"),
+        "occupation": _("occupation"),
+        "declared_income": _("declared income"),
+        "programs": _("programmes"),
+        "start_month": _("start month"),
+        "phone": _("phone"),
+    }
+
+    office = models.OneToOneField(
+        "accounts.OrgUnit", on_delete=models.CASCADE, related_name="bpjs_format"
+    )
+    columns = models.JSONField(help_text=_("List of [header, field] pairs, in order."))
+
+    def __str__(self) -> str:
+        return f"{self.office}: {len(self.columns)} columns"
+
+
+DEFAULT_BRANCH_COLUMNS = [
+    ["NIK", "nik"],
+    ["NAMA LENGKAP", "full_name"],
+    ["TEMPAT LAHIR", "birth_place"],
+    ["TANGGAL LAHIR", "birth_date"],
+    ["JENIS KELAMIN", "sex"],
+    ["ALAMAT", "address"],
+    ["DESA/KELURAHAN", "village"],
+    ["KECAMATAN", "district"],
+    ["PEKERJAAN", "occupation"],
+    ["PENGHASILAN", "declared_income"],
+    ["PROGRAM", "programs"],
+    ["MULAI KEPESERTAAN", "start_month"],
+    ["NO HP", "phone"],
+]
+
+
+class Submission(models.Model):
+    """A file of planned enrolments sent to the BPJS branch, and what came back."""
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_path = models.CharField(max_length=500)
+    rows = models.PositiveIntegerField(default=0)
+    reply_file = models.CharField(max_length=500, blank=True)
+    matched = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Pengajuan #{self.pk} ({self.rows})"

@@ -1,0 +1,102 @@
+"""Reads about coverage: plans, selections with their explanation, enrolments, commitments."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import Http404
+
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import scoped
+from jaring.enrolment.models import OPEN_STATUSES, CoveragePlan, Enrolment, PlanSelection
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import default_rulebook
+
+
+def plans_for(user):
+    return scoped(
+        CoveragePlan.objects.select_related("source", "region"), user, Capability.VIEW_REPORTS
+    )
+
+
+def plan_for(user, pk: int) -> CoveragePlan:
+    plan = plans_for(user).filter(pk=pk).first()
+    if plan is None:
+        raise Http404(pk)
+    return plan
+
+
+def plan_by_district(plan: CoveragePlan) -> list[dict]:
+    """Selected workers and cost per kecamatan, for the preview before committing."""
+    from jaring.regions.models import Region
+
+    rows = list(
+        plan.selections.values("district_code").annotate(n=Count("id")).order_by("district_code")
+    )
+    names = Region.objects.in_bulk([r["district_code"] for r in rows])
+    per_worker = plan.monthly_cost * plan.months
+    return [
+        {
+            "code": r["district_code"],
+            "name": names[r["district_code"]].name,
+            "workers": r["n"],
+            "cost": r["n"] * per_worker,
+            "quota": plan.quotas.get(r["district_code"]),
+        }
+        for r in rows
+    ]
+
+
+def explain(selection: PlanSelection, plan: CoveragePlan) -> str:
+    """Why this worker was selected, in the words an operator reads."""
+    desil = f"desil {selection.desil}" if selection.desil else "desil belum diketahui"
+    quota = plan.quotas.get(selection.district_code)
+    within = f", kuota kecamatan {quota}" if quota else ""
+    return (
+        f"Terpilih: {desil}; urutan ke-{selection.overall_rank} di kabupaten, "
+        f"ke-{selection.district_rank} di kecamatan{within}."
+    )
+
+
+def enrolments_for(user):
+    return scoped(
+        Enrolment.objects.select_related("worker", "source"), user, Capability.VIEW_REGISTRY
+    )
+
+
+def committed_cost(source, fiscal_year: int) -> int:
+    """Planned cost to year end of every enrolment of ``source`` that covers part of the year.
+
+    Priced at the lowest bracket's rules in force in January (what Pemda budgets); billing prices
+    each month by the rules in force that month.
+    """
+    import datetime
+
+    first, last = datetime.date(fiscal_year, 1, 1), datetime.date(fiscal_year, 12, 1)
+    params = program_rules.contribution_parameters(default_rulebook(), first, source.rule_funding)
+    enrolments = Enrolment.objects.filter(
+        source=source,
+        start_month__lte=last,
+        end_month__gte=first,
+        status__in=[*OPEN_STATUSES, "ended"],
+    )
+    total = 0
+    for row in enrolments.values("start_month", "end_month", "declared_income").annotate(
+        n=Count("id")
+    ):
+        start, end = max(row["start_month"], first), min(row["end_month"], last)
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        monthly = sum(
+            params.amount(p, row["declared_income"], False)
+            for p in program_rules.MANDATORY_PROGRAMS
+        )
+        total += months * monthly * row["n"]
+    return total
+
+
+def enrolment_counts(source) -> dict[str, int]:
+    return dict(
+        Enrolment.objects.filter(source=source)
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )

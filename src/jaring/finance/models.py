@@ -1,0 +1,172 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class FundingSource(models.Model):
+    """Where the money for contributions comes from (sumber dana)."""
+
+    class Kind(models.TextChoices):
+        APBD_KABUPATEN = "apbd_kab", _("APBD kabupaten/kota")
+        APBD_PROVINSI = "apbd_prov", _("APBD provinsi")
+        APBDES = "apbdes", _("APBDes / Dana Desa")
+        DBHCHT = "dbhcht", _("DBH Cukai Hasil Tembakau")
+        DBH_SAWIT = "dbh_sawit", _("DBH Sawit")
+        CSR = "csr", _("CSR")
+        BAZNAS = "baznas", _("Baznas / zakat")
+        OTHER = "other", _("Other")
+
+    # How each kind counts for rate rules (PP 50/2025 excludes APBN/APBD-funded participants).
+    RULE_FUNDING = {
+        "apbd_kab": "apbd",
+        "apbd_prov": "apbd",
+        "dbhcht": "apbd",
+        "dbh_sawit": "apbd",
+        "apbdes": "apbdes",
+        "csr": "csr",
+        "baznas": "baznas",
+        "other": "other",
+    }
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("funding source")
+        verbose_name_plural = _("funding sources")
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="source_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rule_funding(self) -> str:
+        return self.RULE_FUNDING[self.kind]
+
+
+class Allocation(models.Model):
+    """A fiscal year's budget ceiling for one funding source (pagu anggaran)."""
+
+    scope_field = "source__region__code"
+
+    source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="allocations")
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    amount = models.PositiveBigIntegerField(_("allocation (Rp)"))
+    budget_document = models.CharField(
+        _("budget document"),
+        max_length=120,
+        blank=True,
+        help_text=_("e.g. DPA number or APBD-P decree"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "fiscal_year"], name="allocation_per_year"),
+            models.CheckConstraint(
+                condition=Q(fiscal_year__gte=2015, fiscal_year__lte=2100),
+                name="allocation_year_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.fiscal_year}: {self.amount}"
+
+
+class Invoice(models.Model):
+    """The contribution bill of one funding source for one month (tagihan iuran)."""
+
+    scope_field = "source__region__code"
+
+    source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="invoices")
+    month = models.DateField(_("month"))
+    number = models.CharField(_("number"), max_length=60, unique=True)
+    total = models.PositiveBigIntegerField(_("total (Rp)"), default=0)
+    line_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-month", "source_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "month"], name="invoice_per_source_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="invoice_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    """One participant's contribution to one programme for one month."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    enrolment = models.ForeignKey(
+        "enrolment.Enrolment", on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    month = models.DateField()
+    program = models.CharField(max_length=3)
+    amount = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "month", "program"], name="invoice_line_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(program__in=["JKK", "JKM", "JHT"]), name="invoice_line_program"
+            ),
+        ]
+        indexes = [models.Index(fields=["invoice", "program"], name="line_invoice_program_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.month:%Y-%m} {self.program} {self.amount}"
+
+
+class Payment(models.Model):
+    """Money paid to BPJS against an invoice: who recorded it, when, and the bank reference."""
+
+    scope_field = "invoice__source__region__code"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField(_("paid on"))
+    amount = models.PositiveBigIntegerField(_("amount (Rp)"))
+    reference = models.CharField(_("reference (SP2D / transfer)"), max_length=80)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive"),
+            models.UniqueConstraint(fields=["invoice", "reference"], name="payment_reference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount}"

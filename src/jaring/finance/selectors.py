@@ -1,0 +1,121 @@
+"""Reads about money, always region-scoped: the budget line, invoices, payments, paid-through."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import scoped
+from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
+
+
+def sources_for(user):
+    return scoped(FundingSource.objects.select_related("region"), user, Capability.VIEW_REPORTS)
+
+
+def invoices_for(user):
+    return scoped(Invoice.objects.select_related("source"), user, Capability.VIEW_REPORTS)
+
+
+def invoice_for(user, pk: int) -> Invoice:
+    invoice = invoices_for(user).filter(pk=pk).first()
+    if invoice is None:
+        raise Http404(pk)
+    return invoice
+
+
+def paid_amount(invoice: Invoice) -> int:
+    return invoice.payments.aggregate(total=Sum("amount"))["total"] or 0
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """The seed's sentence for one source and year: allocated, committed, billed, paid."""
+
+    source: FundingSource
+    fiscal_year: int
+    allocation: int
+    committed: int
+    billed: int
+    paid: int
+    covered_workers: int
+
+    @property
+    def remaining(self) -> int:
+        return self.allocation - self.paid
+
+    @property
+    def uncommitted(self) -> int:
+        return self.allocation - self.committed
+
+    @property
+    def outstanding(self) -> int:
+        return self.billed - self.paid
+
+    @property
+    def absorption_percent(self) -> float | None:
+        # A percentage for display only; every amount above stays exact.
+        return round(100 * self.paid / self.allocation, 1) if self.allocation else None
+
+
+def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
+    from jaring.enrolment.selectors import committed_cost
+
+    year_start, year_end = datetime.date(fiscal_year, 1, 1), datetime.date(fiscal_year, 12, 1)
+    allocations = {
+        a.source_id: a.amount
+        for a in scoped(
+            Allocation.objects.filter(fiscal_year=fiscal_year), user, Capability.VIEW_REPORTS
+        )
+    }
+    invoices = Invoice.objects.filter(month__gte=year_start, month__lte=year_end)
+    billed = dict(
+        invoices.values("source_id").annotate(t=Sum("total")).values_list("source_id", "t")
+    )
+    paid = dict(
+        Payment.objects.filter(invoice__in=invoices)
+        .values("invoice__source_id")
+        .annotate(t=Sum("amount"))
+        .values_list("invoice__source_id", "t")
+    )
+    covered = dict(
+        InvoiceLine.objects.filter(invoice__in=invoices)
+        .values("invoice__source_id")
+        .annotate(n=Count("enrolment_id", distinct=True))
+        .values_list("invoice__source_id", "n")
+    )
+    lines = []
+    for source in sources_for(user).filter(Q(pk__in=allocations) | Q(pk__in=billed)):
+        lines.append(
+            BudgetLine(
+                source=source,
+                fiscal_year=fiscal_year,
+                allocation=allocations.get(source.pk, 0),
+                committed=committed_cost(source, fiscal_year),
+                billed=billed.get(source.pk, 0),
+                paid=paid.get(source.pk, 0),
+                covered_workers=covered.get(source.pk, 0),
+            )
+        )
+    return lines
+
+
+def paid_through(enrolment) -> datetime.date | None:
+    """The last month up to which every billed month of this enrolment is fully paid."""
+    months = (
+        InvoiceLine.objects.filter(enrolment=enrolment)
+        .values("month", "invoice_id", "invoice__total")
+        .distinct()
+        .order_by("month")
+    )
+    last = None
+    for row in months:
+        paid = Payment.objects.filter(invoice_id=row["invoice_id"]).aggregate(t=Sum("amount"))["t"]
+        if (paid or 0) < row["invoice__total"]:
+            break
+        last = row["month"]
+    return last

@@ -1,0 +1,201 @@
+"""Writes about money: allocations, billing runs (set-based, idempotent) and payments.
+
+Every rupiah that moves is a row with who recorded it and when; allocations, invoices and
+payments keep a change history.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from fractions import Fraction
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+
+from jaring.enrolment.models import Enrolment
+from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import RuleBook, default_rulebook
+from jaring.regions.models import Region
+from jaring.registry.models import Occupation, Worker
+
+
+@transaction.atomic
+def allocate(
+    source: FundingSource, fiscal_year: int, amount: int, user, budget_document: str = ""
+) -> Allocation:
+    """Set (or revise) a year's allocation; a revision keeps the old figure in the history."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValidationError("Pagu harus berupa rupiah bulat, tidak negatif.")
+    allocation, created = Allocation.objects.select_for_update().get_or_create(
+        source=source,
+        fiscal_year=fiscal_year,
+        defaults={"amount": amount, "budget_document": budget_document, "created_by": user},
+    )
+    if not created and (allocation.amount, allocation.budget_document) != (amount, budget_document):
+        allocation.amount, allocation.budget_document = amount, budget_document
+        allocation._history_user = user
+        allocation.save(update_fields=["amount", "budget_document"])
+    return allocation
+
+
+@dataclass(frozen=True)
+class BillingResult:
+    month: datetime.date
+    invoices: list[dict]
+
+    def summary(self) -> dict:
+        return {
+            "month": self.month.strftime("%Y-%m"),
+            "invoices": self.invoices,
+            "new_lines": sum(i["new_lines"] for i in self.invoices),
+            "total": sum(i["total"] for i in self.invoices),
+        }
+
+
+def sources_of(region: Region, name: str | None = None):
+    sources = FundingSource.objects.filter(region=region, active=True)
+    if name:
+        sources = sources.filter(name__iexact=name) | sources.filter(kind=name)
+    return sources.order_by("pk")
+
+
+def bill_month(
+    region: Region,
+    month: datetime.date,
+    user,
+    source_name: str | None = None,
+    book: RuleBook | None = None,
+) -> BillingResult:
+    """Bill every covered enrolment of the region's sources for one month. Re-runs add nothing."""
+    month = month.replace(day=1)
+    book = book or default_rulebook()
+    invoices = []
+    for source in sources_of(region, source_name):
+        with transaction.atomic():
+            invoices.append(_bill_source(source, month, user, book))
+    return BillingResult(month, invoices)
+
+
+def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
+    """``round(column × value)`` half-up, in integer SQL arithmetic (exact, no floats)."""
+    ratio = Fraction(value)
+    return f"(({column} * %s * 2 + %s) / %s)", [
+        ratio.numerator,
+        ratio.denominator,
+        2 * ratio.denominator,
+    ]
+
+
+def _program_amount_sql(
+    params: program_rules.ContributionParameters, program: program_rules.Program
+) -> tuple[str, list]:
+    relieved_groups = sorted(params.relief_groups) if program in params.relief_programs else []
+    if program in params.rates:
+        base, base_params = _fraction_sql("e.declared_income", params.rates[program])
+        relieved, relieved_params = _fraction_sql(
+            "e.declared_income", params.rates[program] * (params.relief_factor or 1)
+        )
+    else:
+        flat = params.flat[program]
+        base, base_params = "%s", [flat]
+        relieved, relieved_params = (
+            "%s",
+            [program_rules.whole_rupiah(flat * (params.relief_factor or 1))],
+        )
+    if not relieved_groups:
+        return base, base_params
+    slots = ", ".join(["%s"] * len(relieved_groups))
+    return (
+        f"CASE WHEN o.{connection.ops.quote_name('group')} IN ({slots}) THEN {relieved} "
+        f"ELSE {base} END",
+        [*relieved_groups, *relieved_params, *base_params],
+    )
+
+
+def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
+    params = program_rules.contribution_parameters(book, month, source.rule_funding)
+    invoice, _ = Invoice.objects.select_for_update().get_or_create(
+        source=source,
+        month=month,
+        defaults={
+            "number": f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
+            "created_by": user,
+        },
+    )
+    quote = connection.ops.quote_name
+    new_lines = 0
+    with connection.cursor() as cursor:
+        for program in program_rules.Program:
+            amount_sql, amount_params = _program_amount_sql(params, program)
+            only_if_taken = (
+                "" if program in program_rules.MANDATORY_PROGRAMS else ("AND e.programs LIKE %s")
+            )
+            taken_params = [] if not only_if_taken else [f"%{program.value}%"]
+            cursor.execute(
+                f"INSERT INTO {quote(InvoiceLine._meta.db_table)} "  # nosec B608
+                f"(invoice_id, enrolment_id, month, program, amount) "
+                f"SELECT %s, e.id, %s, %s, {amount_sql} "
+                f"FROM {quote(Enrolment._meta.db_table)} AS e "
+                f"JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id "
+                f"JOIN {quote(Occupation._meta.db_table)} AS o ON o.code = w.occupation_id "
+                f"WHERE e.source_id = %s AND e.status IN ('active', 'ended') "
+                f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
+                f"{only_if_taken} ON CONFLICT DO NOTHING",
+                [
+                    invoice.pk,
+                    month,
+                    program.value,
+                    *amount_params,
+                    source.pk,
+                    month,
+                    month,
+                    *taken_params,
+                ],
+            )
+            new_lines += cursor.rowcount
+    totals = invoice.lines.aggregate(total=Sum("amount"))
+    invoice.total = totals["total"] or 0
+    invoice.line_count = invoice.lines.count()
+    invoice._history_user = user
+    invoice.save(update_fields=["total", "line_count"])
+    return {
+        "invoice": invoice.number,
+        "source": source.name,
+        "new_lines": new_lines,
+        "lines": invoice.line_count,
+        "total": invoice.total,
+        "rule_refs": list(params.rule_refs),
+    }
+
+
+@transaction.atomic
+def record_payment(
+    invoice: Invoice, amount: int, paid_on: datetime.date, reference: str, user, note: str = ""
+) -> Payment:
+    """Money paid to BPJS against an invoice; partial payments allowed, overpayment refused."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError("Jumlah pembayaran harus rupiah bulat lebih dari nol.")
+    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or 0
+    if paid + amount > invoice.total:
+        raise ValidationError(
+            f"Pembayaran melebihi sisa tagihan (sisa Rp{invoice.total - paid:,}).".replace(",", ".")
+        )
+    if not reference.strip():
+        raise ValidationError("Nomor referensi (SP2D/transfer) wajib diisi.")
+    if invoice.payments.filter(reference=reference.strip()).exists():
+        raise ValidationError("Pembayaran dengan referensi ini sudah dicatat untuk tagihan ini.")
+    payment = Payment(
+        invoice=invoice,
+        amount=amount,
+        paid_on=paid_on,
+        reference=reference.strip(),
+        note=note,
+        recorded_by=user,
+    )
+    payment._history_user = user
+    payment.save()
+    return payment
