@@ -196,14 +196,11 @@ def submissions_dir() -> Path:
 @transaction.atomic
 def export_submission(region: Region, user, request=None) -> Submission:
     """Write the planned, not yet submitted enrolments to the branch's spreadsheet format."""
+    column = "regency_code" if region.level == Level.REGENCY else "district_code"
     pending = (
         Enrolment.objects.select_for_update(of=("self",))
         .filter(status="planned", submission__isnull=True)
-        .filter(
-            **{
-                f"worker__{'regency_code' if region.level == Level.REGENCY else 'district_code'}": region.code
-            }
-        )
+        .filter(**{f"worker__{column}": region.code})
         .select_related("worker__village__parent", "worker__occupation")
         .order_by("worker__district_code", "worker__name_key")
     )
