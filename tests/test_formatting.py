@@ -72,3 +72,11 @@ def test_template_filters_follow_the_active_language():
         )
     with translation.override("en"):
         assert template.render(context).endswith("Monday, 22 September 2025")
+
+
+def test_percent_follows_the_language():
+    from jaring.core.formatting import persen
+
+    assert persen(Decimal("11.1")) == "11,1%"
+    assert persen(Decimal("96.7"), "en") == "96.7%"
+    assert persen(100) == "100,0%"

@@ -6,6 +6,8 @@ urlpatterns = [
     path("akun/", include("jaring.accounts.urls")),
     path("wilayah/", include("jaring.regions.urls")),
     path("pekerja/", include("jaring.registry.urls")),
+    path("anggaran/", include("jaring.finance.urls")),
+    path("kepesertaan/", include("jaring.enrolment.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,8 @@ NAVIGATION = [
     (_("Regions"), "regions:index", Capability.VIEW_REGIONS),
     (_("Workers"), "registry:workers", Capability.VIEW_REGISTRY),
     (_("Imports"), "registry:imports", Capability.MANAGE_REGISTRY),
+    (_("Budget"), "finance:budget", Capability.VIEW_REPORTS),
+    (_("BPJS submissions"), "enrolment:submissions", Capability.MANAGE_ENROLMENT),
 ]
 
 

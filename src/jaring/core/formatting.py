@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from num2words import num2words
 
 DEFAULT_LOCALE = "id"
@@ -52,3 +52,8 @@ def tanggal(day: datetime.date, locale: str | None = None) -> str:
 def hari_tanggal(day: datetime.date, locale: str | None = None) -> str:
     """``2025-09-22`` → ``Senin, 22 September 2025``."""
     return format_date(day, "EEEE, d MMMM y", locale=_babel_locale(locale))
+
+
+def persen(value: Decimal | int, locale: str | None = None) -> str:
+    """``Decimal("11.1")`` → ``11,1%`` in Indonesian, ``11.1%`` in English."""
+    return f"{format_decimal(value, format='#,##0.0', locale=_babel_locale(locale))}%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 from django.http import Http404
@@ -57,9 +58,12 @@ class BudgetLine:
         return self.billed - self.paid
 
     @property
-    def absorption_percent(self) -> float | None:
-        # A percentage for display only; every amount above stays exact.
-        return round(100 * self.paid / self.allocation, 1) if self.allocation else None
+    def absorption_percent(self) -> Decimal | None:
+        if not self.allocation:
+            return None
+        return (Decimal(100 * self.paid) / self.allocation).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
 
 
 def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:

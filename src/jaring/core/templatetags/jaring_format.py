@@ -36,3 +36,8 @@ def hari_tanggal(value):
     if value is None:
         return ""
     return formatting.hari_tanggal(_as_date(value), translation.get_language())
+
+
+@register.filter
+def persen(value):
+    return "—" if value is None else formatting.persen(value, translation.get_language())

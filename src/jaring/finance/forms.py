@@ -1,0 +1,67 @@
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaring.finance.models import FundingSource
+
+
+class AllocationForm(forms.Form):
+    source_name = forms.CharField(label=_("Funding source"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind"), choices=FundingSource.Kind.choices)
+    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)
+    amount = forms.IntegerField(label=_("Allocation (Rp)"), min_value=0)
+    budget_document = forms.CharField(label=_("Budget document"), max_length=120, required=False)
+
+
+class PlanForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label=_("Funding source"), queryset=FundingSource.objects.none()
+    )
+    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)
+    start_month = forms.DateField(
+        label=_("First covered month"),
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}),
+    )
+    quotas = forms.CharField(
+        label=_("Quota per district"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: district code=number, e.g. 14.03.02=500"),
+    )
+
+    def __init__(self, *args, sources=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+
+    def clean_quotas(self):
+        quotas = {}
+        for line in self.cleaned_data["quotas"].splitlines():
+            if not line.strip():
+                continue
+            code, _, number = line.partition("=")
+            if not number.strip().isdigit():
+                raise forms.ValidationError(_("Write each quota as code=number."))
+            quotas[code.strip()] = int(number)
+        return quotas
+
+
+class BillForm(forms.Form):
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}),
+    )
+
+
+class PaymentForm(forms.Form):
+    amount = forms.IntegerField(label=_("Amount (Rp)"), min_value=1)
+    paid_on = forms.DateField(
+        label=_("Paid on"),
+        initial=datetime.date.today,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reference = forms.CharField(label=_("Reference (SP2D / transfer)"), max_length=80)
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from jaring.finance import views
+
+app_name = "finance"
+urlpatterns = [
+    path("", views.budget, name="budget"),
+    path("pagu/", views.allocate, name="allocate"),
+    path("rencana/baru/", views.plan_new, name="plan_new"),
+    path("rencana/<int:pk>/", views.plan_detail, name="plan"),
+    path("rencana/<int:pk>/tetapkan/", views.plan_commit, name="plan_commit"),
+    path("tagihan/", views.invoices, name="invoices"),
+    path("tagihan/<int:pk>/", views.invoice_detail, name="invoice"),
+]

@@ -1,0 +1,224 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require, scope_for
+from jaring.enrolment import selectors as enrolment_selectors
+from jaring.enrolment import services as enrolment_services
+from jaring.finance import exports, selectors, services
+from jaring.finance.forms import AllocationForm, BillForm, PaymentForm, PlanForm
+from jaring.finance.models import FundingSource
+from jaring.regions.models import Level, Region
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _year(request) -> int:
+    try:
+        return int(request.GET.get("tahun", ""))
+    except ValueError:
+        return timezone.localdate().year
+
+
+def _managed_regency(user) -> Region:
+    """The kabupaten/kota whose money this user manages (its finance scope)."""
+    scope = scope_for(user, Capability.MANAGE_FINANCE)
+    region = (
+        Region.objects.filter(level=Level.REGENCY).filter(scope.q("code")).order_by("code").first()
+    )
+    if region is None:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    return region
+
+
+@login_required
+def budget(request):
+    require(request.user, Capability.VIEW_REPORTS)
+    year = _year(request)
+    lines = selectors.budget_lines(request.user, year)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(exports.budget_xlsx(lines, year), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="anggaran-{year}.xlsx"'
+        return response
+    can_manage = not scope_for(request.user, Capability.MANAGE_FINANCE).is_empty
+    return render(
+        request,
+        "finance/budget.html",
+        {
+            "year": year,
+            "lines": lines,
+            "can_manage": can_manage,
+            "totals": {
+                key: sum(getattr(line, key) for line in lines)
+                for key in ("allocation", "committed", "billed", "paid", "remaining")
+            },
+            "allocation_form": AllocationForm(initial={"fiscal_year": year})
+            if can_manage
+            else None,
+            "plans": enrolment_selectors.plans_for(request.user).filter(fiscal_year=year)[:20],
+        },
+    )
+
+
+@login_required
+@require_POST
+def allocate(request):
+    region = _managed_regency(request.user)
+    form = AllocationForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        source, _created = FundingSource.objects.get_or_create(
+            region=region, name=data["source_name"], defaults={"kind": data["kind"]}
+        )
+        services.allocate(
+            source, data["fiscal_year"], data["amount"], request.user, data["budget_document"]
+        )
+        messages.success(request, _("Allocation saved."))
+    else:
+        messages.error(request, _("The allocation was not saved: check the fields."))
+    return redirect(f"{reverse('finance:budget')}?tahun={form.data.get('fiscal_year', '')}")
+
+
+@login_required
+def plan_new(request):
+    region = _managed_regency(request.user)
+    sources = FundingSource.objects.filter(region=region, active=True)
+    form = PlanForm(
+        request.POST or None, sources=sources, initial={"fiscal_year": timezone.localdate().year}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan = enrolment_services.plan_coverage(
+                region,
+                data["source"],
+                data["fiscal_year"],
+                request.user,
+                data["start_month"],
+                data["quotas"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("finance:plan", pk=plan.pk)
+    return render(request, "finance/plan_new.html", {"form": form, "region": region})
+
+
+@login_required
+def plan_detail(request, pk: int):
+    plan = enrolment_selectors.plan_for(request.user, pk)
+    selections = [
+        {"selection": s, "reason": enrolment_selectors.explain(s, plan)}
+        for s in plan.selections.select_related("worker__village").order_by("overall_rank")[:50]
+    ]
+    return render(
+        request,
+        "finance/plan_detail.html",
+        {
+            "plan": plan,
+            "districts": enrolment_selectors.plan_by_district(plan),
+            "selections": selections,
+            "remaining": plan.budget_available - plan.cost,
+            "can_commit": scope_for(request.user, Capability.MANAGE_FINANCE).contains(
+                plan.region_id
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_commit(request, pk: int):
+    plan = enrolment_selectors.plan_for(request.user, pk)
+    require(request.user, Capability.MANAGE_FINANCE, plan.region_id)
+    try:
+        created = enrolment_services.commit_plan(plan, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(n)s workers enrolled (planned).") % {"n": created})
+    return redirect("finance:plan", pk=plan.pk)
+
+
+@login_required
+def invoices(request):
+    require(request.user, Capability.VIEW_REPORTS)
+    form = BillForm(request.POST or None)
+    if request.method == "POST":
+        region = _managed_regency(request.user)
+        if form.is_valid():
+            result = services.bill_month(region, form.cleaned_data["month"], request.user)
+            summary = result.summary()
+            messages.success(
+                request,
+                _("Billed %(month)s: %(lines)s new lines.")
+                % {"month": summary["month"], "lines": summary["new_lines"]},
+            )
+            return redirect("finance:invoices")
+    rows = [
+        {"invoice": i, "paid": selectors.paid_amount(i)}
+        for i in selectors.invoices_for(request.user)[:60]
+    ]
+    return render(
+        request,
+        "finance/invoices.html",
+        {
+            "rows": rows,
+            "form": form,
+            "can_manage": not scope_for(request.user, Capability.MANAGE_FINANCE).is_empty,
+        },
+    )
+
+
+@login_required
+def invoice_detail(request, pk: int):
+    invoice = selectors.invoice_for(request.user, pk)
+    export = request.GET.get("format")
+    if export in {"xlsx", "pdf"}:
+        content = (
+            exports.invoice_xlsx(invoice) if export == "xlsx" else exports.invoice_pdf(invoice)
+        )
+        response = HttpResponse(
+            content, content_type=XLSX if export == "xlsx" else "application/pdf"
+        )
+        name = invoice.number.replace("/", "-")
+        response["Content-Disposition"] = f'attachment; filename="{name}.{export}"'
+        return response
+    can_pay = scope_for(request.user, Capability.MANAGE_FINANCE).contains(invoice.source.region_id)
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and can_pay and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_payment(
+                invoice,
+                data["amount"],
+                data["paid_on"],
+                data["reference"],
+                request.user,
+                data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Payment recorded."))
+        return redirect("finance:invoice", pk=invoice.pk)
+    return render(
+        request,
+        "finance/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "summary": exports.invoice_summary(invoice),
+            "payments": invoice.payments.select_related("recorded_by"),
+            "form": form,
+            "can_pay": can_pay,
+        },
+    )

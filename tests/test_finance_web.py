@@ -1,0 +1,135 @@
+"""The money screens: allocate, plan, commit, exchange files with BPJS, bill, pay, absorption."""
+
+import datetime
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from jaring.accounts.rules import RoleCode
+from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
+from jaring.finance.models import Allocation, Invoice, Payment
+from tests.conftest import BENGKALIS, SIAK
+from tests.test_enrolment_finance import registry  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def staff(make_user):
+    return {
+        "finance": make_user("keu", RoleCode.FINANCE_OFFICER, BENGKALIS),
+        "operator": make_user("op", RoleCode.OPERATOR, BENGKALIS),
+        "bpjs": make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS),
+        "siak": make_user("keu.siak", RoleCode.FINANCE_OFFICER, SIAK),
+        "auditor": make_user("aud", RoleCode.AUDITOR, BENGKALIS),
+    }
+
+
+def test_the_whole_money_flow_through_the_screens(registry, staff, client, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(
+        "jaring.enrolment.services.timezone.localdate", lambda: datetime.date(2025, 3, 15)
+    )
+    client.force_login(staff["finance"])
+    client.post(
+        reverse("finance:allocate"),
+        {
+            "source_name": "APBD Kabupaten Bengkalis",
+            "kind": "apbd_kab",
+            "fiscal_year": 2025,
+            "amount": 50 * 9 * 16_800,
+            "budget_document": "DPA 2025",
+        },
+    )
+    allocation = Allocation.objects.get()
+    assert allocation.amount == 7_560_000 and allocation.created_by == staff["finance"]
+    response = client.post(
+        reverse("finance:plan_new"),
+        {
+            "source": allocation.source_id,
+            "fiscal_year": 2025,
+            "start_month": "2025-04",
+            "quotas": "",
+        },
+    )
+    plan = CoveragePlan.objects.get()
+    assert response["Location"] == reverse("finance:plan", args=[plan.pk])
+    page = client.get(reverse("finance:plan", args=[plan.pk]))
+    assert "Terpilih: desil" in page.text and plan.selected == 50
+    client.post(reverse("finance:plan_commit", args=[plan.pk]))
+    assert Enrolment.objects.filter(status="planned").count() == 50
+
+    client.force_login(staff["operator"])
+    client.post(reverse("enrolment:submission_create"), {"region": BENGKALIS})
+    submission = Submission.objects.get()
+    download = client.get(reverse("enrolment:submission_download", args=[submission.pk]))
+    rows = list(
+        openpyxl.load_workbook(
+            __import__("io").BytesIO(b"".join(download.streaming_content))
+        ).active.iter_rows(values_only=True)
+    )
+    assert len(rows) == 51
+
+    client.force_login(staff["bpjs"])
+    reply = openpyxl.Workbook()
+    reply.active.append(["NIK", "No KPJ", "Status"])
+    for index, row in enumerate(rows[1:]):
+        reply.active.append([row[0], f"{25000000000 + index}", "DITERIMA"])
+    buffer = __import__("io").BytesIO()
+    reply.save(buffer)
+    client.post(
+        reverse("enrolment:submission_reply", args=[submission.pk]),
+        {"file": SimpleUploadedFile("balasan.xlsx", buffer.getvalue())},
+    )
+    assert Enrolment.objects.filter(status="active").count() == 50
+
+    client.force_login(staff["finance"])
+    for month in ("2025-04", "2025-05", "2025-06"):
+        client.post(reverse("finance:invoices"), {"month": month})
+    assert Invoice.objects.count() == 3
+    april = Invoice.objects.get(month=datetime.date(2025, 4, 1))
+    assert april.total == 50 * 16_800
+    client.post(
+        reverse("finance:invoice", args=[april.pk]),
+        {"amount": april.total, "paid_on": "2025-04-14", "reference": "SP2D-0412", "note": ""},
+    )
+    assert Payment.objects.get().recorded_by == staff["finance"]
+    overpaid = client.post(
+        reverse("finance:invoice", args=[april.pk]),
+        {"amount": 1, "paid_on": "2025-04-14", "reference": "SP2D-0413", "note": ""},
+        follow=True,
+    )
+    assert "melebihi" in overpaid.text and Payment.objects.count() == 1
+    budget = client.get(reverse("finance:budget"), {"tahun": 2025})
+    assert "Rp7.560.000" in budget.text and "Rp840.000" in budget.text
+    assert "11,1%" in budget.text  # 840.000 / 7.560.000
+    pdf = client.get(reverse("finance:invoice", args=[april.pk]), {"format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    xlsx = client.get(reverse("finance:invoice", args=[april.pk]), {"format": "xlsx"})
+    lines = list(
+        openpyxl.load_workbook(__import__("io").BytesIO(xlsx.content)).active.iter_rows(
+            values_only=True
+        )
+    )
+    assert len(lines) == 1 + 100 + 1 and lines[-1][-1] == 840_000
+    budget_xlsx = client.get(reverse("finance:budget"), {"tahun": 2025, "format": "xlsx"})
+    assert budget_xlsx.status_code == 200
+
+
+def test_money_screens_are_region_scoped(registry, staff, client):  # noqa: F811
+    from jaring.finance.models import FundingSource
+    from jaring.finance.services import allocate
+
+    source = FundingSource.objects.create(region_id=BENGKALIS, kind="apbd_kab", name="APBD")
+    allocate(source, 2025, 1_000_000, staff["finance"])
+    client.force_login(staff["finance"])
+    assert "<td>APBD</td>" in client.get(reverse("finance:budget"), {"tahun": 2025}).text
+    client.force_login(staff["siak"])
+    assert "<td>APBD</td>" not in client.get(reverse("finance:budget"), {"tahun": 2025}).text
+    client.post(
+        reverse("finance:allocate"),
+        {"source_name": "APBD Siak", "kind": "apbd_kab", "fiscal_year": 2025, "amount": 5},
+    )
+    assert Allocation.objects.get(source__name="APBD Siak").source.region_id == SIAK
+    client.force_login(staff["auditor"])
+    assert client.post(reverse("finance:allocate"), {}).status_code == 403
+    assert client.get(reverse("enrolment:submissions")).status_code == 403
