@@ -172,10 +172,49 @@ def bench_import(rows: int) -> list[str]:
     return [line]
 
 
+# --- Planning and billing ------------------------------------------------------------------
+
+
+def bench_money(rows: int) -> list[str]:
+    if not _postgres_available():
+        print("money benchmark skipped: PostgreSQL is not reachable")
+        return []
+    runs = []
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as tmp:
+            _fresh_postgres(POSTGRES_URL)
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "money.py"), str(rows)],
+                env=_env(POSTGRES_URL, tmp),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+    median = {
+        key: statistics.median(r[key] for r in runs)
+        for key in ("plan_s", "commit_s", "bill_s", "rebill_s")
+    }
+    last = runs[-1]
+    lines = [
+        f"| plan_{rows // 1000}k | postgresql | {rows:,} | {median['plan_s']:.2f} s | "
+        f"{rows / median['plan_s']:,.0f} candidates/s | {RUNS} | selected {last['selected']:,}; "
+        f"commit (enrolments + history) {median['commit_s']:.2f} s |",
+        f"| bill_{rows // 1000}k | postgresql | {rows:,} | {median['bill_s']:.2f} s | "
+        f"{last['lines'] / median['bill_s']:,.0f} lines/s | {RUNS} | {last['lines']:,} lines, "
+        f"Rp{last['total']:,}; re-run {median['rebill_s']:.2f} s adds {last['again']} |",
+    ]
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
 BENCHMARKS = {
     "region_load": bench_region_load,
     "import_100k": lambda: bench_import(100_000),
     "import_1m": lambda: bench_import(1_000_000),
+    "money_100k": lambda: bench_money(100_000),
+    "money_1m": lambda: bench_money(1_000_000),
 }
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jaring.accounts.demo import DEMO_PASSWORD, setup_demo
+from jaring.demo import DEMO_PASSWORD, setup_demo
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

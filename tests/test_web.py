@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from jaring.accounts.demo import DEMO_PASSWORD, setup_demo
+from jaring.demo import DEMO_PASSWORD, setup_demo
 from jaring.accounts.models import User
 from jaring.accounts.rules import RoleCode
 from tests.conftest import BENGKALIS, SIAK
@@ -89,16 +89,35 @@ def test_regional_admin_manages_only_its_own_users_in_django_admin(demo, client,
     )
 
 
-def test_demo_registry_holds_the_seed_workers_and_is_created_once(demo, occupations):
-    from jaring.accounts.demo import DEMO_WORKERS, import_demo_workers
+def test_demo_registry_and_money_tell_the_seed_story_once(demo, occupations):
+    from jaring.demo import import_demo_workers, seed_demo_money
+    from jaring.finance.selectors import budget_lines
     from jaring.registry.models import ImportBatch, Worker
 
     operator = User.objects.get(username="operator")
-    import_demo_workers(operator)
-    import_demo_workers(operator)
+    finance = User.objects.get(username="keuangan")
+    import_demo_workers(operator, workers=300)
+    import_demo_workers(operator, workers=300)
     batch = ImportBatch.objects.get()
     assert batch.status == "done" and batch.created_by == operator
-    assert batch.rows == DEMO_WORKERS + 3 and batch.accepted > DEMO_WORKERS * 0.9
+    assert batch.rows == 303 and batch.accepted > 270
+    # A small budget: 100 workers for a year, of which Rp19.000.000 paid.
+    for _ in range(2):
+        seed_demo_money(
+            finance,
+            operator,
+            User.objects.get(username="bpjs.duri"),
+            allocation=100 * 12 * 16_800,
+            paid=19_000_000,
+        )
+    [line] = budget_lines(finance, 2025)
+    assert (line.allocation, line.committed, line.billed, line.paid, line.covered_workers) == (
+        20_160_000,
+        20_160_000,
+        20_160_000,
+        19_000_000,
+        100,
+    )
     seed = Worker.objects.filter(full_name__in=["Rusni", "Bahtiar", "Safri Ismail"])
     assert sorted(seed.values_list("village__name", flat=True)) == [
         "Bantan Tua",

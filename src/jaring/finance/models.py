@@ -120,9 +120,15 @@ class Invoice(models.Model):
 class InvoiceLine(models.Model):
     """One participant's contribution to one programme for one month."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    # Both foreign keys lead a composite index below, so neither needs its own.
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     enrolment = models.ForeignKey(
-        "enrolment.Enrolment", on_delete=models.PROTECT, related_name="invoice_lines"
+        "enrolment.Enrolment",
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+        db_index=False,
     )
     month = models.DateField()
     program = models.CharField(max_length=3)

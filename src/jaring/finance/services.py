@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
@@ -116,6 +116,7 @@ def _program_amount_sql(
 
 
 def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
+    """One INSERT … SELECT prices every programme of every unbilled enrolment for the month."""
     params = program_rules.contribution_parameters(book, month, source.rule_funding)
     invoice, _ = Invoice.objects.select_for_update().get_or_create(
         source=source,
@@ -126,41 +127,40 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         },
     )
     quote = connection.ops.quote_name
-    new_lines = 0
+    cases, case_params = [], []
+    for program in program_rules.Program:
+        amount_sql, amount_params = _program_amount_sql(params, program)
+        cases.append(f"WHEN '{program.value}' THEN {amount_sql}")
+        case_params += amount_params
+    programs = " UNION ALL ".join(f"SELECT '{p.value}' AS program" for p in program_rules.Program)
+    occupation_join = ""
+    if params.relief_groups:  # only relief needs the worker's occupation
+        occupation_join = (
+            f"JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id "
+            f"JOIN {quote(Occupation._meta.db_table)} AS o ON o.code = w.occupation_id "
+        )
+    lines = quote(InvoiceLine._meta.db_table)
     with connection.cursor() as cursor:
-        for program in program_rules.Program:
-            amount_sql, amount_params = _program_amount_sql(params, program)
-            only_if_taken = (
-                "" if program in program_rules.MANDATORY_PROGRAMS else ("AND e.programs LIKE %s")
-            )
-            taken_params = [] if not only_if_taken else [f"%{program.value}%"]
-            cursor.execute(
-                f"INSERT INTO {quote(InvoiceLine._meta.db_table)} "  # nosec B608
-                f"(invoice_id, enrolment_id, month, program, amount) "
-                f"SELECT %s, e.id, %s, %s, {amount_sql} "
-                f"FROM {quote(Enrolment._meta.db_table)} AS e "
-                f"JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id "
-                f"JOIN {quote(Occupation._meta.db_table)} AS o ON o.code = w.occupation_id "
-                f"WHERE e.source_id = %s AND e.status IN ('active', 'ended') "
-                f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
-                f"{only_if_taken} ON CONFLICT DO NOTHING",
-                [
-                    invoice.pk,
-                    month,
-                    program.value,
-                    *amount_params,
-                    source.pk,
-                    month,
-                    month,
-                    *taken_params,
-                ],
-            )
-            new_lines += cursor.rowcount
-    totals = invoice.lines.aggregate(total=Sum("amount"))
-    invoice.total = totals["total"] or 0
-    invoice.line_count = invoice.lines.count()
-    invoice._history_user = user
-    invoice.save(update_fields=["total", "line_count"])
+        cursor.execute(
+            f"INSERT INTO {lines} (invoice_id, enrolment_id, month, program, amount) "  # nosec B608
+            f"SELECT %s, e.id, %s, p.program, CASE p.program {' '.join(cases)} END "
+            f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
+            f"CROSS JOIN ({programs}) AS p "
+            f"WHERE e.source_id = %s AND e.status IN ('active', 'ended') "
+            f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
+            f"AND (p.program IN ('JKK', 'JKM') OR e.programs LIKE %s) "
+            # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
+            # invoice's row lock; the unique constraint is the last line of defence.
+            f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done WHERE done.enrolment_id = e.id "
+            f"AND done.month = %s AND done.program = 'JKM')",
+            [invoice.pk, month, *case_params, source.pk, month, month, "%JHT%", month],
+        )
+        new_lines = cursor.rowcount
+    if new_lines:
+        totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
+        invoice.total, invoice.line_count = totals["total"] or 0, totals["count"]
+        invoice._history_user = user
+        invoice.save(update_fields=["total", "line_count"])
     return {
         "invoice": invoice.number,
         "source": source.name,

@@ -1,6 +1,9 @@
-"""The demo region: Kabupaten Bengkalis (Riau) with one user per role.
+"""The demo region: Kabupaten Bengkalis (Riau), as on 22 September 2025.
 
-Demo passwords are public by design; ``make demo`` runs with DEBUG on and is not a deployment.
+One user per role, a registry of the seed case's three workers plus synthetic ones, and the
+money of the seed case: Rp6,1 miliar allocated from the APBD, coverage planned and enrolled
+through the real BPJS exchange files, twelve months billed, Rp5,9 miliar paid. Demo passwords
+are public by design; ``make demo`` runs with DEBUG on and is not a deployment.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -38,7 +41,10 @@ OFFICES = {
 }
 
 
-DEMO_WORKERS = 2000
+DEMO_WORKERS = 32_000  # more than Rp6,1 miliar covers, so targeting has to choose
+DEMO_YEAR = 2025
+DEMO_ALLOCATION = 6_100_000_000
+DEMO_PAID = 5_900_000_000
 # The three workers of the seed case (Bengkalis, 22 September 2025), written the way the
 # village list had them ("Perapat Tunggal" is Kemendagri's Prapat Tunggal).
 SEED_WORKERS = [
@@ -84,7 +90,7 @@ SEED_WORKERS = [
 ]
 
 
-def import_demo_workers(operator: User) -> None:
+def import_demo_workers(operator: User, workers: int = DEMO_WORKERS) -> None:
     """Give the demo a registry: the seed case's workers plus synthetic ones, once."""
     import csv
     import tempfile
@@ -102,7 +108,7 @@ def import_demo_workers(operator: User) -> None:
             writer = csv.writer(handle, delimiter=";")
             writer.writerow(HEADER)
             writer.writerows(SEED_WORKERS)
-            writer.writerows(row for row, _ in generate_rows(DEMO_REGENCY, DEMO_WORKERS, 0.03))
+            writer.writerows(row for row, _ in generate_rows(DEMO_REGENCY, workers, 0.03))
         batch = create_batch(
             path, Region.objects.get(code=DEMO_REGENCY), "Daftar desa (demo)", user=operator
         )
@@ -111,6 +117,7 @@ def import_demo_workers(operator: User) -> None:
 
 @transaction.atomic
 def setup_demo() -> list[tuple[User, str]]:
+    """Offices and one user per role (idempotent); returns (user, role label) pairs."""
     regions = Region.objects.in_bulk([DEMO_REGENCY, DEMO_PROVINCE])
     if len(regions) != 2:
         raise RuntimeError("Load the regions first: jaring load_regions")
@@ -153,3 +160,61 @@ def _regional_admin_group() -> Group:
         ).exclude(codename__startswith="delete_")
     )
     return group
+
+
+@transaction.atomic
+def seed_demo_money(
+    finance_officer: User,
+    operator: User,
+    bpjs_officer: User,
+    allocation: int = DEMO_ALLOCATION,
+    paid: int = DEMO_PAID,
+) -> None:
+    """The seed's money, through the same services the screens use. Runs once."""
+    import datetime
+    import tempfile
+    from pathlib import Path
+
+    import openpyxl
+
+    from jaring.enrolment import services as enrolment
+    from jaring.finance import services as finance
+    from jaring.finance.models import FundingSource, Invoice
+
+    region = Region.objects.get(code=DEMO_REGENCY)
+    source, created = FundingSource.objects.get_or_create(
+        region=region, name="APBD Kabupaten Bengkalis", defaults={"kind": "apbd_kab"}
+    )
+    if not created:
+        return
+    finance.allocate(source, DEMO_YEAR, allocation, finance_officer, "DPA Disnaker Bengkalis 2025")
+    plan = enrolment.plan_coverage(
+        region, source, DEMO_YEAR, finance_officer, start_month=datetime.date(DEMO_YEAR, 1, 1)
+    )
+    enrolment.commit_plan(plan, finance_officer)
+    submission = enrolment.export_submission(region, operator)
+    sent = openpyxl.load_workbook(submission.file_path, read_only=True).active
+    reply = openpyxl.Workbook(write_only=True)
+    sheet = reply.create_sheet("Balasan")
+    sheet.append(["NIK", "No KPJ", "Status", "Keterangan"])
+    for index, row in enumerate(sent.iter_rows(min_row=2, values_only=True)):
+        sheet.append([row[0], f"{24_030_000_000 + index:011d}", "Diterima", ""])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "balasan-bpjs-cabang-duri.xlsx"
+        reply.save(path)
+        enrolment.import_reply(submission, path, bpjs_officer)
+    for month in range(1, 13):
+        finance.bill_month(region, datetime.date(DEMO_YEAR, month, 1), finance_officer)
+    remaining = paid
+    for invoice in Invoice.objects.filter(source=source).order_by("month"):
+        amount = min(invoice.total, remaining)
+        if amount <= 0:
+            break
+        finance.record_payment(
+            invoice,
+            amount,
+            invoice.month.replace(day=10),
+            f"SP2D/{invoice.month:%m}/DISNAKER/{DEMO_YEAR}",
+            finance_officer,
+        )
+        remaining -= amount
