@@ -1,9 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from jaring.demo import DEMO_PASSWORD, setup_demo
 from jaring.accounts.models import User
 from jaring.accounts.rules import RoleCode
+from jaring.demo import DEMO_PASSWORD, setup_demo
 from tests.conftest import BENGKALIS, SIAK
 
 
