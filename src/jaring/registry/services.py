@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from jaring.regions.models import Level, Region
 from jaring.registry import protection, rules
-from jaring.registry.bulk import merge_staged, write_staging
+from jaring.registry.bulk import STAGED_COLUMNS, merge_staged, write_staging
 from jaring.registry.matching import occupation_resolver, village_resolver
 from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
 from jaring.registry.rejects import RejectsWriter
@@ -244,28 +244,18 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
     if unique.is_empty():
         return
     niks = unique.get_column("nik").to_list()
+    # Columns not taken as they are from the checked rows (the rest keep their names).
+    computed = {
+        "batch_id": pl.lit(batch.pk),
+        "row_number": pl.col("_row"),
+        "nik_index": pl.Series([protection.nik_index(n) for n in niks]),
+        "nik_cipher": pl.Series([protection.encrypt_nik(n) for n in niks], dtype=pl.Binary),
+        "nik_hint": pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4),
+        "source": pl.lit(batch.source),
+        "source_ref": pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String),
+    }
     staged = unique.select(
-        pl.lit(batch.pk).alias("batch_id"),
-        pl.col("_row").alias("row_number"),
-        pl.Series("nik_index", [protection.nik_index(n) for n in niks]),
-        pl.Series("nik_cipher", [protection.encrypt_nik(n) for n in niks], dtype=pl.Binary),
-        (pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4)).alias("nik_hint"),
-        "full_name",
-        "name_key",
-        "sex",
-        "birth_date",
-        "birth_place",
-        "phone",
-        "address",
-        "rt_rw",
-        "village_id",
-        "occupation_id",
-        "declared_income",
-        "desil",
-        "has_disability",
-        "is_female_head",
-        pl.lit(batch.source).alias("source"),
-        (pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String)).alias("source_ref"),
+        [computed.get(name, pl.col(name)).alias(name) for name in STAGED_COLUMNS]
     )
     write_staging(staged)
 
