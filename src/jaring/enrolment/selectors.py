@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Count
 from django.http import Http404
 
@@ -10,6 +12,7 @@ from jaring.accounts.scoping import scoped
 from jaring.enrolment.models import OPEN_STATUSES, CoveragePlan, Enrolment, PlanSelection
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
+from jaring.regions.models import Region
 
 
 def plans_for(user):
@@ -27,8 +30,6 @@ def plan_for(user, pk: int) -> CoveragePlan:
 
 def plan_by_district(plan: CoveragePlan) -> list[dict]:
     """Selected workers and cost per kecamatan, for the preview before committing."""
-    from jaring.regions.models import Region
-
     rows = list(
         plan.selections.values("district_code").annotate(n=Count("id")).order_by("district_code")
     )
@@ -69,8 +70,6 @@ def committed_cost(source, fiscal_year: int) -> int:
     Priced at the lowest bracket's rules in force in January (what Pemda budgets); billing prices
     each month by the rules in force that month.
     """
-    import datetime
-
     first, last = datetime.date(fiscal_year, 1, 1), datetime.date(fiscal_year, 12, 1)
     params = program_rules.contribution_parameters(default_rulebook(), first, source.rule_funding)
     enrolments = Enrolment.objects.filter(

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,8 +34,6 @@ def _managed_regency(user) -> Region:
         Region.objects.filter(level=Level.REGENCY).filter(scope.q("code")).order_by("code").first()
     )
     if region is None:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     return region
 

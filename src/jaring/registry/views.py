@@ -30,6 +30,7 @@ def _visible_districts(user):
 def _row(worker, personal: bool) -> dict:
     return {
         "worker": worker,
+        "personal": personal,
         "name": worker.full_name if personal else rules.mask_name(worker.full_name),
         "nik": worker.masked_nik,
     }
@@ -52,7 +53,7 @@ def worker_list(request):
     )
     personal_scope = scope_for(request.user, Capability.VIEW_PERSONAL_DATA)
     rows = [_row(w, personal_scope.contains(w.village_id)) for w in page]
-    shown = [r["worker"].pk for r in rows if r["name"] == r["worker"].full_name]
+    shown = [row["worker"].pk for row in rows if row["personal"]]
     if filters.query and selectors.is_full_nik(filters.query):
         log_personal_access(
             request.user,
