@@ -121,8 +121,13 @@ def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, li
     users = {u.username: u for u in User.objects.all()}
     import_demo_workers(users["operator"], workers=200)
     # Scaled down: 100 workers' year is Rp20.160.000, of which Rp19.500.000 is paid.
-    seed_demo_money(users["keuangan"], users["operator"], users["bpjs.duri"],
-                    allocation=20_160_000, paid=19_500_000)
+    seed_demo_money(
+        users["keuangan"],
+        users["operator"],
+        users["bpjs.duri"],
+        allocation=20_160_000,
+        paid=19_500_000,
+    )
     page.goto(live_server.url + "/akun/masuk/")
     page.fill("#id_username", "keuangan")
     page.fill("#id_password", DEMO_PASSWORD)
@@ -130,8 +135,10 @@ def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, li
     page.wait_for_selector("#roles")
     page.goto(live_server.url + "/anggaran/?tahun=2025")
     sentence = page.locator(".budget-sentence").inner_text()
-    assert sentence == ("Dari pagu Rp20.160.000 dari APBD Kabupaten Bengkalis, Rp19.500.000 "
-                        "telah dibayarkan ke BPJS Ketenagakerjaan.")
+    assert sentence == (
+        "Dari pagu Rp20.160.000 dari APBD Kabupaten Bengkalis, Rp19.500.000 "
+        "telah dibayarkan ke BPJS Ketenagakerjaan."
+    )
     row = page.locator("#budget tbody tr").first
     assert row.locator("[data-field=paid]").inner_text() == "Rp19.500.000"
     assert "96,7%" in row.inner_text()

@@ -59,6 +59,11 @@ def test_name_search_and_filters(registry, bengkalis_operator, client):
     assert "Bahtiar" in client.get(reverse("registry:workers"), {"q": "bahtiar"}).text
     by_district = client.get(reverse("registry:workers"), {"district": "14.03.02"})
     assert "Bahtiar" in by_district.text and "Rusni" not in by_district.text
+    by_village = client.get(
+        reverse("registry:workers"), {"district": "14.03.01", "village": "14.03.01.2022"}
+    )
+    assert "Rusni" in by_village.text and "Bahtiar" not in by_village.text
+    assert 'value="14.03.01.2022"' in by_village.text  # Kelebuk offered once a district is chosen
     by_occupation = client.get(reverse("registry:workers"), {"occupation": "nelayan"})
     assert "Bahtiar" in by_occupation.text and "Rusni" not in by_occupation.text
 

@@ -131,7 +131,7 @@ def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None
         WHERE 1 = 1 {quota_filter}
         ORDER BY r.overall_rank
         LIMIT %s
-    """  # nosec B608 - identifiers from model metadata, values are parameters
+    """  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(
             sql, [plan.pk, plan.region.code, oldest, youngest, *quota_params, plan.capacity]

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jaring.regions.models import Region
 from jaring.registry.models import DuplicateCandidate, Occupation, WorkerStatus
 from jaring.registry.spreadsheets import MAX_FILE_BYTES
 
@@ -10,6 +11,7 @@ ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 class WorkerFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or full NIK"), required=False, max_length=100)
     district = forms.ChoiceField(label=_("District"), required=False)
+    village = forms.ChoiceField(label=_("Village"), required=False)
     occupation = forms.ModelChoiceField(
         label=_("Occupation"), queryset=Occupation.objects.all(), required=False
     )
@@ -27,6 +29,14 @@ class WorkerFilterForm(forms.Form):
     def __init__(self, *args, districts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["district"].choices = [("", "—")] + [(d.code, d.name) for d in districts]
+        # Villages of the chosen district (the list is filtered again after choosing one).
+        chosen = self.data.get("district") if self.is_bound else ""
+        villages = (
+            Region.objects.filter(parent_id=chosen).order_by("name")
+            if chosen in {d.code for d in districts}
+            else Region.objects.none()
+        )
+        self.fields["village"].choices = [("", "—")] + [(v.code, v.name) for v in villages]
 
 
 class ImportForm(forms.Form):

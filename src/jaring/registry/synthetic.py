@@ -65,7 +65,8 @@ def _villages(region_code: str) -> list[tuple[str, str, str]]:
 
 def generate_rows(region_code: str, rows: int, bad_share: float = 0.05, seed: int = 2025):
     """Yield (row, flaw or None) pairs; the first row never carries a flaw."""
-    rng = random.Random(seed)  # nosec B311 - reproducible demo data, not secrets
+    # Reproducible demo data, not secrets.
+    rng = random.Random(seed)  # nosec B311
     fake = Faker("id_ID")
     fake.seed_instance(seed)
     villages = _villages(region_code)

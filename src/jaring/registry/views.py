@@ -43,6 +43,7 @@ def worker_list(request):
     data = form.cleaned_data if form.is_valid() else {}
     filters = selectors.WorkerFilters(
         district=data.get("district") or "",
+        village=data.get("village") or "",
         occupation=data["occupation"].code if data.get("occupation") else "",
         status=data.get("status") or "",
         desil=data.get("desil"),
