@@ -7,12 +7,17 @@ from jaring.demo import DEMO_PASSWORD, setup_demo
 from tests.conftest import BENGKALIS, SIAK
 
 
-def test_pages_are_in_indonesian_by_default_and_english_on_request(riau_regions, client):
+def test_pages_are_in_indonesian_by_default_even_for_english_browsers(riau_regions, client):
     page = client.get(reverse("login"))
     assert page.status_code == 200
     assert 'lang="id"' in page.text and "Masuk" in page.text
-    english = client.get(reverse("login"), headers={"accept-language": "en"})
-    assert 'lang="en"' in english.text and "Log in" in english.text
+    english_browser = client.get(reverse("login"), headers={"accept-language": "en-US,en"})
+    assert 'lang="id"' in english_browser.text and "Masuk" in english_browser.text
+    client.cookies["django_language"] = "en"
+    chosen = client.get(reverse("login"))
+    assert 'lang="en"' in chosen.text and "Log in" in chosen.text
+    client.cookies["django_language"] = "xx"
+    assert 'lang="id"' in client.get(reverse("login")).text
 
 
 def test_language_switch_persists(riau_regions, client):
