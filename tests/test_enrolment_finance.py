@@ -355,3 +355,26 @@ def test_cli_plan_commit_and_bill(apbd, capsys):
     call_command("bill", "--region", BENGKALIS, "--month", "2025-04", "--json")
     bill = json.loads(capsys.readouterr().out)
     assert (bill["month"], bill["new_lines"], bill["total"]) == ("2025-04", 200, 1_680_000)
+
+
+def test_worker_page_shows_coverage_paid_through_and_protection(
+    apbd, finance_officer, tmp_path, make_user, client
+):
+    from django.urls import reverse
+
+    enrol_and_activate(apbd, finance_officer, tmp_path)
+    region = Region.objects.get(code=BENGKALIS)
+    for month in (D(2025, 4, 1), D(2025, 5, 1)):
+        finance_services.bill_month(region, month, finance_officer)
+    april = Invoice.objects.get(month=D(2025, 4, 1))
+    finance_services.record_payment(april, april.total, D(2025, 4, 10), "SP2D-1", finance_officer)
+    enrolment = Enrolment.objects.first()
+    rows = enrolment_selectors.coverage_of(enrolment.worker, D(2025, 6, 20))
+    assert rows[0]["paid_through"] == D(2025, 4, 1)
+    assert rows[0]["coverage"].eligible and rows[0]["coverage"].arrears_months == 2
+    late = enrolment_selectors.coverage_of(enrolment.worker, D(2025, 8, 2))
+    assert late[0]["coverage"].eligible is False
+    client.force_login(make_user("op", RoleCode.OPERATOR, BENGKALIS))
+    page = client.get(reverse("registry:worker", args=[enrolment.worker_id]))
+    assert 'id="coverage"' in page.text and enrolment.kpj_number in page.text
+    assert "APBD Kabupaten Bengkalis" in page.text

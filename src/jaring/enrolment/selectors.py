@@ -99,3 +99,26 @@ def enrolment_counts(source) -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
+
+
+def coverage_of(worker, today: datetime.date) -> list[dict]:
+    """Each enrolment of a worker with what has been paid and whether it protects today."""
+    from jaring.finance.selectors import paid_through
+
+    rows = []
+    for enrolment in worker.enrolments.select_related("source").order_by("-start_month"):
+        paid = paid_through(enrolment)
+        protected = None
+        if enrolment.status in {"active", "ended"} and paid:
+            last = min(today, _month_end(enrolment.end_month))
+            protected = program_rules.coverage_on(
+                default_rulebook(), max(last, enrolment.start_month), enrolment.start_month, paid
+            )
+        rows.append({"enrolment": enrolment, "paid_through": paid, "coverage": protected})
+    return rows
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
+        days=1
+    )

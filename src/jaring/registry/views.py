@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,6 +15,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
+from jaring.enrolment.selectors import coverage_of
 from jaring.regions.models import Level, Region
 from jaring.registry import rules, selectors, services, tasks
 from jaring.registry.forms import DuplicateReviewForm, ImportForm, RevealNikForm, WorkerFilterForm
@@ -103,6 +105,7 @@ def worker_detail(request, pk: int):
             "revealed": revealed,
             "reveal_form": reveal_form,
             "history": history,
+            "coverage": coverage_of(worker, timezone.localdate()),
         },
     )
 
