@@ -114,10 +114,13 @@ def plan_new(request):
 @login_required
 def plan_detail(request, pk: int):
     plan = enrolment_selectors.plan_for(request.user, pk)
-    selections = [
-        {"selection": s, "reason": enrolment_selectors.explain(s, plan)}
-        for s in plan.selections.select_related("worker__village").order_by("overall_rank")[:50]
-    ]
+    # Per-worker rows only for those who may see the registry there; others see the totals.
+    selections = []
+    if scope_for(request.user, Capability.VIEW_REGISTRY).contains(plan.region_id):
+        selections = [
+            {"selection": s, "reason": enrolment_selectors.explain(s, plan)}
+            for s in plan.selections.select_related("worker__village").order_by("overall_rank")[:50]
+        ]
     return render(
         request,
         "finance/plan_detail.html",
@@ -181,6 +184,8 @@ def invoices(request):
 def invoice_detail(request, pk: int):
     invoice = selectors.invoice_for(request.user, pk)
     export = request.GET.get("format")
+    if export == "xlsx":  # one row per participant: registry roles only
+        require(request.user, Capability.VIEW_REGISTRY, invoice.source.region_id)
     if export in {"xlsx", "pdf"}:
         content = (
             exports.invoice_xlsx(invoice) if export == "xlsx" else exports.invoice_pdf(invoice)

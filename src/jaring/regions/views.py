@@ -1,11 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require
 from jaring.regions import selectors
 
 
 @login_required
 def region_index(request):
+    require(request.user, Capability.VIEW_REGIONS)
     return render(request, "regions/index.html", {"regions": selectors.top_regions(request.user)})
 
 
@@ -25,6 +28,7 @@ def region_detail(request, code: str):
 
 @login_required
 def region_search(request):
+    require(request.user, Capability.VIEW_REGIONS)
     query = request.GET.get("q", "").strip()
     results = selectors.search_regions(request.user, query) if query else []
     return render(request, "regions/search.html", {"query": query, "results": results})

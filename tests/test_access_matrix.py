@@ -1,0 +1,233 @@
+"""The access matrix: every route × every role × {own region, foreign region}.
+
+Expectations are generated from what each route needs (a capability, and for object routes the
+region of the object) and what each role has (accounts.rules and the role's region). A route
+added without an entry in ROUTES fails ``test_every_route_has_an_entry``.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+from jaring.accounts.rules import Capability, RoleCode
+from jaring.accounts.scoping import scope_for
+from jaring.enrolment import services as enrolment_services
+from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
+from jaring.finance import services as finance_services
+from jaring.finance.models import FundingSource, Invoice
+from jaring.regions.models import Region
+from jaring.registry import services as registry_services
+from jaring.registry.models import DuplicateCandidate, Worker
+from tests.conftest import BENGKALIS, RIAU, SIAK
+from tests.test_registry_import import write_csv
+
+EXCHANGE = "exchange"  # BPJS files carry NIKs: enrolment + personal data, or the BPJS officer
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # public, list, object, post
+    capability: Capability | str | None = None
+    object_kind: str | None = None
+    public_status: int = 200
+    login_required: bool = True
+
+
+ROUTES = {
+    "home": Route("public"),
+    "login": Route("public"),
+    "logout": Route("post", login_required=False),
+    "set_language": Route("public", public_status=302),
+    "regions:index": Route("list", Capability.VIEW_REGIONS),
+    "regions:search": Route("list", Capability.VIEW_REGIONS),
+    "regions:detail": Route("object", Capability.VIEW_REGIONS, "region"),
+    "registry:workers": Route("list", Capability.VIEW_REGISTRY),
+    "registry:worker": Route("object", Capability.VIEW_REGISTRY, "worker"),
+    "registry:imports": Route("list", Capability.MANAGE_REGISTRY),
+    "registry:import_detail": Route("object", Capability.MANAGE_REGISTRY, "batch"),
+    "registry:import_status": Route("object", Capability.MANAGE_REGISTRY, "batch"),
+    "registry:import_rejects": Route("object", Capability.MANAGE_REGISTRY, "batch"),
+    "registry:duplicates": Route("list", Capability.MANAGE_REGISTRY),
+    "registry:duplicate_review": Route("post", object_kind="duplicate"),
+    "finance:budget": Route("list", Capability.VIEW_REPORTS),
+    "finance:allocate": Route("post"),
+    "finance:plan_new": Route("list", Capability.MANAGE_FINANCE),
+    "finance:plan": Route("object", Capability.VIEW_REPORTS, "plan"),
+    "finance:plan_commit": Route("post", object_kind="plan"),
+    "finance:invoices": Route("list", Capability.VIEW_REPORTS),
+    "finance:invoice": Route("object", Capability.VIEW_REPORTS, "invoice"),
+    "enrolment:submissions": Route("list", EXCHANGE),
+    "enrolment:submission_create": Route("post"),
+    "enrolment:submission_download": Route("object", EXCHANGE, "submission"),
+    "enrolment:submission_reply": Route("post", object_kind="submission"),
+}
+ROLES = [None, "no_role", *RoleCode]
+ROLE_REGION = {RoleCode.NATIONAL_VIEWER: None, RoleCode.PROVINCIAL_ADMIN: RIAU}
+
+
+def _route_names():
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                yield from walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif pattern.name:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_route_has_an_entry():
+    assert _route_names() == set(ROUTES)
+
+
+def _build_region(code: str, user, tmp_path) -> dict:
+    """One of everything a route can point at, in one regency."""
+    district = Region.objects.filter(parent_id=code).order_by("code").first()
+    village = Region.objects.filter(parent=district).order_by("code").first()
+    nik = district.code.replace(".", "") + "0101900001"
+    twin = district.code.replace(".", "") + "0101900002"
+    rows = [
+        [nik, "Pekerja Satu", "L", "01-01-1990", village.code, "", "", "", "1", ""],
+        [twin, "Pekerja Satu", "L", "01-01-1990", village.code, "", "", "", "1", ""],
+        ["3.2E+15", "Rusak", "", "", village.code, "", "", "", "", ""],
+    ]
+    region = Region.objects.get(code=code)
+    batch = registry_services.run_import(
+        registry_services.create_batch(
+            write_csv(tmp_path / f"{code}.csv", rows), region, "DTKS", user=user
+        )
+    )
+    source = FundingSource.objects.create(region=region, kind="apbd_kab", name=f"APBD {code}")
+    finance_services.allocate(source, 2025, 10_000_000, user)
+    plan = enrolment_services.plan_coverage(
+        region, source, 2025, user, start_month=datetime.date(2025, 1, 1)
+    )
+    enrolment_services.commit_plan(plan, user)
+    submission = enrolment_services.export_submission(region, user)
+    Enrolment.objects.filter(source=source).update(status="active", kpj_number="1" * 11)
+    finance_services.bill_month(region, datetime.date(2025, 1, 1), user)
+    return {
+        "region": code,
+        "worker": Worker.objects.filter(village=village).order_by("id").first(),
+        "batch": batch,
+        "duplicate": DuplicateCandidate.objects.get(worker__village=village),
+        "plan": CoveragePlan.objects.get(source=source),
+        "invoice": Invoice.objects.get(source=source),
+        "submission": Submission.objects.get(pk=submission.pk),
+    }
+
+
+@pytest.fixture
+def world(riau_regions, occupations, tmp_path, make_user):
+    builder = make_user("pembangun", is_superuser=True)
+    own = _build_region(BENGKALIS, builder, tmp_path)
+    foreign = _build_region(SIAK, builder, tmp_path)
+    users = {None: None, "no_role": make_user("tanpa.peran")}
+    for role in RoleCode:
+        users[role] = make_user(f"u.{role.value}", role, ROLE_REGION.get(role, BENGKALIS))
+    return own, foreign, users
+
+
+def _region_of(obj) -> str:
+    if isinstance(obj, str):
+        return obj
+    for path in ("village_id", "region_id"):
+        if hasattr(obj, path):
+            return getattr(obj, path)
+    return obj.source.region_id  # invoices
+
+
+def _allowed(user, capability, region_code=None) -> bool:
+    if capability == EXCHANGE:
+        enrol = scope_for(user, Capability.MANAGE_ENROLMENT)
+        personal = scope_for(user, Capability.VIEW_PERSONAL_DATA)
+        kpj = scope_for(user, Capability.RECORD_KPJ)
+        if region_code is None:
+            return not (enrol.is_empty or personal.is_empty) or not kpj.is_empty
+        return (enrol.contains(region_code) and personal.contains(region_code)) or kpj.contains(
+            region_code
+        )
+    scope = scope_for(user, capability)
+    return not scope.is_empty if region_code is None else scope.contains(region_code)
+
+
+def _expected(route: Route, user, obj) -> int:
+    if route.kind == "public":
+        return route.public_status
+    if route.kind == "post" and not route.login_required:
+        return 405
+    if user is None:
+        return 302
+    if route.kind == "post":
+        return 405
+    if route.kind == "list":
+        return 200 if _allowed(user, route.capability) else 403
+    return 200 if _allowed(user, route.capability, _region_of(obj)) else 404
+
+
+def _url(name: str, obj) -> str:
+    if obj is None:
+        return reverse(name)
+    if isinstance(obj, str):
+        return reverse(name, args=[obj])
+    return reverse(name, args=[obj.pk])
+
+
+def test_access_matrix(world, client):
+    own, foreign, users = world
+    failures = []
+    for role in ROLES:
+        user = users[role]
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for name, route in ROUTES.items():
+            places = (
+                [(None, None)]
+                if not route.object_kind
+                else [("own", own[route.object_kind]), ("foreign", foreign[route.object_kind])]
+            )
+            for where, obj in places:
+                status = client.get(_url(name, obj)).status_code
+                expected = _expected(route, user, obj)
+                if status != expected:
+                    failures.append(f"{role} {name} {where}: {status}, expected {expected}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_post_routes_refuse_foreign_objects(world, client):
+    own, foreign, users = world
+    client.force_login(users[RoleCode.OPERATOR])
+    assert (
+        client.post(
+            reverse("registry:duplicate_review", args=[foreign["duplicate"].pk]),
+            {"verdict": "same"},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("enrolment:submission_reply", args=[foreign["submission"].pk]), {}
+        ).status_code
+        == 404
+    )
+    client.force_login(users[RoleCode.FINANCE_OFFICER])
+    assert client.post(reverse("finance:plan_commit", args=[foreign["plan"].pk])).status_code == 404
+    assert client.post(reverse("enrolment:submission_create"), {"region": SIAK}).status_code == 404
+    client.force_login(users[RoleCode.AUDITOR])
+    assert client.post(reverse("finance:allocate"), {}).status_code == 403
+
+
+def test_participant_level_exports_need_registry_rights(world, client):
+    own, _, users = world
+    client.force_login(users[RoleCode.NATIONAL_VIEWER])
+    invoice = reverse("finance:invoice", args=[own["invoice"].pk])
+    assert client.get(invoice).status_code == 200
+    assert client.get(invoice, {"format": "xlsx"}).status_code == 403
+    assert client.get(invoice, {"format": "pdf"}).status_code == 200
+    plan = client.get(reverse("finance:plan", args=[own["plan"].pk]))
+    assert plan.status_code == 200 and "Terpilih:" not in plan.text
