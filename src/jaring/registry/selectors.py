@@ -92,8 +92,12 @@ def batch_for(user, pk: int) -> ImportBatch:
 
 
 def duplicate_candidates_for(user) -> QuerySet[DuplicateCandidate]:
-    return scoped(
-        DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN),
-        user,
-        Capability.MANAGE_REGISTRY,
-    ).select_related("worker__village", "other__village")
+    return (
+        scoped(
+            DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN),
+            user,
+            Capability.MANAGE_REGISTRY,
+        )
+        .select_related("worker__village", "other__village")
+        .order_by("created_at", "id")
+    )
