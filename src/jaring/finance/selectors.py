@@ -6,7 +6,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from jaring.accounts.rules import Capability
@@ -110,16 +111,22 @@ def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
 
 def paid_through(enrolment) -> datetime.date | None:
     """The last month up to which every billed month of this enrolment is fully paid."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     months = (
-        InvoiceLine.objects.filter(enrolment=enrolment)
-        .values("month", "invoice_id", "invoice__total")
+        Invoice.objects.filter(lines__enrolment=enrolment)
         .distinct()
+        .annotate(paid=Coalesce(Subquery(paid), 0))
         .order_by("month")
+        .values_list("month", "total", "paid")
     )
     last = None
-    for row in months:
-        paid = Payment.objects.filter(invoice_id=row["invoice_id"]).aggregate(t=Sum("amount"))["t"]
-        if (paid or 0) < row["invoice__total"]:
+    for month, total, settled in months:
+        if settled < total:
             break
-        last = row["month"]
+        last = month
     return last
