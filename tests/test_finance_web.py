@@ -112,7 +112,19 @@ def test_the_whole_money_flow_through_the_screens(registry, staff, client, monke
     )
     assert len(lines) == 1 + 100 + 1 and lines[-1][-1] == 840_000
     budget_xlsx = client.get(reverse("finance:budget"), {"tahun": 2025, "format": "xlsx"})
-    assert budget_xlsx.status_code == 200
+    sheet = list(
+        openpyxl.load_workbook(__import__("io").BytesIO(budget_xlsx.content)).active.iter_rows(
+            values_only=True
+        )
+    )
+    assert sheet[1][:6] == (
+        "APBD Kabupaten Bengkalis",
+        7_560_000,
+        7_560_000,
+        2_520_000,
+        840_000,
+        6_720_000,
+    )
 
 
 def test_money_screens_are_region_scoped(registry, staff, client):  # noqa: F811

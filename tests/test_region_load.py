@@ -4,8 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from jaring.regions import selectors
-from jaring.regions.models import Level, Region
+from jaring.regions.models import Region
 from jaring.regions.services import load_regions
 
 
@@ -39,17 +38,22 @@ def test_reload_updates_changed_names_in_place(riau_regions, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("written", "district", "code"),
+    ("written", "district", "code", "warning"),
     [
-        ("Kelebuk", "14.03.01", "14.03.01.2022"),
-        ("KELEBUK", "14.03.01", "14.03.01.2022"),
-        ("bantan  tua", "14.03.02", "14.03.02.2003"),
-        ("Bantan Tua", "14.03", "14.03.02.2003"),
+        ("Kelebuk", "Bengkalis", "14.03.01.2022", None),
+        ("KELEBUK", "Kec. Bengkalis", "14.03.01.2022", None),
+        ("bantan  tua", "BANTAN", "14.03.02.2003", None),
+        ("Ds. Bantan Tua", None, "14.03.02.2003", None),  # the kabupaten when no kecamatan
+        ("Perapat Tunggal", "Bengkalis", "14.03.01.2025", "village_fuzzy"),
     ],
 )
-def test_seed_villages_resolve_by_name_within_their_parent(riau_regions, written, district, code):
-    found = list(selectors.find_by_name(written, within=district, level=Level.VILLAGE))
-    assert [region.code for region in found] == [code]
+def test_seed_villages_resolve_by_name_within_their_parent(
+    riau_regions, written, district, code, warning
+):
+    from jaring.registry.matching import village_resolver
+
+    found = village_resolver(Region.objects.get(code="14.03"))(written, district)
+    assert (found.code, found.reject, found.warning) == (code, None, warning)
 
 
 def test_population_is_attached_to_regencies(riau_regions):

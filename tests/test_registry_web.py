@@ -1,5 +1,7 @@
 """Registry screens: scoping, masking, access log, uploads through the background worker."""
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -66,6 +68,13 @@ def test_name_search_and_filters(registry, bengkalis_operator, client):
     assert 'value="14.03.01.2022"' in by_village.text  # Kelebuk offered once a district is chosen
     by_occupation = client.get(reverse("registry:workers"), {"occupation": "nelayan"})
     assert "Bahtiar" in by_occupation.text and "Rusni" not in by_occupation.text
+    by_desil = client.get(reverse("registry:workers"), {"desil": 2})
+    assert "Bahtiar" in by_desil.text and "Rusni" not in by_desil.text
+    rusni = Worker.objects.get(full_name="Rusni")
+    rusni.status, rusni.date_of_death = WorkerStatus.DECEASED, datetime.date(2025, 9, 1)
+    rusni.save()
+    by_status = client.get(reverse("registry:workers"), {"status": "deceased"})
+    assert "Rusni" in by_status.text and "Bahtiar" not in by_status.text
 
 
 def test_finance_officer_sees_masked_names_and_no_personal_fields(registry, make_user, client):

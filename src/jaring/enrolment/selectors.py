@@ -92,15 +92,6 @@ def committed_cost(source, fiscal_year: int) -> int:
     return total
 
 
-def enrolment_counts(source) -> dict[str, int]:
-    return dict(
-        Enrolment.objects.filter(source=source)
-        .values("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-
-
 def coverage_of(worker, today: datetime.date) -> list[dict]:
     """Each enrolment of a worker with what has been paid and whether it protects today."""
     from jaring.finance.selectors import paid_through

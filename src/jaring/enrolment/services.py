@@ -47,10 +47,6 @@ def default_start_month(fiscal_year: int, today: datetime.date) -> datetime.date
 _OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    return program_rules.add_years(day, -years)
-
-
 @transaction.atomic
 def plan_coverage(
     region: Region,
@@ -102,8 +98,8 @@ def plan_coverage(
 def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None:
     quote = connection.ops.quote_name
     region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
-    oldest = _years_before(start, income_ages["max_age"] + 1)
-    youngest = _years_before(start, income_ages["min_age"])
+    oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
+    youngest = program_rules.add_years(start, -income_ages["min_age"])
     quota_cases, quota_params = "", []
     if plan.quotas:
         quota_cases = " ".join("WHEN %s THEN %s" for _ in plan.quotas)

@@ -52,13 +52,3 @@ def search_regions(user, query: str, limit: int = SEARCH_LIMIT) -> QuerySet[Regi
         .select_related("parent")
         .order_by("level", "name_key")[:limit]
     )
-
-
-def find_by_name(name: str, within: str | None = None, level: Level | None = None):
-    """Reference look-up by name, case- and spacing-insensitive, under the region ``within``."""
-    regions = Region.objects.filter(name_key=rules.name_key(name))
-    if within:
-        regions = regions.filter(code__startswith=within + ".")
-    if level:
-        regions = regions.filter(level=level)
-    return regions

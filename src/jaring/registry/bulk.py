@@ -11,6 +11,7 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 
+from jaring.core.history import record_history
 from jaring.registry.models import DuplicateCandidate, ImportBatch, ImportStaging, Worker
 
 STAGED_COLUMNS = [
@@ -89,8 +90,7 @@ def _copy_into_staging(staged: pl.DataFrame) -> None:
 def merge_staged(batch: ImportBatch) -> dict[str, int]:
     """Set-based merge of the staged rows: new workers, changed workers, history, duplicates."""
     staging, worker = table_name(ImportStaging), table_name(Worker)
-    history = table_name(Worker.history.model)
-    now, user = timezone.now(), batch.created_by_id
+    now = timezone.now()
     changed = " OR ".join(
         f"w.{field} IS DISTINCT FROM {_incoming(field, keep)}"
         for field, keep in MERGED_FIELDS.items()
@@ -100,16 +100,6 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         f"{field} = {_incoming(field, keep)}" for field, keep in MERGED_FIELDS.items()
     )
     inserted = ", ".join(MERGED_FIELDS)
-    history_fields = [
-        "id",
-        *MERGED_FIELDS,
-        "nik_index",
-        "nik_hint",
-        "status",
-        "date_of_death",
-        "merged_into_id",
-        "last_batch_id",
-    ]
     statements = [
         (
             f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE WHEN {changed} "  # nosec B608
@@ -130,19 +120,11 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
             f"WHERE batch_id = %s AND outcome = 'new' ORDER BY row_number",
             [now, now, batch.pk],
         ),
-        (
-            f"INSERT INTO {history} ({', '.join(history_fields)}, history_date, history_type, "  # nosec B608
-            f"history_user_id, history_change_reason) SELECT "
-            f"{', '.join('w.' + f for f in history_fields)}, %s, "
-            f"CASE s.outcome WHEN 'new' THEN '+' ELSE '~' END, %s, %s "
-            f"FROM {worker} AS w JOIN {staging} AS s ON s.nik_index = w.nik_index "
-            f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed')",
-            [now, user, f"Impor batch #{batch.pk}", batch.pk],
-        ),
     ]
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
+        _record_history(batch, staging)
         _flag_duplicate_candidates(cursor, batch, now)
         cursor.execute(
             f"SELECT outcome, COUNT(*) FROM {staging} WHERE batch_id = %s GROUP BY outcome",  # noqa: S608  # nosec B608
@@ -155,6 +137,22 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         "updated": counts.get("changed", 0),
         "unchanged": counts.get("same", 0),
     }
+
+
+def _record_history(batch: ImportBatch, staging: str) -> None:
+    """History rows for every new ('+') and changed ('~') worker of the batch, set-based."""
+    joins = f"JOIN {staging} AS s ON s.nik_index = w.nik_index"
+    for outcome, history_type in (("new", "+"), ("changed", "~")):
+        record_history(
+            Worker,
+            "s.batch_id = %s AND s.outcome = %s",
+            [batch.pk, outcome],
+            history_type,
+            batch.created_by_id,
+            f"Impor batch #{batch.pk}",
+            alias="w",
+            joins=joins,
+        )
 
 
 def _incoming(field: str, keep_when_blank: bool) -> str:

@@ -257,10 +257,6 @@ def name_key(name: str) -> str:
     return _NON_ALNUM.sub(" ", folded).strip()
 
 
-def clean_name(raw: object) -> str:
-    return " ".join(str(raw or "").split())
-
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

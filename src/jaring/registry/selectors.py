@@ -10,7 +10,7 @@ from django.http import Http404
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.registry import protection, rules
-from jaring.registry.models import DuplicateCandidate, ImportBatch, Occupation, Worker
+from jaring.registry.models import DuplicateCandidate, ImportBatch, Worker
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,6 @@ def worker_for(user, pk: int) -> Worker:
 
 def history_of(worker: Worker):
     return worker.history.select_related("history_user").order_by("-history_date", "-history_id")
-
-
-def occupations():
-    return Occupation.objects.all()
 
 
 def batches_for(user) -> QuerySet[ImportBatch]:

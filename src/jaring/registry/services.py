@@ -147,7 +147,6 @@ def _context(region: Region) -> ImportContext:
         Region.objects.filter(level=Level.DISTRICT).values_list("code", flat=True)
     )
     return ImportContext(
-        region_code=region.code,
         district_codes=districts,
         resolve_village=village_resolver(region),
         resolve_occupation=occupation_resolver(),

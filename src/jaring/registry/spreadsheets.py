@@ -14,7 +14,7 @@ import io
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -119,7 +119,6 @@ class FileRefused(ValueError):
 class SheetLayout:
     headers: list[str]  # as written in the file
     fields: dict[str, str]  # canonical field -> header as written
-    ignored: list[str] = field(default_factory=list)
 
 
 def map_headers(headers: list[str], schema: SheetSchema = WORKER_LIST) -> SheetLayout:
@@ -133,14 +132,11 @@ def map_headers(headers: list[str], schema: SheetSchema = WORKER_LIST) -> SheetL
             + ".",
         )
     fields: dict[str, str] = {}
-    ignored = []
     lookup = schema.lookup()
     for header in headers:
         canonical = lookup.get(name_key(str(header or "")))
         if canonical and canonical not in fields:
             fields[canonical] = header
-        else:
-            ignored.append(header)
     missing = [label for field, label in schema.required.items() if field not in fields]
     if missing:
         raise FileRefused(
@@ -150,7 +146,7 @@ def map_headers(headers: list[str], schema: SheetSchema = WORKER_LIST) -> SheetL
             + ". Kolom yang ada: "
             + ", ".join(str(h) for h in headers),
         )
-    return SheetLayout(headers=[str(h) for h in headers], fields=fields, ignored=ignored)
+    return SheetLayout(headers=[str(h) for h in headers], fields=fields)
 
 
 def detect_kind(path: Path) -> str:

@@ -30,7 +30,6 @@ class VillageMatch:
 
 @dataclass
 class ImportContext:
-    region_code: str
     district_codes: frozenset[str]
     resolve_village: Callable[[str | None, str | None], VillageMatch]
     resolve_occupation: Callable[[str | None], tuple[str, str | None]]
