@@ -24,6 +24,7 @@ DEMO_USERS = [
     ("operator", "Siti Aminah", "disnaker", RoleCode.OPERATOR, DEMO_REGENCY, False),
     ("keuangan", "Rahmat Hidayat", "bpkad", RoleCode.FINANCE_OFFICER, DEMO_REGENCY, False),
     ("klaim", "Nurul Huda", "disnaker", RoleCode.CLAIMS_OFFICER, DEMO_REGENCY, False),
+    ("supervisor", "Hendra Gunawan", "disnaker", RoleCode.CLAIMS_SUPERVISOR, DEMO_REGENCY, False),
     ("bpjs.duri", "Andi Saputra", "bpjs", RoleCode.BPJS_OFFICER, DEMO_REGENCY, False),
     ("auditor", "Dewi Lestari", "inspektorat", RoleCode.AUDITOR, DEMO_REGENCY, False),
     ("admin.bengkalis", "Fauzan Akbar", "disnaker", RoleCode.REGENCY_ADMIN, DEMO_REGENCY, True),

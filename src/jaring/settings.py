@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jaring.registry",
     "jaring.finance",
     "jaring.enrolment",
+    "jaring.claims",
     "django_tasks_db",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("pekerja/", include("jaring.registry.urls")),
     path("anggaran/", include("jaring.finance.urls")),
     path("kepesertaan/", include("jaring.enrolment.urls")),
+    path("klaim/", include("jaring.claims.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,7 @@ NAVIGATION = [
     (_("Imports"), "registry:imports", Capability.MANAGE_REGISTRY),
     (_("Budget"), "finance:budget", Capability.VIEW_REPORTS),
     (_("BPJS submissions"), "enrolment:submissions", Capability.MANAGE_ENROLMENT),
+    (_("Claims"), "claims:list", Capability.VIEW_REGISTRY),
 ]
 
 

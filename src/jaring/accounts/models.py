@@ -65,6 +65,7 @@ ROLE_CHOICES = [
     (rules.RoleCode.OPERATOR.value, _("Operator (registry and enrolment)")),
     (rules.RoleCode.FINANCE_OFFICER.value, _("Finance officer")),
     (rules.RoleCode.CLAIMS_OFFICER.value, _("Claims officer")),
+    (rules.RoleCode.CLAIMS_SUPERVISOR.value, _("Claims supervisor")),
     (rules.RoleCode.BPJS_OFFICER.value, _("BPJS branch officer")),
     (rules.RoleCode.AUDITOR.value, _("Auditor")),
 ]

@@ -29,6 +29,7 @@ class RoleCode(StrEnum):
     OPERATOR = "operator"
     FINANCE_OFFICER = "finance_officer"
     CLAIMS_OFFICER = "claims_officer"
+    CLAIMS_SUPERVISOR = "claims_supervisor"
     BPJS_OFFICER = "bpjs_officer"
     AUDITOR = "auditor"
 
@@ -57,6 +58,10 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
     ),
     RoleCode.CLAIMS_OFFICER: frozenset(
         _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.PREPARE_CLAIMS}
+    ),
+    # The checker on the Pemda side: approves what a claims officer prepared, never prepares.
+    RoleCode.CLAIMS_SUPERVISOR: frozenset(
+        _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.APPROVE_CLAIMS}
     ),
     RoleCode.BPJS_OFFICER: frozenset(
         {

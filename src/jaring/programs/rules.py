@@ -77,6 +77,18 @@ REASONS = {
         "Tidak terlindungi: {months} bulan berturut-turut tidak membayar iuran pada tanggal "
         "kejadian, kepesertaan nonaktif.",
     ),
+    "not_enrolled": (
+        "Not covered: no enrolment with a KPJ number covered the event date.",
+        "Tidak terlindungi: tidak ada kepesertaan ber-KPJ yang mencakup tanggal kejadian.",
+    ),
+    "nothing_paid": (
+        "Not covered: no contribution had been paid for this enrolment by the event date.",
+        "Tidak terlindungi: belum ada iuran yang dibayar untuk kepesertaan ini.",
+    ),
+    "not_judged": (
+        "Cannot be judged: {message}",
+        "Tidak dapat dinilai: {message}",
+    ),
     "claim_expired": (
         "Claim too late: the right to claim ended on {deadline} ({years} years after the event).",
         "Klaim kedaluwarsa: hak klaim berakhir pada {deadline} ({years} tahun sejak kejadian).",

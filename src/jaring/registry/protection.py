@@ -17,6 +17,7 @@ from django.conf import settings
 FORMAT_VERSION = b"\x01"
 NONCE_BYTES = 12
 ASSOCIATED_DATA = b"jaring.nik"
+PERSONAL_DATA = b"jaring.personal"
 
 
 def _key(value: str) -> bytes:
@@ -36,19 +37,37 @@ def _index_key(value: str) -> bytes:
     return _key(value)
 
 
-def encrypt_nik(nik: str) -> bytes:
+def _seal(text: str, purpose: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _cipher(settings.NIK_ENCRYPTION_KEY).encrypt(nonce, nik.encode(), ASSOCIATED_DATA)
+    sealed = _cipher(settings.NIK_ENCRYPTION_KEY).encrypt(nonce, text.encode(), purpose)
     return FORMAT_VERSION + nonce + sealed
 
 
-def decrypt_nik(blob: bytes) -> str:
+def _open(blob: bytes, purpose: bytes) -> str:
     blob = bytes(blob)
     if blob[:1] != FORMAT_VERSION:
-        raise ValueError("unknown NIK ciphertext format")
+        raise ValueError("unknown ciphertext format")
     nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
-    return _cipher(settings.NIK_ENCRYPTION_KEY).decrypt(nonce, sealed, ASSOCIATED_DATA).decode()
+    return _cipher(settings.NIK_ENCRYPTION_KEY).decrypt(nonce, sealed, purpose).decode()
+
+
+def encrypt_nik(nik: str) -> bytes:
+    return _seal(nik, ASSOCIATED_DATA)
+
+
+def decrypt_nik(blob: bytes) -> str:
+    return _open(blob, ASSOCIATED_DATA)
+
+
+def encrypt_personal(text: str) -> bytes:
+    """Other personal secrets (heirs' bank account numbers): sealed like NIKs, bound apart."""
+    return _seal(text, PERSONAL_DATA)
+
+
+def decrypt_personal(blob: bytes) -> str:
+    return _open(blob, PERSONAL_DATA)
 
 
 def nik_index(nik: str) -> str:
     return hmac.new(_index_key(settings.NIK_INDEX_KEY), nik.encode(), hashlib.sha256).hexdigest()
+

@@ -1,0 +1,32 @@
+"""The handover record (berita acara serah terima) as a PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import override
+
+from jaring.claims.labels import COMPONENT_LABELS
+from jaring.claims.models import Claim
+
+
+def handover_pdf(claim: Claim) -> bytes:
+    from weasyprint import HTML
+
+    handover = claim.handover
+    with override("id"):  # an official record is written in Indonesian
+        html = render_to_string(
+            "claims/handover_pdf.html",
+            {
+                "claim": claim,
+                "handover": handover,
+                "worker": claim.worker,
+                "recipient": handover.recipient,
+                "components": [
+                    {"label": str(COMPONENT_LABELS[c["code"]]), "amount": c["amount"]}
+                    for c in claim.components
+                ],
+                "printed_at": timezone.localtime(),
+            },
+        )
+    return HTML(string=html).write_pdf()

@@ -1,0 +1,124 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaring.claims.labels import DOCUMENT_LABELS
+from jaring.claims.models import Claim, FamilyMember, Instalment
+from jaring.programs.rules import Program
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+
+class ReportForm(forms.Form):
+    nik = forms.CharField(label=_("Worker's NIK"), max_length=20, required=False)
+    worker_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    program = forms.ChoiceField(
+        label=_("Programme"), choices=[(Program.JKM.value, "JKM"), (Program.JKK.value, "JKK")]
+    )
+    event = forms.ChoiceField(label=_("Event"), choices=Claim._meta.get_field("event").choices)
+    event_date = forms.DateField(label=_("Event date"), widget=DATE)
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    cause = forms.CharField(label=_("Cause"), max_length=300, required=False)
+    traffic_accident = forms.BooleanField(label=_("Traffic accident"), required=False)
+    disability_percent = forms.DecimalField(
+        label=_("Disability percentage (table)"), min_value=0, max_value=99.99, required=False
+    )
+    incapacity_days = forms.IntegerField(
+        label=_("Days unable to work"), min_value=0, required=False
+    )
+    reported_by = forms.ChoiceField(label=_("Reported by"), choices=Claim.Reporter.choices)
+    reporter_name = forms.CharField(label=_("Reporter's name"), max_length=150, required=False)
+    reporter_phone = forms.CharField(label=_("Reporter's phone"), max_length=20, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("nik") and not data.get("worker_id"):
+            raise forms.ValidationError(_("Give the worker's NIK."))
+        return data
+
+
+class FamilyMemberForm(forms.ModelForm):
+    nik = forms.CharField(label="NIK", max_length=20, required=False)
+
+    class Meta:
+        model = FamilyMember
+        fields = [
+            "full_name", "relationship", "birth_date", "alive", "married", "working",
+            "education", "phone",
+        ]
+        widgets = {"birth_date": DATE}
+
+
+class HeirOverrideForm(forms.Form):
+    heirs = forms.ModelMultipleChoiceField(
+        label=_("Heirs"), queryset=FamilyMember.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(
+        label=_("Justification"), widget=forms.Textarea(attrs={"rows": 2}), min_length=20
+    )
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["heirs"].queryset = claim.family.all() if claim else FamilyMember.objects.none()
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=list(DOCUMENT_LABELS.items()))
+    file = forms.FileField(label=_("File (PDF, JPG or PNG, at most 10 MB)"))
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in ("open", "dismiss", "recheck", "submit", "approve", "return", "reject")]
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PaymentForm(forms.Form):
+    instalment = forms.ModelChoiceField(label=_("For"), queryset=Instalment.objects.none())
+    recipient = forms.ModelChoiceField(
+        label=_("Paid to"), queryset=FamilyMember.objects.none(), required=False
+    )
+    amount = forms.IntegerField(label=_("Amount (Rp)"), min_value=1)
+    paid_on = forms.DateField(label=_("Payment date"), widget=DATE)
+    bank = forms.CharField(label=_("Bank"), max_length=60)
+    account_number = forms.CharField(label=_("Account number"), max_length=30)
+    account_holder = forms.CharField(label=_("Account holder"), max_length=150)
+    reference = forms.CharField(label=_("Transfer reference"), max_length=80)
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if claim is not None:
+            self.fields["instalment"].queryset = claim.instalments.all()
+            self.fields["recipient"].queryset = claim.family.filter(is_heir=True)
+
+
+class HandoverForm(forms.Form):
+    recipient = forms.ModelChoiceField(
+        label=_("Received by"), queryset=FamilyMember.objects.none(), required=False
+    )
+    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    place = forms.CharField(label=_("Place"), max_length=200)
+    city = forms.CharField(label=_("City"), max_length=100)
+    handed_by_name = forms.CharField(label=_("Handed over by"), max_length=150)
+    handed_by_title = forms.CharField(label=_("Title"), max_length=150)
+    bpjs_name = forms.CharField(label=_("BPJS official"), max_length=150)
+    bpjs_title = forms.CharField(label=_("BPJS official's title"), max_length=150)
+    photo = forms.FileField(label=_("Photo (optional)"), required=False)
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if claim is not None:
+            self.fields["recipient"].queryset = claim.family.filter(is_heir=True)
+
+
+class DeathListForm(forms.Form):
+    region = forms.ChoiceField(label=_("Region"))
+    file = forms.FileField(label=_("Death list (CSV, XLSX or XLS): NIK, name, date of death"))
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [(r.code, r.display_name) for r in regions]

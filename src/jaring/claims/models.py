@@ -1,0 +1,393 @@
+"""Claims (klaim): a death or accident, its heirs, documents, approval, payments and handover."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from jaring.claims import rules
+from jaring.programs.rules import Education, Event, Program, Relationship
+from jaring.registry.rules import mask_nik
+
+USER = settings.AUTH_USER_MODEL
+
+
+class ClaimStatus(models.TextChoices):
+    POTENTIAL = "potential", _("Potential (from a death list)")
+    REPORTED = "reported", _("In preparation")
+    SUBMITTED = "submitted", _("Awaiting approval")
+    APPROVED = "approved", _("Approved, awaiting payment")
+    PAID = "paid", _("Paid")
+    REJECTED = "rejected", _("Rejected")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+OPEN_CLAIM_STATUSES = ("potential", "reported", "submitted", "approved")
+
+
+class Claim(models.Model):
+    """One reported death or accident of a worker and everything needed to pay its benefit."""
+
+    class Reporter(models.TextChoices):
+        VILLAGE = "village", _("Village officer")
+        FAMILY = "family", _("Family")
+        BPJS = "bpjs", _("BPJS Ketenagakerjaan")
+        DEATH_LIST = "death_list", _("Death list (civil registry)")
+        OTHER = "other", _("Other")
+
+    scope_field = "village__code"
+
+    number = models.CharField(_("claim number"), max_length=40, unique=True)
+    worker = models.ForeignKey("registry.Worker", on_delete=models.PROTECT, related_name="claims")
+    # The worker's village when the event happened: reports count claims where they happened.
+    village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    program = models.CharField(
+        _("programme"), max_length=3, choices=[(p.value, p.value) for p in (Program.JKM, Program.JKK)]
+    )
+    event = models.CharField(
+        _("event"),
+        max_length=24,
+        choices=[
+            (Event.DEATH.value, _("Death (not a work accident)")),
+            (Event.WORK_ACCIDENT_DEATH.value, _("Death from a work accident")),
+            (Event.TOTAL_DISABILITY.value, _("Permanent total disability")),
+            (Event.PARTIAL_DISABILITY.value, _("Permanent partial disability")),
+            (Event.TEMPORARY_INCAPACITY.value, _("Temporary incapacity to work")),
+        ],
+    )
+    event_date = models.DateField(_("event date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    cause = models.CharField(_("cause"), max_length=300, blank=True)
+    traffic_accident = models.BooleanField(_("traffic accident"), default=False)
+    disability_percent = models.DecimalField(
+        _("disability percentage (table)"), max_digits=5, decimal_places=2, default=0
+    )
+    incapacity_days = models.PositiveIntegerField(_("days unable to work"), default=0)
+    reported_by = models.CharField(_("reported by"), max_length=12, choices=Reporter.choices)
+    reporter_name = models.CharField(_("reporter's name"), max_length=150, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.REPORTED
+    )
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    reported_on = models.DateField(_("reported on"))
+
+    # Eligibility and benefit, computed by programs.rules (recomputed until approval).
+    enrolment = models.ForeignKey(
+        "enrolment.Enrolment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    eligible = models.BooleanField(null=True)
+    eligibility = models.JSONField(default=dict, blank=True)  # reason_code, reason, reason_id
+    arrears_months = models.PositiveSmallIntegerField(default=0)
+    paid_through = models.DateField(null=True, blank=True)
+    components = models.JSONField(default=list, blank=True)
+    benefit_total = models.PositiveBigIntegerField(_("cash benefit"), default=0)
+    scholarship = models.JSONField(default=dict, blank=True)
+    rule_refs = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    # Heirs (ahli waris): the rule's decision, or an officer's justified exception.
+    heir_basis = models.TextField(blank=True)
+    heir_override_reason = models.TextField(_("reason for the exception"), blank=True)
+    heir_override_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # Documents and service level.
+    documents_complete_on = models.DateField(null=True, blank=True)
+
+    # Maker-checker.
+    submitted_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-reported_on", "-id"]
+        indexes = [models.Index(fields=["status", "village"], name="claim_status_village_idx")]
+        constraints = [
+            # No one approves their own work (the database says so too).
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | Q(submitted_by__isnull=True)
+                | ~Q(decided_by=F("submitted_by")),
+                name="claim_maker_is_not_checker",
+            ),
+            # One live claim per worker, programme and event date.
+            models.UniqueConstraint(
+                fields=["worker", "program", "event", "event_date"],
+                condition=~Q(status__in=["rejected", "dismissed"]),
+                name="claim_once_per_event",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "paid"])
+                | Q(decided_by__isnull=False, eligible=True),
+                name="claim_approved_has_checker",
+            ),
+            models.CheckConstraint(
+                condition=Q(disability_percent__gte=0, disability_percent__lt=100),
+                name="claim_disability_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CLAIM_STATUSES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {ClaimStatus.POTENTIAL, ClaimStatus.REPORTED}
+
+
+class FamilyMember(models.Model):
+    """A member of the worker's family recorded for a claim (a possible ahli waris)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="family")
+    full_name = models.CharField(_("full name"), max_length=150)
+    nik_index = models.CharField(max_length=64, blank=True, editable=False)
+    nik_cipher = models.BinaryField(null=True, editable=False)
+    nik_hint = models.CharField(max_length=8, blank=True, editable=False)
+    relationship = models.CharField(
+        _("relationship"),
+        max_length=16,
+        choices=[
+            (Relationship.SPOUSE.value, _("Widow/widower (spouse)")),
+            (Relationship.CHILD.value, _("Child")),
+            (Relationship.PARENT.value, _("Parent")),
+            (Relationship.GRANDCHILD.value, _("Grandchild")),
+            (Relationship.GRANDPARENT.value, _("Grandparent")),
+            (Relationship.SIBLING.value, _("Sibling")),
+            (Relationship.PARENT_IN_LAW.value, _("Parent-in-law")),
+            (Relationship.DESIGNATED.value, _("Designated in the will")),
+        ],
+    )
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    alive = models.BooleanField(_("alive"), default=True)
+    married = models.BooleanField(_("married"), default=False)
+    working = models.BooleanField(_("working"), default=False)
+    education = models.CharField(
+        _("education now"),
+        max_length=3,
+        blank=True,
+        choices=[(level.value, level.value) for level in Education],
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    is_heir = models.BooleanField(_("heir"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["nik_cipher", "created_at"])
+
+    class Meta:
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_relationship_display()})"
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.nik_hint) if self.nik_hint else ""
+
+
+class ClaimDocument(models.Model):
+    """An uploaded supporting document, kept outside the web root, verified by a named user."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(
+        _("document"), max_length=20, choices=[(k, k) for k in rules.DOCUMENT_KINDS]
+    )
+    original_name = models.CharField(max_length=255)
+    stored_file = models.CharField(max_length=500, editable=False)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    verified_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "sha256"], name="claim_document_once"),
+            models.CheckConstraint(
+                condition=Q(size__gt=0, size__lte=rules.MAX_DOCUMENT_BYTES),
+                name="claim_document_size",
+            ),
+        ]
+
+
+class Instalment(models.Model):
+    """A payable part of an approved claim: the cash benefit, or one scholarship year."""
+
+    class Kind(models.TextChoices):
+        CASH = "cash", _("Cash benefit")
+        SCHOLARSHIP = "scholarship", _("Scholarship")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="instalments")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    child = models.ForeignKey(
+        FamilyMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sequence = models.PositiveSmallIntegerField(default=1)
+    level = models.CharField(max_length=3, blank=True)
+    due_on = models.DateField(_("due on"))
+    amount = models.PositiveBigIntegerField(_("amount"))
+    paid_amount = models.PositiveBigIntegerField(_("paid"), default=0)
+
+    class Meta:
+        ordering = ["due_on", "kind", "sequence"]
+        constraints = [
+            # Two approvals at once cannot create two sets of instalments.
+            models.UniqueConstraint(
+                fields=["claim", "kind", "sequence"],
+                condition=Q(child__isnull=True),
+                name="instalment_once",
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "child", "sequence"],
+                condition=Q(child__isnull=False),
+                name="instalment_once_per_child",
+            ),
+            # Two payments at once cannot pay more than is due (the database refuses).
+            models.CheckConstraint(
+                condition=Q(paid_amount__lte=F("amount")), name="instalment_not_overpaid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_positive"),
+        ]
+
+    @property
+    def outstanding(self) -> int:
+        return self.amount - self.paid_amount
+
+
+class BenefitPayment(models.Model):
+    """Money paid to an heir's bank account: who recorded it, when, and the bank reference."""
+
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, related_name="payments")
+    # None: the participant himself (disability and incapacity benefits).
+    recipient = models.ForeignKey(
+        FamilyMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.PositiveBigIntegerField(_("amount"))
+    paid_on = models.DateField(_("payment date"))
+    bank = models.CharField(_("bank"), max_length=60)
+    account_cipher = models.BinaryField(editable=False)
+    account_hint = models.CharField(max_length=4, editable=False)
+    account_holder = models.CharField(_("account holder"), max_length=150)
+    reference = models.CharField(_("transfer reference"), max_length=80)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="benefit_payment_positive"),
+            models.UniqueConstraint(
+                fields=["instalment", "reference"], name="benefit_payment_reference_once"
+            ),
+        ]
+
+    @property
+    def masked_account(self) -> str:
+        return rules.mask_account(self.account_hint)
+
+
+class Handover(models.Model):
+    """The public handover (serah terima) of the benefit: the berita acara's facts."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="handover")
+    number = models.CharField(_("berita acara number"), max_length=60)
+    held_on = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    recipient = models.ForeignKey(
+        FamilyMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handed_by_name = models.CharField(_("handed over by"), max_length=150)
+    handed_by_title = models.CharField(_("title"), max_length=150)
+    bpjs_name = models.CharField(_("BPJS official"), max_length=150)
+    bpjs_title = models.CharField(_("BPJS official's title"), max_length=150)
+    amount = models.PositiveBigIntegerField(_("amount"))
+    photo = models.CharField(max_length=500, blank=True, editable=False)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="handover_amount")]
+
+
+class DeathList(models.Model):
+    """One imported list of deaths (Dukcapil extract or village reports) and what it found."""
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    rows = models.PositiveIntegerField(default=0)
+    matched_covered = models.PositiveIntegerField(default=0)
+    claims_opened = models.PositiveIntegerField(default=0)
+    not_covered = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    rows=F("matched_covered") + F("not_covered") + F("unknown") + F("rejected")
+                ),
+                name="death_list_rows_add_up",
+            )
+        ]
+
+
+class DeathRecord(models.Model):
+    """One row of a death list and what matching made of it."""
+
+    class Outcome(models.TextChoices):
+        COVERED = "covered", _("Covered worker")
+        NOT_COVERED = "not_covered", _("Worker, not covered on that date")
+        UNKNOWN = "unknown", _("Not in the registry")
+        REJECTED = "rejected", _("Unreadable row")
+
+    death_list = models.ForeignKey(DeathList, on_delete=models.CASCADE, related_name="records")
+    row_number = models.PositiveIntegerField()
+    nik_hint = models.CharField(max_length=8, blank=True)
+    name = models.CharField(max_length=150, blank=True)
+    date_of_death = models.DateField(null=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    worker = models.ForeignKey(
+        "registry.Worker", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claim = models.ForeignKey(Claim, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["row_number"]
+
+    @property
+    def masked_nik(self) -> str:
+        return mask_nik(self.nik_hint) if self.nik_hint else ""

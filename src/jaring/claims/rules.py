@@ -1,0 +1,166 @@
+"""Claim rules with no database: working days, service level, document checklist, masking.
+
+The money formulas (benefits, heirs, coverage) live in ``jaring.programs.rules``; this module
+adds what only a claim needs.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+import filetype
+import holidays
+
+from jaring.programs.rulebook import RuleBook
+from jaring.programs.rules import Event, Program, whole_rupiah
+
+# Document kinds a claim can carry (the checklist picks from these; "other" is always allowed).
+DOCUMENT_KINDS = (
+    "kpj_card",
+    "death_certificate",
+    "ktp_deceased",
+    "ktp_participant",
+    "family_card",
+    "ktp_heir",
+    "heir_statement",
+    "marriage_book",
+    "bank_book",
+    "accident_report",
+    "medical_report",
+    "police_report",
+    "other",
+)
+
+# What an uploaded document may be: sniffed from its first bytes, never from its name.
+ACCEPTED_DOCUMENT_TYPES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+}
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+# --- Working days (hari kerja) ------------------------------------------------------------------
+
+
+@cache
+def _indonesian_holidays(year: int) -> frozenset[datetime.date]:
+    # Government category = cuti bersama, which BPJS offices observe like public holidays.
+    calendar = holidays.Indonesia(years=year, categories=holidays.Indonesia.supported_categories)
+    return frozenset(calendar)
+
+
+def is_working_day(day: datetime.date) -> bool:
+    return day.weekday() < 5 and day not in _indonesian_holidays(day.year)
+
+
+def add_working_days(start: datetime.date, days: int) -> datetime.date:
+    """The working day ``days`` working days after ``start`` (``start`` itself not counted)."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: datetime.date, end: datetime.date) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when end ≤ start)."""
+    count, day = 0, start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        count += is_working_day(day)
+    return count
+
+
+# --- Service level (PP 44/2015: JKM in 3 working days, JKK in 7) -------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    target_days: int
+    due: datetime.date | None
+    working_days_taken: int | None
+    days_late: int
+    late_penalty: int
+    overdue: bool
+    rule_ref: str
+
+
+def service_level(
+    book: RuleBook,
+    program: Program,
+    complete_on: datetime.date | None,
+    paid_on: datetime.date | None,
+    today: datetime.date,
+    benefit_total: int,
+) -> ServiceLevel:
+    """Where a claim stands against the payment promise, counted from complete documents."""
+    rule = book.at("claims.service_level", complete_on or today)
+    target = rule.value[f"{program.value.lower()}_working_days"]
+    if complete_on is None:
+        return ServiceLevel(target, None, None, 0, 0, False, rule.ref)
+    due = add_working_days(complete_on, target)
+    end = paid_on or today
+    taken = working_days_between(complete_on, end)
+    late = max(0, taken - target)
+    penalty = whole_rupiah(Decimal(rule.value["late_penalty_per_day"]) * late * benefit_total)
+    return ServiceLevel(
+        target, due, taken if paid_on else None, late, penalty, paid_on is None and end > due,
+        rule.ref,
+    )
+
+
+def latest_overdue_completion(book: RuleBook, program: Program, today: datetime.date) -> datetime.date:
+    """The latest completion date whose payment deadline has passed by ``today`` (for SQL)."""
+    target = book.at("claims.service_level", today).value[f"{program.value.lower()}_working_days"]
+    day = today - datetime.timedelta(days=1)
+    while add_working_days(day, target) >= today:
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+# --- Documents ------------------------------------------------------------------------------
+
+
+def required_documents(
+    book: RuleBook, event: Event, event_date: datetime.date, spouse_is_heir: bool, traffic: bool
+) -> tuple[list[str], str]:
+    """The checklist for one claim (document kinds, in order) and the rule's reference."""
+    rule = book.at("claims.documents", event_date)
+    kinds = list(rule.value[event.value])
+    if spouse_is_heir and event in {Event.DEATH, Event.WORK_ACCIDENT_DEATH}:
+        kinds += rule.value["if_spouse_heir"]
+    if traffic:
+        kinds += rule.value["if_traffic"]
+    return kinds, rule.ref
+
+
+def sniff_document_type(head: bytes) -> str | None:
+    """The accepted MIME type the file's first bytes show (never its name), or None."""
+    kind = filetype.guess(head)
+    return kind.mime if kind and kind.mime in ACCEPTED_DOCUMENT_TYPES else None
+
+
+# --- Bank accounts --------------------------------------------------------------------------
+
+
+def normalise_account_number(raw: str) -> tuple[str | None, str | None]:
+    """Digits only, 6–20 of them (Indonesian bank account numbers), or an error code."""
+    digits = "".join(ch for ch in raw or "" if not ch.isspace() and ch not in "-.")
+    if not digits:
+        return None, "account_missing"
+    if not digits.isdigit():
+        return None, "account_not_digits"
+    if not 6 <= len(digits) <= 20:
+        return None, "account_length"
+    return digits, None
+
+
+def mask_account(last_digits: str) -> str:
+    return "••••" + last_digits[-4:]
+

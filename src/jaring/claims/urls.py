@@ -1,0 +1,21 @@
+from django.urls import path
+
+from jaring.claims import views
+
+app_name = "claims"
+urlpatterns = [
+    path("", views.claim_list, name="list"),
+    path("lapor/", views.report, name="report"),
+    path("<int:pk>/", views.claim_detail, name="detail"),
+    path("<int:pk>/keluarga/", views.family_add, name="family_add"),
+    path("<int:pk>/ahli-waris/", views.heirs_override, name="heirs_override"),
+    path("<int:pk>/dokumen/", views.document_upload, name="document_upload"),
+    path("<int:pk>/keputusan/", views.decide, name="decide"),
+    path("<int:pk>/pembayaran/", views.payment, name="payment"),
+    path("<int:pk>/serah-terima/", views.handover, name="handover"),
+    path("<int:pk>/berita-acara.pdf", views.handover_pdf, name="handover_pdf"),
+    path("dokumen/<int:pk>/", views.document, name="document"),
+    path("dokumen/<int:pk>/periksa/", views.document_verify, name="document_verify"),
+    path("daftar-kematian/", views.death_lists, name="death_lists"),
+    path("daftar-kematian/<int:pk>/", views.death_list, name="death_list"),
+]

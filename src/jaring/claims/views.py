@@ -1,0 +1,417 @@
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require, scope_for
+from jaring.accounts.services import log_personal_access
+from jaring.claims import exports, selectors, services
+from jaring.claims.forms import (
+    DecisionForm,
+    DeathListForm,
+    DocumentForm,
+    FamilyMemberForm,
+    HandoverForm,
+    HeirOverrideForm,
+    PaymentForm,
+    ReportForm,
+)
+from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
+from jaring.claims.models import ClaimStatus
+from jaring.regions.models import Level, Region
+from jaring.registry import selectors as registry_selectors
+from jaring.registry.rules import mask_name
+from jaring.registry.spreadsheets import FileRefused
+
+
+def _claim_for_preparer(user, pk: int):
+    claim = selectors.claim_for(user, pk)
+    if not selectors.may_prepare(user, claim):
+        raise PermissionDenied
+    return claim
+
+
+def _fail(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+def claim_list(request):
+    require(request.user, Capability.VIEW_REGISTRY)
+    claims = selectors.claims_for(request.user)
+    status = request.GET.get("status", "")
+    if status in ClaimStatus.values:
+        claims = claims.filter(status=status)
+    overdue_only = request.GET.get("terlambat") == "1"
+    if overdue_only:
+        claims = selectors.overdue(claims)
+    page = Paginator(claims, 50).get_page(request.GET.get("page"))
+    personal = not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).is_empty
+    rows = [
+        {
+            "claim": claim,
+            "sla": sla,
+            "name": claim.worker.full_name
+            if selectors.may_see_personal_data(request.user, claim)
+            else mask_name(claim.worker.full_name),
+        }
+        for claim, sla in selectors.with_service_levels(page.object_list)
+    ]
+    if personal and rows:
+        log_personal_access(
+            request.user, PersonalDataAccess.Action.VIEW_LIST, "claim_list", request=request,
+            detail={"claims": [row["claim"].pk for row in rows]},
+        )
+    counts = selectors.status_counts(request.user)
+    return render(
+        request,
+        "claims/claim_list.html",
+        {
+            "rows": rows,
+            "page": page,
+            "status": status,
+            "statuses": [(value, label, counts.get(value, 0)) for value, label in ClaimStatus.choices],
+            "counts": counts,
+            "discovery": selectors.discovery_counts(request.user),
+            "paid_total": selectors.paid_total(request.user),
+            "can_prepare": not scope_for(request.user, Capability.PREPARE_CLAIMS).is_empty,
+            "overdue_only": overdue_only,
+        },
+    )
+
+
+@login_required
+def report(request):
+    require(request.user, Capability.PREPARE_CLAIMS)
+    form = ReportForm(request.POST or None, initial={"event_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        worker = _worker_to_report(request, data)
+        if worker is not None:
+            try:
+                claim = services.report_event(
+                    worker,
+                    services.EventReport(
+                        program=data["program"],
+                        event=data["event"],
+                        event_date=data["event_date"],
+                        reported_by=data["reported_by"],
+                        place=data["place"],
+                        cause=data["cause"],
+                        traffic_accident=data["traffic_accident"],
+                        disability_percent=data["disability_percent"] or 0,
+                        incapacity_days=data["incapacity_days"] or 0,
+                        reporter_name=data["reporter_name"],
+                        reporter_phone=data["reporter_phone"],
+                        notes=data["notes"],
+                    ),
+                    request.user,
+                )
+            except ValidationError as exc:
+                _fail(request, exc)
+            else:
+                messages.success(request, _("Claim %(number)s opened.") % {"number": claim.number})
+                return redirect("claims:detail", claim.pk)
+    return render(request, "claims/report.html", {"form": form})
+
+
+def _worker_to_report(request, data):
+    """The worker named by NIK (blind index) within the user's claims scope, or an error."""
+    scope = scope_for(request.user, Capability.PREPARE_CLAIMS)
+    workers = registry_selectors.workers_for(request.user)
+    if data.get("worker_id"):
+        worker = workers.filter(pk=data["worker_id"]).first()
+    else:
+        worker = registry_selectors.filter_workers(
+            request.user, registry_selectors.WorkerFilters(query=data["nik"])
+        ).first()
+        log_personal_access(
+            request.user, PersonalDataAccess.Action.SEARCH_NIK, "worker",
+            worker.pk if worker else "", worker.village_id if worker else "", request=request,
+        )
+    if worker is None or not scope.contains(worker.village_id):
+        messages.error(request, _("No worker with that NIK in your region."))
+        return None
+    return worker
+
+
+@login_required
+def claim_detail(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    personal = selectors.may_see_personal_data(request.user, claim)
+    if personal:
+        log_personal_access(
+            request.user, PersonalDataAccess.Action.VIEW_RECORD, "claim", claim.pk,
+            claim.village_id, request=request,
+        )
+    can_prepare = selectors.may_prepare(request.user, claim)
+    can_approve = selectors.may_approve(request.user, claim)
+    context = {
+        "claim": claim,
+        "personal": personal,
+        "worker_name": claim.worker.full_name if personal else mask_name(claim.worker.full_name),
+        "can_prepare": can_prepare,
+        "can_approve": can_approve and claim.submitted_by_id != request.user.pk,
+        "sla": selectors.service_level_of(claim),
+        "family": list(claim.family.all()) if personal else [],
+        "checklist": [(DOCUMENT_LABELS[i.kind], i) for i in selectors.checklist(claim)],
+        "can_verify": personal and claim.is_editable and (can_prepare or can_approve),
+        "components": [
+            {"label": COMPONENT_LABELS[c["code"]], "amount": c["amount"]} for c in claim.components
+        ],
+        "problems": services.submission_problems(claim) if claim.is_editable else [],
+        "instalments": list(claim.instalments.select_related("child")),
+        "payments": selectors.payments_of(claim),
+        "history": claim.history.select_related("history_user").order_by("-history_date")[:30],
+        "handover": getattr(claim, "handover", None),
+    }
+    if can_prepare and claim.is_editable:
+        context |= {
+            "family_form": FamilyMemberForm(),
+            "override_form": HeirOverrideForm(claim=claim),
+            "document_form": DocumentForm(),
+        }
+    if (can_prepare or can_approve) and claim.status in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
+        context["payment_form"] = PaymentForm(
+            claim=claim, initial={"paid_on": timezone.localdate()}
+        )
+    if can_prepare and claim.status == ClaimStatus.PAID and not context["handover"]:
+        context["handover_form"] = HandoverForm(
+            claim=claim, initial={"held_on": timezone.localdate()}
+        )
+    return render(request, "claims/claim_detail.html", context)
+
+
+@login_required
+@require_POST
+def family_add(request, pk: int):
+    claim = _claim_for_preparer(request.user, pk)
+    form = FamilyMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_family_member(
+                claim, request.user, nik=form.cleaned_data.pop("nik"), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, _("Check the family member's details."))
+    return redirect("claims:detail", claim.pk)
+
+
+@login_required
+@require_POST
+def heirs_override(request, pk: int):
+    claim = _claim_for_preparer(request.user, pk)
+    form = HeirOverrideForm(request.POST, claim=claim)
+    if form.is_valid():
+        try:
+            services.override_heirs(
+                claim, request.user, [m.pk for m in form.cleaned_data["heirs"]],
+                form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, _("Choose the heirs and write a justification (20+ characters)."))
+    return redirect("claims:detail", claim.pk)
+
+
+@login_required
+@require_POST
+def document_upload(request, pk: int):
+    claim = _claim_for_preparer(request.user, pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.upload_document(
+                claim, form.cleaned_data["kind"], form.cleaned_data["file"], request.user
+            )
+            messages.success(request, _("Document uploaded."))
+        except ValidationError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, _("Choose the document kind and a file."))
+    return redirect("claims:detail", claim.pk)
+
+
+@login_required
+def document(request, pk: int):
+    document = selectors.document_for(request.user, pk)
+    log_personal_access(
+        request.user, PersonalDataAccess.Action.EXPORT, "claim_document", document.pk,
+        document.claim.village_id, request=request,
+    )
+    path = Path(document.stored_file)
+    if not path.is_file():
+        raise Http404(pk)
+    return FileResponse(
+        path.open("rb"), content_type=document.content_type, as_attachment=True,
+        filename=f"{document.claim.number.replace('/', '-')}-{document.kind}{path.suffix}",
+    )
+
+
+@login_required
+@require_POST
+def document_verify(request, pk: int):
+    document = selectors.document_for(request.user, pk)
+    claim = document.claim
+    if not (selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)):
+        raise PermissionDenied
+    try:
+        services.verify_document(document, request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+    return redirect("claims:detail", claim.pk)
+
+
+DECISIONS = {
+    "open": (selectors.may_prepare, lambda c, u, n: services.open_potential(c, u)),
+    "dismiss": (selectors.may_prepare, services.dismiss),
+    "recheck": (selectors.may_prepare, lambda c, u, n: services.judge(c)),
+    "submit": (selectors.may_prepare, lambda c, u, n: services.submit(c, u)),
+    "approve": (selectors.may_approve, services.approve),
+    "return": (selectors.may_approve, lambda c, u, n: services.send_back(c, u, n, reject=False)),
+    "reject": (selectors.may_approve, lambda c, u, n: services.send_back(c, u, n, reject=True)),
+}
+
+
+@login_required
+@require_POST
+def decide(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        raise PermissionDenied
+    allowed, act = DECISIONS[form.cleaned_data["action"]]
+    if not allowed(request.user, claim):
+        raise PermissionDenied
+    try:
+        act(claim, request.user, form.cleaned_data["note"])
+    except ValidationError as exc:
+        _fail(request, exc)
+    return redirect("claims:detail", claim.pk)
+
+
+@login_required
+@require_POST
+def payment(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    if not (selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)):
+        raise PermissionDenied
+    form = PaymentForm(request.POST, claim=claim)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_benefit_payment(
+                data["instalment"],
+                data["recipient"],
+                services.BankTransfer(
+                    data["amount"], data["paid_on"], data["bank"], data["account_number"],
+                    data["account_holder"], data["reference"],
+                ),
+                request.user,
+            )
+            messages.success(request, _("Payment recorded."))
+        except ValidationError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, _("Check the payment details."))
+    return redirect("claims:detail", claim.pk)
+
+
+@login_required
+@require_POST
+def handover(request, pk: int):
+    claim = _claim_for_preparer(request.user, pk)
+    form = HandoverForm(request.POST, request.FILES, claim=claim)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_handover(
+                claim,
+                data["recipient"],
+                services.HandoverFacts(
+                    data["held_on"], data["place"], data["city"], data["handed_by_name"],
+                    data["handed_by_title"], data["bpjs_name"], data["bpjs_title"],
+                ),
+                request.user,
+                photo=data["photo"],
+            )
+            messages.success(request, _("Handover recorded."))
+        except ValidationError as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, _("Check the handover details."))
+    return redirect("claims:detail", claim.pk)
+
+
+@login_required
+def handover_pdf(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    if not selectors.may_see_personal_data(request.user, claim) or not hasattr(claim, "handover"):
+        raise Http404(pk)
+    log_personal_access(
+        request.user, PersonalDataAccess.Action.EXPORT, "handover", claim.pk, claim.village_id,
+        request=request,
+    )
+    response = HttpResponse(exports.handover_pdf(claim), content_type="application/pdf")
+    name = claim.handover.number.replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+def _death_list_regions(user):
+    scope = scope_for(user, Capability.PREPARE_CLAIMS)
+    return Region.objects.filter(level=Level.REGENCY).filter(scope.q("code")).order_by("code")
+
+
+@login_required
+def death_lists(request):
+    require(request.user, Capability.PREPARE_CLAIMS)
+    regions = _death_list_regions(request.user)
+    form = DeathListForm(request.POST or None, request.FILES or None, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        region = regions.get(code=form.cleaned_data["region"])
+        upload = form.cleaned_data["file"]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            with path.open("wb") as handle:
+                for chunk in upload.chunks():
+                    handle.write(chunk)
+            try:
+                death_list = services.import_deaths(path, region, request.user)
+            except FileRefused as exc:
+                messages.error(request, str(exc))
+            else:
+                return redirect("claims:death_list", death_list.pk)
+    return render(
+        request,
+        "claims/death_lists.html",
+        {"form": form, "lists": selectors.death_lists_for(request.user)[:50]},
+    )
+
+
+@login_required
+def death_list(request, pk: int):
+    death_list = selectors.death_list_for(request.user, pk)
+    log_personal_access(
+        request.user, PersonalDataAccess.Action.VIEW_LIST, "death_list", death_list.pk,
+        death_list.region_id, request=request,
+    )
+    return render(
+        request,
+        "claims/death_list.html",
+        {"death_list": death_list, "records": selectors.death_records(death_list)},
+    )
