@@ -9,10 +9,12 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 
 from jaring.accounts.rules import Capability, RoleCode
 from jaring.accounts.scoping import scope_for
+from jaring.claims import services as claims_services
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
 from jaring.finance import services as finance_services
@@ -62,6 +64,20 @@ ROUTES = {
     "enrolment:submission_create": Route("post"),
     "enrolment:submission_download": Route("object", EXCHANGE, "submission"),
     "enrolment:submission_reply": Route("post", object_kind="submission"),
+    "claims:list": Route("list", Capability.VIEW_REGISTRY),
+    "claims:report": Route("list", Capability.PREPARE_CLAIMS),
+    "claims:detail": Route("object", Capability.VIEW_REGISTRY, "claim"),
+    "claims:family_add": Route("post", object_kind="claim"),
+    "claims:heirs_override": Route("post", object_kind="claim"),
+    "claims:document_upload": Route("post", object_kind="claim"),
+    "claims:decide": Route("post", object_kind="claim"),
+    "claims:payment": Route("post", object_kind="claim"),
+    "claims:handover": Route("post", object_kind="claim"),
+    "claims:handover_pdf": Route("object", Capability.VIEW_PERSONAL_DATA, "claim"),
+    "claims:document": Route("object", Capability.VIEW_PERSONAL_DATA, "document"),
+    "claims:document_verify": Route("post", object_kind="document"),
+    "claims:death_lists": Route("list", Capability.PREPARE_CLAIMS),
+    "claims:death_list": Route("object", Capability.PREPARE_CLAIMS, "death_list"),
 }
 ROLES = [None, "no_role", *RoleCode]
 ROLE_REGION = {RoleCode.NATIONAL_VIEWER: None, RoleCode.PROVINCIAL_ADMIN: RIAU}
@@ -84,7 +100,41 @@ def test_every_route_has_an_entry():
     assert _route_names() == set(ROUTES)
 
 
-def _build_region(code: str, user, tmp_path) -> dict:
+def _paid_claim(worker, user, checker, tmp_path):
+    """A death claim taken all the way to its handover, so every claim route has something."""
+    claim = claims_services.report_event(
+        worker,
+        claims_services.EventReport("JKM", "death", datetime.date(2025, 1, 15), "family"),
+        user,
+        today=datetime.date(2025, 2, 1),
+    )
+    claims_services.add_family_member(claim, user, full_name="Ahli Waris", relationship="spouse")
+    for kind in claims_services.required_documents(claim):
+        upload = SimpleUploadedFile(f"{kind}.pdf", b"%PDF-1.4\n" + kind.encode())
+        document = claims_services.upload_document(claim, kind, upload, user)
+        claims_services.verify_document(document, checker)
+    claims_services.submit(claim, user)
+    claims_services.approve(claim, checker)
+    heir = claim.family.get()
+    transfer = claims_services.BankTransfer(
+        42_000_000, datetime.date(2025, 2, 3), "BRK", "1234567890", "Ahli Waris", "TRF"
+    )
+    claims_services.record_benefit_payment(claim.instalments.get(), heir, transfer, user)
+    claim.refresh_from_db()
+    facts = claims_services.HandoverFacts(
+        datetime.date(2025, 2, 10), "Kantor Bupati", "Kota", "Bupati", "Bupati", "BPJS", "Kepala"
+    )
+    claims_services.record_handover(claim, heir, facts, user)
+    deaths = write_csv(
+        tmp_path / f"deaths-{worker.pk}.csv",
+        [["1403015001900003", "X", "01-01-2025"]],
+        header=["NIK", "Nama", "Tanggal Meninggal"],
+    )
+    death_list = claims_services.import_deaths(deaths, Region.objects.get(code=worker.regency_code), user)
+    return claim, death_list
+
+
+def _build_region(code: str, user, checker, tmp_path) -> dict:
     """One of everything a route can point at, in one regency."""
     district = Region.objects.filter(parent_id=code).order_by("code").first()
     village = Region.objects.filter(parent=district).order_by("code").first()
@@ -110,6 +160,10 @@ def _build_region(code: str, user, tmp_path) -> dict:
     submission = enrolment_services.export_submission(region, user)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="1" * 11)
     finance_services.bill_month(region, datetime.date(2025, 1, 1), user)
+    invoice = Invoice.objects.get(source=source)
+    finance_services.record_payment(invoice, invoice.total, datetime.date(2025, 1, 10), "SP2D", user)
+    claimed = Worker.objects.filter(village=village).order_by("-id").first()
+    claim, death_list = _paid_claim(claimed, user, checker, tmp_path)
     return {
         "region": code,
         "worker": Worker.objects.filter(village=village).order_by("id").first(),
@@ -118,14 +172,19 @@ def _build_region(code: str, user, tmp_path) -> dict:
         "plan": CoveragePlan.objects.get(source=source),
         "invoice": Invoice.objects.get(source=source),
         "submission": Submission.objects.get(pk=submission.pk),
+        "claim": claim,
+        "document": claim.documents.first(),
+        "death_list": death_list,
     }
 
 
 @pytest.fixture
-def world(riau_regions, occupations, tmp_path, make_user):
+def world(riau_regions, occupations, tmp_path, make_user, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
     builder = make_user("pembangun", is_superuser=True)
-    own = _build_region(BENGKALIS, builder, tmp_path)
-    foreign = _build_region(SIAK, builder, tmp_path)
+    checker = make_user("pemeriksa", is_superuser=True)
+    own = _build_region(BENGKALIS, builder, checker, tmp_path)
+    foreign = _build_region(SIAK, builder, checker, tmp_path)
     users = {None: None, "no_role": make_user("tanpa.peran")}
     for role in RoleCode:
         users[role] = make_user(f"u.{role.value}", role, ROLE_REGION.get(role, BENGKALIS))
@@ -135,6 +194,8 @@ def world(riau_regions, occupations, tmp_path, make_user):
 def _region_of(obj) -> str:
     if isinstance(obj, str):
         return obj
+    if hasattr(obj, "claim"):  # claim documents
+        return obj.claim.village_id
     for path in ("village_id", "region_id"):
         if hasattr(obj, path):
             return getattr(obj, path)

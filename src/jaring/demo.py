@@ -1,10 +1,14 @@
 """The demo region: Kabupaten Bengkalis (Riau), as on 22 September 2025.
 
-One user per role, a registry of the seed case's three workers plus synthetic ones, and the
-money of the seed case: Rp6,1 miliar allocated from the APBD, coverage planned and enrolled
-through the real BPJS exchange files, twelve months billed, Rp5,9 miliar paid. Demo passwords
+One user per role, a registry of the seed case's three workers plus synthetic ones, the
+money of the seed case (Rp6,1 miliar allocated from the APBD, coverage planned and enrolled
+through the real BPJS exchange files, twelve months billed, Rp5,9 miliar paid), the three JKM
+claims paid and handed over on 22 September 2025, and a death list that leaves potential
+claims waiting for the claims officer. Demo passwords
 are public by design; ``make demo`` runs with DEBUG on and is not a deployment.
 """
+
+import datetime
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -172,7 +176,6 @@ def seed_demo_money(
     paid: int = DEMO_PAID,
 ) -> None:
     """The seed's money, through the same services the screens use. Runs once."""
-    import datetime
     import tempfile
     from pathlib import Path
 
@@ -219,3 +222,82 @@ def seed_demo_money(
             finance_officer,
         )
         remaining -= amount
+
+
+# The seed's deaths (dates illustrative: the news gave the handover, not the deaths) and the
+# families who received the benefit.
+SEED_DEATHS = [
+    ("1403014101850001", datetime.date(2025, 7, 14), ("Zulkifli", "spouse")),
+    ("1403021505800002", datetime.date(2025, 8, 3), ("Nurhayati", "spouse")),
+    ("1403010203750003", datetime.date(2025, 8, 21), ("Rosmawati", "spouse")),
+]
+SEED_HANDOVER_DAY = datetime.date(2025, 9, 22)
+
+
+def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
+    """The seed's three JKM claims through report, heirs, documents, approval, payment and the
+    handover by the Bupati; then a death list that leaves potential claims for the officer."""
+    import tempfile
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jaring.claims import services as claims
+    from jaring.claims.models import Claim
+    from jaring.registry.protection import nik_index
+    from jaring.registry.models import Worker
+
+    if Claim.objects.filter(village__code__startswith=DEMO_REGENCY + ".").exists():
+        return
+    for nik, died, (heir_name, relationship) in SEED_DEATHS:
+        worker = Worker.objects.get(nik_index=nik_index(nik))
+        report = claims.EventReport(
+            "JKM", "death", died, "village", place=worker.village.name, reporter_name="Kepala Desa"
+        )
+        claim = claims.report_event(worker, report, officer, today=died)
+        claims.add_family_member(claim, officer, full_name=heir_name, relationship=relationship)
+        for kind in claims.required_documents(claim):
+            scan = SimpleUploadedFile(f"{kind}.pdf", b"%PDF-1.4\n% demo scan " + nik.encode() + kind.encode())
+            document = claims.upload_document(claim, kind, scan, operator)
+            claims.verify_document(document, officer, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5))
+        claims.submit(claim, officer)
+        claims.approve(claim, supervisor, "Berkas lengkap", today=SEED_HANDOVER_DAY - datetime.timedelta(days=4))
+        heir = claim.family.get(is_heir=True)
+        transfer = claims.BankTransfer(
+            42_000_000, SEED_HANDOVER_DAY - datetime.timedelta(days=3), "Bank Riau Kepri Syariah",
+            f"10{nik[-8:]}", heir_name, f"BPJS-DURI/{nik[-4:]}",
+        )
+        claims.record_benefit_payment(claim.instalments.get(kind="cash"), heir, transfer, supervisor)
+        claims.record_handover(
+            claim,
+            heir,
+            claims.HandoverFacts(
+                SEED_HANDOVER_DAY, "Wisma Daerah Sri Mahkota", "Bengkalis", "Kasmarni",
+                "Bupati Bengkalis", "Kepala Kantor Cabang", "BPJS Ketenagakerjaan Cabang Duri",
+            ),
+            officer,
+        )
+    _demo_death_list(officer, Path(tempfile.mkdtemp()) / "laporan-kematian-dukcapil-okt-2025.csv")
+
+
+def _demo_death_list(officer: User, path) -> None:
+    """Five covered workers and two uncovered ones died in October; one NIK is not registered.
+    The five become potential claims for the claims officer to take through."""
+    import csv
+
+    from jaring.claims.services import import_deaths
+    from jaring.enrolment.models import Enrolment
+    from jaring.registry.models import Worker
+    from jaring.registry.protection import decrypt_nik
+
+    covered = Enrolment.objects.filter(status="active", worker__status="active").order_by("id")
+    uncovered = Worker.objects.filter(regency_code=DEMO_REGENCY, status="active", enrolments=None)
+    rows = [(e.worker, datetime.date(2025, 10, 3 + i)) for i, e in enumerate(covered[:5])]
+    rows += [(w, datetime.date(2025, 10, 12)) for w in uncovered.order_by("id")[:2]]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["NIK", "Nama", "Tanggal Meninggal"])
+        for worker, died in rows:
+            writer.writerow([decrypt_nik(worker.nik_cipher), worker.full_name, f"{died:%d-%m-%Y}"])
+        writer.writerow(["1403015001900003", "Tidak Terdaftar", "20-10-2025"])
+    import_deaths(path, Region.objects.get(code=DEMO_REGENCY), officer)

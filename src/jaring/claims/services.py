@@ -548,7 +548,7 @@ def record_benefit_payment(
 ) -> BenefitPayment:
     """Money paid to an heir. The instalment's paid total is raised by one guarded UPDATE, so
     two payments at once cannot exceed what is due."""
-    claim = instalment.claim
+    claim = Claim.objects.get(pk=instalment.claim_id)
     if claim.status not in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
         raise ValidationError("Klaim belum disetujui.")
     _check_recipient(claim, recipient)
@@ -610,6 +610,7 @@ def record_handover(
     claim: Claim, recipient: FamilyMember | None, facts: HandoverFacts, user, photo=None
 ) -> Handover:
     """The public handover of a paid benefit (the berita acara's facts; one per claim)."""
+    claim = Claim.objects.get(pk=claim.pk)
     if claim.status != ClaimStatus.PAID:
         raise ValidationError("Serah terima dicatat setelah manfaat dibayar.")
     _check_recipient(claim, recipient)

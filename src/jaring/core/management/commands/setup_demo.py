@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from jaring.demo import DEMO_PASSWORD, import_demo_workers, seed_demo_money, setup_demo
+from jaring.demo import (
+    DEMO_PASSWORD,
+    import_demo_workers,
+    seed_demo_claims,
+    seed_demo_money,
+    setup_demo,
+)
 
 
 class Command(BaseCommand):
@@ -18,6 +24,7 @@ class Command(BaseCommand):
             self.stdout.write("Preparing the demo registry and budget (first run only)...")
             import_demo_workers(by_name["operator"])
             seed_demo_money(by_name["keuangan"], by_name["operator"], by_name["bpjs.duri"])
+            seed_demo_claims(by_name["klaim"], by_name["supervisor"], by_name["operator"])
         self.stdout.write(self.style.SUCCESS("Demo Kabupaten Bengkalis ready. Logins:"))
         for user, label in users:
             self.stdout.write(f"  {user.username:<22} {DEMO_PASSWORD}   {label}")
