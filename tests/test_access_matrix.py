@@ -130,7 +130,9 @@ def _paid_claim(worker, user, checker, tmp_path):
         [["1403015001900003", "X", "01-01-2025"]],
         header=["NIK", "Nama", "Tanggal Meninggal"],
     )
-    death_list = claims_services.import_deaths(deaths, Region.objects.get(code=worker.regency_code), user)
+    death_list = claims_services.import_deaths(
+        deaths, Region.objects.get(code=worker.regency_code), user
+    )
     return claim, death_list
 
 
@@ -161,7 +163,9 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="1" * 11)
     finance_services.bill_month(region, datetime.date(2025, 1, 1), user)
     invoice = Invoice.objects.get(source=source)
-    finance_services.record_payment(invoice, invoice.total, datetime.date(2025, 1, 10), "SP2D", user)
+    finance_services.record_payment(
+        invoice, invoice.total, datetime.date(2025, 1, 10), "SP2D", user
+    )
     claimed = Worker.objects.filter(village=village).order_by("-id").first()
     claim, death_list = _paid_claim(claimed, user, checker, tmp_path)
     return {

@@ -143,3 +143,114 @@ def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, li
     assert row.locator("[data-field=paid]").inner_text() == "Rp19.500.000"
     assert "96,7%" in row.inner_text()
     page.screenshot(path=str(ARTIFACTS / "budget.png"), full_page=True)
+
+
+def _login(browser, live_server, username):
+    context = browser.new_context(locale="id-ID", accept_downloads=True)
+    page = context.new_page()
+    page.goto(live_server.url + "/akun/masuk/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("#roles")
+    return page
+
+
+def test_a_death_goes_from_report_to_handover_with_two_officers(
+    riau_regions, occupations, live_server, browser, settings, tmp_path
+):
+    import io
+
+    import pypdf
+
+    from jaring.accounts.models import User
+    from jaring.claims import services
+    from jaring.claims.models import Claim
+    from tests.test_claims import BAHTIAR, build_coverage
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    setup_demo()
+    build_coverage(User.objects.get(username="keuangan"), tmp_path)
+    officer = _login(browser, live_server, "klaim")
+    officer.goto(live_server.url + "/klaim/lapor/")
+    officer.fill("#id_nik", BAHTIAR[0])
+    officer.select_option("#id_program", "JKM")
+    officer.select_option("#id_event", "death")
+    officer.fill("#id_event_date", "2025-08-03")
+    officer.select_option("#id_reported_by", "village")
+    officer.fill("#id_reporter_name", "Kepala Desa Bantan Tua")
+    officer.click("#report-form button[type=submit]")
+    officer.wait_for_selector("#eligibility")
+    assert "Terlindungi pada tanggal kejadian" in officer.inner_text("#eligibility")
+    assert "Rp42.000.000" in officer.inner_text("#benefit")
+    claim = Claim.objects.get()
+
+    officer.click("text=Tambah anggota keluarga")
+    officer.fill("#family-form #id_full_name", "Nurhayati")
+    officer.select_option("#family-form #id_relationship", "spouse")
+    officer.click("#family-form button[type=submit]")
+    officer.wait_for_selector("#family tbody tr >> text=Nurhayati")
+    required = services.required_documents(claim)
+    assert required[-1] == "marriage_book"  # the widow inherits
+    for kind in required:
+        officer.select_option("#document-form select", kind)
+        officer.set_input_files(
+            "#document-form input[type=file]",
+            {"name": f"{kind}.pdf", "mimeType": "application/pdf",
+             "buffer": b"%PDF-1.4\n% scan " + kind.encode()},
+        )
+        officer.click("#document-form button[type=submit]")
+        officer.wait_for_selector(".messages")
+
+    supervisor = _login(browser, live_server, "supervisor")
+    supervisor.goto(f"{live_server.url}/klaim/{claim.pk}/")
+    while supervisor.locator("button.verify").count():
+        supervisor.locator("button.verify").first.click()
+        supervisor.wait_for_load_state()
+    officer.reload()
+    assert officer.locator("#problems").count() == 0
+    officer.click("#submit-claim")
+    officer.wait_for_selector("text=Menunggu persetujuan petugas lain")
+
+    supervisor.reload()
+    supervisor.click("#approve-claim")
+    supervisor.wait_for_selector("#payment-form")
+    assert supervisor.inner_text("#claim-status") == "Disetujui, menunggu pembayaran"
+
+    officer.reload()
+    officer.select_option("#payment-form #id_instalment", index=1)
+    officer.select_option("#payment-form #id_recipient", index=1)
+    officer.fill("#payment-form #id_amount", "42000000")
+    officer.fill("#payment-form #id_paid_on", "2025-09-19")
+    officer.fill("#payment-form #id_bank", "Bank Riau Kepri Syariah")
+    officer.fill("#payment-form #id_account_number", "1020 3040 5060")
+    officer.fill("#payment-form #id_account_holder", "Nurhayati")
+    officer.fill("#payment-form #id_reference", "BPJS-DURI/0919/001")
+    officer.click("#payment-form button[type=submit]")
+    officer.wait_for_selector("#handover-form")
+    assert officer.inner_text("#claim-status") == "Dibayar"
+    assert "••••5060" in officer.inner_text("#payments")
+
+    officer.select_option("#handover-form #id_recipient", index=1)
+    officer.fill("#handover-form #id_held_on", "2025-09-22")
+    officer.fill("#handover-form #id_place", "Wisma Daerah Sri Mahkota")
+    officer.fill("#handover-form #id_city", "Bengkalis")
+    officer.fill("#handover-form #id_handed_by_name", "Kasmarni")
+    officer.fill("#handover-form #id_handed_by_title", "Bupati Bengkalis")
+    officer.fill("#handover-form #id_bpjs_name", "Kepala Kantor Cabang")
+    officer.fill("#handover-form #id_bpjs_title", "BPJS Ketenagakerjaan Cabang Duri")
+    officer.click("#handover-form button[type=submit]")
+    officer.wait_for_selector("#handover-pdf")
+    assert "Senin, 22 September 2025" in officer.inner_text("#handover")
+    officer.screenshot(path=str(ARTIFACTS / "claim.png"), full_page=True)
+    with officer.expect_download() as download:
+        officer.click("#handover-pdf")
+    content = Path(download.value.path()).read_bytes()
+    text = " ".join(pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
+    assert "Nurhayati" in text and "Rp42.000.000" in text and "empat puluh dua juta rupiah" in text
+
+    officer.goto(live_server.url + "/klaim/")
+    claim.refresh_from_db()
+    summary = officer.inner_text("#claims-summary")
+    assert f"{Claim.objects.filter(status='paid').count()} klaim dibayar" in summary
+    assert "Rp42.000.000" in summary and claim.benefit_total == 42_000_000

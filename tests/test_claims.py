@@ -33,8 +33,13 @@ TODAY = D(2026, 1, 20)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JKM_DOCUMENTS = [
-    "kpj_card", "death_certificate", "ktp_deceased", "family_card", "ktp_heir",
-    "heir_statement", "bank_book",
+    "kpj_card",
+    "death_certificate",
+    "ktp_deceased",
+    "family_card",
+    "ktp_heir",
+    "heir_statement",
+    "bank_book",
 ]
 
 
@@ -56,7 +61,9 @@ def build_coverage(builder, tmp_path, rows=(RUSNI, BAHTIAR, SAFRI), paid_months=
     assert batch.accepted == len(rows)
     source = FundingSource.objects.create(region=region, kind="apbd_kab", name="APBD Bengkalis")
     finance_services.allocate(source, 2025, len(rows) * 12 * 16_800, builder)
-    plan = enrolment_services.plan_coverage(region, source, 2025, builder, start_month=D(2025, 1, 1))
+    plan = enrolment_services.plan_coverage(
+        region, source, 2025, builder, start_month=D(2025, 1, 1)
+    )
     enrolment_services.commit_plan(plan, builder)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="24030000001")
     for month in range(1, 13):
@@ -106,8 +113,13 @@ def prepare(claim, officer, clerk, heirs=(("Istri", "spouse"),)):
     return claim
 
 
-def transfer(amount, reference="TRF-1", paid_on=D(2025, 9, 17)):
-    return services.BankTransfer(amount, paid_on, "BRK Syariah", "0123 4567 8901", "Istri", reference)
+PAID_ON = D(2025, 9, 17)
+
+
+def transfer(amount, reference="TRF-1", paid_on=PAID_ON):
+    return services.BankTransfer(
+        amount, paid_on, "BRK Syariah", "0123 4567 8901", "Istri", reference
+    )
 
 
 # --- Eligibility on the event date ------------------------------------------------------------
@@ -149,7 +161,9 @@ def test_a_death_marks_the_worker_deceased_and_ends_the_coverage(people):
     assert (rusni.status, rusni.date_of_death) == (WorkerStatus.DECEASED, D(2025, 8, 10))
     enrolment = Enrolment.objects.get(worker=rusni)
     assert (enrolment.status, enrolment.end_reason, enrolment.end_month) == (
-        "ended", "death", D(2025, 8, 1)
+        "ended",
+        "death",
+        D(2025, 8, 1),
     )
     assert claim.enrolment == enrolment  # the ended enrolment still covers the event date
     assert claim.number == f"KLM/{BENGKALIS}/2025/{claim.pk:06d}"
@@ -184,7 +198,11 @@ def test_a_work_accident_is_priced_from_the_declared_income(people):
     # 10 % × 80 × Rp1.000.000; paid to the participant, so no heirs are needed.
     assert claim.eligible and claim.benefit_total == 8_000_000
     assert services.required_documents(claim) == [
-        "kpj_card", "ktp_participant", "family_card", "bank_book", "accident_report",
+        "kpj_card",
+        "ktp_participant",
+        "family_card",
+        "bank_book",
+        "accident_report",
         "medical_report",
     ]
 
@@ -268,7 +286,9 @@ def test_complete_documents_start_the_service_clock(people):
         services.verify_document(upload(claim, kind, officer), clerk, today=D(2025, 9, 12))
     claim.refresh_from_db()
     assert claim.documents_complete_on is None
-    assert "Dokumen wajib belum lengkap atau belum diperiksa." in services.submission_problems(claim)
+    assert "Dokumen wajib belum lengkap atau belum diperiksa." in services.submission_problems(
+        claim
+    )
     services.verify_document(upload(claim, "marriage_book", officer), clerk, today=D(2025, 9, 12))
     claim.refresh_from_db()
     assert claim.documents_complete_on == D(2025, 9, 12)
@@ -324,8 +344,13 @@ def test_the_seed_case_from_report_to_handover(people, settings, tmp_path):
 
 def handover_facts():
     return services.HandoverFacts(
-        D(2025, 9, 22), "Wisma Daerah Sri Mahkota", "Bengkalis", "Kasmarni", "Bupati Bengkalis",
-        "Kepala Cabang", "BPJS Ketenagakerjaan Cabang Duri",
+        D(2025, 9, 22),
+        "Wisma Daerah Sri Mahkota",
+        "Bengkalis",
+        "Kasmarni",
+        "Bupati Bengkalis",
+        "Kepala Cabang",
+        "BPJS Ketenagakerjaan Cabang Duri",
     )
 
 
@@ -345,7 +370,9 @@ def test_a_claim_cannot_be_submitted_with_arrears_or_without_heirs(people):
     officer, clerk = people["officer"], people["clerk"]
     claim = prepare(death(SAFRI, D(2025, 10, 2), officer), officer, clerk, heirs=())
     problems = services.submission_problems(claim)
-    assert "Lunasi dahulu tunggakan iuran 2 bulan." in problems and "Belum ada ahli waris." in problems
+    assert (
+        "Lunasi dahulu tunggakan iuran 2 bulan." in problems and "Belum ada ahli waris." in problems
+    )
     with pytest.raises(ValidationError):
         services.submit(claim, officer)
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.REPORTED
@@ -386,12 +413,19 @@ def test_scholarship_years_become_scheduled_instalments(people):
         today=TODAY,
     )
     services.add_family_member(
-        claim, officer, full_name="Anak SMA", relationship="child", birth_date=D(2009, 1, 1),
+        claim,
+        officer,
+        full_name="Anak SMA",
+        relationship="child",
+        birth_date=D(2009, 1, 1),
         education="SMA",
     )
     claim = prepare(claim, officer, clerk)
     assert claim.benefit_total == 48 * 1_000_000 + 12_000_000 + 10_000_000
-    assert claim.scholarship["eligible"] and claim.scholarship["total"] == 3 * 3_000_000 + 4 * 12_000_000  # PT until 23
+    assert (
+        claim.scholarship["eligible"]
+        and claim.scholarship["total"] == 3 * 3_000_000 + 4 * 12_000_000
+    )  # PT until 23
     services.submit(claim, officer)
     services.approve(claim, people["bpjs"], today=D(2025, 9, 1))
     years = list(
@@ -483,12 +517,18 @@ def test_a_death_list_opens_potential_claims_once(people, tmp_path, capsys):
     call_command("claims", "import-deaths", str(path), "--region", BENGKALIS, "--json")
     summary = json.loads(capsys.readouterr().out)
     assert summary == {
-        "rows": 5, "matched_covered": 1, "claims_opened": 1, "not_covered": 1, "unknown": 1,
+        "rows": 5,
+        "matched_covered": 1,
+        "claims_opened": 1,
+        "not_covered": 1,
+        "unknown": 1,
         "rejected": 2,
     }
     potential = Claim.objects.get()
     assert (potential.status, potential.reported_by, potential.eligible) == (
-        "potential", "death_list", True
+        "potential",
+        "death_list",
+        True,
     )
     assert worker(RUSNI).status == WorkerStatus.DECEASED
     assert worker(BAHTIAR).status == WorkerStatus.DECEASED  # Dukcapil says so, covered or not

@@ -43,7 +43,9 @@ def test_an_officer_reports_a_death_by_nik_and_reads_the_reasons(covered, client
         },
     )
     claim = Claim.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("claims:detail", args=[claim.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "claims:detail", args=[claim.pk]
+    )
     page = client.get(response["Location"]).text
     assert "Terlindungi pada tanggal kejadian; iuran sudah dibayar." in page
     assert "Rp42.000.000" in page and "empat puluh dua juta rupiah" in page
@@ -58,8 +60,13 @@ def test_a_nik_outside_the_region_or_unknown_opens_nothing(covered, client, make
     client.force_login(make_user("klaim.siak", RoleCode.CLAIMS_OFFICER, "14.08"))
     response = client.post(
         reverse("claims:report"),
-        {"nik": nik_of(RUSNI), "program": "JKM", "event": "death", "event_date": "2025-08-10",
-         "reported_by": "family"},
+        {
+            "nik": nik_of(RUSNI),
+            "program": "JKM",
+            "event": "death",
+            "event_date": "2025-08-10",
+            "reported_by": "family",
+        },
     )
     assert response.status_code == 200 and "Tidak ada pekerja dengan NIK itu" in response.text
     assert not Claim.objects.exists()
@@ -81,7 +88,10 @@ def test_roles_without_personal_data_see_masked_names_and_no_files(covered, clie
     page = client.get(reverse("claims:detail", args=[claim.pk])).text
     assert "Rusni" not in page and "Zulkifli" not in page and "R****" in page
     assert client.get(reverse("claims:document", args=[document.pk])).status_code == 404
-    assert client.post(reverse("claims:decide", args=[claim.pk]), {"action": "submit"}).status_code == 403
+    assert (
+        client.post(reverse("claims:decide", args=[claim.pk]), {"action": "submit"}).status_code
+        == 403
+    )
     client.force_login(officer)
     download = client.get(reverse("claims:document", args=[document.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
@@ -108,22 +118,37 @@ def test_a_bad_upload_through_the_screen_says_why(covered, client):
     assert not claim.documents.exists()
 
 
-def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(riau_regions, occupations, settings, tmp_path):
+def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(
+    riau_regions, occupations, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     setup_demo()
     users = {u.username: u for u in User.objects.all()}
     import_demo_workers(users["operator"], workers=200)
-    seed_demo_money(users["keuangan"], users["operator"], users["bpjs.duri"],
-                    allocation=150 * 12 * 16_800, paid=150 * 11 * 16_800)
+    seed_demo_money(
+        users["keuangan"],
+        users["operator"],
+        users["bpjs.duri"],
+        allocation=150 * 12 * 16_800,
+        paid=150 * 11 * 16_800,
+    )
     seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])
     paid = Claim.objects.filter(status=ClaimStatus.PAID).order_by("worker__full_name")
     assert [c.worker.full_name for c in paid] == ["Bahtiar", "Rusni", "Safri Ismail"]
     assert {(c.benefit_total, c.handover.held_on, c.handover.place) for c in paid} == {
         (42_000_000, D(2025, 9, 22), "Wisma Daerah Sri Mahkota")
     }
-    assert all(c.decided_by == users["supervisor"] and c.submitted_by == users["klaim"] for c in paid)
+    assert all(
+        c.decided_by == users["supervisor"] and c.submitted_by == users["klaim"] for c in paid
+    )
     found = DeathList.objects.get()
-    assert (found.rows, found.matched_covered, found.claims_opened, found.not_covered, found.unknown) == (8, 5, 5, 2, 1)
+    assert (
+        found.rows,
+        found.matched_covered,
+        found.claims_opened,
+        found.not_covered,
+        found.unknown,
+    ) == (8, 5, 5, 2, 1)
     assert Claim.objects.filter(status=ClaimStatus.POTENTIAL).count() == 5
     seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])  # runs once
     assert Claim.objects.count() == 8

@@ -301,6 +301,7 @@ def test_child_not_in_education_has_no_scholarship_yet():
         "children": [],
         "total": 0,
         "note": "no child in education below the age limit",
+        "note_id": "tidak ada anak yang bersekolah di bawah batas usia",
     }
 
 

@@ -244,8 +244,8 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
 
     from jaring.claims import services as claims
     from jaring.claims.models import Claim
-    from jaring.registry.protection import nik_index
     from jaring.registry.models import Worker
+    from jaring.registry.protection import nik_index
 
     if Claim.objects.filter(village__code__startswith=DEMO_REGENCY + ".").exists():
         return
@@ -257,23 +257,43 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
         claim = claims.report_event(worker, report, officer, today=died)
         claims.add_family_member(claim, officer, full_name=heir_name, relationship=relationship)
         for kind in claims.required_documents(claim):
-            scan = SimpleUploadedFile(f"{kind}.pdf", b"%PDF-1.4\n% demo scan " + nik.encode() + kind.encode())
+            scan = SimpleUploadedFile(
+                f"{kind}.pdf", b"%PDF-1.4\n% demo scan " + nik.encode() + kind.encode()
+            )
             document = claims.upload_document(claim, kind, scan, operator)
-            claims.verify_document(document, officer, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5))
+            claims.verify_document(
+                document, officer, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5)
+            )
         claims.submit(claim, officer)
-        claims.approve(claim, supervisor, "Berkas lengkap", today=SEED_HANDOVER_DAY - datetime.timedelta(days=4))
+        claims.approve(
+            claim,
+            supervisor,
+            "Berkas lengkap",
+            today=SEED_HANDOVER_DAY - datetime.timedelta(days=4),
+        )
         heir = claim.family.get(is_heir=True)
         transfer = claims.BankTransfer(
-            42_000_000, SEED_HANDOVER_DAY - datetime.timedelta(days=3), "Bank Riau Kepri Syariah",
-            f"10{nik[-8:]}", heir_name, f"BPJS-DURI/{nik[-4:]}",
+            42_000_000,
+            SEED_HANDOVER_DAY - datetime.timedelta(days=3),
+            "Bank Riau Kepri Syariah",
+            f"10{nik[-8:]}",
+            heir_name,
+            f"BPJS-DURI/{nik[-4:]}",
         )
-        claims.record_benefit_payment(claim.instalments.get(kind="cash"), heir, transfer, supervisor)
+        claims.record_benefit_payment(
+            claim.instalments.get(kind="cash"), heir, transfer, supervisor
+        )
         claims.record_handover(
             claim,
             heir,
             claims.HandoverFacts(
-                SEED_HANDOVER_DAY, "Wisma Daerah Sri Mahkota", "Bengkalis", "Kasmarni",
-                "Bupati Bengkalis", "Kepala Kantor Cabang", "BPJS Ketenagakerjaan Cabang Duri",
+                SEED_HANDOVER_DAY,
+                "Wisma Daerah Sri Mahkota",
+                "Bengkalis",
+                "Kasmarni",
+                "Bupati Bengkalis",
+                "Kepala Kantor Cabang",
+                "BPJS Ketenagakerjaan Cabang Duri",
             ),
             officer,
         )

@@ -74,6 +74,4 @@ def _death_row(number: int, raw_nik, raw_name, raw_date, today: datetime.date) -
             else "Tanggal kematian kosong atau tidak terbaca."
         )
         return DeathRow(number, "", registry_rules.nik_hint(nik), name, None, reason)
-    return DeathRow(
-        number, protection.nik_index(nik), registry_rules.nik_hint(nik), name, died, ""
-    )
+    return DeathRow(number, protection.nik_index(nik), registry_rules.nik_hint(nik), name, died, "")

@@ -8,7 +8,6 @@ from jaring.programs.rules import Program
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-
 class ReportForm(forms.Form):
     nik = forms.CharField(label=_("Worker's NIK"), max_length=20, required=False)
     worker_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -46,8 +45,14 @@ class FamilyMemberForm(forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = [
-            "full_name", "relationship", "birth_date", "alive", "married", "working",
-            "education", "phone",
+            "full_name",
+            "relationship",
+            "birth_date",
+            "alive",
+            "married",
+            "working",
+            "education",
+            "phone",
         ]
         widgets = {"birth_date": DATE}
 
@@ -72,7 +77,9 @@ class DocumentForm(forms.Form):
 
 class DecisionForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[(a, a) for a in ("open", "dismiss", "recheck", "submit", "approve", "return", "reject")]
+        choices=[
+            (a, a) for a in ("open", "dismiss", "recheck", "submit", "approve", "return", "reject")
+        ]
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -43,7 +43,9 @@ class Claim(models.Model):
     # The worker's village when the event happened: reports count claims where they happened.
     village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     program = models.CharField(
-        _("programme"), max_length=3, choices=[(p.value, p.value) for p in (Program.JKM, Program.JKK)]
+        _("programme"),
+        max_length=3,
+        choices=[(p.value, p.value) for p in (Program.JKM, Program.JKK)],
     )
     event = models.CharField(
         _("event"),
@@ -234,6 +236,9 @@ class ClaimDocument(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.claim_id}/{self.kind}: {self.original_name}"
+
 
 class Instalment(models.Model):
     """A payable part of an approved claim: the cash benefit, or one scholarship year."""
@@ -274,6 +279,9 @@ class Instalment(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.claim_id}/{self.kind}/{self.sequence}: {self.amount}"
+
     @property
     def outstanding(self) -> int:
         return self.amount - self.paid_amount
@@ -306,6 +314,9 @@ class BenefitPayment(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount}"
+
     @property
     def masked_account(self) -> str:
         return rules.mask_account(self.account_hint)
@@ -333,6 +344,9 @@ class Handover(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="handover_amount")]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class DeathList(models.Model):
@@ -363,6 +377,9 @@ class DeathList(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.file_name
+
 
 class DeathRecord(models.Model):
     """One row of a death list and what matching made of it."""
@@ -387,6 +404,9 @@ class DeathRecord(models.Model):
 
     class Meta:
         ordering = ["row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.death_list_id}:{self.row_number} {self.outcome}"
 
     @property
     def masked_nik(self) -> str:

@@ -110,12 +110,19 @@ def service_level(
     late = max(0, taken - target)
     penalty = whole_rupiah(Decimal(rule.value["late_penalty_per_day"]) * late * benefit_total)
     return ServiceLevel(
-        target, due, taken if paid_on else None, late, penalty, paid_on is None and end > due,
+        target,
+        due,
+        taken if paid_on else None,
+        late,
+        penalty,
+        paid_on is None and end > due,
         rule.ref,
     )
 
 
-def latest_overdue_completion(book: RuleBook, program: Program, today: datetime.date) -> datetime.date:
+def latest_overdue_completion(
+    book: RuleBook, program: Program, today: datetime.date
+) -> datetime.date:
     """The latest completion date whose payment deadline has passed by ``today`` (for SQL)."""
     target = book.at("claims.service_level", today).value[f"{program.value.lower()}_working_days"]
     day = today - datetime.timedelta(days=1)
@@ -163,4 +170,3 @@ def normalise_account_number(raw: str) -> tuple[str | None, str | None]:
 
 def mask_account(last_digits: str) -> str:
     return "••••" + last_digits[-4:]
-

@@ -12,7 +12,14 @@ from django.utils import timezone
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.claims import rules, services
-from jaring.claims.models import BenefitPayment, Claim, ClaimDocument, ClaimStatus, DeathList, DeathRecord
+from jaring.claims.models import (
+    BenefitPayment,
+    Claim,
+    ClaimDocument,
+    ClaimStatus,
+    DeathList,
+    DeathRecord,
+)
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Program
 
@@ -128,7 +135,9 @@ def paid_total(user) -> int:
 
 
 def death_lists_for(user) -> QuerySet[DeathList]:
-    return scoped(DeathList.objects.select_related("region", "created_by"), user, Capability.PREPARE_CLAIMS)
+    return scoped(
+        DeathList.objects.select_related("region", "created_by"), user, Capability.PREPARE_CLAIMS
+    )
 
 
 def death_list_for(user, pk: int) -> DeathList:

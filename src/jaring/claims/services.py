@@ -179,7 +179,7 @@ def membership_start(enrolment: Enrolment) -> datetime.date:
 
 
 def judge(claim: Claim, today: datetime.date | None = None) -> Claim:
-    """Eligibility, benefit and heirs by the rules in force on the event date; saved on the claim."""
+    """Eligibility, benefit and heirs by the rules in force on the event date (saved)."""
     from jaring.finance.selectors import paid_through
 
     today = today or timezone.localdate()
@@ -191,12 +191,15 @@ def judge(claim: Claim, today: datetime.date | None = None) -> Claim:
     claim.arrears_months, claim.rule_refs = 0, []
     if enrolment is None or paid is None:
         claim.eligible = False
-        claim.eligibility = program_rules.reason("not_enrolled" if not enrolment else "nothing_paid")
+        claim.eligibility = program_rules.reason(
+            "not_enrolled" if not enrolment else "nothing_paid"
+        )
     else:
         _apply_benefit(claim, book, enrolment, paid, today)
     if claim.heir_override_by_id is None:
         _choose_heirs(claim, book)
     claim.checked_at = timezone.now()
+    claim._change_reason = "Kelayakan dan manfaat dihitung ulang"
     claim.save()
     return claim
 
@@ -242,6 +245,7 @@ def _apply_benefit(claim, book, enrolment, paid, today) -> None:
             "eligible": scholarship.eligible,
             "total": scholarship.total,
             "note": scholarship.note,
+            "note_id": scholarship.note_id,
             "children": [
                 {**entry, "member_id": children[entry["index"]].pk}
                 for entry in scholarship.children
@@ -257,10 +261,7 @@ def _choose_heirs(claim: Claim, book) -> None:
     decision = program_rules.choose_heirs(
         book,
         claim.event_date,
-        [
-            program_rules.FamilyMember(Relationship(m.relationship), alive=m.alive)
-            for m in members
-        ],
+        [program_rules.FamilyMember(Relationship(m.relationship), alive=m.alive) for m in members],
     )
     chosen = {members[index].pk for index in decision.heirs}
     for member in members:
@@ -311,7 +312,9 @@ def override_heirs(claim: Claim, user, heir_ids: list[int], reason: str) -> None
         member._history_user, member._change_reason = user, reason.strip()
         member.save(update_fields=["is_heir"])
     claim.heir_override_reason, claim.heir_override_by = reason.strip(), user
-    claim.heir_basis = f"Pengecualian oleh {user.get_full_name() or user.username}: {reason.strip()}"
+    claim.heir_basis = (
+        f"Pengecualian oleh {user.get_full_name() or user.username}: {reason.strip()}"
+    )
     claim._history_user, claim._change_reason = user, "Pengecualian ahli waris"
     claim.save(update_fields=["heir_override_reason", "heir_override_by", "heir_basis"])
 
@@ -322,7 +325,10 @@ def override_heirs(claim: Claim, user, heir_ids: list[int], reason: str) -> None
 def required_documents(claim: Claim) -> list[str]:
     spouse_heir = claim.family.filter(is_heir=True, relationship=Relationship.SPOUSE).exists()
     kinds, _ref = rules.required_documents(
-        default_rulebook(), Event(claim.event), claim.event_date, spouse_heir,
+        default_rulebook(),
+        Event(claim.event),
+        claim.event_date,
+        spouse_heir,
         claim.traffic_accident,
     )
     return kinds
@@ -381,14 +387,13 @@ def verify_document(document: ClaimDocument, user, today: datetime.date | None =
 
 
 def _refresh_documents_complete(claim: Claim, today: datetime.date) -> None:
-    verified = set(
-        claim.documents.filter(verified_at__isnull=False).values_list("kind", flat=True)
-    )
+    verified = set(claim.documents.filter(verified_at__isnull=False).values_list("kind", flat=True))
     complete = set(required_documents(claim)) <= verified
     if complete and claim.documents_complete_on is None:
         claim.documents_complete_on = today
     elif not complete:
         claim.documents_complete_on = None
+    claim._change_reason = "Dokumen lengkap" if complete else "Dokumen diperiksa"
     claim.save(update_fields=["documents_complete_on"])
 
 
@@ -472,13 +477,25 @@ def send_back(claim: Claim, user, note: str, reject: bool) -> None:
         raise PermissionDenied("Pengaju klaim tidak boleh memutus klaimnya sendiri.")
     if reject:
         _transition(
-            current, ClaimStatus.SUBMITTED, ClaimStatus.REJECTED, user, note,
-            decided_by=user, decided_at=timezone.now(), decision_note=note.strip(),
+            current,
+            ClaimStatus.SUBMITTED,
+            ClaimStatus.REJECTED,
+            user,
+            note,
+            decided_by=user,
+            decided_at=timezone.now(),
+            decision_note=note.strip(),
         )
     else:
         _transition(
-            current, ClaimStatus.SUBMITTED, ClaimStatus.REPORTED, user, note,
-            submitted_by=None, submitted_at=None, decision_note=note.strip(),
+            current,
+            ClaimStatus.SUBMITTED,
+            ClaimStatus.REPORTED,
+            user,
+            note,
+            submitted_by=None,
+            submitted_at=None,
+            decision_note=note.strip(),
         )
 
 
@@ -495,7 +512,9 @@ def _transition(claim: Claim, from_status: str, to_status: str, user, reason: st
 
 
 def _create_instalments(claim: Claim, today: datetime.date) -> None:
-    rows = [Instalment(claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.benefit_total)]
+    rows = [
+        Instalment(claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.benefit_total)
+    ]
     remaining_cap = claim.scholarship.get("total", 0) if claim.scholarship.get("eligible") else 0
     for entry in claim.scholarship.get("children", []):
         sequence = 0
@@ -622,7 +641,10 @@ def record_handover(
         content_type = rules.sniff_document_type(photo.read(8192))
         if content_type not in {"image/jpeg", "image/png"} or photo.size > rules.MAX_DOCUMENT_BYTES:
             raise ValidationError("Foto harus JPG atau PNG, paling besar 10 MB.")
-        target = claims_dir(claim) / f"serah-terima-{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
+        target = (
+            claims_dir(claim)
+            / f"serah-terima-{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
+        )
         photo.seek(0)
         with target.open("wb") as handle:
             for chunk in photo.chunks():
@@ -703,9 +725,11 @@ def _match_death(death_list, row, worker, user, today) -> DeathRecord:
         return record
     record.worker = worker
     enrolment = covering_enrolment(worker, row.date_of_death)
-    existing = Claim.objects.filter(
-        worker=worker, event__in=DEATH_EVENTS
-    ).exclude(status__in=[ClaimStatus.REJECTED, ClaimStatus.DISMISSED]).first()
+    existing = (
+        Claim.objects.filter(worker=worker, event__in=DEATH_EVENTS)
+        .exclude(status__in=[ClaimStatus.REJECTED, ClaimStatus.DISMISSED])
+        .first()
+    )
     if existing:
         record.claim, record.reason = existing, f"Sudah ada klaim {existing.number}."
     if enrolment is None:
@@ -724,7 +748,7 @@ def _match_death(death_list, row, worker, user, today) -> DeathRecord:
                     event=Event.DEATH.value,
                     event_date=row.date_of_death,
                     reported_by=Claim.Reporter.DEATH_LIST,
-                    notes=f"Ditemukan dari daftar kematian #{death_list.pk}, baris {row.row_number}.",
+                    notes=f"Dari daftar kematian #{death_list.pk}, baris {row.row_number}.",
                 ),
                 user,
                 today,

@@ -17,8 +17,8 @@ from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
 from jaring.claims import exports, selectors, services
 from jaring.claims.forms import (
-    DecisionForm,
     DeathListForm,
+    DecisionForm,
     DocumentForm,
     FamilyMemberForm,
     HandoverForm,
@@ -70,7 +70,10 @@ def claim_list(request):
     ]
     if personal and rows:
         log_personal_access(
-            request.user, PersonalDataAccess.Action.VIEW_LIST, "claim_list", request=request,
+            request.user,
+            PersonalDataAccess.Action.VIEW_LIST,
+            "claim_list",
+            request=request,
             detail={"claims": [row["claim"].pk for row in rows]},
         )
     counts = selectors.status_counts(request.user)
@@ -81,7 +84,9 @@ def claim_list(request):
             "rows": rows,
             "page": page,
             "status": status,
-            "statuses": [(value, label, counts.get(value, 0)) for value, label in ClaimStatus.choices],
+            "statuses": [
+                (value, label, counts.get(value, 0)) for value, label in ClaimStatus.choices
+            ],
             "counts": counts,
             "discovery": selectors.discovery_counts(request.user),
             "paid_total": selectors.paid_total(request.user),
@@ -137,8 +142,12 @@ def _worker_to_report(request, data):
             request.user, registry_selectors.WorkerFilters(query=data["nik"])
         ).first()
         log_personal_access(
-            request.user, PersonalDataAccess.Action.SEARCH_NIK, "worker",
-            worker.pk if worker else "", worker.village_id if worker else "", request=request,
+            request.user,
+            PersonalDataAccess.Action.SEARCH_NIK,
+            "worker",
+            worker.pk if worker else "",
+            worker.village_id if worker else "",
+            request=request,
         )
     if worker is None or not scope.contains(worker.village_id):
         messages.error(request, _("No worker with that NIK in your region."))
@@ -152,8 +161,12 @@ def claim_detail(request, pk: int):
     personal = selectors.may_see_personal_data(request.user, claim)
     if personal:
         log_personal_access(
-            request.user, PersonalDataAccess.Action.VIEW_RECORD, "claim", claim.pk,
-            claim.village_id, request=request,
+            request.user,
+            PersonalDataAccess.Action.VIEW_RECORD,
+            "claim",
+            claim.pk,
+            claim.village_id,
+            request=request,
         )
     can_prepare = selectors.may_prepare(request.user, claim)
     can_approve = selectors.may_approve(request.user, claim)
@@ -218,7 +231,9 @@ def heirs_override(request, pk: int):
     if form.is_valid():
         try:
             services.override_heirs(
-                claim, request.user, [m.pk for m in form.cleaned_data["heirs"]],
+                claim,
+                request.user,
+                [m.pk for m in form.cleaned_data["heirs"]],
                 form.cleaned_data["reason"],
             )
         except ValidationError as exc:
@@ -250,14 +265,20 @@ def document_upload(request, pk: int):
 def document(request, pk: int):
     document = selectors.document_for(request.user, pk)
     log_personal_access(
-        request.user, PersonalDataAccess.Action.EXPORT, "claim_document", document.pk,
-        document.claim.village_id, request=request,
+        request.user,
+        PersonalDataAccess.Action.EXPORT,
+        "claim_document",
+        document.pk,
+        document.claim.village_id,
+        request=request,
     )
     path = Path(document.stored_file)
     if not path.is_file():
         raise Http404(pk)
     return FileResponse(
-        path.open("rb"), content_type=document.content_type, as_attachment=True,
+        path.open("rb"),
+        content_type=document.content_type,
+        as_attachment=True,
         filename=f"{document.claim.number.replace('/', '-')}-{document.kind}{path.suffix}",
     )
 
@@ -267,7 +288,9 @@ def document(request, pk: int):
 def document_verify(request, pk: int):
     document = selectors.document_for(request.user, pk)
     claim = document.claim
-    if not (selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)):
+    if not (
+        selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)
+    ):
         raise PermissionDenied
     try:
         services.verify_document(document, request.user)
@@ -308,7 +331,9 @@ def decide(request, pk: int):
 @require_POST
 def payment(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    if not (selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)):
+    if not (
+        selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)
+    ):
         raise PermissionDenied
     form = PaymentForm(request.POST, claim=claim)
     if form.is_valid():
@@ -318,8 +343,12 @@ def payment(request, pk: int):
                 data["instalment"],
                 data["recipient"],
                 services.BankTransfer(
-                    data["amount"], data["paid_on"], data["bank"], data["account_number"],
-                    data["account_holder"], data["reference"],
+                    data["amount"],
+                    data["paid_on"],
+                    data["bank"],
+                    data["account_number"],
+                    data["account_holder"],
+                    data["reference"],
                 ),
                 request.user,
             )
@@ -343,8 +372,13 @@ def handover(request, pk: int):
                 claim,
                 data["recipient"],
                 services.HandoverFacts(
-                    data["held_on"], data["place"], data["city"], data["handed_by_name"],
-                    data["handed_by_title"], data["bpjs_name"], data["bpjs_title"],
+                    data["held_on"],
+                    data["place"],
+                    data["city"],
+                    data["handed_by_name"],
+                    data["handed_by_title"],
+                    data["bpjs_name"],
+                    data["bpjs_title"],
                 ),
                 request.user,
                 photo=data["photo"],
@@ -363,7 +397,11 @@ def handover_pdf(request, pk: int):
     if not selectors.may_see_personal_data(request.user, claim) or not hasattr(claim, "handover"):
         raise Http404(pk)
     log_personal_access(
-        request.user, PersonalDataAccess.Action.EXPORT, "handover", claim.pk, claim.village_id,
+        request.user,
+        PersonalDataAccess.Action.EXPORT,
+        "handover",
+        claim.pk,
+        claim.village_id,
         request=request,
     )
     response = HttpResponse(exports.handover_pdf(claim), content_type="application/pdf")
@@ -407,8 +445,12 @@ def death_lists(request):
 def death_list(request, pk: int):
     death_list = selectors.death_list_for(request.user, pk)
     log_personal_access(
-        request.user, PersonalDataAccess.Action.VIEW_LIST, "death_list", death_list.pk,
-        death_list.region_id, request=request,
+        request.user,
+        PersonalDataAccess.Action.VIEW_LIST,
+        "death_list",
+        death_list.pk,
+        death_list.region_id,
+        request=request,
     )
     return render(
         request,

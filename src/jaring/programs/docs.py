@@ -46,6 +46,11 @@ data so that a correction is a data change.
   A child not in education at the event date has no entitlement yet in this evaluator.
 - Heirs: every living member of the highest non-empty tier receives the benefit (tier 1,
   spouse or children, has no order inside it).
+- Claim documents [check]: the checklist (`claims.documents`) follows BPJS Ketenagakerjaan's
+  published JKM/JKK requirements; the branch may ask for more ("dokumen pendukung lainnya").
+- Service level: counted in Indonesian working days from the day the last required document is
+  verified; public holidays and cuti bersama come from the `holidays` package (government
+  category), so a new SKB of the three ministers arrives with a package update.
 """
 
 

@@ -195,6 +195,7 @@ def _benefit(book: RuleBook, case: BenefitCase) -> dict:
             "children": result.scholarship.children,
             "total": result.scholarship.total,
             "note": result.scholarship.note,
+            "note_id": result.scholarship.note_id,
         },
         "rule_refs": result.rule_refs,
     }

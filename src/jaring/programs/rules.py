@@ -318,6 +318,31 @@ class Scholarship:
     children: list[dict] = field(default_factory=list)
     total: int = 0
     note: str = ""
+    note_id: str = ""
+
+
+SCHOLARSHIP_NOTES = {
+    "no_scholarship_event": (
+        "not an event with a scholarship",
+        "kejadian ini tidak memberi hak beasiswa",
+    ),
+    "not_covered": ("the participant was not covered", "peserta tidak terlindungi"),
+    "membership_too_short": (
+        "membership of {months} months is below the {required} months required",
+        "masa kepesertaan {months} bulan, kurang dari syarat {required} bulan",
+    ),
+    "no_child_in_education": (
+        "no child in education below the age limit",
+        "tidak ada anak yang bersekolah di bawah batas usia",
+    ),
+}
+
+
+def _no_scholarship(code: str, **values) -> Scholarship:
+    english, indonesian = SCHOLARSHIP_NOTES[code]
+    return Scholarship(
+        eligible=False, note=english.format(**values), note_id=indonesian.format(**values)
+    )
 
 
 @dataclass
@@ -349,12 +374,12 @@ def benefit(book: RuleBook, facts: BenefitFacts) -> Benefit:
         )
     components, component_refs = _cash_components(book, facts)
     refs += component_refs
-    scholarship = Scholarship(eligible=False, note="not an event with a scholarship")
+    scholarship = _no_scholarship("no_scholarship_event")
     if facts.event in SCHOLARSHIP_EVENTS:
         scholarship, scholarship_ref = _scholarship(book, facts)
         refs.append(scholarship_ref)
     if not eligibility.eligible:
-        scholarship = Scholarship(eligible=False, note="the participant was not covered")
+        scholarship = _no_scholarship("not_covered")
     return Benefit(eligibility, components, scholarship, refs)
 
 
@@ -440,11 +465,10 @@ def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, str]
     value = rule.value
     membership = full_months_elapsed(facts.membership_start, facts.event_date)
     if membership < value["min_membership_months"]:
-        note = (
-            f"membership of {membership} months is below the "
-            f"{value['min_membership_months']} months required"
+        short = _no_scholarship(
+            "membership_too_short", months=membership, required=value["min_membership_months"]
         )
-        return Scholarship(eligible=False, note=note), rule.ref
+        return short, rule.ref
     candidates = [
         (index, child)
         for index, child in enumerate(facts.children)
@@ -473,9 +497,10 @@ def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, str]
             children.append(_child_entitlement(index, child, plan))
         if len(children) == value["max_children"]:
             break
+    if not children:
+        return _no_scholarship("no_child_in_education"), rule.ref
     total = min(sum(child["total"] for child in children), value["cap_total"])
-    note = "" if children else "no child in education below the age limit"
-    return Scholarship(eligible=bool(children), children=children, total=total, note=note), rule.ref
+    return Scholarship(eligible=True, children=children, total=total), rule.ref
 
 
 def _schedule(value: dict, child: Child, event_date: datetime.date) -> list[dict]:
@@ -527,6 +552,18 @@ class Relationship(StrEnum):
     DESIGNATED = "designated"
 
 
+RELATIONSHIP_NAMES_ID = {
+    "spouse": "janda/duda",
+    "child": "anak",
+    "parent": "orang tua",
+    "grandchild": "cucu",
+    "grandparent": "kakek/nenek",
+    "sibling": "saudara kandung",
+    "parent_in_law": "mertua",
+    "designated": "yang ditunjuk dalam wasiat",
+}
+
+
 @dataclass(frozen=True)
 class FamilyMember:
     relationship: Relationship
@@ -555,11 +592,12 @@ def choose_heirs(book: RuleBook, day: datetime.date, family: list[FamilyMember])
         ]
         if chosen:
             names = " or ".join(relationships)
+            names_id = " atau ".join(RELATIONSHIP_NAMES_ID[r] for r in relationships)
             return HeirDecision(
                 heirs=chosen,
                 tier=tier,
                 basis=f"Priority tier {tier} ({names}): the highest tier with a living member.",
-                basis_id=f"Urutan ke-{tier} ({names}): urutan tertinggi yang masih hidup.",
+                basis_id=f"Urutan ke-{tier} ({names_id}): urutan tertinggi yang masih hidup.",
                 rule_ref=rule.ref,
             )
     return HeirDecision(
