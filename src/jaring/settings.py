@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "jaring.finance",
     "jaring.enrolment",
     "jaring.claims",
+    "jaring.api",
     "django_tasks_db",
 ]
 
@@ -193,6 +194,10 @@ CACHES = {
         }
     )
 }
+# API throttling per authenticated user (django-ninja; counted in the cache above). Empty
+# switches it off, e.g. behind a gateway that already limits clients.
+JARING_API_RATE = os.environ.get("JARING_API_RATE", "50/s")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -7,6 +7,7 @@ statements. Any failure rolls the whole batch back; the registry is then exactly
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -298,3 +300,126 @@ def review_duplicate(candidate, user, same_person: bool) -> None:
         newer.status, newer.merged_into_id = WorkerStatus.MERGED, candidate.worker_id
         newer._change_reason = f"Duplikat dari pekerja #{candidate.worker_id}"
         newer.save(update_fields=["status", "merged_into", "updated_at"])
+
+
+@dataclass(frozen=True)
+class WorkerInput:
+    """One worker typed by a person or sent by a client (the API), not a spreadsheet row."""
+
+    nik: str
+    full_name: str
+    sex: str
+    birth_date: datetime.date
+    village_code: str
+    occupation: str = "lainnya"
+    declared_income: int | None = None
+    desil: int | None = None
+    phone: str = ""
+    address: str = ""
+    source: str = ""
+
+
+def _single_row_problems(data: WorkerInput, today: datetime.date) -> list[str]:
+    nik, problem = rules.normalise_nik(data.nik)
+    if problem:
+        return [problem]
+    facts, problem = rules.parse_nik(nik, today)
+    if problem:
+        return [problem]
+    problems = rules.nik_agrees_with(facts, data.sex, data.birth_date)
+    if not data.full_name.strip():
+        problems.append("name_missing")
+    if data.sex not in {"L", "P"}:
+        problems.append("sex_invalid")
+    if data.birth_date > today:
+        problems.append("birth_date_future")
+    if data.desil is not None and not 1 <= data.desil <= 10:
+        problems.append("desil_invalid")
+    if data.phone and rules.parse_phone(data.phone)[1]:
+        problems.append("phone_invalid")
+    return problems
+
+
+@transaction.atomic
+def register_worker(data: WorkerInput, village: Region, user) -> Worker:
+    """Add one worker (the same checks as an import row); a known NIK is refused, not merged."""
+    from jaring.registry.models import Occupation
+
+    problems = _single_row_problems(data, timezone.localdate())
+    nik, _problem = rules.normalise_nik(data.nik)
+    if not problems and not Region.objects.filter(code=rules.nik_district_code(nik)).exists():
+        problems.append("nik_region_unknown")
+    if village.level != Level.VILLAGE:
+        problems.append("village_unknown")
+    if problems:
+        raise ValidationError([rules.REJECT_MESSAGES[code] for code in problems], code="invalid")
+    if Worker.objects.filter(nik_index=protection.nik_index(nik)).exists():
+        raise ValidationError("NIK ini sudah terdaftar.", code="duplicate")
+    occupation = Occupation.objects.filter(code=data.occupation).first()
+    if occupation is None:
+        raise ValidationError("Pekerjaan tidak dikenal.", code="invalid")
+    worker = Worker(
+        nik_index=protection.nik_index(nik),
+        nik_cipher=protection.encrypt_nik(nik),
+        nik_hint=rules.nik_hint(nik),
+        full_name=data.full_name.strip(),
+        name_key=rules.name_key(data.full_name),
+        sex=data.sex,
+        birth_date=data.birth_date,
+        village=village,
+        occupation=occupation,
+        declared_income=data.declared_income,
+        desil=data.desil,
+        phone=(rules.parse_phone(data.phone)[0] or "") if data.phone else "",
+        address=data.address.strip(),
+        source=data.source[:50],
+    )
+    worker._history_user = user
+    worker.save()
+    return worker
+
+
+UPDATABLE_FIELDS = {"phone", "address", "occupation_id", "declared_income", "desil", "village_id"}
+
+
+@transaction.atomic
+def update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Worker:
+    """Change what a worker's record may change after registration (never the NIK)."""
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError(f"Tidak dapat diubah: {', '.join(sorted(unknown))}.", code="invalid")
+    if changes.get("desil") is not None and not 1 <= changes["desil"] <= 10:
+        raise ValidationError(rules.REJECT_MESSAGES["desil_invalid"], code="invalid")
+    if changes.get("phone"):
+        phone, problem = rules.parse_phone(changes["phone"])
+        if problem:
+            raise ValidationError(rules.REJECT_MESSAGES["phone_invalid"], code="invalid")
+        changes["phone"] = phone
+    worker = Worker.objects.select_for_update().get(pk=worker.pk)
+    for field, value in changes.items():
+        setattr(worker, field, value)
+    worker._history_user, worker._change_reason = user, reason[:100]
+    try:
+        untouched = [f.name for f in Worker._meta.fields if f.attname not in changes]
+        worker.full_clean(exclude=untouched)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages, code="invalid") from exc
+    worker.save()
+    return worker
+
+
+def receive_upload(upload, region: Region, source: str, user, dry_run: bool = False) -> ImportBatch:
+    """Keep an uploaded list and queue its import for the background worker after commit."""
+    import tempfile
+
+    from jaring.registry import tasks
+
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as temporary:
+        for chunk in upload.chunks():
+            temporary.write(chunk)
+        temporary.flush()
+        batch = create_batch(
+            Path(temporary.name), region, source, user, dry_run, original_name=upload.name
+        )
+    transaction.on_commit(lambda: tasks.import_workers.enqueue(batch.pk))
+    return batch

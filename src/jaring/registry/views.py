@@ -1,10 +1,6 @@
-import tempfile
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -132,21 +128,13 @@ def import_list(request):
 
 
 def _start_import(request, form):
-    upload = form.cleaned_data["file"]
-    region = Region.objects.get(code=form.cleaned_data["region"])
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as temporary:
-        for chunk in upload.chunks():
-            temporary.write(chunk)
-        temporary.flush()
-        batch = services.create_batch(
-            Path(temporary.name),
-            region,
-            form.cleaned_data["source"],
-            request.user,
-            form.cleaned_data["dry_run"],
-            original_name=upload.name,
-        )
-    transaction.on_commit(lambda: tasks.import_workers.enqueue(batch.pk))
+    batch = services.receive_upload(
+        form.cleaned_data["file"],
+        Region.objects.get(code=form.cleaned_data["region"]),
+        form.cleaned_data["source"],
+        request.user,
+        form.cleaned_data["dry_run"],
+    )
     messages.info(request, _("The file was received and is being checked."))
     return batch
 

@@ -1,0 +1,464 @@
+"""/api/v1/: a thin HTTP layer over the same selectors and services the screens use.
+
+Every operation needs a user (a session or a bearer token) and passes through the scoping
+layer: a foreign object is a 404, a missing capability a 403. Reads that show names or full
+personal data are written to the personal-data access log like the screens do.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import File, Form, NinjaAPI, Query, Router
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import HttpBearer, SessionAuth
+from ninja.throttling import AuthRateThrottle
+
+from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require, scope_for, scoped
+from jaring.accounts.services import log_personal_access
+from jaring.api import errors, schemas, selectors, services
+from jaring.api.models import ApiToken
+from jaring.claims import selectors as claim_selectors
+from jaring.claims import services as claim_services
+from jaring.claims.models import ClaimDocument
+from jaring.enrolment import selectors as enrolment_selectors
+from jaring.finance import selectors as finance_selectors
+from jaring.finance import services as finance_services
+from jaring.finance.models import Payment
+from jaring.programs.evaluator import evaluate_many
+from jaring.regions.models import Level, Region
+from jaring.registry import rules as registry_rules
+from jaring.registry import selectors as registry_selectors
+from jaring.registry import services as registry_services
+from jaring.registry.models import Occupation
+from jaring.registry.services import rejects_path
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = services.user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+def _throttles():
+    rate = settings.JARING_API_RATE
+    return [AuthRateThrottle(rate)] if rate else []
+
+
+api = NinjaAPI(
+    title="Jaring API",
+    version="1",
+    description=(
+        "Coverage, registry, money and claims of Jaring. Authenticate with a session (browser) "
+        "or `Authorization: Bearer <token>` (machine clients; tokens from POST /tokens). "
+        "Errors are `{code, message, details}`; `message` follows `Accept-Language` (id, en)."
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+    throttle=_throttles(),
+)
+errors.install(api)
+ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut,
+          404: schemas.ErrorOut, 422: schemas.ErrorOut, 429: schemas.ErrorOut}
+
+
+def _personal(user, region_code: str) -> bool:
+    return scope_for(user, Capability.VIEW_PERSONAL_DATA).contains(region_code)
+
+
+def _log(request, action, object_type, object_id="", region="", detail=None):
+    log_personal_access(
+        request.user, action, object_type, object_id, region, request=request, detail=detail
+    )
+
+
+# --- Regions -----------------------------------------------------------------------------------
+
+regions = Router(tags=["regions"])
+
+
+@regions.get("/", response={200: list[schemas.RegionOut], **ERRORS}, url_name="regions")
+@paginate(PageNumberPagination, page_size=50)
+def region_list(request, parent: str | None = None, level: int | None = Query(None, ge=1, le=4)):
+    require(request.user, Capability.VIEW_REGIONS)
+    rows = scoped(Region.objects.all(), request.user, Capability.VIEW_REGIONS)
+    if parent:
+        rows = rows.filter(parent_id=parent)
+    if level:
+        rows = rows.filter(level=level)
+    return rows.order_by("code")
+
+
+@regions.get("/{code}", response={200: schemas.RegionOut, **ERRORS}, url_name="region")
+def region_detail(request, code: str):
+    rows = scoped(Region.objects.all(), request.user, Capability.VIEW_REGIONS)
+    return get_object_or_404(rows, code=code)
+
+
+# --- Workers -----------------------------------------------------------------------------------
+
+workers = Router(tags=["workers"])
+
+
+@workers.get("/", response={200: list[schemas.WorkerOut], **ERRORS}, url_name="workers")
+@paginate(PageNumberPagination, page_size=50)
+def worker_list(
+    request,
+    district: str = "",
+    village: str = "",
+    status: str = "",
+    q: str = Query("", description="a full NIK (blind index) or part of a name"),
+):
+    require(request.user, Capability.VIEW_REGISTRY)
+    filters = registry_selectors.WorkerFilters(
+        district=district, village=village, status=status, query=q
+    )
+    rows = registry_selectors.filter_workers(request.user, filters)
+    if not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).is_empty:
+        _log(request, PersonalDataAccess.Action.VIEW_LIST, "worker_list", detail={"q": bool(q)})
+    return rows
+
+
+@workers.get("/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker")
+def worker_detail(request, worker_id: int):
+    worker = registry_selectors.worker_for(request.user, worker_id)
+    if _personal(request.user, worker.village_id):
+        _log(request, PersonalDataAccess.Action.VIEW_RECORD, "worker", worker.pk, worker.village_id)
+    return worker
+
+
+@workers.post("/", response={201: schemas.WorkerOut, **ERRORS}, url_name="worker_create")
+def worker_create(request, payload: schemas.WorkerIn):
+    village = Region.objects.filter(code=payload.village, level=Level.VILLAGE).first()
+    if village is None:
+        raise Http404(payload.village)
+    require(request.user, Capability.MANAGE_REGISTRY, village.code)
+    worker = registry_services.register_worker(
+        registry_services.WorkerInput(
+            nik=payload.nik, full_name=payload.full_name, sex=payload.sex,
+            birth_date=payload.birth_date, village_code=village.code,
+            occupation=payload.occupation, declared_income=payload.declared_income,
+            desil=payload.desil, phone=payload.phone, address=payload.address,
+            source=payload.source or "API",
+        ),
+        village,
+        request.user,
+    )
+    return 201, worker
+
+
+@workers.patch("/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker_update")
+def worker_update(request, worker_id: int, payload: schemas.WorkerPatch):
+    worker = registry_selectors.worker_for(request.user, worker_id)
+    require(request.user, Capability.MANAGE_REGISTRY, worker.village_id)
+    changes = payload.dict(exclude_unset=True, exclude={"reason"})
+    if "occupation" in changes:
+        changes["occupation_id"] = get_object_or_404(Occupation, code=changes.pop("occupation")).pk
+    if "village" in changes:
+        village = changes.pop("village")
+        require(request.user, Capability.MANAGE_REGISTRY, village)
+        changes["village_id"] = get_object_or_404(Region, code=village, level=Level.VILLAGE).pk
+    return registry_services.update_worker(worker, changes, request.user, payload.reason)
+
+
+# --- Imports -----------------------------------------------------------------------------------
+
+imports = Router(tags=["imports"])
+
+
+def _batch(batch) -> dict:
+    fields = ("id", "file_name", "status", "dry_run", "rows", "accepted", "updated", "unchanged",
+              "duplicates", "rejected", "warnings", "error", "created_at")
+    return {"region": batch.region_id, **{f: getattr(batch, f) for f in fields}}
+
+
+@imports.post("/", response={202: schemas.ImportOut, **ERRORS}, url_name="import_create")
+def import_create(
+    request,
+    file: File[UploadedFile],
+    region: Form[str],
+    source: Form[str] = "",
+    dry_run: Form[bool] = False,
+):
+    target = Region.objects.filter(code=region, level__in=[Level.REGENCY, Level.DISTRICT]).first()
+    if target is None:
+        raise Http404(region)
+    require(request.user, Capability.MANAGE_REGISTRY, target.code)
+    batch = registry_services.receive_upload(file, target, source[:50], request.user, dry_run)
+    return 202, _batch(batch)
+
+
+@imports.get("/{batch_id}", response={200: schemas.ImportOut, **ERRORS}, url_name="import")
+def import_detail(request, batch_id: int):
+    return _batch(registry_selectors.batch_for(request.user, batch_id))
+
+
+@imports.get("/{batch_id}/rejects", response={200: None, **ERRORS}, url_name="import_rejects")
+def import_rejects(request, batch_id: int):
+    batch = registry_selectors.batch_for(request.user, batch_id)
+    path = rejects_path(batch)
+    if not path.exists():
+        raise Http404(batch_id)
+    _log(request, PersonalDataAccess.Action.EXPORT, "import_rejects", batch.pk, batch.region_id)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"ditolak-{batch.pk}.xlsx")
+
+
+# --- Enrolments, invoices, payments, billing ----------------------------------------------------
+
+money = Router(tags=["enrolment and money"])
+
+
+@money.get("/enrolments", response={200: list[schemas.EnrolmentOut], **ERRORS}, url_name="enrolments")
+@paginate(PageNumberPagination, page_size=50)
+def enrolment_list(request, status: str = "", worker_id: int | None = None):
+    require(request.user, Capability.VIEW_REGISTRY)
+    rows = enrolment_selectors.enrolments_for(request.user).order_by("pk")
+    if status:
+        rows = rows.filter(status=status)
+    if worker_id:
+        rows = rows.filter(worker_id=worker_id)
+    return rows
+
+
+@money.get("/enrolments/{enrolment_id}", response={200: schemas.EnrolmentOut, **ERRORS},
+           url_name="enrolment")
+def enrolment_detail(request, enrolment_id: int):
+    return get_object_or_404(enrolment_selectors.enrolments_for(request.user), pk=enrolment_id)
+
+
+@money.get("/invoices", response={200: list[schemas.InvoiceOut], **ERRORS}, url_name="invoices")
+@paginate(PageNumberPagination, page_size=50)
+def invoice_list(request, month: datetime.date | None = None):
+    require(request.user, Capability.VIEW_REPORTS)
+    rows = _with_paid(finance_selectors.invoices_for(request.user)).order_by("month", "pk")
+    if month:
+        rows = rows.filter(month=month.replace(day=1))
+    return rows
+
+
+@money.get("/invoices/{invoice_id}", response={200: schemas.InvoiceOut, **ERRORS},
+           url_name="invoice")
+def invoice_detail(request, invoice_id: int):
+    return get_object_or_404(_with_paid(finance_selectors.invoices_for(request.user)), pk=invoice_id)
+
+
+def _with_paid(invoices):
+    paid = Payment.objects.filter(invoice=OuterRef("pk")).values("invoice").annotate(
+        total=Sum("amount")).values("total")
+    return invoices.select_related("source").annotate(paid=Coalesce(Subquery(paid), 0))
+
+
+@money.post("/invoices/{invoice_id}/payments", response={201: schemas.PaymentOut, **ERRORS},
+            url_name="invoice_payment")
+def invoice_payment(request, invoice_id: int, payload: schemas.PaymentIn):
+    invoice = finance_selectors.invoice_for(request.user, invoice_id)
+    require(request.user, Capability.MANAGE_FINANCE, invoice.source.region_id)
+    payment = finance_services.record_payment(
+        invoice, payload.amount, payload.paid_on, payload.reference, request.user, payload.note
+    )
+    return 201, {"id": payment.pk, "invoice_id": invoice.pk, "amount": payment.amount,
+                 "paid_on": payment.paid_on, "reference": payment.reference}
+
+
+@money.post("/billing-runs", response={201: schemas.BillingRunOut, **ERRORS},
+            url_name="billing_run")
+def billing_run(request, payload: schemas.BillingRunIn):
+    region = get_object_or_404(Region, code=payload.region, level=Level.REGENCY)
+    require(request.user, Capability.MANAGE_FINANCE, region.code)
+    result = finance_services.bill_month(region, payload.month, request.user, payload.source)
+    return 201, result.summary()
+
+
+# --- Claims ------------------------------------------------------------------------------------
+
+claims = Router(tags=["claims"])
+
+
+def _claim_to_prepare(request, claim_id: int):
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    if not claim_selectors.may_prepare(request.user, claim):
+        raise PermissionDenied
+    return claim
+
+
+@claims.get("/", response={200: list[schemas.ClaimOut], **ERRORS}, url_name="claims")
+@paginate(PageNumberPagination, page_size=50)
+def claim_list(request, status: str = "", overdue: bool = False):
+    require(request.user, Capability.VIEW_REGISTRY)
+    rows = claim_selectors.claims_for(request.user)
+    if status:
+        rows = rows.filter(status=status)
+    if overdue:
+        rows = claim_selectors.overdue(rows)
+    return rows
+
+
+@claims.get("/{claim_id}", response={200: schemas.ClaimOut, **ERRORS}, url_name="claim")
+def claim_detail(request, claim_id: int):
+    return claim_selectors.claim_for(request.user, claim_id)
+
+
+@claims.post("/", response={201: schemas.ClaimOut, **ERRORS}, url_name="claim_create")
+def claim_create(request, payload: schemas.ClaimIn):
+    worker = registry_selectors.worker_for(request.user, payload.worker_id)
+    require(request.user, Capability.PREPARE_CLAIMS, worker.village_id)
+    data = payload.dict(exclude={"worker_id"})
+    data["disability_percent"] = Decimal(str(data["disability_percent"]))
+    return 201, claim_services.report_event(
+        worker, claim_services.EventReport(**data), request.user
+    )
+
+
+TRANSITIONS = {
+    "open": (claim_selectors.may_prepare, lambda c, u, n: claim_services.open_potential(c, u)),
+    "dismiss": (claim_selectors.may_prepare, claim_services.dismiss),
+    "recheck": (claim_selectors.may_prepare, lambda c, u, n: claim_services.judge(c)),
+    "submit": (claim_selectors.may_prepare, lambda c, u, n: claim_services.submit(c, u)),
+    "approve": (claim_selectors.may_approve, claim_services.approve),
+    "return": (claim_selectors.may_approve,
+               lambda c, u, n: claim_services.send_back(c, u, n, reject=False)),
+    "reject": (claim_selectors.may_approve,
+               lambda c, u, n: claim_services.send_back(c, u, n, reject=True)),
+}
+
+
+@claims.post("/{claim_id}/transitions", response={200: schemas.ClaimOut, **ERRORS},
+             url_name="claim_transition")
+def claim_transition(request, claim_id: int, payload: schemas.TransitionIn):
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    allowed, act = TRANSITIONS[payload.action]
+    if not allowed(request.user, claim):
+        raise PermissionDenied
+    act(claim, request.user, payload.note)
+    return claim_selectors.claim_for(request.user, claim_id)
+
+
+@claims.get("/{claim_id}/family", response={200: list[schemas.FamilyMemberOut], **ERRORS},
+            url_name="claim_family")
+def claim_family(request, claim_id: int):
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    if not claim_selectors.may_see_personal_data(request.user, claim):
+        raise PermissionDenied
+    _log(request, PersonalDataAccess.Action.VIEW_LIST, "claim_family", claim.pk, claim.village_id)
+    return [_member(m) for m in claim.family.all()]
+
+
+@claims.post("/{claim_id}/family", response={201: schemas.FamilyMemberOut, **ERRORS},
+             url_name="claim_family_add")
+def claim_family_add(request, claim_id: int, payload: schemas.FamilyMemberIn):
+    claim = _claim_to_prepare(request, claim_id)
+    data = payload.dict()
+    member = claim_services.add_family_member(claim, request.user, nik=data.pop("nik"), **data)
+    member.refresh_from_db()
+    return 201, _member(member)
+
+
+def _member(member) -> dict:
+    return {"id": member.pk, "full_name": member.full_name, "relationship": member.relationship,
+            "nik": member.masked_nik, "alive": member.alive, "is_heir": member.is_heir}
+
+
+@claims.get("/{claim_id}/documents", response={200: list[schemas.DocumentOut], **ERRORS},
+            url_name="claim_documents")
+def claim_documents(request, claim_id: int):
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    return [_document(d) for d in claim.documents.all()]
+
+
+@claims.post("/{claim_id}/documents", response={201: schemas.DocumentOut, **ERRORS},
+             url_name="claim_document_upload")
+def claim_document_upload(request, claim_id: int, kind: Form[str], file: File[UploadedFile]):
+    claim = _claim_to_prepare(request, claim_id)
+    return 201, _document(claim_services.upload_document(claim, kind, file, request.user))
+
+
+def _document(document: ClaimDocument) -> dict:
+    return {"id": document.pk, "kind": document.kind, "original_name": document.original_name,
+            "content_type": document.content_type, "size": document.size,
+            "verified": document.verified_at is not None}
+
+
+# --- Coverage, reports, rules --------------------------------------------------------------------
+
+lookups = Router(tags=["coverage, reports and rules"])
+
+
+@lookups.get("/coverage/{nik}", response={200: schemas.CoverageOut, **ERRORS}, url_name="coverage")
+def coverage(request, nik: str):
+    """Is this NIK protected today, by which programmes, until when (the most-called call)."""
+    require(request.user, Capability.VIEW_REGISTRY)
+    normalised, problem = registry_rules.normalise_nik(nik)
+    if problem:
+        raise Http404(nik)  # never say whether a malformed number exists
+    found = selectors.coverage_by_nik(request.user, normalised, timezone.localdate())
+    _log(request, PersonalDataAccess.Action.SEARCH_NIK, "coverage",
+         found.worker_id if found else "", found.village_code if found else "")
+    if found is None:
+        raise Http404(nik)
+    return {"nik": registry_rules.mask_nik(registry_rules.nik_hint(normalised)),
+            "covered": found.covered, "programs": list(found.programs),
+            "covered_until": found.covered_until, "kpj": found.kpj_hint}
+
+
+@lookups.get("/reports/summary", response={200: schemas.SummaryOut, **ERRORS},
+             url_name="report_summary")
+def report_summary(request):
+    require(request.user, Capability.VIEW_REPORTS)
+    return selectors.report_summary(request.user)
+
+
+@lookups.post("/rules/evaluate", response={200: Any, **ERRORS}, url_name="rules_evaluate")
+def rules_evaluate(request, payload: dict | list[dict]):
+    """Contributions, benefits and heirs for one case or a list (see docs/RULES.md)."""
+    return evaluate_many(payload)
+
+
+# --- Tokens ------------------------------------------------------------------------------------
+
+tokens = Router(tags=["tokens"])
+
+
+def _token(row: ApiToken) -> dict:
+    return {"id": row.pk, "name": row.name, "token_id": row.token_id, "created_at": row.created_at,
+            "expires_at": row.expires_at, "last_used_at": row.last_used_at,
+            "revoked": row.revoked_at is not None}
+
+
+@tokens.get("/", response={200: list[schemas.TokenOut], **ERRORS}, url_name="tokens")
+def token_list(request):
+    return [_token(row) for row in request.user.api_tokens.all()]
+
+
+@tokens.post("/", response={201: schemas.NewTokenOut, **ERRORS}, auth=SessionAuth(),
+             url_name="token_create")
+def token_create(request, payload: schemas.TokenIn):
+    """A new token for a machine client. Only a logged-in session may create one."""
+    row, token = services.issue_token(request.user, payload.name, payload.days)
+    return 201, {**_token(row), "token": token}
+
+
+@tokens.delete("/{token_pk}", response={204: None, **ERRORS}, url_name="token_revoke")
+def token_revoke(request, token_pk: int):
+    services.revoke_token(get_object_or_404(ApiToken, pk=token_pk, user=request.user))
+    return 204, None
+
+
+api.add_router("/regions", regions)
+api.add_router("/workers", workers)
+api.add_router("/imports", imports)
+api.add_router("/", money)
+api.add_router("/claims", claims)
+api.add_router("/", lookups)
+api.add_router("/tokens", tokens)

@@ -1,0 +1,69 @@
+"""One error shape for every API failure: ``{"code", "message", "details"}``.
+
+``message`` is in the language the client asks for (``Accept-Language``; Indonesian by
+default); ``code`` is stable for programs; ``details`` says which field or rule failed.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as RequestInvalid
+
+MESSAGES = {
+    "not_authenticated": _(
+        "Authentication required: log in, or send 'Authorization: Bearer <token>'."
+    ),
+    "forbidden": _("Your role does not allow this."),
+    "not_found": _("Not found, or outside your region."),
+    "validation_error": _("The request does not match the schema."),
+    "refused": _("The request was refused; see details."),
+    "throttled": _("Too many requests; try again shortly."),
+    "http_error": _("The request could not be served."),
+}
+
+
+def _language(request) -> str:
+    header = request.headers.get("Accept-Language", "")
+    return "en" if header.lower().startswith("en") else "id"
+
+
+def error_body(request, code: str, details=None) -> dict:
+    with translation.override(_language(request)):
+        return {"code": code, "message": str(MESSAGES[code]), "details": details}
+
+
+def install(api: NinjaAPI) -> None:
+    def respond(request, code, status, details=None):
+        return api.create_response(request, error_body(request, code, details), status=status)
+
+    @api.exception_handler(RequestInvalid)
+    def request_invalid(request, exc):
+        return respond(request, "validation_error", 422, exc.errors)
+
+    @api.exception_handler(AuthenticationError)
+    def not_authenticated(request, exc):
+        return respond(request, "not_authenticated", 401)
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request, exc):
+        return respond(request, "forbidden", 403)
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return respond(request, "not_found", 404)
+
+    @api.exception_handler(DjangoValidationError)
+    def refused(request, exc):
+        return respond(request, "refused", 400, exc.messages)
+
+    @api.exception_handler(Throttled)
+    def throttled(request, exc):
+        return respond(request, "throttled", 429)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc):
+        return respond(request, "http_error", exc.status_code, str(exc))

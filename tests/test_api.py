@@ -1,0 +1,191 @@
+"""/api/v1/: tokens, the error shape, masking, the coverage look-up and the claim flow."""
+
+import datetime
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.rules import RoleCode
+from jaring.api import services as api_services
+from jaring.api.models import ApiToken
+from jaring.claims.models import Claim
+from jaring.enrolment.models import Enrolment
+from jaring.registry.models import Worker
+from tests.conftest import BENGKALIS, SIAK
+from tests.test_claims import BAHTIAR, RUSNI, build_coverage, nik_of
+
+D = datetime.date
+
+
+@pytest.fixture
+def world(make_user, occupations, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    build_coverage(make_user("pembangun", is_superuser=True), tmp_path)
+    # Coverage today: stretch the seed enrolments over the current month.
+    Enrolment.objects.update(end_month=timezone.localdate().replace(month=12, day=1))
+    return {
+        "bpjs": make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS),
+        "operator": make_user("operator", RoleCode.OPERATOR, BENGKALIS),
+        "finance": make_user("keuangan", RoleCode.FINANCE_OFFICER, BENGKALIS),
+        "officer": make_user("klaim", RoleCode.CLAIMS_OFFICER, BENGKALIS),
+        "siak": make_user("bpjs.siak", RoleCode.BPJS_OFFICER, SIAK),
+    }
+
+
+def bearer(user, name="integrasi"):
+    _row, token = api_services.issue_token(user, name)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_the_schema_and_the_docs_load(client):
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/coverage/{nik}" in paths and "/api/v1/claims/{claim_id}/transitions" in paths
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and b"swagger-ui-bundle.js" in docs.content
+
+
+def test_a_token_is_hashed_revocable_and_expires(world):
+    row, token = api_services.issue_token(world["bpjs"], "Aplikasi cabang")
+    assert token.startswith("jrg_") and token not in row.token_digest
+    assert not ApiToken.objects.filter(token_digest=token).exists()
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").status_code == 200
+    ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now())
+    expired = api.get(f"/api/v1/coverage/{nik_of(RUSNI)}")
+    assert expired.status_code == 401 and expired.json()["code"] == "not_authenticated"
+    ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() + datetime.timedelta(days=1))
+    api_services.revoke_token(row)
+    assert api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").status_code == 401
+    tampered = Client(HTTP_AUTHORIZATION=f"Bearer {token[:-1]}x")
+    assert tampered.get("/api/v1/regions/").status_code == 401
+
+
+def test_tokens_are_created_from_a_session_only(world, client):
+    client.force_login(world["bpjs"])
+    created = client.post(
+        "/api/v1/tokens/", json.dumps({"name": "SIPP cabang", "days": 30}),
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    token = created.json()["token"]
+    with_token = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    again = with_token.post(
+        "/api/v1/tokens/", json.dumps({"name": "x"}), content_type="application/json"
+    )
+    assert again.status_code == 401  # a leaked token cannot mint more tokens
+    listed = with_token.get("/api/v1/tokens/").json()
+    assert [t["name"] for t in listed] == ["SIPP cabang"] and "token" not in listed[0]
+    assert with_token.delete(f"/api/v1/tokens/{listed[0]['id']}").status_code == 204
+    assert with_token.get("/api/v1/tokens/").status_code == 401
+
+
+def test_coverage_by_nik_answers_for_the_officers_region_only(world):
+    api = bearer(world["bpjs"])
+    covered = api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").json()
+    today = timezone.localdate()
+    assert covered == {
+        "nik": "1403**********0001",
+        "covered": True,
+        "programs": ["JKK", "JKM"],
+        "covered_until": f"{today.year}-12-31",
+        "kpj": "0001",
+    }
+    Enrolment.objects.filter(worker__full_name="Bahtiar").update(status="lapsed")
+    assert api.get(f"/api/v1/coverage/{nik_of(BAHTIAR)}").json()["covered"] is False
+    foreign = bearer(world["siak"]).get(f"/api/v1/coverage/{nik_of(RUSNI)}")
+    assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
+    assert api.get("/api/v1/coverage/123").status_code == 404
+    looked_up = PersonalDataAccess.objects.filter(user=world["bpjs"], object_type="coverage")
+    assert looked_up.count() == 2  # every look-up of a well-formed NIK is logged
+    assert PersonalDataAccess.objects.filter(user=world["siak"], object_id="").exists()
+
+
+def test_errors_have_one_shape_in_the_asked_language(world):
+    api = bearer(world["operator"])
+    payload = {"nik": "1403014101850001", "full_name": "", "sex": "X", "birth_date": "kemarin",
+               "village": "14.03.01.2007"}
+    invalid = api.post("/api/v1/workers/", json.dumps(payload), content_type="application/json")
+    body = invalid.json()
+    assert invalid.status_code == 422 and set(body) == {"code", "message", "details"}
+    assert body["code"] == "validation_error" and body["message"].startswith("Permintaan")
+    fields = {tuple(d["loc"])[-1] for d in body["details"]}
+    assert {"sex", "birth_date", "full_name"} <= fields
+    english = api.get("/api/v1/claims/999999", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").json()
+    assert english == {"code": "not_found", "message": "Not found, or outside your region.",
+                       "details": None}
+    forbidden = bearer(world["finance"]).post(
+        "/api/v1/workers/",
+        json.dumps(payload | {"full_name": "A", "sex": "P", "birth_date": "1985-01-01"}),
+        content_type="application/json",
+    )
+    assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
+
+
+def test_workers_are_created_checked_and_masked_by_role(world):
+    api = bearer(world["operator"])
+    new = {"nik": "1403014507900004", "full_name": "Siti Rahmah", "sex": "P",
+           "birth_date": "1990-07-05", "village": "14.03.01.2007", "occupation": "nelayan"}
+    created = api.post("/api/v1/workers/", json.dumps(new), content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["name"] == "Siti Rahmah" and created.json()["nik"] == "1403**********0004"
+    duplicate = api.post("/api/v1/workers/", json.dumps(new), content_type="application/json")
+    assert duplicate.status_code == 400 and duplicate.json()["details"] == ["NIK ini sudah terdaftar."]
+    wrong_sex = api.post(
+        "/api/v1/workers/", json.dumps(new | {"nik": "1403014507900005", "sex": "L"}),
+        content_type="application/json",
+    )
+    assert wrong_sex.status_code == 400 and "Jenis kelamin" in wrong_sex.json()["details"][0]
+    worker_id = created.json()["id"]
+    patched = api.patch(
+        f"/api/v1/workers/{worker_id}", json.dumps({"desil": 2, "reason": "musdes"}),
+        content_type="application/json",
+    )
+    assert patched.status_code == 200, patched.content
+    assert Worker.objects.get(pk=worker_id).desil == 2
+    masked = bearer(world["finance"]).get("/api/v1/workers/?page=1").json()
+    assert masked["count"] == 4
+    assert {w["name"] for w in masked["items"]} >= {"S*** R*****"}
+    assert all(w["birth_date"] is None for w in masked["items"])
+
+
+def test_a_claim_goes_through_the_api_with_two_people(world, make_user):
+    officer = bearer(world["officer"])
+    worker = Worker.objects.get(full_name="Rusni")
+    report = {"worker_id": worker.pk, "program": "JKM", "event": "death",
+              "event_date": "2025-08-10", "reported_by": "family"}
+    created = officer.post("/api/v1/claims/", json.dumps(report), content_type="application/json")
+    assert created.status_code == 201
+    claim = created.json()
+    assert (claim["eligible"], claim["benefit_total"], claim["reason_code"]) == (True, 42_000_000, "covered")
+    heir = officer.post(
+        f"/api/v1/claims/{claim['id']}/family",
+        json.dumps({"full_name": "Zulkifli", "relationship": "spouse"}),
+        content_type="application/json",
+    )
+    assert heir.status_code == 201 and heir.json()["is_heir"] is True
+    early = officer.post(
+        f"/api/v1/claims/{claim['id']}/transitions", json.dumps({"action": "submit"}),
+        content_type="application/json",
+    )
+    assert early.status_code == 400 and any("Dokumen" in d for d in early.json()["details"])
+    approve = bearer(world["finance"]).post(
+        f"/api/v1/claims/{claim['id']}/transitions", json.dumps({"action": "approve"}),
+        content_type="application/json",
+    )
+    assert approve.status_code == 403
+    assert Claim.objects.get(pk=claim["id"]).status == "reported"
+
+
+def test_rules_and_the_summary(world):
+    api = bearer(world["finance"])
+    case = {"kind": "contribution", "month": "2025-01", "declared_income": 1_000_000}
+    result = api.post("/api/v1/rules/evaluate", json.dumps(case), content_type="application/json")
+    assert result.status_code == 200 and result.json()["total"] == 16_800
+    summary = api.get("/api/v1/reports/summary").json()
+    assert summary == {"workers": 3, "covered": 3, "claims_reported": 0, "claims_paid": 0,
+                       "benefits_paid": 0}
