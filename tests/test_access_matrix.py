@@ -6,20 +6,24 @@ added without an entry in ROUTES fails ``test_every_route_has_an_entry``.
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 
+from jaring.accounts.models import User
 from jaring.accounts.rules import Capability, RoleCode
 from jaring.accounts.scoping import scope_for
+from jaring.api import services as api_services
 from jaring.claims import services as claims_services
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice
 from jaring.regions.models import Region
+from jaring.registry import protection
 from jaring.registry import services as registry_services
 from jaring.registry.models import DuplicateCandidate, Worker
 from tests.conftest import BENGKALIS, RIAU, SIAK
@@ -87,7 +91,7 @@ def _route_names():
     def walk(patterns, namespace=None):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                if pattern.namespace == "admin":
+                if pattern.namespace in {"admin", "api"}:  # the API has its own matrix below
                     continue
                 yield from walk(pattern.url_patterns, pattern.namespace or namespace)
             elif pattern.name:
@@ -296,3 +300,236 @@ def test_participant_level_exports_need_registry_rights(world, client):
     assert client.get(invoice, {"format": "pdf"}).status_code == 200
     plan = client.get(reverse("finance:plan", args=[own["plan"].pk]))
     assert plan.status_code == 200 and "Terpilih:" not in plan.text
+
+
+# --- The API: every operation (method × path) × role × {own, foreign} --------------------------
+
+OK_WRITE = {200, 201, 202, 204, 409}  # 409: allowed, but a rule refused this body
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    method: str
+    capability: Capability | None  # None: any authenticated user
+    object_kind: str | None = None
+    args: object = None  # objects → URL kwargs
+    body: object = None  # objects → JSON body (or multipart dict)
+    multipart: bool = False
+    visible: Capability = Capability.VIEW_REGISTRY  # without it in the region: 404
+    public: int | None = None  # the status anyone gets
+    required_first: bool = False  # a role without the capability anywhere gets 403 first
+
+
+def _nik(world_objects):
+    return protection.decrypt_nik(world_objects["worker"].nik_cipher)
+
+
+API_ROUTES = {
+    "api:api-root": ApiRoute("get", None, public=404),  # nothing at the bare prefix
+    "api:openapi-json": ApiRoute("get", None, public=200),
+    "api:openapi-view": ApiRoute("get", None, public=200),
+    "api:regions": ApiRoute("get", Capability.VIEW_REGIONS),
+    "api:region": ApiRoute(
+        "get",
+        Capability.VIEW_REGIONS,
+        "region",
+        lambda o: {"code": o["region"]},
+        visible=Capability.VIEW_REGIONS,
+    ),
+    "api:workers": ApiRoute("get", Capability.VIEW_REGISTRY),
+    "api:worker": ApiRoute(
+        "get", Capability.VIEW_REGISTRY, "worker", lambda o: {"worker_id": o["worker"].pk}
+    ),
+    "api:worker_create": ApiRoute(
+        "post",
+        Capability.MANAGE_REGISTRY,
+        "region",
+        body=lambda o: {
+            "nik": o["worker"].village_id.replace(".", "")[:6] + "0101900007",
+            "full_name": "Baru",
+            "sex": "L",
+            "birth_date": "1990-01-01",
+            "village": o["worker"].village_id,
+        },
+        visible=Capability.MANAGE_REGISTRY,
+    ),
+    "api:worker_update": ApiRoute(
+        "patch",
+        Capability.MANAGE_REGISTRY,
+        "worker",
+        lambda o: {"worker_id": o["worker"].pk},
+        body=lambda o: {"desil": 3},
+    ),
+    "api:import_create": ApiRoute(
+        "post",
+        Capability.MANAGE_REGISTRY,
+        "region",
+        multipart=True,
+        body=lambda o: {
+            "region": o["region"],
+            "source": "API",
+            "file": SimpleUploadedFile("daftar.csv", b"NIK;Nama Lengkap\n"),
+        },
+        visible=Capability.MANAGE_REGISTRY,
+    ),
+    "api:import": ApiRoute(
+        "get",
+        Capability.MANAGE_REGISTRY,
+        "batch",
+        lambda o: {"batch_id": o["batch"].pk},
+        visible=Capability.MANAGE_REGISTRY,
+    ),
+    "api:import_rejects": ApiRoute(
+        "get",
+        Capability.MANAGE_REGISTRY,
+        "batch",
+        lambda o: {"batch_id": o["batch"].pk},
+        visible=Capability.MANAGE_REGISTRY,
+    ),
+    "api:enrolments": ApiRoute("get", Capability.VIEW_REGISTRY),
+    "api:enrolment": ApiRoute(
+        "get", Capability.VIEW_REGISTRY, "enrolment", lambda o: {"enrolment_id": o["enrolment"].pk}
+    ),
+    "api:invoices": ApiRoute("get", Capability.VIEW_REPORTS),
+    "api:invoice": ApiRoute(
+        "get",
+        Capability.VIEW_REPORTS,
+        "invoice",
+        lambda o: {"invoice_id": o["invoice"].pk},
+        visible=Capability.VIEW_REPORTS,
+    ),
+    "api:invoice_payment": ApiRoute(
+        "post",
+        Capability.MANAGE_FINANCE,
+        "invoice",
+        lambda o: {"invoice_id": o["invoice"].pk},
+        body=lambda o: {"amount": 1, "paid_on": "2025-02-01", "reference": "MATRIX"},
+        visible=Capability.VIEW_REPORTS,
+    ),
+    "api:billing_run": ApiRoute(
+        "post",
+        Capability.MANAGE_FINANCE,
+        "region",
+        body=lambda o: {"region": o["region"], "month": "2025-01-01"},
+        visible=Capability.MANAGE_FINANCE,
+    ),
+    "api:claims": ApiRoute("get", Capability.VIEW_REGISTRY),
+    "api:claim": ApiRoute(
+        "get", Capability.VIEW_REGISTRY, "claim", lambda o: {"claim_id": o["claim"].pk}
+    ),
+    "api:claim_create": ApiRoute(
+        "post",
+        Capability.PREPARE_CLAIMS,
+        "worker",
+        body=lambda o: {
+            "worker_id": o["worker"].pk,
+            "program": "JKM",
+            "event": "death",
+            "event_date": "2025-01-20",
+            "reported_by": "family",
+        },
+    ),
+    "api:claim_transition": ApiRoute(
+        "post",
+        Capability.PREPARE_CLAIMS,
+        "claim",
+        lambda o: {"claim_id": o["claim"].pk},
+        body=lambda o: {"action": "recheck"},
+    ),
+    "api:claim_family": ApiRoute(
+        "get", Capability.VIEW_PERSONAL_DATA, "claim", lambda o: {"claim_id": o["claim"].pk}
+    ),
+    "api:claim_family_add": ApiRoute(
+        "post",
+        Capability.PREPARE_CLAIMS,
+        "claim",
+        lambda o: {"claim_id": o["claim"].pk},
+        body=lambda o: {"full_name": "Anak", "relationship": "child"},
+    ),
+    "api:claim_documents": ApiRoute(
+        "get", Capability.VIEW_REGISTRY, "claim", lambda o: {"claim_id": o["claim"].pk}
+    ),
+    "api:claim_document_upload": ApiRoute(
+        "post",
+        Capability.PREPARE_CLAIMS,
+        "claim",
+        lambda o: {"claim_id": o["claim"].pk},
+        body=lambda o: {"kind": "other", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")},
+        multipart=True,
+    ),
+    "api:coverage": ApiRoute(
+        "get", Capability.VIEW_REGISTRY, "worker", lambda o: {"nik": _nik(o)}, required_first=True
+    ),
+    "api:report_summary": ApiRoute("get", Capability.VIEW_REPORTS),
+    "api:rules_evaluate": ApiRoute(
+        "post",
+        None,
+        body=lambda o: {"kind": "contribution", "month": "2025-01", "declared_income": 1_000_000},
+    ),
+    "api:tokens": ApiRoute("get", None),
+    "api:token_create": ApiRoute("post", None, body=lambda o: {"name": "matrix"}),
+    "api:token_revoke": ApiRoute("delete", None, "token", lambda o: {"token_pk": o["token"].pk}),
+}
+
+
+def test_every_api_operation_has_an_entry():
+    from jaring.api.api import api
+
+    names = {
+        f"api:{operation.url_name}"
+        for router_path, router in api._routers
+        for path_view in router.path_operations.values()
+        for operation in path_view.operations
+    }
+    assert names | {"api:api-root", "api:openapi-json", "api:openapi-view"} == set(API_ROUTES)
+
+
+def _api_expected(route: ApiRoute, user, objects, method_ok) -> set[int]:
+    if route.public:
+        return {route.public}
+    if user is None:
+        return {401}
+    ok = {200} if route.method == "get" else OK_WRITE
+    if route.object_kind == "token":
+        return {404}  # a token is its owner's alone
+    if route.required_first and scope_for(user, route.capability).is_empty:
+        return {403}
+    region = _region_of(objects[route.object_kind]) if route.object_kind else None
+    if region is not None and not _allowed(user, route.visible, region):
+        return {404, 403} if route.visible != Capability.VIEW_REGISTRY else {404}
+    if route.capability is None:
+        return ok
+    return ok if _allowed(user, route.capability, region) else {403}
+
+
+def _call(client, route: ApiRoute, name: str, objects):
+    url = reverse(name, kwargs=route.args(objects) if route.args else None)
+    if route.method == "get":
+        return client.get(url)
+    body = route.body(objects) if route.body else {}
+    if route.multipart:
+        return client.post(url, body)
+    return getattr(client, route.method)(url, json.dumps(body), content_type="application/json")
+
+
+def test_api_access_matrix(world, client):
+    own, foreign, users = world
+    owner = User.objects.create_user("pemilik.token")
+    token = api_services.issue_token(owner, "owner")[0]
+    for place in (own, foreign):
+        place["token"] = token
+        place["enrolment"] = Enrolment.objects.filter(worker__regency_code=place["region"]).first()
+    failures = []
+    for role in ROLES:
+        user = users[role]
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for name, route in API_ROUTES.items():
+            places = [("own", own), ("foreign", foreign)] if route.object_kind else [("", own)]
+            for where, objects in places:
+                status = _call(client, route, name, objects).status_code
+                expected = _api_expected(route, user, objects, None)
+                if status not in expected:
+                    failures.append(f"{role} {name} {where}: {status}, expected {expected}")
+    assert failures == [], "\n".join(failures)

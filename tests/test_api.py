@@ -58,7 +58,9 @@ def test_a_token_is_hashed_revocable_and_expires(world):
     ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now())
     expired = api.get(f"/api/v1/coverage/{nik_of(RUSNI)}")
     assert expired.status_code == 401 and expired.json()["code"] == "not_authenticated"
-    ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() + datetime.timedelta(days=1))
+    ApiToken.objects.filter(pk=row.pk).update(
+        expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
     api_services.revoke_token(row)
     assert api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").status_code == 401
     tampered = Client(HTTP_AUTHORIZATION=f"Bearer {token[:-1]}x")
@@ -68,7 +70,8 @@ def test_a_token_is_hashed_revocable_and_expires(world):
 def test_tokens_are_created_from_a_session_only(world, client):
     client.force_login(world["bpjs"])
     created = client.post(
-        "/api/v1/tokens/", json.dumps({"name": "SIPP cabang", "days": 30}),
+        "/api/v1/tokens/",
+        json.dumps({"name": "SIPP cabang", "days": 30}),
         content_type="application/json",
     )
     assert created.status_code == 201
@@ -107,8 +110,13 @@ def test_coverage_by_nik_answers_for_the_officers_region_only(world):
 
 def test_errors_have_one_shape_in_the_asked_language(world):
     api = bearer(world["operator"])
-    payload = {"nik": "1403014101850001", "full_name": "", "sex": "X", "birth_date": "kemarin",
-               "village": "14.03.01.2007"}
+    payload = {
+        "nik": "1403014101850001",
+        "full_name": "",
+        "sex": "X",
+        "birth_date": "kemarin",
+        "village": "14.03.01.2007",
+    }
     invalid = api.post("/api/v1/workers/", json.dumps(payload), content_type="application/json")
     body = invalid.json()
     assert invalid.status_code == 422 and set(body) == {"code", "message", "details"}
@@ -116,8 +124,11 @@ def test_errors_have_one_shape_in_the_asked_language(world):
     fields = {tuple(d["loc"])[-1] for d in body["details"]}
     assert {"sex", "birth_date", "full_name"} <= fields
     english = api.get("/api/v1/claims/999999", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").json()
-    assert english == {"code": "not_found", "message": "Not found, or outside your region.",
-                       "details": None}
+    assert english == {
+        "code": "not_found",
+        "message": "Not found, or outside your region.",
+        "details": None,
+    }
     forbidden = bearer(world["finance"]).post(
         "/api/v1/workers/",
         json.dumps(payload | {"full_name": "A", "sex": "P", "birth_date": "1985-01-01"}),
@@ -128,21 +139,31 @@ def test_errors_have_one_shape_in_the_asked_language(world):
 
 def test_workers_are_created_checked_and_masked_by_role(world):
     api = bearer(world["operator"])
-    new = {"nik": "1403014507900004", "full_name": "Siti Rahmah", "sex": "P",
-           "birth_date": "1990-07-05", "village": "14.03.01.2007", "occupation": "nelayan"}
+    new = {
+        "nik": "1403014507900004",
+        "full_name": "Siti Rahmah",
+        "sex": "P",
+        "birth_date": "1990-07-05",
+        "village": "14.03.01.2007",
+        "occupation": "nelayan",
+    }
     created = api.post("/api/v1/workers/", json.dumps(new), content_type="application/json")
     assert created.status_code == 201, created.content
     assert created.json()["name"] == "Siti Rahmah" and created.json()["nik"] == "1403**********0004"
     duplicate = api.post("/api/v1/workers/", json.dumps(new), content_type="application/json")
-    assert duplicate.status_code == 400 and duplicate.json()["details"] == ["NIK ini sudah terdaftar."]
+    assert duplicate.status_code == 409 and duplicate.json()["details"] == [
+        "NIK ini sudah terdaftar."
+    ]
     wrong_sex = api.post(
-        "/api/v1/workers/", json.dumps(new | {"nik": "1403014507900005", "sex": "L"}),
+        "/api/v1/workers/",
+        json.dumps(new | {"nik": "1403014507900005", "sex": "L"}),
         content_type="application/json",
     )
-    assert wrong_sex.status_code == 400 and "Jenis kelamin" in wrong_sex.json()["details"][0]
+    assert wrong_sex.status_code == 409 and "Jenis kelamin" in wrong_sex.json()["details"][0]
     worker_id = created.json()["id"]
     patched = api.patch(
-        f"/api/v1/workers/{worker_id}", json.dumps({"desil": 2, "reason": "musdes"}),
+        f"/api/v1/workers/{worker_id}",
+        json.dumps({"desil": 2, "reason": "musdes"}),
         content_type="application/json",
     )
     assert patched.status_code == 200, patched.content
@@ -156,12 +177,21 @@ def test_workers_are_created_checked_and_masked_by_role(world):
 def test_a_claim_goes_through_the_api_with_two_people(world, make_user):
     officer = bearer(world["officer"])
     worker = Worker.objects.get(full_name="Rusni")
-    report = {"worker_id": worker.pk, "program": "JKM", "event": "death",
-              "event_date": "2025-08-10", "reported_by": "family"}
+    report = {
+        "worker_id": worker.pk,
+        "program": "JKM",
+        "event": "death",
+        "event_date": "2025-08-10",
+        "reported_by": "family",
+    }
     created = officer.post("/api/v1/claims/", json.dumps(report), content_type="application/json")
     assert created.status_code == 201
     claim = created.json()
-    assert (claim["eligible"], claim["benefit_total"], claim["reason_code"]) == (True, 42_000_000, "covered")
+    assert (claim["eligible"], claim["benefit_total"], claim["reason_code"]) == (
+        True,
+        42_000_000,
+        "covered",
+    )
     heir = officer.post(
         f"/api/v1/claims/{claim['id']}/family",
         json.dumps({"full_name": "Zulkifli", "relationship": "spouse"}),
@@ -169,12 +199,14 @@ def test_a_claim_goes_through_the_api_with_two_people(world, make_user):
     )
     assert heir.status_code == 201 and heir.json()["is_heir"] is True
     early = officer.post(
-        f"/api/v1/claims/{claim['id']}/transitions", json.dumps({"action": "submit"}),
+        f"/api/v1/claims/{claim['id']}/transitions",
+        json.dumps({"action": "submit"}),
         content_type="application/json",
     )
-    assert early.status_code == 400 and any("Dokumen" in d for d in early.json()["details"])
+    assert early.status_code == 409 and any("Dokumen" in d for d in early.json()["details"])
     approve = bearer(world["finance"]).post(
-        f"/api/v1/claims/{claim['id']}/transitions", json.dumps({"action": "approve"}),
+        f"/api/v1/claims/{claim['id']}/transitions",
+        json.dumps({"action": "approve"}),
         content_type="application/json",
     )
     assert approve.status_code == 403
@@ -187,5 +219,10 @@ def test_rules_and_the_summary(world):
     result = api.post("/api/v1/rules/evaluate", json.dumps(case), content_type="application/json")
     assert result.status_code == 200 and result.json()["total"] == 16_800
     summary = api.get("/api/v1/reports/summary").json()
-    assert summary == {"workers": 3, "covered": 3, "claims_reported": 0, "claims_paid": 0,
-                       "benefits_paid": 0}
+    assert summary == {
+        "workers": 3,
+        "covered": 3,
+        "claims_reported": 0,
+        "claims_paid": 0,
+        "benefits_paid": 0,
+    }

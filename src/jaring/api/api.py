@@ -16,11 +16,12 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import File, Form, NinjaAPI, Query, Router
+from ninja import File, Form, NinjaAPI, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import AuthRateThrottle
+from pydantic import Field
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
@@ -70,8 +71,26 @@ api = NinjaAPI(
     throttle=_throttles(),
 )
 errors.install(api)
-ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut,
-          404: schemas.ErrorOut, 422: schemas.ErrorOut, 429: schemas.ErrorOut}
+ERRORS = {
+    400: schemas.ErrorOut,
+    409: schemas.ErrorOut,
+    401: schemas.ErrorOut,
+    403: schemas.ErrorOut,
+    404: schemas.ErrorOut,
+    422: schemas.ErrorOut,
+    429: schemas.ErrorOut,
+}
+
+
+class Page(PageNumberPagination):
+    """Pages of 50 (at most 500 on request); page numbers bounded so offsets stay sane."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=500)
+
+    def __init__(self, **kwargs):
+        super().__init__(page_size=50, max_page_size=500, **kwargs)
 
 
 def _personal(user, region_code: str) -> bool:
@@ -90,7 +109,7 @@ regions = Router(tags=["regions"])
 
 
 @regions.get("/", response={200: list[schemas.RegionOut], **ERRORS}, url_name="regions")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Page)
 def region_list(request, parent: str | None = None, level: int | None = Query(None, ge=1, le=4)):
     require(request.user, Capability.VIEW_REGIONS)
     rows = scoped(Region.objects.all(), request.user, Capability.VIEW_REGIONS)
@@ -113,7 +132,7 @@ workers = Router(tags=["workers"])
 
 
 @workers.get("/", response={200: list[schemas.WorkerOut], **ERRORS}, url_name="workers")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Page)
 def worker_list(
     request,
     district: str = "",
@@ -147,19 +166,27 @@ def worker_create(request, payload: schemas.WorkerIn):
     require(request.user, Capability.MANAGE_REGISTRY, village.code)
     worker = registry_services.register_worker(
         registry_services.WorkerInput(
-            nik=payload.nik, full_name=payload.full_name, sex=payload.sex,
-            birth_date=payload.birth_date, village_code=village.code,
-            occupation=payload.occupation, declared_income=payload.declared_income,
-            desil=payload.desil, phone=payload.phone, address=payload.address,
+            nik=payload.nik,
+            full_name=payload.full_name,
+            sex=payload.sex,
+            birth_date=payload.birth_date,
+            village_code=village.code,
+            occupation=payload.occupation,
+            declared_income=payload.declared_income,
+            desil=payload.desil,
+            phone=payload.phone,
+            address=payload.address,
             source=payload.source or "API",
         ),
         village,
         request.user,
     )
-    return 201, worker
+    return Status(201, worker)
 
 
-@workers.patch("/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker_update")
+@workers.patch(
+    "/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker_update"
+)
 def worker_update(request, worker_id: int, payload: schemas.WorkerPatch):
     worker = registry_selectors.worker_for(request.user, worker_id)
     require(request.user, Capability.MANAGE_REGISTRY, worker.village_id)
@@ -179,25 +206,40 @@ imports = Router(tags=["imports"])
 
 
 def _batch(batch) -> dict:
-    fields = ("id", "file_name", "status", "dry_run", "rows", "accepted", "updated", "unchanged",
-              "duplicates", "rejected", "warnings", "error", "created_at")
+    fields = (
+        "id",
+        "file_name",
+        "status",
+        "dry_run",
+        "rows",
+        "accepted",
+        "updated",
+        "unchanged",
+        "duplicates",
+        "rejected",
+        "warnings",
+        "error",
+        "created_at",
+    )
     return {"region": batch.region_id, **{f: getattr(batch, f) for f in fields}}
 
 
+class ImportForm(Schema):
+    region: str = Field(min_length=2, max_length=13, description="kabupaten/kota or kecamatan")
+    source: str = Field("", max_length=50)
+    dry_run: bool = False
+
+
 @imports.post("/", response={202: schemas.ImportOut, **ERRORS}, url_name="import_create")
-def import_create(
-    request,
-    file: File[UploadedFile],
-    region: Form[str],
-    source: Form[str] = "",
-    dry_run: Form[bool] = False,
-):
-    target = Region.objects.filter(code=region, level__in=[Level.REGENCY, Level.DISTRICT]).first()
+def import_create(request, file: File[UploadedFile], form: Form[ImportForm]):
+    target = Region.objects.filter(
+        code=form.region, level__in=[Level.REGENCY, Level.DISTRICT]
+    ).first()
     if target is None:
-        raise Http404(region)
+        raise Http404(form.region)
     require(request.user, Capability.MANAGE_REGISTRY, target.code)
-    batch = registry_services.receive_upload(file, target, source[:50], request.user, dry_run)
-    return 202, _batch(batch)
+    batch = registry_services.receive_upload(file, target, form.source, request.user, form.dry_run)
+    return Status(202, _batch(batch))
 
 
 @imports.get("/{batch_id}", response={200: schemas.ImportOut, **ERRORS}, url_name="import")
@@ -220,8 +262,10 @@ def import_rejects(request, batch_id: int):
 money = Router(tags=["enrolment and money"])
 
 
-@money.get("/enrolments", response={200: list[schemas.EnrolmentOut], **ERRORS}, url_name="enrolments")
-@paginate(PageNumberPagination, page_size=50)
+@money.get(
+    "/enrolments", response={200: list[schemas.EnrolmentOut], **ERRORS}, url_name="enrolments"
+)
+@paginate(Page)
 def enrolment_list(request, status: str = "", worker_id: int | None = None):
     require(request.user, Capability.VIEW_REGISTRY)
     rows = enrolment_selectors.enrolments_for(request.user).order_by("pk")
@@ -232,14 +276,17 @@ def enrolment_list(request, status: str = "", worker_id: int | None = None):
     return rows
 
 
-@money.get("/enrolments/{enrolment_id}", response={200: schemas.EnrolmentOut, **ERRORS},
-           url_name="enrolment")
+@money.get(
+    "/enrolments/{enrolment_id}",
+    response={200: schemas.EnrolmentOut, **ERRORS},
+    url_name="enrolment",
+)
 def enrolment_detail(request, enrolment_id: int):
     return get_object_or_404(enrolment_selectors.enrolments_for(request.user), pk=enrolment_id)
 
 
 @money.get("/invoices", response={200: list[schemas.InvoiceOut], **ERRORS}, url_name="invoices")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Page)
 def invoice_list(request, month: datetime.date | None = None):
     require(request.user, Capability.VIEW_REPORTS)
     rows = _with_paid(finance_selectors.invoices_for(request.user)).order_by("month", "pk")
@@ -248,37 +295,56 @@ def invoice_list(request, month: datetime.date | None = None):
     return rows
 
 
-@money.get("/invoices/{invoice_id}", response={200: schemas.InvoiceOut, **ERRORS},
-           url_name="invoice")
+@money.get(
+    "/invoices/{invoice_id}", response={200: schemas.InvoiceOut, **ERRORS}, url_name="invoice"
+)
 def invoice_detail(request, invoice_id: int):
-    return get_object_or_404(_with_paid(finance_selectors.invoices_for(request.user)), pk=invoice_id)
+    return get_object_or_404(
+        _with_paid(finance_selectors.invoices_for(request.user)), pk=invoice_id
+    )
 
 
 def _with_paid(invoices):
-    paid = Payment.objects.filter(invoice=OuterRef("pk")).values("invoice").annotate(
-        total=Sum("amount")).values("total")
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     return invoices.select_related("source").annotate(paid=Coalesce(Subquery(paid), 0))
 
 
-@money.post("/invoices/{invoice_id}/payments", response={201: schemas.PaymentOut, **ERRORS},
-            url_name="invoice_payment")
+@money.post(
+    "/invoices/{invoice_id}/payments",
+    response={201: schemas.PaymentOut, **ERRORS},
+    url_name="invoice_payment",
+)
 def invoice_payment(request, invoice_id: int, payload: schemas.PaymentIn):
     invoice = finance_selectors.invoice_for(request.user, invoice_id)
     require(request.user, Capability.MANAGE_FINANCE, invoice.source.region_id)
     payment = finance_services.record_payment(
         invoice, payload.amount, payload.paid_on, payload.reference, request.user, payload.note
     )
-    return 201, {"id": payment.pk, "invoice_id": invoice.pk, "amount": payment.amount,
-                 "paid_on": payment.paid_on, "reference": payment.reference}
+    return Status(
+        201,
+        {
+            "id": payment.pk,
+            "invoice_id": invoice.pk,
+            "amount": payment.amount,
+            "paid_on": payment.paid_on,
+            "reference": payment.reference,
+        },
+    )
 
 
-@money.post("/billing-runs", response={201: schemas.BillingRunOut, **ERRORS},
-            url_name="billing_run")
+@money.post(
+    "/billing-runs", response={201: schemas.BillingRunOut, **ERRORS}, url_name="billing_run"
+)
 def billing_run(request, payload: schemas.BillingRunIn):
     region = get_object_or_404(Region, code=payload.region, level=Level.REGENCY)
     require(request.user, Capability.MANAGE_FINANCE, region.code)
     result = finance_services.bill_month(region, payload.month, request.user, payload.source)
-    return 201, result.summary()
+    return Status(201, result.summary())
 
 
 # --- Claims ------------------------------------------------------------------------------------
@@ -294,7 +360,7 @@ def _claim_to_prepare(request, claim_id: int):
 
 
 @claims.get("/", response={200: list[schemas.ClaimOut], **ERRORS}, url_name="claims")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Page)
 def claim_list(request, status: str = "", overdue: bool = False):
     require(request.user, Capability.VIEW_REGISTRY)
     rows = claim_selectors.claims_for(request.user)
@@ -316,8 +382,8 @@ def claim_create(request, payload: schemas.ClaimIn):
     require(request.user, Capability.PREPARE_CLAIMS, worker.village_id)
     data = payload.dict(exclude={"worker_id"})
     data["disability_percent"] = Decimal(str(data["disability_percent"]))
-    return 201, claim_services.report_event(
-        worker, claim_services.EventReport(**data), request.user
+    return Status(
+        201, claim_services.report_event(worker, claim_services.EventReport(**data), request.user)
     )
 
 
@@ -327,15 +393,22 @@ TRANSITIONS = {
     "recheck": (claim_selectors.may_prepare, lambda c, u, n: claim_services.judge(c)),
     "submit": (claim_selectors.may_prepare, lambda c, u, n: claim_services.submit(c, u)),
     "approve": (claim_selectors.may_approve, claim_services.approve),
-    "return": (claim_selectors.may_approve,
-               lambda c, u, n: claim_services.send_back(c, u, n, reject=False)),
-    "reject": (claim_selectors.may_approve,
-               lambda c, u, n: claim_services.send_back(c, u, n, reject=True)),
+    "return": (
+        claim_selectors.may_approve,
+        lambda c, u, n: claim_services.send_back(c, u, n, reject=False),
+    ),
+    "reject": (
+        claim_selectors.may_approve,
+        lambda c, u, n: claim_services.send_back(c, u, n, reject=True),
+    ),
 }
 
 
-@claims.post("/{claim_id}/transitions", response={200: schemas.ClaimOut, **ERRORS},
-             url_name="claim_transition")
+@claims.post(
+    "/{claim_id}/transitions",
+    response={200: schemas.ClaimOut, **ERRORS},
+    url_name="claim_transition",
+)
 def claim_transition(request, claim_id: int, payload: schemas.TransitionIn):
     claim = claim_selectors.claim_for(request.user, claim_id)
     allowed, act = TRANSITIONS[payload.action]
@@ -345,8 +418,11 @@ def claim_transition(request, claim_id: int, payload: schemas.TransitionIn):
     return claim_selectors.claim_for(request.user, claim_id)
 
 
-@claims.get("/{claim_id}/family", response={200: list[schemas.FamilyMemberOut], **ERRORS},
-            url_name="claim_family")
+@claims.get(
+    "/{claim_id}/family",
+    response={200: list[schemas.FamilyMemberOut], **ERRORS},
+    url_name="claim_family",
+)
 def claim_family(request, claim_id: int):
     claim = claim_selectors.claim_for(request.user, claim_id)
     if not claim_selectors.may_see_personal_data(request.user, claim):
@@ -355,39 +431,62 @@ def claim_family(request, claim_id: int):
     return [_member(m) for m in claim.family.all()]
 
 
-@claims.post("/{claim_id}/family", response={201: schemas.FamilyMemberOut, **ERRORS},
-             url_name="claim_family_add")
+@claims.post(
+    "/{claim_id}/family",
+    response={201: schemas.FamilyMemberOut, **ERRORS},
+    url_name="claim_family_add",
+)
 def claim_family_add(request, claim_id: int, payload: schemas.FamilyMemberIn):
     claim = _claim_to_prepare(request, claim_id)
     data = payload.dict()
     member = claim_services.add_family_member(claim, request.user, nik=data.pop("nik"), **data)
     member.refresh_from_db()
-    return 201, _member(member)
+    return Status(201, _member(member))
 
 
 def _member(member) -> dict:
-    return {"id": member.pk, "full_name": member.full_name, "relationship": member.relationship,
-            "nik": member.masked_nik, "alive": member.alive, "is_heir": member.is_heir}
+    return {
+        "id": member.pk,
+        "full_name": member.full_name,
+        "relationship": member.relationship,
+        "nik": member.masked_nik,
+        "alive": member.alive,
+        "is_heir": member.is_heir,
+    }
 
 
-@claims.get("/{claim_id}/documents", response={200: list[schemas.DocumentOut], **ERRORS},
-            url_name="claim_documents")
+@claims.get(
+    "/{claim_id}/documents",
+    response={200: list[schemas.DocumentOut], **ERRORS},
+    url_name="claim_documents",
+)
 def claim_documents(request, claim_id: int):
     claim = claim_selectors.claim_for(request.user, claim_id)
     return [_document(d) for d in claim.documents.all()]
 
 
-@claims.post("/{claim_id}/documents", response={201: schemas.DocumentOut, **ERRORS},
-             url_name="claim_document_upload")
-def claim_document_upload(request, claim_id: int, kind: Form[str], file: File[UploadedFile]):
+@claims.post(
+    "/{claim_id}/documents",
+    response={201: schemas.DocumentOut, **ERRORS},
+    url_name="claim_document_upload",
+)
+def claim_document_upload(
+    request, claim_id: int, form: Form[schemas.DocumentForm], file: File[UploadedFile]
+):
     claim = _claim_to_prepare(request, claim_id)
-    return 201, _document(claim_services.upload_document(claim, kind, file, request.user))
+    document = claim_services.upload_document(claim, form.kind, file, request.user)
+    return Status(201, _document(document))
 
 
 def _document(document: ClaimDocument) -> dict:
-    return {"id": document.pk, "kind": document.kind, "original_name": document.original_name,
-            "content_type": document.content_type, "size": document.size,
-            "verified": document.verified_at is not None}
+    return {
+        "id": document.pk,
+        "kind": document.kind,
+        "original_name": document.original_name,
+        "content_type": document.content_type,
+        "size": document.size,
+        "verified": document.verified_at is not None,
+    }
 
 
 # --- Coverage, reports, rules --------------------------------------------------------------------
@@ -403,17 +502,27 @@ def coverage(request, nik: str):
     if problem:
         raise Http404(nik)  # never say whether a malformed number exists
     found = selectors.coverage_by_nik(request.user, normalised, timezone.localdate())
-    _log(request, PersonalDataAccess.Action.SEARCH_NIK, "coverage",
-         found.worker_id if found else "", found.village_code if found else "")
+    _log(
+        request,
+        PersonalDataAccess.Action.SEARCH_NIK,
+        "coverage",
+        found.worker_id if found else "",
+        found.village_code if found else "",
+    )
     if found is None:
         raise Http404(nik)
-    return {"nik": registry_rules.mask_nik(registry_rules.nik_hint(normalised)),
-            "covered": found.covered, "programs": list(found.programs),
-            "covered_until": found.covered_until, "kpj": found.kpj_hint}
+    return {
+        "nik": registry_rules.mask_nik(registry_rules.nik_hint(normalised)),
+        "covered": found.covered,
+        "programs": list(found.programs),
+        "covered_until": found.covered_until,
+        "kpj": found.kpj_hint,
+    }
 
 
-@lookups.get("/reports/summary", response={200: schemas.SummaryOut, **ERRORS},
-             url_name="report_summary")
+@lookups.get(
+    "/reports/summary", response={200: schemas.SummaryOut, **ERRORS}, url_name="report_summary"
+)
 def report_summary(request):
     require(request.user, Capability.VIEW_REPORTS)
     return selectors.report_summary(request.user)
@@ -431,9 +540,15 @@ tokens = Router(tags=["tokens"])
 
 
 def _token(row: ApiToken) -> dict:
-    return {"id": row.pk, "name": row.name, "token_id": row.token_id, "created_at": row.created_at,
-            "expires_at": row.expires_at, "last_used_at": row.last_used_at,
-            "revoked": row.revoked_at is not None}
+    return {
+        "id": row.pk,
+        "name": row.name,
+        "token_id": row.token_id,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "last_used_at": row.last_used_at,
+        "revoked": row.revoked_at is not None,
+    }
 
 
 @tokens.get("/", response={200: list[schemas.TokenOut], **ERRORS}, url_name="tokens")
@@ -441,18 +556,19 @@ def token_list(request):
     return [_token(row) for row in request.user.api_tokens.all()]
 
 
-@tokens.post("/", response={201: schemas.NewTokenOut, **ERRORS}, auth=SessionAuth(),
-             url_name="token_create")
+@tokens.post(
+    "/", response={201: schemas.NewTokenOut, **ERRORS}, auth=SessionAuth(), url_name="token_create"
+)
 def token_create(request, payload: schemas.TokenIn):
     """A new token for a machine client. Only a logged-in session may create one."""
     row, token = services.issue_token(request.user, payload.name, payload.days)
-    return 201, {**_token(row), "token": token}
+    return Status(201, {**_token(row), "token": token})
 
 
 @tokens.delete("/{token_pk}", response={204: None, **ERRORS}, url_name="token_revoke")
 def token_revoke(request, token_pk: int):
     services.revoke_token(get_object_or_404(ApiToken, pk=token_pk, user=request.user))
-    return 204, None
+    return Status(204, None)
 
 
 api.add_router("/regions", regions)

@@ -58,7 +58,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DjangoValidationError)
     def refused(request, exc):
-        return respond(request, "refused", 400, exc.messages)
+        # Schema-valid but against a rule or the current state (duplicate NIK, overpayment,
+        # a claim already decided): a conflict, not a malformed request.
+        return respond(request, "refused", 409, exc.messages)
 
     @api.exception_handler(Throttled)
     def throttled(request, exc):

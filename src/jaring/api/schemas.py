@@ -10,6 +10,7 @@ from pydantic import Field
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for
+from jaring.claims.rules import DOCUMENT_KINDS
 from jaring.registry.rules import mask_name
 
 
@@ -36,7 +37,9 @@ class RegionOut(Schema):
 
 class WorkerOut(Schema):
     id: int
-    nik: str = Field(alias="masked_nik", description="always masked (reveal with a reason on screen)")
+    nik: str = Field(
+        alias="masked_nik", description="always masked (reveal with a reason on screen)"
+    )
     name: str = Field(description="full name for roles with personal data, else masked")
     sex: str
     birth_date: datetime.date | None = Field(None, description="personal data roles only")
@@ -183,7 +186,10 @@ class ClaimIn(Schema):
     worker_id: int
     program: Literal["JKM", "JKK"]
     event: Literal[
-        "death", "work_accident_death", "total_disability", "partial_disability",
+        "death",
+        "work_accident_death",
+        "total_disability",
+        "partial_disability",
         "temporary_incapacity",
     ]
     event_date: datetime.date
@@ -206,7 +212,13 @@ class TransitionIn(Schema):
 class FamilyMemberIn(Schema):
     full_name: str = Field(min_length=1, max_length=150)
     relationship: Literal[
-        "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "parent_in_law",
+        "spouse",
+        "child",
+        "parent",
+        "grandchild",
+        "grandparent",
+        "sibling",
+        "parent_in_law",
         "designated",
     ]
     nik: str = Field("", max_length=20)
@@ -225,6 +237,10 @@ class FamilyMemberOut(Schema):
     nik: str
     alive: bool
     is_heir: bool
+
+
+class DocumentForm(Schema):
+    kind: Literal[DOCUMENT_KINDS]
 
 
 class DocumentOut(Schema):

@@ -67,8 +67,14 @@ def report_summary(user) -> dict:
     workers = scoped(Worker.objects.all(), user, Capability.VIEW_REPORTS)
     scope = scope_for(user, Capability.VIEW_REPORTS)
     enrolments = Enrolment.objects.filter(
-        scope.q_by_level({1: "worker__province_code", 2: "worker__regency_code",
-                          3: "worker__district_code", 4: "worker__village_id"})
+        scope.q_by_level(
+            {
+                1: "worker__province_code",
+                2: "worker__regency_code",
+                3: "worker__district_code",
+                4: "worker__village_id",
+            }
+        )
     )
     claims = scoped(Claim.objects.all(), user, Capability.VIEW_REPORTS)
     paid = Q(status="paid")

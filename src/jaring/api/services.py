@@ -16,7 +16,9 @@ def issue_token(user, name: str, days: int = rules.DEFAULT_DAYS) -> tuple[ApiTok
     if not 1 <= days <= rules.MAX_DAYS:
         raise ValidationError(f"Masa berlaku token 1–{rules.MAX_DAYS} hari.", code="invalid")
     if not name.strip():
-        raise ValidationError("Beri nama token (mis. nama aplikasi yang memakainya).", code="invalid")
+        raise ValidationError(
+            "Beri nama token (mis. nama aplikasi yang memakainya).", code="invalid"
+        )
     token, token_id = rules.new_token()
     row = ApiToken.objects.create(
         user=user,
