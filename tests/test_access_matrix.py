@@ -29,6 +29,7 @@ from jaring.registry.models import DuplicateCandidate, Worker
 from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_registry_import import write_csv
 
+SECOND_FACTOR = "second_factor"  # finance and admin roles (and staff) may switch TOTP on
 EXCHANGE = "exchange"  # BPJS files carry NIKs: enrolment + personal data, or the BPJS officer
 
 
@@ -45,6 +46,9 @@ ROUTES = {
     "home": Route("public"),
     "login": Route("public"),
     "logout": Route("post", login_required=False),
+    "access_log": Route("list", Capability.VIEW_AUDIT_LOG),
+    "login_code": Route("public", public_status=302),  # nothing pending: back to the login
+    "second_factor": Route("list", SECOND_FACTOR),
     "set_language": Route("public", public_status=302),
     "regions:index": Route("list", Capability.VIEW_REGIONS),
     "regions:search": Route("list", Capability.VIEW_REGIONS),
@@ -211,6 +215,11 @@ def _region_of(obj) -> str:
 
 
 def _allowed(user, capability, region_code=None) -> bool:
+    if capability == SECOND_FACTOR:
+        return user.is_staff or bool(
+            {RoleCode.FINANCE_OFFICER, RoleCode.REGENCY_ADMIN, RoleCode.PROVINCIAL_ADMIN}
+            & {RoleCode(r) for r in user.role_assignments.values_list("role", flat=True)}
+        )
     if capability == EXCHANGE:
         enrol = scope_for(user, Capability.MANAGE_ENROLMENT)
         personal = scope_for(user, Capability.VIEW_PERSONAL_DATA)

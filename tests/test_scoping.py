@@ -168,4 +168,19 @@ def test_scoped_uses_the_models_scope_field(bengkalis_operator):
 
 
 def test_login_with_password_works(bengkalis_operator, client):
-    assert client.login(username="op.bengkalis", password=PASSWORD)
+    response = client.post("/akun/masuk/", {"username": "op.bengkalis", "password": PASSWORD})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(
+        bengkalis_operator.pk
+    )
+
+
+def test_repeated_wrong_passwords_lock_the_login(bengkalis_operator, client):
+    for _ in range(5):
+        wrong = client.post("/akun/masuk/", {"username": "op.bengkalis", "password": "salah"})
+        assert wrong.status_code in {200, 429} and "_auth_user_id" not in client.session
+    locked = client.post("/akun/masuk/", {"username": "op.bengkalis", "password": PASSWORD})
+    assert locked.status_code == 429 and "Login dikunci" in locked.text
+    assert "_auth_user_id" not in client.session
+    # Another account on the same computer is not punished for it.
+    other = client.post("/akun/masuk/", {"username": "lain", "password": "salah"})
+    assert other.status_code == 200

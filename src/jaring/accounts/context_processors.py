@@ -15,6 +15,7 @@ NAVIGATION = [
     (_("Budget"), "finance:budget", Capability.VIEW_REPORTS),
     (_("BPJS submissions"), "enrolment:submissions", Capability.MANAGE_ENROLMENT),
     (_("Claims"), "claims:list", Capability.VIEW_REGISTRY),
+    (_("Access log"), "access_log", Capability.VIEW_AUDIT_LOG),
 ]
 
 

@@ -51,7 +51,14 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
-    history = HistoricalRecords(excluded_fields=["last_login", "password"])
+    # Optional second factor (TOTP, RFC 6238): the secret sealed like a NIK; the last accepted
+    # time step refuses a replayed code.
+    totp_cipher = models.BinaryField(null=True, blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(
+        excluded_fields=["last_login", "password", "totp_cipher", "totp_last_step"]
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

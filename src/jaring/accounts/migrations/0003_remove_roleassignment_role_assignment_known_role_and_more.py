@@ -4,29 +4,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_personaldataaccess'),
-        ('regions', '0001_initial'),
+        ("accounts", "0002_personaldataaccess"),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='roleassignment',
-            name='role_assignment_known_role',
+            model_name="roleassignment",
+            name="role_assignment_known_role",
         ),
         migrations.AlterField(
-            model_name='historicalroleassignment',
-            name='role',
-            field=models.CharField(choices=[('national_viewer', 'National viewer'), ('provincial_admin', 'Provincial administrator'), ('regency_admin', 'Regency/city administrator'), ('operator', 'Operator (registry and enrolment)'), ('finance_officer', 'Finance officer'), ('claims_officer', 'Claims officer'), ('claims_supervisor', 'Claims supervisor'), ('bpjs_officer', 'BPJS branch officer'), ('auditor', 'Auditor')], max_length=30, verbose_name='role'),
+            model_name="historicalroleassignment",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("national_viewer", "National viewer"),
+                    ("provincial_admin", "Provincial administrator"),
+                    ("regency_admin", "Regency/city administrator"),
+                    ("operator", "Operator (registry and enrolment)"),
+                    ("finance_officer", "Finance officer"),
+                    ("claims_officer", "Claims officer"),
+                    ("claims_supervisor", "Claims supervisor"),
+                    ("bpjs_officer", "BPJS branch officer"),
+                    ("auditor", "Auditor"),
+                ],
+                max_length=30,
+                verbose_name="role",
+            ),
         ),
         migrations.AlterField(
-            model_name='roleassignment',
-            name='role',
-            field=models.CharField(choices=[('national_viewer', 'National viewer'), ('provincial_admin', 'Provincial administrator'), ('regency_admin', 'Regency/city administrator'), ('operator', 'Operator (registry and enrolment)'), ('finance_officer', 'Finance officer'), ('claims_officer', 'Claims officer'), ('claims_supervisor', 'Claims supervisor'), ('bpjs_officer', 'BPJS branch officer'), ('auditor', 'Auditor')], max_length=30, verbose_name='role'),
+            model_name="roleassignment",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("national_viewer", "National viewer"),
+                    ("provincial_admin", "Provincial administrator"),
+                    ("regency_admin", "Regency/city administrator"),
+                    ("operator", "Operator (registry and enrolment)"),
+                    ("finance_officer", "Finance officer"),
+                    ("claims_officer", "Claims officer"),
+                    ("claims_supervisor", "Claims supervisor"),
+                    ("bpjs_officer", "BPJS branch officer"),
+                    ("auditor", "Auditor"),
+                ],
+                max_length=30,
+                verbose_name="role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roleassignment',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['national_viewer', 'provincial_admin', 'regency_admin', 'operator', 'finance_officer', 'claims_officer', 'claims_supervisor', 'bpjs_officer', 'auditor'])), name='role_assignment_known_role'),
+            model_name="roleassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "role__in",
+                        [
+                            "national_viewer",
+                            "provincial_admin",
+                            "regency_admin",
+                            "operator",
+                            "finance_officer",
+                            "claims_officer",
+                            "claims_supervisor",
+                            "bpjs_officer",
+                            "auditor",
+                        ],
+                    )
+                ),
+                name="role_assignment_known_role",
+            ),
         ),
     ]

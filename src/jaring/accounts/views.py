@@ -1,0 +1,160 @@
+import io
+
+import xlsxwriter
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jaring.accounts import selectors, totp
+from jaring.accounts.models import PersonalDataAccess, User
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require
+from jaring.registry.rules import neutralise_formula
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AccessLogFilter(forms.Form):
+    username = forms.CharField(label=_("User"), required=False, max_length=150)
+    action = forms.ChoiceField(
+        label=_("Action"),
+        required=False,
+        choices=[("", _("All")), *PersonalDataAccess.Action.choices],
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=DATE)
+    until = forms.DateField(label=_("Until"), required=False, widget=DATE)
+
+
+@login_required
+def access_log(request):
+    """Who read or exported personal data, when and why: for auditors, with an Excel export."""
+    require(request.user, Capability.VIEW_AUDIT_LOG)
+    form = AccessLogFilter(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.access_log_for(request.user, filters)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(_access_log_xlsx(rows), content_type=XLSX)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="log-akses-{stamp}.xlsx"'
+        return response
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(request, "accounts/access_log.html", {"form": form, "page": page})
+
+
+def _access_log_xlsx(rows) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("Log akses data pribadi")
+    bold = book.add_format({"bold": True})
+    headers = ["Waktu", "Pengguna", "Tindakan", "Objek", "ID", "Wilayah", "Alasan", "Alamat IP"]
+    for col, title in enumerate(headers):
+        sheet.write_string(0, col, title, bold)
+    for row, entry in enumerate(rows.iterator(chunk_size=2000), start=1):
+        values = [
+            timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
+            entry.user.username,
+            entry.get_action_display(),
+            entry.object_type,
+            entry.object_id,
+            entry.region_code,
+            entry.reason,
+            entry.ip_address or "",
+        ]
+        for col, value in enumerate(values):
+            sheet.write_string(row, col, str(neutralise_formula(value)))
+    sheet.set_column(0, 7, 20)
+    book.close()
+    return buffer.getvalue()
+
+
+# --- Login with an optional second factor ---------------------------------------------------
+
+PENDING = "jaring_pending_login"
+MAX_CODE_ATTEMPTS = 5
+
+
+class LoginView(auth_views.LoginView):
+    """Password first; users with a second factor then give a code before they are logged in."""
+
+    template_name = "accounts/login.html"
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if user.totp_enabled_at is None:
+            return super().form_valid(form)
+        self.request.session[PENDING] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "next": self.get_success_url(),
+            "attempts": 0,
+        }
+        return redirect("login_code")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def login_code(request):
+    pending = request.session.get(PENDING)
+    if not pending:
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.get(pk=pending["user"])
+        if totp.verify(user, form.cleaned_data["code"]):
+            del request.session[PENDING]
+            auth_login(request, user, backend=pending["backend"])
+            return redirect(pending["next"])
+        pending["attempts"] += 1
+        request.session[PENDING] = pending
+        if pending["attempts"] >= MAX_CODE_ATTEMPTS:
+            del request.session[PENDING]
+            messages.error(request, _("Too many wrong codes. Log in again."))
+            return redirect("login")
+        form.add_error("code", _("The code is wrong or already used."))
+    return render(request, "accounts/login_code.html", {"form": form})
+
+
+@login_required
+def second_factor(request):
+    """Switch the second factor on (scan, then prove with a code) or off."""
+    if not totp.may_use_second_factor(request.user):
+        raise PermissionDenied
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        totp.disable(request.user)
+        messages.success(request, _("Second factor switched off."))
+        return redirect("second_factor")
+    secret = request.session.get("jaring_totp_setup") or totp.new_secret()
+    request.session["jaring_totp_setup"] = secret
+    if request.method == "POST" and form.is_valid():
+        if totp.enable(request.user, secret, form.cleaned_data["code"]):
+            del request.session["jaring_totp_setup"]
+            messages.success(request, _("Second factor switched on."))
+            return redirect("second_factor")
+        form.add_error("code", _("The code is wrong or already used."))
+    request.user.refresh_from_db()
+    return render(
+        request,
+        "accounts/second_factor.html",
+        {
+            "form": form,
+            "enabled": request.user.totp_enabled_at is not None,
+            "secret": secret,
+            "qr": totp.provisioning_svg(request.user, secret),
+        },
+    )
