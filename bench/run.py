@@ -209,12 +209,104 @@ def bench_money(rows: int) -> list[str]:
     return lines
 
 
+def bench_api(rows: int) -> list[str]:
+    """gunicorn (2 workers per core) over PostgreSQL; the load from one asyncio process."""
+    if not _postgres_available():
+        print("api benchmark skipped: PostgreSQL is not reachable")
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = _env(POSTGRES_URL, tmp) | {
+            "JARING_SECRET_KEY": "bench-only",
+            "JARING_NIK_ENCRYPTION_KEY": "YmVuY2gtb25seS1uaWstZW5jcnlwdGlvbi1rZXktMzI=",
+            "JARING_NIK_INDEX_KEY": "YmVuY2gtb25seS1uaWstYmxpbmQtaW5kZXgta2V5MzI=",
+            "JARING_ALLOWED_HOSTS": "127.0.0.1",
+            "JARING_TLS": "0",
+            "JARING_API_RATE": os.environ.get("JARING_BENCH_API_RATE", ""),
+        }
+        _fresh_postgres(POSTGRES_URL)
+        setup = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "api.py"), "setup", str(rows)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if setup.returncode:
+            raise RuntimeError(setup.stderr[-2000:])
+        prepared = json.loads(setup.stdout.strip().splitlines()[-1])
+        niks = Path(tmp) / "niks.json"
+        niks.write_text(json.dumps(prepared["niks"]))
+        workers = 2 * (os.cpu_count() or 1)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "jaring.wsgi",
+                "-w",
+                str(workers),
+                "-b",
+                "127.0.0.1:8765",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        try:
+            _wait_for_port(8765)
+            results = []
+            for _ in range(RUNS):
+                load = subprocess.run(
+                    [
+                        sys.executable,
+                        str(ROOT / "bench" / "api.py"),
+                        "load",
+                        "http://127.0.0.1:8765",
+                        prepared["token"],
+                        str(niks),
+                        "15",
+                        "32",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                results.append(json.loads(load.stdout))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    rps = statistics.median(r["rps"] for r in results)
+    p50 = statistics.median(r["p50_ms"] for r in results)
+    p99 = statistics.median(r["p99_ms"] for r in results)
+    errors = sum(r["errors"] for r in results)
+    line = (
+        f"| api_coverage | postgresql | {rows:,} workers | {rps:,.0f} req/s | p50 {p50:.1f} ms, "
+        f"p99 {p99:.1f} ms | {RUNS} | gunicorn {workers} sync workers, 32 concurrent clients, "
+        f"15 s per run, {errors} non-200; target ≥ 1,000 req/s → {rps / 1000:.2f}× |"
+    )
+    print(line, flush=True)
+    return [line]
+
+
+def _wait_for_port(port: int, timeout: float = 60) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
 BENCHMARKS = {
     "region_load": bench_region_load,
     "import_100k": lambda: bench_import(100_000),
     "import_1m": lambda: bench_import(1_000_000),
     "money_100k": lambda: bench_money(100_000),
     "money_1m": lambda: bench_money(1_000_000),
+    "api_1m": lambda: bench_api(1_000_000),
 }
 
 
