@@ -26,6 +26,7 @@ from jaring.regions.models import Region
 from jaring.registry import protection
 from jaring.registry import services as registry_services
 from jaring.registry.models import DuplicateCandidate, Worker
+from jaring.reports.services import refresh_regency
 from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_registry_import import write_csv
 
@@ -72,6 +73,13 @@ ROUTES = {
     "enrolment:submission_create": Route("post"),
     "enrolment:submission_download": Route("object", EXCHANGE, "submission"),
     "enrolment:submission_reply": Route("post", object_kind="submission"),
+    "reports:index": Route("list", Capability.VIEW_REPORTS),
+    "reports:dashboard": Route("object", Capability.VIEW_REPORTS, "region"),
+    "reports:monthly_pdf": Route("object", Capability.VIEW_REPORTS, "region"),
+    "reports:estimate": Route("post", object_kind="region"),
+    "reports:national": Route("list", Capability.VIEW_REPORTS),
+    "reports:public": Route("public", login_required=False),
+    "reports:public_region": Route("public", object_kind="region", login_required=False),
     "claims:list": Route("list", Capability.VIEW_REGISTRY),
     "claims:report": Route("list", Capability.PREPARE_CLAIMS),
     "claims:detail": Route("object", Capability.VIEW_REGISTRY, "claim"),
@@ -176,6 +184,7 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     )
     claimed = Worker.objects.filter(village=village).order_by("-id").first()
     claim, death_list = _paid_claim(claimed, user, checker, tmp_path)
+    refresh_regency(code, today=datetime.date(2025, 1, 20))
     return {
         "region": code,
         "worker": Worker.objects.filter(village=village).order_by("id").first(),

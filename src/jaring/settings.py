@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "jaring.enrolment",
     "jaring.claims",
     "jaring.api",
+    "jaring.reports",
     "axes",
     "django_tasks_db",
 ]

@@ -12,10 +12,12 @@ NAVIGATION = [
     (_("Regions"), "regions:index", Capability.VIEW_REGIONS),
     (_("Workers"), "registry:workers", Capability.VIEW_REGISTRY),
     (_("Imports"), "registry:imports", Capability.MANAGE_REGISTRY),
+    (_("Dashboard"), "reports:index", Capability.VIEW_REPORTS),
     (_("Budget"), "finance:budget", Capability.VIEW_REPORTS),
     (_("BPJS submissions"), "enrolment:submissions", Capability.MANAGE_ENROLMENT),
     (_("Claims"), "claims:list", Capability.VIEW_REGISTRY),
     (_("Access log"), "access_log", Capability.VIEW_AUDIT_LOG),
+    (_("Compare regions"), "reports:national", Capability.VIEW_REPORTS),
 ]
 
 

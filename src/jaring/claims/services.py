@@ -36,6 +36,7 @@ from jaring.programs.rules import Event, Program, Relationship
 from jaring.registry import protection
 from jaring.registry import rules as registry_rules
 from jaring.registry.models import Worker, WorkerStatus
+from jaring.reports.services import refresh_after_commit
 
 DEATH_EVENTS = {Event.DEATH.value, Event.WORK_ACCIDENT_DEATH.value}
 PROTECTING_STATUSES = ("active", "ended", "lapsed")
@@ -110,6 +111,7 @@ def report_event(
     if report.event in DEATH_EVENTS:
         mark_deceased(worker, report.event_date, user, f"Dilaporkan meninggal: {claim.number}")
     judge(claim, today)
+    refresh_after_commit(worker.regency_code)
     return claim
 
 
@@ -509,6 +511,7 @@ def _transition(claim: Claim, from_status: str, to_status: str, user, reason: st
     claim.refresh_from_db()
     claim._history_user, claim._change_reason = user, reason[:100]
     claim.save(update_fields=["status"])  # writes the history row with who and why
+    refresh_after_commit(claim.village_id[:5])
 
 
 def _create_instalments(claim: Claim, today: datetime.date) -> None:

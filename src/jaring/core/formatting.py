@@ -54,6 +54,11 @@ def hari_tanggal(day: datetime.date, locale: str | None = None) -> str:
     return format_date(day, "EEEE, d MMMM y", locale=_babel_locale(locale))
 
 
+def ribuan(value: int) -> str:
+    """``30257`` → ``30.257``: counts grouped the Indonesian way (in the English UI too)."""
+    return format_decimal(value, format="#,##0", locale="id")
+
+
 def persen(value: Decimal | int, locale: str | None = None) -> str:
     """``Decimal("11.1")`` → ``11,1%`` in Indonesian, ``11.1%`` in English."""
     return f"{format_decimal(value, format='#,##0.0', locale=_babel_locale(locale))}%"

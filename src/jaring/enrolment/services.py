@@ -34,6 +34,7 @@ from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Level, Region
 from jaring.registry import protection
 from jaring.registry.models import Worker
+from jaring.reports.services import refresh_after_commit
 
 
 def default_start_month(fiscal_year: int, today: datetime.date) -> datetime.date:
@@ -173,6 +174,7 @@ def commit_plan(plan: CoveragePlan, user) -> int:
     plan.status, plan.committed_by, plan.committed_at = (CoveragePlan.Status.COMMITTED, user, now)
     plan._history_user = user
     plan.save(update_fields=["status", "committed_by", "committed_at"])
+    refresh_after_commit(plan.region_id[:5])
     return created
 
 
@@ -353,6 +355,7 @@ def import_reply(submission: Submission, path: Path, user) -> dict:
     submission.matched, submission.rejected = len(accepted), len(rejected)
     submission.unknown = outcome["unknown"]
     submission.save(update_fields=["reply_file", "replied_at", "matched", "rejected", "unknown"])
+    refresh_after_commit(submission.region_id[:5])
     return outcome
 
 
@@ -368,3 +371,4 @@ def end_enrolment(enrolment: Enrolment, reason: str, last_month: datetime.date, 
     )
     enrolment._history_user = user
     enrolment.save(update_fields=["status", "end_reason", "end_month", "updated_at"])
+    refresh_after_commit(enrolment.worker.regency_code)

@@ -20,6 +20,7 @@ from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Region
 from jaring.registry.models import Occupation, Worker
+from jaring.reports.services import refresh_after_commit
 
 
 @transaction.atomic
@@ -76,6 +77,7 @@ def bill_month(
     for source in sources_of(region, source_name):
         with transaction.atomic():
             invoices.append(_bill_source(source, month, user, book))
+    refresh_after_commit(region.code[:5])
     return BillingResult(month, invoices)
 
 
@@ -198,4 +200,5 @@ def record_payment(
     )
     payment._history_user = user
     payment.save()
+    refresh_after_commit(invoice.source.region_id[:5])
     return payment

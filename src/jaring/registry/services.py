@@ -30,6 +30,7 @@ from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
 from jaring.registry.rejects import RejectsWriter
 from jaring.registry.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet
 from jaring.registry.validation import CODE_COLUMNS, ImportContext, check_chunk
+from jaring.reports.services import refresh_after_commit
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int | None], None]
@@ -109,6 +110,8 @@ def run_import(
         setattr(batch, name, value)
     batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
     batch.save()
+    if not batch.dry_run:
+        refresh_after_commit(batch.region_id[:5])
     return batch
 
 

@@ -41,3 +41,8 @@ def hari_tanggal(value):
 @register.filter
 def persen(value):
     return "—" if value is None else formatting.persen(value, translation.get_language())
+
+
+@register.filter
+def ribuan(value):
+    return "" if value is None else formatting.ribuan(value)

@@ -1,0 +1,165 @@
+"""Every dashboard panel as a workbook, the league table, and the monthly PDF report."""
+
+from __future__ import annotations
+
+import io
+
+import xlsxwriter
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import override
+
+from jaring.registry.rules import neutralise_formula
+
+PANELS = {"districts", "sex", "occupation", "months", "claims"}
+
+
+def _sheet(title: str, headers: list[str], rows: list[list]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(title[:31])
+    bold = book.add_format({"bold": True})
+    number = book.add_format({"num_format": "#,##0"})
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, header, bold)
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if value is None:
+                sheet.write_blank(r, col, None)
+            elif isinstance(value, int):
+                sheet.write_number(r, col, value, number)
+            else:
+                sheet.write_string(r, col, str(neutralise_formula(str(value))))
+    sheet.set_column(0, len(headers) - 1, 18)
+    book.close()
+    return buffer.getvalue()
+
+
+def _rate(value) -> str | None:
+    return None if value is None else f"{value}".replace(".", ",")
+
+
+def panel_xlsx(board, panel: str) -> bytes:
+    if panel == "districts":
+        return _sheet(
+            "Per wilayah",
+            [
+                "Kode",
+                "Wilayah",
+                "Terdaftar",
+                "Terlindungi",
+                "% dari terdaftar",
+                "Perkiraan pekerja informal",
+                "% dari pekerja informal",
+                "Klaim dibayar",
+                "Manfaat dibayar (Rp)",
+            ],
+            [
+                [
+                    r.code,
+                    r.name,
+                    r.fact.registered,
+                    r.fact.covered,
+                    _rate(r.coverage_of_registered),
+                    r.estimate.informal_workers if r.estimate else None,
+                    _rate(r.coverage_of_workforce),
+                    r.fact.claims_paid,
+                    r.fact.benefits_paid,
+                ]
+                for r in board.children
+            ],
+        )
+    if panel == "sex":
+        names = {"L": "Laki-laki", "P": "Perempuan"}
+        return _sheet(
+            "Jenis kelamin",
+            ["Jenis kelamin", "Terdaftar", "Terlindungi"],
+            [[names.get(f.key, f.key), f.registered, f.covered] for f in board.by_sex],
+        )
+    if panel == "occupation":
+        return _sheet(
+            "Pekerjaan",
+            ["Pekerjaan", "Terdaftar", "Terlindungi"],
+            [[name, f.registered, f.covered] for name, f in board.by_occupation],
+        )
+    return _sheet(
+        "Per bulan",
+        ["Bulan", "Pekerja terlindungi"],
+        [[m.month.strftime("%Y-%m"), m.covered] for m in board.months],
+    )
+
+
+def claims_xlsx(claims) -> bytes:
+    return _sheet(
+        "Manfaat dibayar",
+        [
+            "Nomor klaim",
+            "Nama",
+            "Desa/Kelurahan",
+            "Kecamatan",
+            "Program",
+            "Tanggal kejadian",
+            "Tanggal bayar",
+            "Manfaat (Rp)",
+        ],
+        [
+            [
+                c.number,
+                name,
+                c.village.name,
+                c.village.parent.name,
+                c.program,
+                c.event_date.isoformat(),
+                c.paid_on.isoformat() if c.paid_on else None,
+                c.benefit_total,
+            ]
+            for c, name in claims
+        ],
+    )
+
+
+def league_xlsx(rows) -> bytes:
+    return _sheet(
+        "Perbandingan",
+        [
+            "Peringkat",
+            "Kode",
+            "Kabupaten/Kota",
+            "Terlindungi",
+            "% dari pekerja informal",
+            "% dari terdaftar",
+            "Dibayar ke BPJS per peserta (Rp)",
+            "Rata-rata hari s.d. dibayar",
+            "Serapan anggaran (%)",
+        ],
+        [
+            [
+                i,
+                r.code,
+                r.name,
+                r.fact.covered,
+                _rate(r.coverage_of_workforce),
+                _rate(r.coverage_of_registered),
+                r.paid_per_covered,
+                None if r.fact.average_pay_days is None else str(r.fact.average_pay_days),
+                _rate(r.absorption),
+            ]
+            for i, r in enumerate(rows, start=1)
+        ],
+    )
+
+
+def monthly_pdf(board, map_svg: str, trend_svg: str) -> bytes:
+    from weasyprint import HTML
+
+    with override("id"):  # a report to the Bupati/Wali Kota is written in Indonesian
+        html = render_to_string(
+            "reports/monthly_pdf.html",
+            {
+                "board": board,
+                "map": map_svg,
+                "trend": trend_svg,
+                "printed_at": timezone.localtime(),
+            },
+        )
+    return HTML(string=html).write_pdf()

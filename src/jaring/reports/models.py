@@ -1,0 +1,100 @@
+"""Summary tables the dashboards, the public page and the national roll-up read.
+
+They are refreshed set-based after every change that moves a number (an import, an enrolment
+reply, a billing run, a payment, a claim), so no page aggregates a million rows on request.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+NATIONAL = "ID"  # region_code of the country row
+
+
+class WorkforceEstimate(models.Model):
+    """The informal workforce of a kabupaten/kota or kecamatan: the coverage rate's denominator."""
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    informal_workers = models.PositiveIntegerField(_("informal workers"))
+    source = models.CharField(_("source"), max_length=255)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("informal workforce estimate")
+        verbose_name_plural = _("informal workforce estimates")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="estimate_per_region_year"),
+            models.CheckConstraint(condition=Q(informal_workers__gt=0), name="estimate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.year}: {self.informal_workers}"
+
+
+class RegionFact(models.Model):
+    """Counts and money of one region (any level), whole or split by one dimension."""
+
+    class Dimension(models.TextChoices):
+        TOTAL = "total", _("Total")
+        SEX = "sex", _("Sex")
+        OCCUPATION = "occupation", _("Occupation")
+
+    region_code = models.CharField(max_length=13)
+    level = models.PositiveSmallIntegerField()  # 0 country, 1 province … 4 village
+    parent_code = models.CharField(max_length=13, blank=True)
+    dimension = models.CharField(max_length=10, choices=Dimension.choices, default="total")
+    key = models.CharField(max_length=40, blank=True)
+    registered = models.PositiveIntegerField(default=0)
+    covered = models.PositiveIntegerField(default=0)
+    claims_reported = models.PositiveIntegerField(default=0)
+    claims_open = models.PositiveIntegerField(default=0)
+    claims_paid = models.PositiveIntegerField(default=0)
+    claims_rejected = models.PositiveIntegerField(default=0)
+    benefits_paid = models.PositiveBigIntegerField(default=0)
+    pay_days_total = models.PositiveIntegerField(default=0)
+    allocated = models.PositiveBigIntegerField(default=0)
+    billed = models.PositiveBigIntegerField(default=0)
+    paid = models.PositiveBigIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "dimension", "key"], name="fact_per_region_dimension"
+            ),
+            # Only living, registered workers count as covered.
+            models.CheckConstraint(
+                condition=Q(covered__lte=models.F("registered")), name="fact_covered_registered"
+            ),
+        ]
+        indexes = [models.Index(fields=["parent_code", "dimension"], name="fact_parent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.dimension}:{self.key}"
+
+    @property
+    def average_pay_days(self):
+        return round(self.pay_days_total / self.claims_paid, 1) if self.claims_paid else None
+
+
+class CoverageMonth(models.Model):
+    """Workers protected in a month, per kabupaten/kota (the trend line)."""
+
+    regency_code = models.CharField(max_length=5)
+    month = models.DateField()
+    covered = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["regency_code", "month"], name="coverage_month_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regency_code} {self.month:%Y-%m}: {self.covered}"

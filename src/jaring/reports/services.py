@@ -1,0 +1,195 @@
+"""Refreshing the summary tables of one kabupaten/kota, set-based, in one transaction.
+
+Workers are counted by ``INSERT … SELECT … GROUP BY`` per level and dimension (a village, its
+kecamatan, the kabupaten; by sex and occupation), claims and money by grouped aggregates; the
+province and country rows are then re-summed from their kabupaten rows. Nothing here loads
+workers into Python.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from jaring.regions.rules import parent_code
+from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact
+
+TREND_MONTHS = 24
+
+# One row per worker of the regency: where it lives, who it is, whether it is protected today.
+WORKERS = """
+    SELECT w.village_id AS village, w.district_code AS district, w.regency_code AS regency,
+           w.sex AS sex, w.occupation_id AS occupation,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM enrolment_enrolment e
+               WHERE e.worker_id = w.id AND e.status = 'active'
+                 AND e.start_month <= %s AND e.end_month >= %s
+           ) THEN 1 ELSE 0 END AS covered
+    FROM registry_worker w
+    WHERE w.regency_code = %s AND w.status = 'active'
+"""
+
+# (level, region column, parent column or literal, dimension, key column)
+GROUPINGS = [
+    (4, "village", "district", "total", "''"),
+    (3, "district", "regency", "total", "''"),
+    (2, "regency", None, "total", "''"),
+    (2, "regency", None, "sex", "sex"),
+    (2, "regency", None, "occupation", "occupation"),
+    (3, "district", "regency", "sex", "sex"),
+]
+
+
+@transaction.atomic
+def refresh_regency(regency_code: str, today: datetime.date | None = None) -> None:
+    """Recount one kabupaten/kota (villages, kecamatan, itself), then its province and the
+    country."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    RegionFact.objects.filter(
+        Q(region_code=regency_code) | Q(region_code__startswith=regency_code + ".")
+    ).delete()
+    _count_workers(regency_code, today.replace(day=1), now)
+    _add_claims(regency_code)
+    _add_money(regency_code, today.year)
+    _resum(parent_code(regency_code), 1, Q(level=2, parent_code=parent_code(regency_code)), now)
+    _resum(NATIONAL, 0, Q(level=1), now)
+    _refresh_trend(regency_code, today)
+
+
+def _count_workers(regency_code: str, month: datetime.date, now) -> None:
+    for level, column, parent, dimension, key in GROUPINGS:
+        parent_sql = parent if parent else "%s"
+        params = [] if parent else [parent_code(regency_code)]
+        group = ", ".join(c for c in (column, parent, key if key != "''" else None) if c)
+        sql = (
+            "INSERT INTO reports_regionfact (region_code, level, parent_code, dimension, key, "
+            "registered, covered, claims_reported, claims_open, claims_paid, claims_rejected, "
+            "benefits_paid, pay_days_total, allocated, billed, paid, refreshed_at) "
+            f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), "  # nosec B608
+            f"0, 0, 0, 0, 0, 0, 0, 0, 0, %s FROM ({WORKERS}) AS workers "  # nosec B608
+            f"GROUP BY {group}"  # nosec B608
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [level, *params, dimension, now, month, month, regency_code])
+
+
+def _add_claims(regency_code: str) -> None:
+    """Claims per village where they happened, rolled up to kecamatan and kabupaten."""
+    from jaring.claims.models import OPEN_CLAIM_STATUSES, Claim, ClaimStatus
+
+    paid = Q(status=ClaimStatus.PAID)
+    rows = (
+        Claim.objects.filter(village__code__startswith=regency_code + ".")
+        .values("village_id")
+        .annotate(
+            reported=Count("id", filter=~Q(status=ClaimStatus.DISMISSED)),
+            open=Count("id", filter=Q(status__in=OPEN_CLAIM_STATUSES)),
+            paid_n=Count("id", filter=paid),
+            rejected=Count("id", filter=Q(status=ClaimStatus.REJECTED)),
+            amount=Sum("benefit_total", filter=paid, default=0),
+        )
+    )
+    days = _pay_days_by_village(regency_code)
+    for row in rows:
+        village = row["village_id"]
+        for code in (village, village[:8], regency_code):
+            RegionFact.objects.filter(region_code=code, dimension="total").update(
+                claims_reported=F("claims_reported") + row["reported"],
+                claims_open=F("claims_open") + row["open"],
+                claims_paid=F("claims_paid") + row["paid_n"],
+                claims_rejected=F("claims_rejected") + row["rejected"],
+                benefits_paid=F("benefits_paid") + row["amount"],
+                pay_days_total=F("pay_days_total") + days.get(village, 0),
+            )
+
+
+def _pay_days_by_village(regency_code: str) -> dict[str, int]:
+    """Calendar days from report to payment, summed per village (a handful of paid claims)."""
+    from jaring.claims.models import Claim
+
+    totals: dict[str, int] = {}
+    paid = Claim.objects.filter(
+        village__code__startswith=regency_code + ".", status="paid"
+    ).values_list("village_id", "reported_on", "paid_on")
+    for village, reported, paid_on in paid:
+        totals[village] = totals.get(village, 0) + max(0, (paid_on - reported).days)
+    return totals
+
+
+def _add_money(regency_code: str, year: int) -> None:
+    from jaring.finance.models import Allocation, Invoice, Payment
+
+    allocated = Allocation.objects.filter(
+        source__region_id=regency_code, fiscal_year=year
+    ).aggregate(total=Sum("amount", default=0))["total"]
+    invoices = Invoice.objects.filter(source__region_id=regency_code, month__year=year)
+    billed = invoices.aggregate(total=Sum("total", default=0))["total"]
+    paid = Payment.objects.filter(invoice__in=invoices).aggregate(total=Sum("amount", default=0))[
+        "total"
+    ]
+    RegionFact.objects.filter(region_code=regency_code, dimension="total").update(
+        allocated=allocated, billed=billed, paid=paid
+    )
+
+
+SUMMED = [
+    "registered",
+    "covered",
+    "claims_reported",
+    "claims_open",
+    "claims_paid",
+    "claims_rejected",
+    "benefits_paid",
+    "pay_days_total",
+    "allocated",
+    "billed",
+    "paid",
+]
+
+
+def _resum(code: str, level: int, children: Q, now) -> None:
+    totals = RegionFact.objects.filter(children, dimension="total").aggregate(
+        **{field: Sum(field, default=0) for field in SUMMED}
+    )
+    RegionFact.objects.update_or_create(
+        region_code=code,
+        dimension="total",
+        key="",
+        defaults={
+            "level": level,
+            "parent_code": NATIONAL if level == 1 else "",
+            "refreshed_at": now,
+            **totals,
+        },
+    )
+
+
+def _refresh_trend(regency_code: str, today: datetime.date) -> None:
+    """Workers protected in each of the last months (ended enrolments still count in theirs)."""
+    from jaring.enrolment.models import Enrolment
+
+    CoverageMonth.objects.filter(regency_code=regency_code).delete()
+    month = today.replace(day=1)
+    rows = []
+    for _ in range(TREND_MONTHS):
+        covered = Enrolment.objects.filter(
+            worker__regency_code=regency_code,
+            status__in=["active", "ended"],
+            start_month__lte=month,
+            end_month__gte=month,
+        ).count()
+        if covered:
+            rows.append(CoverageMonth(regency_code=regency_code, month=month, covered=covered))
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    CoverageMonth.objects.bulk_create(rows)
+
+
+def refresh_after_commit(regency_code: str) -> None:
+    """Queue a refresh for after the current transaction (the background worker runs it)."""
+    from jaring.reports.tasks import refresh_reports
+
+    transaction.on_commit(lambda: refresh_reports.enqueue(regency_code))

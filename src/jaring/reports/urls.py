@@ -1,0 +1,14 @@
+from django.urls import path
+
+from jaring.reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("laporan/", views.index, name="index"),
+    path("laporan/<str:code>/", views.dashboard, name="dashboard"),
+    path("laporan/<str:code>/bulanan.pdf", views.monthly_pdf, name="monthly_pdf"),
+    path("laporan/<str:code>/perkiraan/", views.estimate, name="estimate"),
+    path("nasional/", views.national, name="national"),
+    path("publik/", views.public, name="public"),
+    path("publik/<str:code>/", views.public, name="public_region"),
+]

@@ -1,0 +1,222 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require, scope_for
+from jaring.accounts.services import log_personal_access
+from jaring.regions.models import Level, Region
+from jaring.registry.rules import mask_name
+from jaring.reports import exports, graphics, selectors
+from jaring.reports.models import WorkforceEstimate
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _year(request) -> int:
+    try:
+        return int(request.GET.get("tahun", ""))
+    except ValueError:
+        return timezone.localdate().year
+
+
+class EstimateForm(forms.Form):
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2015, max_value=2100)
+    informal_workers = forms.IntegerField(
+        label=gettext_lazy("Informal workers (estimate)"), min_value=1
+    )
+    source = forms.CharField(
+        label=gettext_lazy("Source"), max_length=255, help_text=gettext_lazy("e.g. BPS Sakernas")
+    )
+
+
+@login_required
+def index(request):
+    require(request.user, Capability.VIEW_REPORTS)
+    regencies = selectors.visible_regencies(request.user)
+    return render(request, "reports/index.html", {"regencies": regencies})
+
+
+def _areas(board, link: bool) -> dict:
+    return {
+        row.code: graphics.Area(
+            row.code,
+            row.name,
+            row.coverage_of_workforce or row.coverage_of_registered,
+            reverse("reports:dashboard", args=[row.code])
+            if link and row.fact.level == Level.DISTRICT
+            else "",
+        )
+        for row in board.children
+    }
+
+
+@login_required
+def dashboard(request, code: str):
+    region = selectors.region_for_dashboard(request.user, code)
+    year = _year(request)
+    board = selectors.dashboard(region, year)
+    panel = request.GET.get("panel", "")
+    if request.GET.get("format") == "xlsx" and panel in exports.PANELS:
+        return _xlsx(request, board, panel)
+    personal = scope_for(request.user, Capability.VIEW_PERSONAL_DATA).contains(code)
+    paid = selectors.paid_benefits(request.user, region)[:50]
+    if personal and paid:
+        log_personal_access(
+            request.user,
+            PersonalDataAccess.Action.VIEW_LIST,
+            "paid_benefits",
+            code,
+            code,
+            request=request,
+        )
+    can_estimate = scope_for(request.user, Capability.MANAGE_REGISTRY).contains(code)
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "board": board,
+            "year": year,
+            "map": graphics.choropleth(graphics.features_under(code), _areas(board, True)),
+            "legend": graphics.legend(),
+            "trend": graphics.bar_chart(
+                [(m.month.strftime("%m/%y"), m.covered) for m in board.months]
+            ),
+            "paid": [
+                (claim, claim.worker.full_name if personal else mask_name(claim.worker.full_name))
+                for claim in paid
+            ],
+            "estimate_form": EstimateForm(initial={"year": year}) if can_estimate else None,
+        },
+    )
+
+
+def _xlsx(request, board, panel: str) -> HttpResponse:
+    if panel == "claims":
+        if not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).contains(board.region.code):
+            claims = [
+                (c, mask_name(c.worker.full_name))
+                for c in selectors.paid_benefits(request.user, board.region)
+            ]
+        else:
+            log_personal_access(
+                request.user,
+                PersonalDataAccess.Action.EXPORT,
+                "paid_benefits",
+                board.region.code,
+                board.region.code,
+                request=request,
+            )
+            claims = [
+                (c, c.worker.full_name) for c in selectors.paid_benefits(request.user, board.region)
+            ]
+        content = exports.claims_xlsx(claims)
+    else:
+        content = exports.panel_xlsx(board, panel)
+    response = HttpResponse(content, content_type=XLSX)
+    name = f"{panel}-{board.region.code}-{board.year}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def monthly_pdf(request, code: str):
+    region = selectors.region_for_dashboard(request.user, code)
+    board = selectors.dashboard(region, _year(request))
+    content = exports.monthly_pdf(
+        board,
+        graphics.choropleth(graphics.features_under(code), _areas(board, False), width=640),
+        graphics.bar_chart([(m.month.strftime("%m/%y"), m.covered) for m in board.months], 640),
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    stamp = timezone.localdate().strftime("%Y-%m")
+    response["Content-Disposition"] = f'attachment; filename="laporan-{code}-{stamp}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def estimate(request, code: str):
+    region = selectors.region_for_dashboard(request.user, code)
+    require(request.user, Capability.MANAGE_REGISTRY, code)
+    form = EstimateForm(request.POST)
+    if form.is_valid():
+        WorkforceEstimate.objects.update_or_create(
+            region=region,
+            year=form.cleaned_data["year"],
+            defaults={
+                "informal_workers": form.cleaned_data["informal_workers"],
+                "source": form.cleaned_data["source"],
+                "updated_by": request.user,
+            },
+        )
+        messages.success(request, _("Estimate saved."))
+    else:
+        messages.error(request, _("Check the estimate."))
+    return redirect("reports:dashboard", region.code)
+
+
+def public(request, code: str = ""):
+    """Anonymous: aggregates only, no names, small village cells suppressed."""
+    code = code or "ID"
+    total, children = selectors.public_view(code)
+    region = Region.objects.filter(code=code).select_related("parent").first()
+    return render(
+        request,
+        "reports/public.html",
+        {
+            "total": total,
+            "region": region,
+            "children": children,
+            "map": graphics.choropleth(
+                graphics.features_under(code),
+                {
+                    c["code"]: graphics.Area(
+                        c["code"],
+                        c["name"],
+                        None,
+                        reverse("reports:public_region", args=[c["code"]]),
+                    )
+                    for c in children
+                    if c["level"] < Level.VILLAGE
+                },
+            )
+            if region is not None
+            else "",
+            "small_cell": selectors.SMALL_CELL,
+        },
+    )
+
+
+@login_required
+def national(request):
+    require(request.user, Capability.VIEW_REPORTS)
+    province = request.GET.get("provinsi") or None
+    year = _year(request)
+    rows = selectors.league(request.user, province, year)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(exports.league_xlsx(rows), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="perbandingan-{year}.xlsx"'
+        return response
+    provinces = Region.objects.filter(
+        level=Level.PROVINCE, code__in={row.fact.parent_code for row in rows}
+    ).order_by("code")
+    return render(
+        request,
+        "reports/national.html",
+        {
+            "rows": rows,
+            "total": selectors.national_total(year),
+            "provinces": provinces,
+            "province": province,
+            "year": year,
+        },
+    )
