@@ -196,8 +196,11 @@ def test_a_death_goes_from_report_to_handover_with_two_officers(
         officer.select_option("#document-form select", kind)
         officer.set_input_files(
             "#document-form input[type=file]",
-            {"name": f"{kind}.pdf", "mimeType": "application/pdf",
-             "buffer": b"%PDF-1.4\n% scan " + kind.encode()},
+            {
+                "name": f"{kind}.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n% scan " + kind.encode(),
+            },
         )
         officer.click("#document-form button[type=submit]")
         officer.wait_for_selector(".messages")
@@ -254,3 +257,62 @@ def test_a_death_goes_from_report_to_handover_with_two_officers(
     summary = officer.inner_text("#claims-summary")
     assert f"{Claim.objects.filter(status='paid').count()} klaim dibayar" in summary
     assert "Rp42.000.000" in summary and claim.benefit_total == 42_000_000
+
+
+def test_dashboard_map_report_and_public_page_show_the_databases_numbers(
+    riau_regions, occupations, live_server, browser, settings, tmp_path
+):
+    import io
+
+    import pypdf
+
+    from jaring.accounts.models import User
+    from jaring.demo import (
+        import_demo_workers,
+        seed_demo_claims,
+        seed_demo_money,
+        seed_demo_reports,
+    )
+    from jaring.reports.models import RegionFact
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.JARING_REPORT_DATE = "2025-09-22"
+    setup_demo()
+    users = {u.username: u for u in User.objects.all()}
+    import_demo_workers(users["operator"], workers=200)
+    seed_demo_money(
+        users["keuangan"],
+        users["operator"],
+        users["bpjs.duri"],
+        allocation=150 * 12 * 16_800,
+        paid=150 * 11 * 16_800,
+    )
+    seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])
+    seed_demo_reports(users["operator"])
+    regency = RegionFact.objects.get(region_code="14.03", dimension="total")
+    thousands = f"{regency.covered:,}".replace(",", ".")
+
+    operator = _login(browser, live_server, "operator")
+    operator.goto(live_server.url + "/laporan/14.03/")
+    operator.wait_for_selector("#map svg path")
+    assert operator.inner_text("#cards [data-field=covered]") == thousands
+    assert operator.inner_text("#cards [data-field=claims_paid]") == "3"
+    assert operator.locator("#map path").count() == 11  # the kecamatan of Bengkalis
+    shown = operator.locator("#districts [data-field=covered]").all_inner_texts()
+    assert sum(int(n.replace(".", "")) for n in shown) == regency.covered
+    operator.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    with operator.expect_download() as download:
+        operator.click("#monthly-pdf")
+    pdf = pypdf.PdfReader(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert "LAPORAN BULANAN" in " ".join(p.extract_text() for p in pdf.pages)
+
+    public = browser.new_context(locale="id-ID").new_page()
+    public.goto(live_server.url + "/publik/14.03/")
+    assert public.inner_text("#public-cards [data-field=covered]") == thousands
+    assert public.inner_text("#public-cards [data-field=benefits_paid]") == "Rp126.000.000"
+    text = public.inner_text("main")
+    assert "Rusni" not in text and "Bahtiar" not in text
+    public.screenshot(path=str(ARTIFACTS / "public.png"), full_page=True)
+    public.goto(live_server.url + "/publik/14.03.01/")
+    assert "<5" in public.inner_text("#public-regions")
+    public.close()

@@ -11,7 +11,15 @@ from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import RoleCode
 from jaring.claims import services
 from jaring.claims.models import Claim, ClaimStatus, DeathList
-from jaring.demo import import_demo_workers, seed_demo_claims, seed_demo_money, setup_demo
+from jaring.demo import (
+    import_demo_workers,
+    seed_demo_claims,
+    seed_demo_money,
+    seed_demo_reports,
+    setup_demo,
+)
+from jaring.enrolment.models import Enrolment
+from jaring.reports.models import RegionFact, WorkforceEstimate
 from tests.conftest import BENGKALIS
 from tests.test_claims import PDF, RUSNI, build_coverage, nik_of
 
@@ -152,3 +160,13 @@ def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(
     assert Claim.objects.filter(status=ClaimStatus.POTENTIAL).count() == 5
     seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])  # runs once
     assert Claim.objects.count() == 8
+    settings.JARING_REPORT_DATE = "2025-09-22"
+    seed_demo_reports(users["operator"])
+    regency = RegionFact.objects.get(region_code="14.03", dimension="total")
+    assert (regency.claims_paid, regency.benefits_paid) == (3, 126_000_000)
+    assert (
+        regency.covered
+        == Enrolment.objects.filter(status="active", worker__status="active").count()
+    )
+    estimate = WorkforceEstimate.objects.get(region_id="14.03")
+    assert estimate.informal_workers > 100_000 and "BPS" in estimate.source

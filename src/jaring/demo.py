@@ -321,3 +321,32 @@ def _demo_death_list(officer: User, path) -> None:
             writer.writerow([decrypt_nik(worker.nik_cipher), worker.full_name, f"{died:%d-%m-%Y}"])
         writer.writerow(["1403015001900003", "Tidak Terdaftar", "20-10-2025"])
     import_deaths(path, Region.objects.get(code=DEMO_REGENCY), officer)
+
+
+# An illustrative informal-workforce figure until the Pemda enters BPS's own: population
+# (Kemendagri 2025) × the national employment ratio (145,77 of ~285 million) × the informal
+# share (59,40 %, Sakernas Feb 2025).
+DEMO_ESTIMATE_SOURCE = (
+    "Perkiraan demo: penduduk 2025 × rasio bekerja nasional (145,77 jt / 285 jt) × 59,40% "
+    "informal (BPS Sakernas Feb 2025) — ganti dengan angka BPS kabupaten"
+)
+
+
+def seed_demo_reports(operator: User) -> None:
+    """The informal-workforce estimate and the first count of the summary tables."""
+    from decimal import Decimal
+
+    from jaring.reports.models import WorkforceEstimate
+    from jaring.reports.services import refresh_regency
+
+    region = Region.objects.get(code=DEMO_REGENCY)
+    if region.population_total and not WorkforceEstimate.objects.filter(region=region).exists():
+        share = Decimal("145.77") / Decimal("285") * Decimal("0.5940")
+        WorkforceEstimate.objects.create(
+            region=region,
+            year=DEMO_YEAR,
+            informal_workers=int(region.population_total * share),
+            source=DEMO_ESTIMATE_SOURCE,
+            updated_by=operator,
+        )
+    refresh_regency(DEMO_REGENCY)

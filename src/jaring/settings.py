@@ -227,6 +227,10 @@ CACHES = {
         }
     )
 }
+# The day the dashboards count "protected now" on; empty means today. The demo pins it to the
+# seed's day (its money and claims are 2025's).
+JARING_REPORT_DATE = os.environ.get("JARING_REPORT_DATE", "")
+
 # API throttling per authenticated user (django-ninja; counted in the cache above). Empty
 # switches it off, e.g. behind a gateway that already limits clients.
 JARING_API_RATE = os.environ.get("JARING_API_RATE", "50/s")

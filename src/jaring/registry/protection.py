@@ -70,4 +70,3 @@ def decrypt_personal(blob: bytes) -> str:
 
 def nik_index(nik: str) -> str:
     return hmac.new(_index_key(settings.NIK_INDEX_KEY), nik.encode(), hashlib.sha256).hexdigest()
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
@@ -43,11 +44,16 @@ GROUPINGS = [
 ]
 
 
+def report_date() -> datetime.date:
+    pinned = settings.JARING_REPORT_DATE
+    return datetime.date.fromisoformat(pinned) if pinned else timezone.localdate()
+
+
 @transaction.atomic
 def refresh_regency(regency_code: str, today: datetime.date | None = None) -> None:
     """Recount one kabupaten/kota (villages, kecamatan, itself), then its province and the
     country."""
-    today = today or timezone.localdate()
+    today = today or report_date()
     now = timezone.now()
     RegionFact.objects.filter(
         Q(region_code=regency_code) | Q(region_code__startswith=regency_code + ".")
@@ -94,8 +100,17 @@ def _add_claims(regency_code: str) -> None:
         )
     )
     days = _pay_days_by_village(regency_code)
+    now = timezone.now()
     for row in rows:
         village = row["village_id"]
+        for code, level, parent in ((village, 4, village[:8]), (village[:8], 3, regency_code)):
+            # A village whose only worker died has no worker row left, but keeps its claim.
+            RegionFact.objects.get_or_create(
+                region_code=code,
+                dimension="total",
+                key="",
+                defaults={"level": level, "parent_code": parent, "refreshed_at": now},
+            )
         for code in (village, village[:8], regency_code):
             RegionFact.objects.filter(region_code=code, dimension="total").update(
                 claims_reported=F("claims_reported") + row["reported"],

@@ -17,6 +17,7 @@ from jaring.regions.models import Level, Region
 from jaring.registry.rules import mask_name
 from jaring.reports import exports, graphics, selectors
 from jaring.reports.models import WorkforceEstimate
+from jaring.reports.services import report_date
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,7 +26,7 @@ def _year(request) -> int:
     try:
         return int(request.GET.get("tahun", ""))
     except ValueError:
-        return timezone.localdate().year
+        return report_date().year
 
 
 class EstimateForm(forms.Form):

@@ -5,6 +5,7 @@ from jaring.demo import (
     import_demo_workers,
     seed_demo_claims,
     seed_demo_money,
+    seed_demo_reports,
     setup_demo,
 )
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             import_demo_workers(by_name["operator"])
             seed_demo_money(by_name["keuangan"], by_name["operator"], by_name["bpjs.duri"])
             seed_demo_claims(by_name["klaim"], by_name["supervisor"], by_name["operator"])
+            seed_demo_reports(by_name["operator"])
         self.stdout.write(self.style.SUCCESS("Demo Kabupaten Bengkalis ready. Logins:"))
         for user, label in users:
             self.stdout.write(f"  {user.username:<22} {DEMO_PASSWORD}   {label}")

@@ -1,0 +1,171 @@
+"""Transparency: summary tables that add up, dashboards per role, exports, the public page's
+suppression and the national league table."""
+
+import datetime
+import io
+
+import openpyxl
+import pypdf
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jaring.accounts.rules import RoleCode
+from jaring.claims import services as claim_services
+from jaring.regions.models import Region
+from jaring.registry.models import Worker
+from jaring.reports import selectors
+from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact, WorkforceEstimate
+from jaring.reports.services import refresh_regency
+from tests.conftest import BENGKALIS, SIAK
+from tests.test_claims import PDF, build_coverage
+
+D = datetime.date
+MID_YEAR = D(2025, 6, 15)
+
+
+def fact(code, dimension="total", key=""):
+    return RegionFact.objects.get(region_code=code, dimension=dimension, key=key)
+
+
+@pytest.fixture
+def bengkalis(make_user, occupations, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    builder = make_user("pembangun", is_superuser=True)
+    checker = make_user("pemeriksa", is_superuser=True)
+    build_coverage(builder, tmp_path)
+    rusni = Worker.objects.get(full_name="Rusni")
+    claim = claim_services.report_event(
+        rusni,
+        claim_services.EventReport("JKM", "death", D(2025, 6, 1), "family"),
+        builder,
+        today=D(2025, 6, 2),
+    )
+    claim_services.add_family_member(claim, builder, full_name="Zulkifli", relationship="spouse")
+    for kind in claim_services.required_documents(claim):
+        upload = SimpleUploadedFile(f"{kind}.pdf", PDF + kind.encode())
+        document = claim_services.upload_document(claim, kind, upload, builder)
+        claim_services.verify_document(document, checker, today=D(2025, 6, 3))
+    claim_services.submit(claim, builder)
+    claim_services.approve(claim, checker, today=D(2025, 6, 4))
+    transfer = claim_services.BankTransfer(42_000_000, D(2025, 6, 5), "BRK", "123456789", "Z", "T1")
+    claim.refresh_from_db()
+    heir = claim.family.get()
+    claim_services.record_benefit_payment(claim.instalments.get(), heir, transfer, builder)
+    refresh_regency(BENGKALIS, today=MID_YEAR)
+    return {"builder": builder}
+
+
+def test_summaries_add_up_from_village_to_country(bengkalis):
+    regency = fact(BENGKALIS)
+    # Rusni died: two living workers remain registered, both protected in June 2025.
+    assert (regency.registered, regency.covered) == (2, 2)
+    districts = RegionFact.objects.filter(parent_code=BENGKALIS, dimension="total")
+    villages = RegionFact.objects.filter(
+        level=4, dimension="total", region_code__startswith="14.03."
+    )
+    assert sum(d.registered for d in districts) == sum(v.registered for v in villages) == 2
+    assert (regency.claims_paid, regency.benefits_paid, regency.pay_days_total) == (
+        1,
+        42_000_000,
+        3,
+    )
+    for code in ("14.03.01", "14", NATIONAL):
+        assert (fact(code).claims_paid, fact(code).benefits_paid) == (1, 42_000_000)
+    kelebuk = RegionFact.objects.get(level=4, claims_paid=1)
+    assert Region.objects.get(code=kelebuk.region_code).name == "Kelebuk"
+    assert (regency.allocated, regency.billed) == (3 * 12 * 16_800, 3 * 12 * 16_800)
+    assert regency.paid == 3 * 8 * 16_800  # January to August paid
+    assert fact(BENGKALIS, "sex", "L").registered == 2 and fact(BENGKALIS, "sex", "L").covered == 2
+    assert {f.key for f in RegionFact.objects.filter(region_code=BENGKALIS, dimension="occupation")}
+    months = dict(CoverageMonth.objects.values_list("month", "covered"))
+    assert months[D(2025, 1, 1)] == 3 and months[D(2025, 6, 1)] == 3  # Rusni counted in June
+
+
+def test_refreshing_again_changes_nothing(bengkalis):
+    before = list(
+        RegionFact.objects.order_by("region_code", "dimension", "key").values_list(
+            "region_code", "dimension", "key", "registered", "covered", "claims_paid", "paid"
+        )
+    )
+    refresh_regency(BENGKALIS, today=MID_YEAR)
+    after = list(
+        RegionFact.objects.order_by("region_code", "dimension", "key").values_list(
+            "region_code", "dimension", "key", "registered", "covered", "claims_paid", "paid"
+        )
+    )
+    assert before == after
+
+
+def test_dashboard_shows_the_tables_numbers_and_exports_them(bengkalis, make_user, client):
+    WorkforceEstimate.objects.create(
+        region_id=BENGKALIS, year=2025, informal_workers=20, source="BPS Sakernas (uji)"
+    )
+    client.force_login(make_user("operator", RoleCode.OPERATOR, BENGKALIS))
+    page = client.get(f"/laporan/{BENGKALIS}/", {"tahun": 2025})
+    assert page.status_code == 200
+    assert 'data-field="covered">2<' in page.text and "10,0%" in page.text  # 2 of 20
+    assert "<svg" in page.text and 'data-code="14.03.01"' in page.text
+    assert "Rusni" in page.text  # an operator may see who was paid
+    workbook = client.get(f"/laporan/{BENGKALIS}/", {"panel": "districts", "format": "xlsx"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(workbook.content)).active.values)
+    assert rows[0][:4] == ("Kode", "Wilayah", "Terdaftar", "Terlindungi")
+    assert sum(r[2] for r in rows[1:]) == 2
+    report = client.get(f"/laporan/{BENGKALIS}/bulanan.pdf")
+    text = " ".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(report.content)).pages
+    )
+    assert "LAPORAN BULANAN" in text and "Rp42.000.000" in text
+
+
+def test_roles_without_personal_data_see_masked_names(bengkalis, make_user, client):
+    client.force_login(make_user("nasional", RoleCode.NATIONAL_VIEWER, None))
+    page = client.get(f"/laporan/{BENGKALIS}/")
+    assert page.status_code == 200 and "Rusni" not in page.text and "R****" in page.text
+    client.force_login(make_user("siak", RoleCode.OPERATOR, SIAK))
+    assert client.get(f"/laporan/{BENGKALIS}/").status_code == 404
+
+
+def test_the_public_page_publishes_no_names_and_hides_small_village_cells(bengkalis, client):
+    regency = client.get(f"/publik/{BENGKALIS}/")
+    assert regency.status_code == 200 and "Rusni" not in regency.text
+    assert "Rp42.000.000" in regency.text
+    district = client.get("/publik/14.03.01/")
+    assert "&lt;5" in district.text  # villages with 1–4 protected workers
+    assert "Rusni" not in district.text and "1403" not in district.text
+    country = client.get("/publik/")
+    assert country.status_code == 200 and 'data-code="14"' in country.text
+
+
+@given(st.integers(min_value=0, max_value=10_000), st.sampled_from([1, 2, 3, 4]))
+def test_only_small_nonzero_village_counts_are_suppressed(value, level):
+    cell = selectors.public_cell(value, level)
+    assert cell.suppressed == (level == 4 and 0 < value < selectors.SMALL_CELL)
+    assert cell.value == (0 if cell.suppressed else value)
+
+
+def test_the_league_ranks_kabupaten_by_coverage(bengkalis, make_user, client, tmp_path):
+    siak_worker_region = Region.objects.get(code=SIAK)
+    RegionFact.objects.create(
+        region_code=SIAK,
+        level=2,
+        parent_code="14",
+        registered=10,
+        covered=9,
+        refreshed_at=fact(BENGKALIS).refreshed_at,
+        paid=9 * 16_800,
+    )
+    assert siak_worker_region.parent_id == "14"
+    WorkforceEstimate.objects.create(
+        region_id=BENGKALIS, year=2025, informal_workers=20, source="BPS Sakernas (uji)"
+    )  # Bengkalis: 2 of 20 = 10 %; Siak: 9 of 10 registered = 90 %
+    client.force_login(make_user("riau", RoleCode.PROVINCIAL_ADMIN, "14"))
+    page = client.get("/nasional/", {"provinsi": "14", "tahun": 2025})
+    order = [code for code in (SIAK, BENGKALIS) if f'data-code="{code}"' in page.text]
+    assert order == [SIAK, BENGKALIS]
+    assert page.text.index(f'data-code="{SIAK}"') < page.text.index(f'data-code="{BENGKALIS}"')
+    workbook = client.get("/nasional/", {"format": "xlsx", "tahun": 2025})
+    rows = list(openpyxl.load_workbook(io.BytesIO(workbook.content)).active.values)
+    assert [r[1] for r in rows[1:]] == [SIAK, BENGKALIS]
+    assert rows[1][6] == 16_800  # paid to BPJS per protected worker
