@@ -316,3 +316,20 @@ def test_dashboard_map_report_and_public_page_show_the_databases_numbers(
     public.goto(live_server.url + "/publik/14.03.01/")
     assert "<5" in public.inner_text("#public-regions")
     public.close()
+
+
+def test_the_api_docs_render_under_the_content_security_policy(riau_regions, live_server, browser):
+    setup_demo()
+    page = _login(browser, live_server, "bpjs.duri")
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security" in message.text else None
+        ),
+    )
+    page.goto(live_server.url + "/api/v1/docs")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/coverage/{nik}" in paths
+    assert blocked == []

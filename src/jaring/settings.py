@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "jaring.finance",
     "jaring.enrolment",
     "jaring.claims",
+    "ninja",  # serves its Swagger UI files locally (otherwise it links a CDN)
     "jaring.api",
     "jaring.reports",
     "axes",
