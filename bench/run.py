@@ -288,6 +288,50 @@ def bench_api(rows: int) -> list[str]:
     return [line]
 
 
+def bench_reports(rows: int, others: int, other_rows: int) -> list[str]:
+    """Refresh and page times of the dashboards over many workers and regencies."""
+    if not _postgres_available():
+        print("reports benchmark skipped: PostgreSQL is not reachable")
+        return []
+    results = []
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as tmp:
+            _fresh_postgres(POSTGRES_URL)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "reports.py"),
+                    str(rows),
+                    str(others),
+                    str(other_rows),
+                ],
+                env=_env(POSTGRES_URL, tmp),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode:
+                raise RuntimeError(done.stderr[-2000:])
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    def median(path):
+        values = [r[path[0]][path[1]] if len(path) == 2 else r[path[0]] for r in results]
+        return statistics.median(values)
+
+    workers = results[0]["workers"]
+    line = (
+        f"| reports | postgresql | {workers:,} workers in {results[0]['regencies']} kabupaten "
+        f"({rows:,} in one) | dashboard p95 {median(('dashboard', 'p95_ms')):.0f} ms, national "
+        f"p95 {median(('national', 'p95_ms')):.0f} ms, public p95 "
+        f"{median(('public', 'p95_ms')):.0f} ms | {RUNS} | refresh of the {rows:,}-worker "
+        f"kabupaten {median(('refresh_big_s',)):.1f} s; targets dashboard ≤ 200 ms → "
+        f"{median(('dashboard', 'p95_ms')) / 200:.2f}×, national ≤ 2 s → "
+        f"{median(('national', 'p95_ms')) / 2000:.2f}× |"
+    )
+    print(line, flush=True)
+    return [line]
+
+
 def _wait_for_port(port: int, timeout: float = 60) -> None:
     import socket
 
@@ -307,6 +351,7 @@ BENCHMARKS = {
     "money_100k": lambda: bench_money(100_000),
     "money_1m": lambda: bench_money(1_000_000),
     "api_1m": lambda: bench_api(1_000_000),
+    "reports_1m": lambda: bench_reports(1_000_000, 49, 20_000),
 }
 
 

@@ -70,10 +70,6 @@ def _rows(facts, year: int) -> list[Row]:
     return [Row(regions.get(f.region_code), f, estimates.get(f.region_code)) for f in facts]
 
 
-def fact_of(code: str) -> RegionFact | None:
-    return RegionFact.objects.filter(region_code=code, dimension="total").first()
-
-
 def visible_regencies(user) -> list[Region]:
     scope = scope_for(user, Capability.VIEW_REPORTS)
     codes = RegionFact.objects.filter(level=2, dimension="total").values("region_code")
