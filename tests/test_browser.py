@@ -266,28 +266,12 @@ def test_dashboard_map_report_and_public_page_show_the_databases_numbers(
 
     import pypdf
 
-    from jaring.accounts.models import User
-    from jaring.demo import (
-        import_demo_workers,
-        seed_demo_claims,
-        seed_demo_money,
-        seed_demo_reports,
-    )
+    from jaring.demo import seed_demo_reports
     from jaring.reports.models import RegionFact
+    from tests.test_claims_web import seed_small_demo
 
-    settings.MEDIA_ROOT = tmp_path / "media"
     settings.JARING_REPORT_DATE = "2025-09-22"
-    setup_demo()
-    users = {u.username: u for u in User.objects.all()}
-    import_demo_workers(users["operator"], workers=200)
-    seed_demo_money(
-        users["keuangan"],
-        users["operator"],
-        users["bpjs.duri"],
-        allocation=150 * 12 * 16_800,
-        paid=150 * 11 * 16_800,
-    )
-    seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])
+    users = seed_small_demo(settings, tmp_path)
     seed_demo_reports(users["operator"])
     regency = RegionFact.objects.get(region_code="14.03", dimension="total")
     thousands = f"{regency.covered:,}".replace(",", ".")

@@ -126,9 +126,8 @@ def test_a_bad_upload_through_the_screen_says_why(covered, client):
     assert not claim.documents.exists()
 
 
-def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(
-    riau_regions, occupations, settings, tmp_path
-):
+def seed_small_demo(settings, tmp_path) -> dict:
+    """The demo's story on 200 synthetic workers, 150 of them covered (eleven months paid)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     setup_demo()
     users = {u.username: u for u in User.objects.all()}
@@ -141,6 +140,13 @@ def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(
         paid=150 * 11 * 16_800,
     )
     seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])
+    return users
+
+
+def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(
+    riau_regions, occupations, settings, tmp_path
+):
+    users = seed_small_demo(settings, tmp_path)
     paid = Claim.objects.filter(status=ClaimStatus.PAID).order_by("worker__full_name")
     assert [c.worker.full_name for c in paid] == ["Bahtiar", "Rusni", "Safri Ismail"]
     assert {(c.benefit_total, c.handover.held_on, c.handover.place) for c in paid} == {

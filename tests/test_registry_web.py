@@ -12,6 +12,7 @@ from jaring.accounts.rules import RoleCode
 from jaring.regions.models import Region
 from jaring.registry import services, tasks
 from jaring.registry.models import DuplicateCandidate, ImportBatch, Worker, WorkerStatus
+from jaring.reports.models import RegionFact
 from tests.conftest import BENGKALIS, SIAK
 from tests.test_registry_import import BAHTIAR, RUSNI, write_csv
 
@@ -149,11 +150,14 @@ def test_upload_runs_in_the_database_backed_worker(
     assert response.status_code == 302
     assert response["Location"] == reverse("registry:import_detail", args=[batch.pk])
     assert batch.status == "pending" and batch.created_by == bengkalis_operator
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path.endswith("import_workers") and queued.args_kwargs["args"] == [batch.pk]
+    queued = DBTaskResult.objects.get(task_path__endswith="import_workers")
+    assert queued.args_kwargs["args"] == [batch.pk]
     call_command("db_worker", "--batch", "--no-startup-delay")
     queued.refresh_from_db()
     assert queued.status == "SUCCESSFUL"
+    refreshes = DBTaskResult.objects.filter(task_path__endswith="refresh_reports")
+    assert refreshes.exists() and {r.status for r in refreshes} == {"SUCCESSFUL"}
+    assert RegionFact.objects.filter(region_code=BENGKALIS, dimension="total").exists()
     batch.refresh_from_db()
     assert (batch.status, batch.unchanged, batch.rejected) == ("done", 1, 1)
     status = client.get(reverse("registry:import_status", args=[batch.pk])).json()

@@ -387,23 +387,6 @@ def claim_create(request, payload: schemas.ClaimIn):
     )
 
 
-TRANSITIONS = {
-    "open": (claim_selectors.may_prepare, lambda c, u, n: claim_services.open_potential(c, u)),
-    "dismiss": (claim_selectors.may_prepare, claim_services.dismiss),
-    "recheck": (claim_selectors.may_prepare, lambda c, u, n: claim_services.judge(c)),
-    "submit": (claim_selectors.may_prepare, lambda c, u, n: claim_services.submit(c, u)),
-    "approve": (claim_selectors.may_approve, claim_services.approve),
-    "return": (
-        claim_selectors.may_approve,
-        lambda c, u, n: claim_services.send_back(c, u, n, reject=False),
-    ),
-    "reject": (
-        claim_selectors.may_approve,
-        lambda c, u, n: claim_services.send_back(c, u, n, reject=True),
-    ),
-}
-
-
 @claims.post(
     "/{claim_id}/transitions",
     response={200: schemas.ClaimOut, **ERRORS},
@@ -411,10 +394,7 @@ TRANSITIONS = {
 )
 def claim_transition(request, claim_id: int, payload: schemas.TransitionIn):
     claim = claim_selectors.claim_for(request.user, claim_id)
-    allowed, act = TRANSITIONS[payload.action]
-    if not allowed(request.user, claim):
-        raise PermissionDenied
-    act(claim, request.user, payload.note)
+    claim_services.decide(claim, request.user, payload.action, payload.note)
     return claim_selectors.claim_for(request.user, claim_id)
 
 

@@ -501,6 +501,24 @@ def send_back(claim: Claim, user, note: str, reject: bool) -> None:
         )
 
 
+def decide(claim: Claim, user, action: str, note: str = "") -> None:
+    """One of the officer's or the checker's actions on a claim, after the role check."""
+    from jaring.claims.selectors import may_approve, may_prepare
+
+    allowed, act = {
+        "open": (may_prepare, lambda: open_potential(claim, user)),
+        "dismiss": (may_prepare, lambda: dismiss(claim, user, note)),
+        "recheck": (may_prepare, lambda: judge(claim)),
+        "submit": (may_prepare, lambda: submit(claim, user)),
+        "approve": (may_approve, lambda: approve(claim, user, note)),
+        "return": (may_approve, lambda: send_back(claim, user, note, reject=False)),
+        "reject": (may_approve, lambda: send_back(claim, user, note, reject=True)),
+    }[action]
+    if not allowed(user, claim):
+        raise PermissionDenied
+    act()
+
+
 def _transition(claim: Claim, from_status: str, to_status: str, user, reason: str, **fields):
     """Compare-and-set on the status: whoever loses a race gets a clear error, not a repeat."""
     changed = Claim.objects.filter(pk=claim.pk, status=from_status).update(

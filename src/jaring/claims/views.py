@@ -46,6 +46,21 @@ def _fail(request, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _apply(request, claim, form, action, invalid: str, done: str = ""):
+    """Run a service with a valid form's data; any refusal becomes a message on the claim."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+    else:
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            _fail(request, exc)
+        else:
+            if done:
+                messages.success(request, done)
+    return redirect("claims:detail", claim.pk)
+
+
 @login_required
 def claim_list(request):
     require(request.user, Capability.VIEW_REGISTRY)
@@ -210,55 +225,42 @@ def claim_detail(request, pk: int):
 @require_POST
 def family_add(request, pk: int):
     claim = _claim_for_preparer(request.user, pk)
-    form = FamilyMemberForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_family_member(
-                claim, request.user, nik=form.cleaned_data.pop("nik"), **form.cleaned_data
-            )
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        messages.error(request, _("Check the family member's details."))
-    return redirect("claims:detail", claim.pk)
+    return _apply(
+        request,
+        claim,
+        FamilyMemberForm(request.POST),
+        lambda data: services.add_family_member(claim, request.user, nik=data.pop("nik"), **data),
+        _("Check the family member's details."),
+    )
 
 
 @login_required
 @require_POST
 def heirs_override(request, pk: int):
     claim = _claim_for_preparer(request.user, pk)
-    form = HeirOverrideForm(request.POST, claim=claim)
-    if form.is_valid():
-        try:
-            services.override_heirs(
-                claim,
-                request.user,
-                [m.pk for m in form.cleaned_data["heirs"]],
-                form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        messages.error(request, _("Choose the heirs and write a justification (20+ characters)."))
-    return redirect("claims:detail", claim.pk)
+    return _apply(
+        request,
+        claim,
+        HeirOverrideForm(request.POST, claim=claim),
+        lambda data: services.override_heirs(
+            claim, request.user, [m.pk for m in data["heirs"]], data["reason"]
+        ),
+        _("Choose the heirs and write a justification (20+ characters)."),
+    )
 
 
 @login_required
 @require_POST
 def document_upload(request, pk: int):
     claim = _claim_for_preparer(request.user, pk)
-    form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.upload_document(
-                claim, form.cleaned_data["kind"], form.cleaned_data["file"], request.user
-            )
-            messages.success(request, _("Document uploaded."))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        messages.error(request, _("Choose the document kind and a file."))
-    return redirect("claims:detail", claim.pk)
+    return _apply(
+        request,
+        claim,
+        DocumentForm(request.POST, request.FILES),
+        lambda data: services.upload_document(claim, data["kind"], data["file"], request.user),
+        _("Choose the document kind and a file."),
+        _("Document uploaded."),
+    )
 
 
 @login_required
@@ -299,17 +301,6 @@ def document_verify(request, pk: int):
     return redirect("claims:detail", claim.pk)
 
 
-DECISIONS = {
-    "open": (selectors.may_prepare, lambda c, u, n: services.open_potential(c, u)),
-    "dismiss": (selectors.may_prepare, services.dismiss),
-    "recheck": (selectors.may_prepare, lambda c, u, n: services.judge(c)),
-    "submit": (selectors.may_prepare, lambda c, u, n: services.submit(c, u)),
-    "approve": (selectors.may_approve, services.approve),
-    "return": (selectors.may_approve, lambda c, u, n: services.send_back(c, u, n, reject=False)),
-    "reject": (selectors.may_approve, lambda c, u, n: services.send_back(c, u, n, reject=True)),
-}
-
-
 @login_required
 @require_POST
 def decide(request, pk: int):
@@ -317,11 +308,8 @@ def decide(request, pk: int):
     form = DecisionForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied
-    allowed, act = DECISIONS[form.cleaned_data["action"]]
-    if not allowed(request.user, claim):
-        raise PermissionDenied
     try:
-        act(claim, request.user, form.cleaned_data["note"])
+        services.decide(claim, request.user, form.cleaned_data["action"], form.cleaned_data["note"])
     except ValidationError as exc:
         _fail(request, exc)
     return redirect("claims:detail", claim.pk)
@@ -335,60 +323,54 @@ def payment(request, pk: int):
         selectors.may_prepare(request.user, claim) or selectors.may_approve(request.user, claim)
     ):
         raise PermissionDenied
-    form = PaymentForm(request.POST, claim=claim)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.record_benefit_payment(
-                data["instalment"],
-                data["recipient"],
-                services.BankTransfer(
-                    data["amount"],
-                    data["paid_on"],
-                    data["bank"],
-                    data["account_number"],
-                    data["account_holder"],
-                    data["reference"],
-                ),
-                request.user,
-            )
-            messages.success(request, _("Payment recorded."))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        messages.error(request, _("Check the payment details."))
-    return redirect("claims:detail", claim.pk)
+    return _apply(
+        request,
+        claim,
+        PaymentForm(request.POST, claim=claim),
+        lambda data: services.record_benefit_payment(
+            data["instalment"],
+            data["recipient"],
+            services.BankTransfer(
+                data["amount"],
+                data["paid_on"],
+                data["bank"],
+                data["account_number"],
+                data["account_holder"],
+                data["reference"],
+            ),
+            request.user,
+        ),
+        _("Check the payment details."),
+        _("Payment recorded."),
+    )
 
 
 @login_required
 @require_POST
 def handover(request, pk: int):
     claim = _claim_for_preparer(request.user, pk)
-    form = HandoverForm(request.POST, request.FILES, claim=claim)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.record_handover(
-                claim,
-                data["recipient"],
-                services.HandoverFacts(
-                    data["held_on"],
-                    data["place"],
-                    data["city"],
-                    data["handed_by_name"],
-                    data["handed_by_title"],
-                    data["bpjs_name"],
-                    data["bpjs_title"],
-                ),
-                request.user,
-                photo=data["photo"],
-            )
-            messages.success(request, _("Handover recorded."))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        messages.error(request, _("Check the handover details."))
-    return redirect("claims:detail", claim.pk)
+    return _apply(
+        request,
+        claim,
+        HandoverForm(request.POST, request.FILES, claim=claim),
+        lambda data: services.record_handover(
+            claim,
+            data["recipient"],
+            services.HandoverFacts(
+                data["held_on"],
+                data["place"],
+                data["city"],
+                data["handed_by_name"],
+                data["handed_by_title"],
+                data["bpjs_name"],
+                data["bpjs_title"],
+            ),
+            request.user,
+            photo=data["photo"],
+        ),
+        _("Check the handover details."),
+        _("Handover recorded."),
+    )
 
 
 @login_required
