@@ -6,6 +6,8 @@ authenticated client whose roles reach every endpoint in Bengkalis.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -23,7 +25,13 @@ EXAMPLES_PER_OPERATION = 12
 @pytest.fixture
 def api_schema(db, settings):
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    # Requests go through the real WSGI handler; like Django's test client, keep it from
+    # closing the test's database connection at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
