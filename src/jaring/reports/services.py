@@ -184,23 +184,28 @@ def _resum(code: str, level: int, children: Q, now) -> None:
 
 
 def _refresh_trend(regency_code: str, today: datetime.date) -> None:
-    """Workers protected in each of the last months (ended enrolments still count in theirs)."""
+    """Workers protected in each of the last months (ended enrolments still count in theirs):
+    one pass over the regency's enrolments, a filtered count per month."""
     from jaring.enrolment.models import Enrolment
 
-    CoverageMonth.objects.filter(regency_code=regency_code).delete()
-    month = today.replace(day=1)
-    rows = []
+    months, month = [], today.replace(day=1)
     for _ in range(TREND_MONTHS):
-        covered = Enrolment.objects.filter(
-            worker__regency_code=regency_code,
-            status__in=["active", "ended"],
-            start_month__lte=month,
-            end_month__gte=month,
-        ).count()
-        if covered:
-            rows.append(CoverageMonth(regency_code=regency_code, month=month, covered=covered))
+        months.append(month)
         month = (month - datetime.timedelta(days=1)).replace(day=1)
-    CoverageMonth.objects.bulk_create(rows)
+    counts = Enrolment.objects.filter(
+        worker__regency_code=regency_code, status__in=["active", "ended"]
+    ).aggregate(
+        **{
+            f"m{index}": Count("id", filter=Q(start_month__lte=m, end_month__gte=m))
+            for index, m in enumerate(months)
+        }
+    )
+    CoverageMonth.objects.filter(regency_code=regency_code).delete()
+    CoverageMonth.objects.bulk_create(
+        CoverageMonth(regency_code=regency_code, month=m, covered=counts[f"m{index}"])
+        for index, m in enumerate(months)
+        if counts[f"m{index}"]
+    )
 
 
 def refresh_after_commit(regency_code: str) -> None:
