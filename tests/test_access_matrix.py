@@ -502,7 +502,7 @@ def test_every_api_operation_has_an_entry():
     assert names | {"api:api-root", "api:openapi-json", "api:openapi-view"} == set(API_ROUTES)
 
 
-def _api_expected(route: ApiRoute, user, objects, method_ok) -> set[int]:
+def _api_expected(route: ApiRoute, user, objects) -> set[int]:
     if route.public:
         return {route.public}
     if user is None:
@@ -547,7 +547,7 @@ def test_api_access_matrix(world, client):
             places = [("own", own), ("foreign", foreign)] if route.object_kind else [("", own)]
             for where, objects in places:
                 status = _call(client, route, name, objects).status_code
-                expected = _api_expected(route, user, objects, None)
+                expected = _api_expected(route, user, objects)
                 if status not in expected:
                     failures.append(f"{role} {name} {where}: {status}, expected {expected}")
     assert failures == [], "\n".join(failures)

@@ -331,7 +331,12 @@ def test_the_seed_case_from_report_to_handover(people, settings, tmp_path):
     assert protection.decrypt_personal(payment.account_cipher) == "012345678901"
     sla = selectors.service_level_of(claim)
     assert (sla.target_days, sla.working_days_taken, sla.days_late, sla.overdue) == (3, 2, 0, False)
-    handover = services.record_handover(claim, heir, handover_facts(), officer)
+    handover = services.record_handover(
+        claim, heir, handover_facts(), officer, photo=SimpleUploadedFile("foto.png", PNG)
+    )
+    assert handover.photo.endswith(".png") and str(tmp_path / "media") in handover.photo
+    with pytest.raises(ValidationError, match="sudah dicatat"):
+        services.record_handover(claim, heir, handover_facts(), officer)
     text = pdf_text(handover_pdf(claim))
     assert "Senin, 22 September 2025" in text
     assert "Wisma Daerah Sri Mahkota, Bengkalis" in text

@@ -112,6 +112,17 @@ def test_dashboard_shows_the_tables_numbers_and_exports_them(bengkalis, make_use
     rows = list(openpyxl.load_workbook(io.BytesIO(workbook.content)).active.values)
     assert rows[0][:4] == ("Kode", "Wilayah", "Terdaftar", "Terlindungi")
     assert sum(r[2] for r in rows[1:]) == 2
+    by_sex = client.get(f"/laporan/{BENGKALIS}/", {"panel": "sex", "format": "xlsx"})
+    assert list(openpyxl.load_workbook(io.BytesIO(by_sex.content)).active.values)[1] == (
+        "Laki-laki",
+        2,
+        2,
+    )
+    paid = client.get(f"/laporan/{BENGKALIS}/", {"panel": "claims", "format": "xlsx"})
+    paid_rows = list(openpyxl.load_workbook(io.BytesIO(paid.content)).active.values)
+    assert paid_rows[1][1] == "Rusni" and paid_rows[1][-1] == 42_000_000
+    district = client.get("/laporan/14.03.01/")  # the kecamatan's own map shows its villages
+    assert district.status_code == 200 and 'data-code="14.03.01.1001"' in district.text
     report = client.get(f"/laporan/{BENGKALIS}/bulanan.pdf")
     text = " ".join(
         page.extract_text() for page in pypdf.PdfReader(io.BytesIO(report.content)).pages

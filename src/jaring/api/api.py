@@ -93,10 +93,6 @@ class Page(PageNumberPagination):
         super().__init__(page_size=50, max_page_size=500, **kwargs)
 
 
-def _personal(user, region_code: str) -> bool:
-    return scope_for(user, Capability.VIEW_PERSONAL_DATA).contains(region_code)
-
-
 def _log(request, action, object_type, object_id="", region="", detail=None):
     log_personal_access(
         request.user, action, object_type, object_id, region, request=request, detail=detail
@@ -153,7 +149,7 @@ def worker_list(
 @workers.get("/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker")
 def worker_detail(request, worker_id: int):
     worker = registry_selectors.worker_for(request.user, worker_id)
-    if _personal(request.user, worker.village_id):
+    if registry_selectors.may_see_personal_data(request.user, worker):
         _log(request, PersonalDataAccess.Action.VIEW_RECORD, "worker", worker.pk, worker.village_id)
     return worker
 

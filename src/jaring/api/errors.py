@@ -26,13 +26,13 @@ MESSAGES = {
 }
 
 
-def _language(request) -> str:
+def client_language(request) -> str:
     header = request.headers.get("Accept-Language", "")
     return "en" if header.lower().startswith("en") else "id"
 
 
 def error_body(request, code: str, details=None) -> dict:
-    with translation.override(_language(request)):
+    with translation.override(client_language(request)):
         return {"code": code, "message": str(MESSAGES[code]), "details": details}
 
 

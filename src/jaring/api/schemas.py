@@ -8,24 +8,16 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
-from jaring.accounts.rules import Capability
-from jaring.accounts.scoping import scope_for
+from jaring.api.errors import client_language
 from jaring.claims.rules import DOCUMENT_KINDS
 from jaring.registry.rules import mask_name
+from jaring.registry.selectors import may_see_personal_data
 
 
 class ErrorOut(Schema):
     code: str
     message: str
     details: object | None = None
-
-
-def _user(context):
-    return context["request"].user
-
-
-def _personal(context, region_code: str) -> bool:
-    return scope_for(_user(context), Capability.VIEW_PERSONAL_DATA).contains(region_code)
 
 
 class RegionOut(Schema):
@@ -53,13 +45,13 @@ class WorkerOut(Schema):
 
     @staticmethod
     def resolve_name(obj, context) -> str:
-        if _personal(context, obj.village_id):
+        if may_see_personal_data(context["request"].user, obj):
             return obj.full_name
         return mask_name(obj.full_name)
 
     @staticmethod
     def resolve_birth_date(obj, context):
-        return obj.birth_date if _personal(context, obj.village_id) else None
+        return obj.birth_date if may_see_personal_data(context["request"].user, obj) else None
 
 
 class WorkerIn(Schema):
@@ -178,7 +170,7 @@ class ClaimOut(Schema):
 
     @staticmethod
     def resolve_reason(obj, context) -> str:
-        english = context["request"].headers.get("Accept-Language", "").lower().startswith("en")
+        english = client_language(context["request"]) == "en"
         return obj.eligibility.get("reason" if english else "reason_id", "")
 
 

@@ -102,24 +102,21 @@ def dashboard(request, code: str):
 
 def _xlsx(request, board, panel: str) -> HttpResponse:
     if panel == "claims":
-        if not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).contains(board.region.code):
-            claims = [
-                (c, mask_name(c.worker.full_name))
-                for c in selectors.paid_benefits(request.user, board.region)
-            ]
-        else:
+        code = board.region.code
+        personal = scope_for(request.user, Capability.VIEW_PERSONAL_DATA).contains(code)
+        if personal:
             log_personal_access(
                 request.user,
                 PersonalDataAccess.Action.EXPORT,
                 "paid_benefits",
-                board.region.code,
-                board.region.code,
+                code,
+                code,
                 request=request,
             )
-            claims = [
-                (c, c.worker.full_name) for c in selectors.paid_benefits(request.user, board.region)
-            ]
-        content = exports.claims_xlsx(claims)
+        claims = selectors.paid_benefits(request.user, board.region)
+        content = exports.claims_xlsx(
+            (c, c.worker.full_name if personal else mask_name(c.worker.full_name)) for c in claims
+        )
     else:
         content = exports.panel_xlsx(board, panel)
     response = HttpResponse(content, content_type=XLSX)
