@@ -37,18 +37,19 @@ def covered(make_user, occupations, tmp_path, settings):
     }
 
 
+RUSNI_DIED = {
+    "nik": nik_of(RUSNI),
+    "program": "JKM",
+    "event": "death",
+    "event_date": "2025-08-10",
+    "reported_by": "village",
+}
+
+
 def test_an_officer_reports_a_death_by_nik_and_reads_the_reasons(covered, client):
     client.force_login(covered["officer"])
     response = client.post(
-        reverse("claims:report"),
-        {
-            "nik": nik_of(RUSNI),
-            "program": "JKM",
-            "event": "death",
-            "event_date": "2025-08-10",
-            "reported_by": "village",
-            "reporter_name": "Kepala Desa Kelebuk",
-        },
+        reverse("claims:report"), RUSNI_DIED | {"reporter_name": "Kepala Desa Kelebuk"}
     )
     claim = Claim.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
@@ -66,17 +67,11 @@ def test_an_officer_reports_a_death_by_nik_and_reads_the_reasons(covered, client
 
 def test_a_nik_outside_the_region_or_unknown_opens_nothing(covered, client, make_user):
     client.force_login(make_user("klaim.siak", RoleCode.CLAIMS_OFFICER, "14.08"))
-    response = client.post(
-        reverse("claims:report"),
-        {
-            "nik": nik_of(RUSNI),
-            "program": "JKM",
-            "event": "death",
-            "event_date": "2025-08-10",
-            "reported_by": "family",
-        },
-    )
-    assert response.status_code == 200 and "Tidak ada pekerja dengan NIK itu" in response.text
+    foreign = client.post(reverse("claims:report"), RUSNI_DIED)
+    assert foreign.status_code == 200 and "Tidak ada pekerja dengan NIK itu" in foreign.text
+    client.force_login(covered["officer"])
+    unknown = client.post(reverse("claims:report"), RUSNI_DIED | {"nik": "1403015001900003"})
+    assert unknown.status_code == 200 and "Tidak ada pekerja dengan NIK itu" in unknown.text
     assert not Claim.objects.exists()
 
 
