@@ -30,6 +30,7 @@ from jaring.reports.services import refresh_regency
 from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_registry_import import write_csv
 
+ANY_USER = "any_user"  # a page about the user's own things
 SECOND_FACTOR = "second_factor"  # finance and admin roles (and staff) may switch TOTP on
 EXCHANGE = "exchange"  # BPJS files carry NIKs: enrolment + personal data, or the BPJS officer
 
@@ -48,6 +49,7 @@ ROUTES = {
     "login": Route("public"),
     "logout": Route("post", login_required=False),
     "access_log": Route("list", Capability.VIEW_AUDIT_LOG),
+    "api_tokens": Route("list", ANY_USER),
     "login_code": Route("public", public_status=302),  # nothing pending: back to the login
     "second_factor": Route("list", SECOND_FACTOR),
     "set_language": Route("public", public_status=302),
@@ -224,6 +226,8 @@ def _region_of(obj) -> str:
 
 
 def _allowed(user, capability, region_code=None) -> bool:
+    if capability == ANY_USER:
+        return True
     if capability == SECOND_FACTOR:
         return user.is_staff or bool(
             {RoleCode.FINANCE_OFFICER, RoleCode.REGENCY_ADMIN, RoleCode.PROVINCIAL_ADMIN}

@@ -95,3 +95,21 @@ def test_auditors_browse_and_export_their_regions_log(logged, make_user, client)
     assert PersonalDataAccess.objects.count() == 3
     client.force_login(User.objects.get(username="operator"))
     assert client.get("/akun/log-akses/").status_code == 403
+
+
+def test_a_user_creates_sees_once_and_revokes_an_api_token(make_user, client):
+    from jaring.api.models import ApiToken
+
+    officer = make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS)
+    client.force_login(officer)
+    created = client.post("/akun/token-api/", {"name": "Sistem cabang Duri", "days": 30})
+    token = re.search(r"<code>(jrg_[A-Za-z0-9_-]+)</code>", created.text).group(1)
+    assert token not in client.get("/akun/token-api/").text  # shown once only
+    row = ApiToken.objects.get(user=officer)
+    assert row.name == "Sistem cabang Duri" and row.is_usable
+    client.post("/akun/token-api/", {"revoke": row.pk})
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+    other = make_user("lain", RoleCode.BPJS_OFFICER, BENGKALIS)
+    client.force_login(other)
+    assert client.post("/akun/token-api/", {"revoke": row.pk}).status_code == 403
