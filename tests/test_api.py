@@ -4,6 +4,7 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -226,3 +227,21 @@ def test_rules_and_the_summary(world):
         "claims_paid": 0,
         "benefits_paid": 0,
     }
+
+
+def test_a_value_the_database_cannot_store_is_the_clients_error(world):
+    api = bearer(world["operator"])
+    assert api.get("/api/v1/workers/", {"district": "14.03\x0001"}).status_code == 400
+    assert api.get("/publik/14.03%00/").status_code == 400
+    body = {
+        "nik": "1403014507900004",
+        "full_name": "Siti\u0000",
+        "sex": "P",
+        "birth_date": "1990-07-05",
+        "village": "14.03.01.2007",
+    }
+    created = api.post("/api/v1/workers/", json.dumps(body), content_type="application/json")
+    if connection.vendor == "postgresql":  # PostgreSQL cannot hold a NUL byte in text
+        assert created.status_code == 409 and created.json()["code"] == "refused"
+    else:  # SQLite can
+        assert created.status_code == 201

@@ -6,6 +6,7 @@ default); ``code`` is stable for programs; ``details`` says which field or rule 
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +62,12 @@ def install(api: NinjaAPI) -> None:
         # Schema-valid but against a rule or the current state (duplicate NIK, overpayment,
         # a claim already decided): a conflict, not a malformed request.
         return respond(request, "refused", 409, exc.messages)
+
+    @api.exception_handler(DataError)
+    def unstorable(request, exc):
+        # Values the database cannot hold (a NUL byte in a text, found by schemathesis): refused
+        # like any other value a rule forbids, instead of a server error.
+        return respond(request, "refused", 409, ["Nilai mengandung karakter NUL."])
 
     @api.exception_handler(Throttled)
     def throttled(request, exc):
