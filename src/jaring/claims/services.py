@@ -180,11 +180,27 @@ def membership_start(enrolment: Enrolment) -> datetime.date:
     return start
 
 
+JUDGED_FIELDS = [
+    "enrolment",
+    "paid_through",
+    "eligible",
+    "eligibility",
+    "arrears_months",
+    "components",
+    "benefit_total",
+    "scholarship",
+    "rule_refs",
+    "heir_basis",
+    "checked_at",
+]
+
+
 def judge(claim: Claim, today: datetime.date | None = None) -> Claim:
     """Eligibility, benefit and heirs by the rules in force on the event date (saved)."""
     from jaring.finance.selectors import paid_through
 
     today = today or timezone.localdate()
+    claim.refresh_from_db()  # judge the stored claim (its history row must show the real status)
     book = default_rulebook()
     enrolment = covering_enrolment(claim.worker, claim.event_date)
     paid = paid_through(enrolment) if enrolment else None
@@ -202,7 +218,8 @@ def judge(claim: Claim, today: datetime.date | None = None) -> Claim:
         _choose_heirs(claim, book)
     claim.checked_at = timezone.now()
     claim._change_reason = "Kelayakan dan manfaat dihitung ulang"
-    claim.save()
+    # Only what judging computes: a stale copy must never write back a status or a decision.
+    claim.save(update_fields=JUDGED_FIELDS)
     return claim
 
 
@@ -508,7 +525,7 @@ def decide(claim: Claim, user, action: str, note: str = "") -> None:
     allowed, act = {
         "open": (may_prepare, lambda: open_potential(claim, user)),
         "dismiss": (may_prepare, lambda: dismiss(claim, user, note)),
-        "recheck": (may_prepare, lambda: judge(claim)),
+        "recheck": (may_prepare, lambda: _require_editable(claim) or judge(claim)),
         "submit": (may_prepare, lambda: submit(claim, user)),
         "approve": (may_approve, lambda: approve(claim, user, note)),
         "return": (may_approve, lambda: send_back(claim, user, note, reject=False)),
