@@ -15,6 +15,7 @@ from jaring.api.models import ApiToken
 from jaring.claims.models import Claim
 from jaring.enrolment.models import Enrolment
 from jaring.registry.models import Worker
+from jaring.reports.services import refresh_regency
 from tests.conftest import BENGKALIS, SIAK
 from tests.test_claims import BAHTIAR, RUSNI, build_coverage, nik_of
 
@@ -219,6 +220,8 @@ def test_rules_and_the_summary(world):
     case = {"kind": "contribution", "month": "2025-01", "declared_income": 1_000_000}
     result = api.post("/api/v1/rules/evaluate", json.dumps(case), content_type="application/json")
     assert result.status_code == 200 and result.json()["total"] == 16_800
+    assert api.get("/api/v1/reports/summary").json()["workers"] == 0  # not counted yet
+    refresh_regency(BENGKALIS, today=D(2025, 6, 15))
     summary = api.get("/api/v1/reports/summary").json()
     assert summary == {
         "workers": 3,

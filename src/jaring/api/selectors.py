@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Subquery, Sum
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
@@ -61,29 +61,16 @@ def _month_end(month: datetime.date) -> datetime.date:
 
 
 def report_summary(user) -> dict:
-    """Aggregates for the regions a user may see: registry, coverage, claims."""
-    from jaring.claims.models import Claim
+    """The dashboards' own figures (the summary tables) for the regions a user may see: the roots
+    of its scope, or the country row for a national scope. Nothing is recounted here."""
+    from jaring.reports.models import NATIONAL, RegionFact
 
-    workers = scoped(Worker.objects.all(), user, Capability.VIEW_REPORTS)
     scope = scope_for(user, Capability.VIEW_REPORTS)
-    enrolments = Enrolment.objects.filter(
-        scope.q_by_level(
-            {
-                1: "worker__province_code",
-                2: "worker__regency_code",
-                3: "worker__district_code",
-                4: "worker__village_id",
-            }
-        )
+    codes = [NATIONAL] if scope.everything else sorted(scope.codes)
+    return RegionFact.objects.filter(region_code__in=codes, dimension="total").aggregate(
+        workers=Sum("registered", default=0),
+        covered=Sum("covered", default=0),
+        claims_reported=Sum("claims_reported", default=0),
+        claims_paid=Sum("claims_paid", default=0),
+        benefits_paid=Sum("benefits_paid", default=0),
     )
-    claims = scoped(Claim.objects.all(), user, Capability.VIEW_REPORTS)
-    paid = Q(status="paid")
-    return {
-        "workers": workers.filter(status="active").count(),
-        "covered": enrolments.filter(status="active").count(),
-        **claims.aggregate(
-            claims_reported=Count("id"),
-            claims_paid=Count("id", filter=paid),
-            benefits_paid=Sum("benefit_total", filter=paid, default=0),
-        ),
-    }
