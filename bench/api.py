@@ -31,10 +31,10 @@ def setup(rows: int) -> None:
     from jaring.accounts.rules import RoleCode
     from jaring.accounts.services import grant_role
     from jaring.api.services import issue_token
+    from jaring.core import crypto
     from jaring.finance.models import FundingSource
     from jaring.regions.models import Region
     from jaring.regions.services import load_regions
-    from jaring.registry import protection
 
     call_command("migrate", verbosity=0)
     load_regions()
@@ -56,7 +56,7 @@ def setup(rows: int) -> None:
             continue
         seen.add(nik)
         niks.append(nik)
-        real.append((protection.nik_index(nik), nik[-4:], village, birth, i))
+        real.append((crypto.nik_index(nik), nik[-4:], village, birth, i))
     with connection.cursor() as cursor:
         cursor.executemany(
             """INSERT INTO registry_worker (nik_index, nik_cipher, nik_hint, full_name, name_key,

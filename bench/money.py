@@ -15,8 +15,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from jaring.enrolment.services import commit_plan, plan_coverage  # noqa: E402
 from jaring.finance.models import FundingSource  # noqa: E402
+from jaring.finance.planning import commit_plan, plan_coverage  # noqa: E402
 from jaring.finance.services import allocate, bill_month  # noqa: E402
 from jaring.regions.models import Region  # noqa: E402
 from jaring.regions.services import load_regions  # noqa: E402

@@ -18,12 +18,13 @@ from jaring.accounts.rules import Capability, RoleCode
 from jaring.accounts.scoping import scope_for
 from jaring.api import services as api_services
 from jaring.claims import services as claims_services
+from jaring.core import crypto
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
+from jaring.finance import planning
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice
 from jaring.regions.models import Region
-from jaring.registry import protection
 from jaring.registry import services as registry_services
 from jaring.registry.models import DuplicateCandidate, Worker
 from jaring.reports.services import refresh_regency
@@ -173,10 +174,10 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     )
     source = FundingSource.objects.create(region=region, kind="apbd_kab", name=f"APBD {code}")
     finance_services.allocate(source, 2025, 10_000_000, user)
-    plan = enrolment_services.plan_coverage(
+    plan = planning.plan_coverage(
         region, source, 2025, user, start_month=datetime.date(2025, 1, 1)
     )
-    enrolment_services.commit_plan(plan, user)
+    planning.commit_plan(plan, user)
     submission = enrolment_services.export_submission(region, user)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="1" * 11)
     finance_services.bill_month(region, datetime.date(2025, 1, 1), user)
@@ -343,7 +344,7 @@ class ApiRoute:
 
 
 def _nik(world_objects):
-    return protection.decrypt_nik(world_objects["worker"].nik_cipher)
+    return crypto.decrypt_nik(world_objects["worker"].nik_cipher)
 
 
 API_ROUTES = {

@@ -14,6 +14,8 @@ from jaring.api import services as api_services
 from jaring.api.models import ApiToken
 from jaring.claims.models import Claim
 from jaring.enrolment.models import Enrolment
+from jaring.finance import services as finance_services
+from jaring.finance.models import Invoice
 from jaring.registry.models import Worker
 from jaring.reports.services import refresh_regency
 from tests.conftest import BENGKALIS, SIAK
@@ -25,9 +27,15 @@ D = datetime.date
 @pytest.fixture
 def world(make_user, occupations, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    build_coverage(make_user("pembangun", is_superuser=True), tmp_path)
-    # Coverage today: stretch the seed enrolments over the current month.
-    Enrolment.objects.update(end_month=timezone.localdate().replace(month=12, day=1))
+    builder = make_user("pembangun", is_superuser=True)
+    source = build_coverage(builder, tmp_path, paid_months=12)
+    # Coverage today: stretch the seed enrolments over this year, billed and paid to this month.
+    today = timezone.localdate()
+    Enrolment.objects.update(end_month=today.replace(month=12, day=1))
+    for month in range(1, today.month + 1):
+        finance_services.bill_month(source.region, D(today.year, month, 1), builder)
+    for invoice in Invoice.objects.filter(source=source, payments=None):
+        finance_services.record_payment(invoice, invoice.total, invoice.month, "SP2D", builder)
     return {
         "bpjs": make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS),
         "operator": make_user("operator", RoleCode.OPERATOR, BENGKALIS),
@@ -100,8 +108,17 @@ def test_coverage_by_nik_answers_for_the_officers_region_only(world):
         "covered_until": f"{today.year}-12-31",
         "kpj": "0001",
     }
-    Enrolment.objects.filter(worker__full_name="Bahtiar").update(status="lapsed")
-    assert api.get(f"/api/v1/coverage/{nik_of(BAHTIAR)}").json()["covered"] is False
+    # A worker who died before today is not protected, whatever the enrolment says.
+    Worker.objects.filter(full_name="Bahtiar").update(
+        status="deceased", date_of_death=today - datetime.timedelta(days=1)
+    )
+    assert api.get(f"/api/v1/coverage/{nik_of(BAHTIAR)}").json() == {
+        "nik": "1403**********0002",
+        "covered": False,
+        "programs": [],
+        "covered_until": None,
+        "kpj": "",
+    }
     foreign = bearer(world["siak"]).get(f"/api/v1/coverage/{nik_of(RUSNI)}")
     assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
     assert api.get("/api/v1/coverage/123").status_code == 404

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jaring.demo import DEMO_PASSWORD, setup_demo
+from jaring.demo.seed import DEMO_PASSWORD, setup_demo
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -115,7 +115,7 @@ def test_operator_uploads_a_messy_list_and_downloads_the_rejects(
 
 def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, live_server, page):
     from jaring.accounts.models import User
-    from jaring.demo import import_demo_workers, seed_demo_money
+    from jaring.demo.seed import import_demo_workers, seed_demo_money
 
     setup_demo()
     users = {u.username: u for u in User.objects.all()}
@@ -266,7 +266,7 @@ def test_dashboard_map_report_and_public_page_show_the_databases_numbers(
 
     import pypdf
 
-    from jaring.demo import seed_demo_reports
+    from jaring.demo.seed import seed_demo_reports
     from jaring.reports.models import RegionFact
     from tests.test_claims_web import seed_small_demo
 

@@ -17,12 +17,12 @@ from django.db import IntegrityError, connection, transaction
 from jaring.accounts.rules import RoleCode
 from jaring.claims import selectors, services
 from jaring.claims.models import Claim, ClaimStatus, DeathRecord, Instalment
-from jaring.enrolment import services as enrolment_services
+from jaring.core import crypto
 from jaring.enrolment.models import Enrolment
+from jaring.finance import planning
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice
 from jaring.regions.models import Region
-from jaring.registry import protection
 from jaring.registry import services as registry_services
 from jaring.registry.models import Worker, WorkerStatus
 from tests.conftest import BENGKALIS, SIAK
@@ -48,7 +48,7 @@ def nik_of(row) -> str:
 
 
 def worker(row) -> Worker:
-    return Worker.objects.get(nik_index=protection.nik_index(nik_of(row)))
+    return Worker.objects.get(nik_index=crypto.nik_index(nik_of(row)))
 
 
 def build_coverage(builder, tmp_path, rows=(RUSNI, BAHTIAR, SAFRI), paid_months=8):
@@ -61,10 +61,10 @@ def build_coverage(builder, tmp_path, rows=(RUSNI, BAHTIAR, SAFRI), paid_months=
     assert batch.accepted == len(rows)
     source = FundingSource.objects.create(region=region, kind="apbd_kab", name="APBD Bengkalis")
     finance_services.allocate(source, 2025, len(rows) * 12 * 16_800, builder)
-    plan = enrolment_services.plan_coverage(
+    plan = planning.plan_coverage(
         region, source, 2025, builder, start_month=D(2025, 1, 1)
     )
-    enrolment_services.commit_plan(plan, builder)
+    planning.commit_plan(plan, builder)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="24030000001")
     for month in range(1, 13):
         finance_services.bill_month(region, D(2025, month, 1), builder)
@@ -228,7 +228,7 @@ def test_heirs_follow_the_legal_order(people):
     claim.refresh_from_db()
     assert claim.heir_basis.startswith("Urutan ke-1")
     wife = claim.family.get(full_name="Istri")
-    assert protection.decrypt_nik(wife.nik_cipher) == "1403014101850009"
+    assert crypto.decrypt_nik(wife.nik_cipher) == "1403014101850009"
     assert wife.masked_nik == "1403**********0009"
 
 
@@ -333,7 +333,7 @@ def test_the_seed_case_from_report_to_handover(people, settings, tmp_path):
     claim.refresh_from_db()
     assert (claim.status, claim.paid_on) == (ClaimStatus.PAID, D(2025, 9, 17))
     assert payment.masked_account == "••••8901" and b"8901" not in bytes(payment.account_cipher)
-    assert protection.decrypt_personal(payment.account_cipher) == "012345678901"
+    assert crypto.decrypt_personal(payment.account_cipher) == "012345678901"
     sla = selectors.service_level_of(claim)
     assert (sla.target_days, sla.working_days_taken, sla.days_late, sla.overdue) == (3, 2, 0, False)
     handover = services.record_handover(

@@ -11,7 +11,7 @@ from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import RoleCode
 from jaring.claims import services
 from jaring.claims.models import Claim, ClaimStatus, DeathList
-from jaring.demo import (
+from jaring.demo.seed import (
     import_demo_workers,
     seed_demo_claims,
     seed_demo_money,

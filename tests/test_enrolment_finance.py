@@ -11,16 +11,17 @@ from django.db import IntegrityError, transaction
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import RoleCode
+from jaring.core import crypto
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment
+from jaring.finance import planning
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice, InvoiceLine
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
-from jaring.registry import protection
 from jaring.registry import services as registry_services
 from jaring.registry.models import Worker, WorkerStatus
 from jaring.registry.synthetic import write_csv as write_synthetic
@@ -59,7 +60,7 @@ def apbd(registry, finance_officer):
 
 
 def plan(source, user, **options):
-    return enrolment_services.plan_coverage(
+    return planning.plan_coverage(
         Region.objects.get(code=BENGKALIS), source, 2025, user, today=TODAY, **options
     )
 
@@ -101,10 +102,10 @@ def test_quotas_cap_each_kecamatan(apbd, finance_officer):
 
 def test_commit_enrols_once_and_later_plans_see_the_smaller_budget(apbd, finance_officer):
     draft = plan(apbd, finance_officer)
-    assert enrolment_services.commit_plan(draft, finance_officer) == 100
+    assert planning.commit_plan(draft, finance_officer) == 100
     assert Enrolment.objects.filter(status="planned", source=apbd).count() == 100
     with pytest.raises(ValidationError):
-        enrolment_services.commit_plan(draft, finance_officer)
+        planning.commit_plan(draft, finance_officer)
     after = plan(apbd, finance_officer)
     assert after.budget_available == 100_000 and after.capacity == 0 and after.selected == 0
     enrolment = Enrolment.objects.first()
@@ -120,7 +121,7 @@ def test_commit_enrols_once_and_later_plans_see_the_smaller_budget(apbd, finance
 
 
 def test_a_second_source_cannot_cover_a_worker_already_covered(apbd, finance_officer):
-    enrolment_services.commit_plan(plan(apbd, finance_officer), finance_officer)
+    planning.commit_plan(plan(apbd, finance_officer), finance_officer)
     csr = FundingSource.objects.create(region_id=BENGKALIS, kind="csr", name="CSR Sawit")
     finance_services.allocate(csr, 2025, 10_000_000, finance_officer)
     covered = set(Enrolment.objects.values_list("worker_id", flat=True))
@@ -136,7 +137,7 @@ def test_plan_needs_an_allocation(registry, finance_officer):
 
 
 def enrol_and_activate(source, user, tmp_path):
-    enrolment_services.commit_plan(plan(source, user), user)
+    planning.commit_plan(plan(source, user), user)
     submission = enrolment_services.export_submission(Region.objects.get(code=BENGKALIS), user)
     sheet = openpyxl.load_workbook(submission.file_path).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -150,14 +151,14 @@ def enrol_and_activate(source, user, tmp_path):
 
 
 def test_bpjs_exchange_files_round_trip(apbd, finance_officer, tmp_path):
-    enrolment_services.commit_plan(plan(apbd, finance_officer), finance_officer)
+    planning.commit_plan(plan(apbd, finance_officer), finance_officer)
     submission = enrolment_services.export_submission(
         Region.objects.get(code=BENGKALIS), finance_officer
     )
     rows = list(openpyxl.load_workbook(submission.file_path).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("NIK", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR")
     assert len(rows) == 101 and submission.rows == 100
-    first = Enrolment.objects.get(worker__nik_index=protection.nik_index(rows[1][0]))
+    first = Enrolment.objects.get(worker__nik_index=crypto.nik_index(rows[1][0]))
     assert first.status == "submitted" and first.submission == submission
     assert PersonalDataAccess.objects.filter(
         action="export", object_type="bpjs_submission"
@@ -179,13 +180,13 @@ def test_bpjs_exchange_files_round_trip(apbd, finance_officer, tmp_path):
     )
     first.refresh_from_db()
     assert (first.status, first.kpj_number) == ("active", "25012345678")
-    second = Enrolment.objects.get(worker__nik_index=protection.nik_index(rows[2][0]))
+    second = Enrolment.objects.get(worker__nik_index=crypto.nik_index(rows[2][0]))
     assert (second.status, second.submission, second.bpjs_note) == (
         "planned",
         None,
         "NIK tidak terdaftar di Dukcapil",
     )
-    third = Enrolment.objects.get(worker__nik_index=protection.nik_index(rows[3][0]))
+    third = Enrolment.objects.get(worker__nik_index=crypto.nik_index(rows[3][0]))
     assert third.status == "planned" and "11 digit" in third.bpjs_note
     assert first.history.latest().history_change_reason.startswith("Balasan BPJS")
 
@@ -271,12 +272,12 @@ def test_payments_partial_overpayment_refused_and_paid_through(apbd, finance_off
     april, may = Invoice.objects.order_by("month")[:2]
     finance_services.record_payment(april, 1_000_000, D(2025, 4, 14), "SP2D-001", finance_officer)
     enrolment = Enrolment.objects.first()
-    assert finance_selectors.paid_through(enrolment) is None
+    assert protection.paid_through(enrolment) is None
     finance_services.record_payment(april, 680_000, D(2025, 4, 15), "SP2D-002", finance_officer)
     with pytest.raises(ValidationError, match="melebihi"):
         finance_services.record_payment(may, 1_680_001, D(2025, 5, 15), "SP2D-003", finance_officer)
     finance_services.record_payment(may, 1_680_000, D(2025, 5, 15), "SP2D-003", finance_officer)
-    assert finance_selectors.paid_through(enrolment) == D(2025, 5, 1)
+    assert protection.paid_through(enrolment) == D(2025, 5, 1)
     coverage = program_rules.coverage_on(
         default_rulebook(), D(2025, 9, 20), D(2025, 4, 1), D(2025, 5, 1)
     )

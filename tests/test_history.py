@@ -7,7 +7,7 @@ from tests.conftest import BENGKALIS
 
 def test_role_changes_made_in_the_admin_record_who_and_when(make_user, client):
     admin = make_user("admin.bengkalis", RoleCode.REGENCY_ADMIN, BENGKALIS, is_staff=True)
-    from jaring.demo import _regional_admin_group
+    from jaring.demo.seed import _regional_admin_group
 
     admin.groups.add(_regional_admin_group())
     target = make_user("calon.operator")

@@ -12,8 +12,9 @@ import xlwt
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from jaring.core import crypto
 from jaring.regions.models import Region
-from jaring.registry import protection, services
+from jaring.registry import services
 from jaring.registry.models import (
     DuplicateCandidate,
     ImportBatch,
@@ -118,8 +119,8 @@ def test_seed_workers_import_with_fuzzy_village_and_encrypted_nik(bengkalis, tmp
     )
     assert (rusni.regency_code, rusni.district_code) == ("14.03", "14.03.01")
     assert b"1403014101850001" not in bytes(rusni.nik_cipher)
-    assert protection.decrypt_nik(rusni.nik_cipher) == "1403014101850001"
-    assert rusni.nik_index == protection.nik_index("1403014101850001")
+    assert crypto.decrypt_nik(rusni.nik_cipher) == "1403014101850001"
+    assert rusni.nik_index == crypto.nik_index("1403014101850001")
     assert rusni.masked_nik == "1403**********0001"
     assert rusni.history.get().history_type == "+"
     assert not ImportStaging.objects.exists()

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from jaring.accounts.models import User
 from jaring.accounts.rules import RoleCode
-from jaring.demo import DEMO_PASSWORD, setup_demo
+from jaring.demo.seed import DEMO_PASSWORD, setup_demo
 from tests.conftest import BENGKALIS, SIAK
 
 
@@ -95,7 +95,7 @@ def test_regional_admin_manages_only_its_own_users_in_django_admin(demo, client,
 
 
 def test_demo_registry_and_money_tell_the_seed_story_once(demo, occupations):
-    from jaring.demo import import_demo_workers, seed_demo_money
+    from jaring.demo.seed import import_demo_workers, seed_demo_money
     from jaring.finance.selectors import budget_lines
     from jaring.registry.models import ImportBatch, Worker
 

@@ -72,17 +72,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    # Jaring's apps, lowest layer first: an app imports only apps above it in this list
+    # (tests/test_architecture.py); a lower app announces changes through core.events.
     "jaring.core",
-    "jaring.regions",
     "jaring.accounts",
+    "jaring.regions",
     "jaring.programs",
     "jaring.registry",
-    "jaring.finance",
     "jaring.enrolment",
+    "jaring.finance",
     "jaring.claims",
+    "jaring.reports",
     "ninja",  # serves its Swagger UI files locally (otherwise it links a CDN)
     "jaring.api",
-    "jaring.reports",
+    "jaring.demo",
     "axes",
     "django_tasks_db",
 ]

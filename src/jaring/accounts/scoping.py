@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from jaring.accounts.rules import ROLE_CAPABILITIES, Capability, RoleCode, capabilities_of
-from jaring.regions.rules import is_within, level_of
+from jaring.core.region_codes import is_within, level_of
 
 _CACHE_ATTR = "_jaring_role_scopes"
 

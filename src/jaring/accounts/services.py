@@ -1,12 +1,18 @@
 """Writes to accounts: granting and revoking roles, always within the granter's own scope."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from jaring.accounts import scoping
 from jaring.accounts.models import RoleAssignment, User
 from jaring.accounts.rules import Capability, RoleCode, scope_level_error
-from jaring.regions.models import Region
+
+if TYPE_CHECKING:  # accounts sits below regions: the region arrives as an object
+    from jaring.regions.models import Region
 
 
 @transaction.atomic

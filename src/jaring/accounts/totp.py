@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jaring.accounts.rules import RoleCode
 from jaring.accounts.scoping import roles_of
-from jaring.registry.protection import decrypt_personal, encrypt_personal
+from jaring.core.crypto import decrypt_personal, encrypt_personal
 
 ISSUER = "Jaring"
 # Roles that may switch the second factor on (those who move money or manage users).

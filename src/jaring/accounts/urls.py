@@ -9,5 +9,4 @@ urlpatterns = [
     path("dua-langkah/", views.second_factor, name="second_factor"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("log-akses/", views.access_log, name="access_log"),
-    path("token-api/", views.api_tokens, name="api_tokens"),
 ]

@@ -17,7 +17,7 @@ from jaring.accounts import selectors, totp
 from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require
-from jaring.registry.rules import neutralise_formula
+from jaring.core.spreadsheets import neutralise_formula
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -160,38 +160,12 @@ def second_factor(request):
     )
 
 
-# --- API tokens -------------------------------------------------------------------------------
-
-
-class TokenForm(forms.Form):
-    name = forms.CharField(
-        label=_("Name"), max_length=80, help_text=_("The application that will use it.")
-    )
-    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=365, initial=90)
-
-
-@login_required
-def api_tokens(request):
-    """A user's tokens for machine clients: create one (shown once), see when it was used,
-    revoke it."""
-    from jaring.api import services as api_services
-
-    form = TokenForm(request.POST or None)
-    new_token = None
-    if request.method == "POST" and request.POST.get("revoke"):
-        token = request.user.api_tokens.filter(pk=request.POST["revoke"]).first()
-        if token is None:
-            raise PermissionDenied
-        api_services.revoke_token(token)
-        messages.success(request, _("Token revoked."))
-        return redirect("api_tokens")
-    if request.method == "POST" and form.is_valid():
-        _row, new_token = api_services.issue_token(
-            request.user, form.cleaned_data["name"], form.cleaned_data["days"]
-        )
-        form = TokenForm()
+def home(request):
+    """The landing page for visitors; for a signed-in user, its roles and where they lead."""
+    if not request.user.is_authenticated:
+        return render(request, "core/landing.html")
     return render(
         request,
-        "accounts/api_tokens.html",
-        {"form": form, "new_token": new_token, "tokens": request.user.api_tokens.all()},
+        "core/home.html",
+        {"assignments": selectors.role_assignments_of(request.user)},
     )

@@ -32,6 +32,7 @@ from jaring.api.models import ApiToken
 from jaring.claims import selectors as claim_selectors
 from jaring.claims import services as claim_services
 from jaring.claims.models import ClaimDocument
+from jaring.core.masking import mask_nik, nik_hint
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
@@ -488,7 +489,7 @@ def coverage(request, nik: str):
     if found is None:
         raise Http404(nik)
     return {
-        "nik": registry_rules.mask_nik(registry_rules.nik_hint(normalised)),
+        "nik": mask_nik(nik_hint(normalised)),
         "covered": found.covered,
         "programs": list(found.programs),
         "covered_until": found.covered_until,

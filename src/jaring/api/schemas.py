@@ -10,7 +10,7 @@ from pydantic import Field
 
 from jaring.api.errors import client_language
 from jaring.claims.rules import DOCUMENT_KINDS
-from jaring.registry.rules import mask_name
+from jaring.core.masking import mask_name
 from jaring.registry.selectors import may_see_personal_data
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Sum
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
-from jaring.enrolment.models import Enrolment
-from jaring.registry import protection
+from jaring.core import crypto
+from jaring.finance.protection import protected_on
 from jaring.registry.models import Worker
 
 
@@ -25,39 +25,25 @@ class CoverageToday:
 
 
 def coverage_by_nik(user, nik: str, today: datetime.date) -> CoverageToday | None:
-    """Is this NIK protected today, by what and until when? One indexed query: the blind index
-    finds the worker, a correlated subquery its active enrolment covering this month."""
-    month = today.replace(day=1)
-    active = Enrolment.objects.filter(
-        worker=OuterRef("pk"), status="active", start_month__lte=month, end_month__gte=month
-    ).order_by("-end_month")
-    row = (
+    """Is this NIK protected today, by what and until when? The blind index finds the worker
+    (within the user's scope); ``protected_on`` answers, as it does for every other screen."""
+    worker = (
         scoped(Worker.objects.all(), user, Capability.VIEW_REGISTRY)
-        .filter(nik_index=protection.nik_index(nik))
-        .annotate(
-            covered_until=Subquery(active.values("end_month")[:1]),
-            kpj=Subquery(active.values("kpj_number")[:1]),
-        )
-        .values("pk", "village_id", "status", "covered_until", "kpj")
+        .filter(nik_index=crypto.nik_index(nik))
+        .only("pk", "village_id", "date_of_death")
         .first()
     )
-    if row is None:
+    if worker is None:
         return None
-    until = row["covered_until"]
-    covered = until is not None and row["status"] == "active"
+    protection = protected_on(worker, today)
     return CoverageToday(
-        worker_id=row["pk"],
-        village_code=row["village_id"],
-        covered=covered,
-        programs=("JKK", "JKM") if covered else (),
-        covered_until=_month_end(until) if covered else None,
-        kpj_hint=(row["kpj"] or "")[-4:] if covered else "",
+        worker_id=worker.pk,
+        village_code=worker.village_id,
+        covered=protection.protected,
+        programs=protection.programs,
+        covered_until=protection.until,
+        kpj_hint=protection.kpj[-4:],
     )
-
-
-def _month_end(month: datetime.date) -> datetime.date:
-    following = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
 
 
 def report_summary(user) -> dict:

@@ -10,9 +10,11 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-from jaring.registry import protection
+from jaring.core import crypto
+from jaring.core.masking import nik_hint
+from jaring.core.spreadsheets import SheetSchema, open_sheet
 from jaring.registry import rules as registry_rules
-from jaring.registry.spreadsheets import HEADER_SYNONYMS, SheetSchema, open_sheet
+from jaring.registry.worker_sheet import HEADER_SYNONYMS
 
 DEATH_LIST = SheetSchema(
     {
@@ -73,5 +75,5 @@ def _death_row(number: int, raw_nik, raw_name, raw_date, today: datetime.date) -
             if date_problem == "birth_date_future"
             else "Tanggal kematian kosong atau tidak terbaca."
         )
-        return DeathRow(number, "", registry_rules.nik_hint(nik), name, None, reason)
-    return DeathRow(number, protection.nik_index(nik), registry_rules.nik_hint(nik), name, died, "")
+        return DeathRow(number, "", nik_hint(nik), name, None, reason)
+    return DeathRow(number, crypto.nik_index(nik), nik_hint(nik), name, died, "")

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from jaring.claims import rules
+from jaring.core.masking import mask_nik
 from jaring.programs.rules import Education, Event, Program, Relationship
-from jaring.registry.rules import mask_nik
 
 USER = settings.AUTH_USER_MODEL
 

@@ -28,10 +28,10 @@ from jaring.claims.forms import (
 )
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
 from jaring.claims.models import ClaimStatus
+from jaring.core.masking import mask_name
+from jaring.core.spreadsheets import FileRefused
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors as registry_selectors
-from jaring.registry.rules import mask_name
-from jaring.registry.spreadsheets import FileRefused
 
 
 def _claim_for_preparer(user, pk: int):

@@ -94,7 +94,6 @@ class Enrolment(models.Model):
         PLANNED = "planned", _("Planned")
         SUBMITTED = "submitted", _("Submitted to BPJS")
         ACTIVE = "active", _("Active")
-        LAPSED = "lapsed", _("Lapsed (arrears)")
         ENDED = "ended", _("Ended")
 
     class EndReason(models.TextChoices):

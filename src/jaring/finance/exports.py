@@ -9,9 +9,10 @@ from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from jaring.core.masking import mask_name
+from jaring.core.spreadsheets import neutralise_formula
 from jaring.finance.models import Invoice
 from jaring.finance.selectors import BudgetLine, paid_amount
-from jaring.registry.rules import mask_name, neutralise_formula
 
 
 def _workbook():

@@ -6,13 +6,16 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scoped
+from jaring.enrolment.models import OPEN_STATUSES, Enrolment
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
+from jaring.finance.protection import paid_through, protected_on
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import default_rulebook
 
 
 def sources_for(user):
@@ -68,8 +71,6 @@ class BudgetLine:
 
 
 def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
-    from jaring.enrolment.selectors import committed_cost
-
     year_start, year_end = datetime.date(fiscal_year, 1, 1), datetime.date(fiscal_year, 12, 1)
     allocations = {
         a.source_id: a.amount
@@ -109,24 +110,38 @@ def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
     return lines
 
 
-def paid_through(enrolment) -> datetime.date | None:
-    """The last month up to which every billed month of this enrolment is fully paid."""
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
+def committed_cost(source, fiscal_year: int) -> int:
+    """Planned cost to year end of every enrolment of ``source`` that covers part of the year.
+
+    Priced at the lowest bracket's rules in force in January (what Pemda budgets); billing prices
+    each month by the rules in force that month.
+    """
+    first, last = datetime.date(fiscal_year, 1, 1), datetime.date(fiscal_year, 12, 1)
+    params = program_rules.contribution_parameters(default_rulebook(), first, source.rule_funding)
+    enrolments = Enrolment.objects.filter(
+        source=source,
+        start_month__lte=last,
+        end_month__gte=first,
+        status__in=[*OPEN_STATUSES, "ended"],
     )
-    months = (
-        Invoice.objects.filter(lines__enrolment=enrolment)
-        .distinct()
-        .annotate(paid=Coalesce(Subquery(paid), 0))
-        .order_by("month")
-        .values_list("month", "total", "paid")
-    )
-    last = None
-    for month, total, settled in months:
-        if settled < total:
-            break
-        last = month
-    return last
+    total = 0
+    for row in enrolments.values("start_month", "end_month", "declared_income").annotate(
+        n=Count("id")
+    ):
+        start, end = max(row["start_month"], first), min(row["end_month"], last)
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        monthly = sum(
+            params.amount(p, row["declared_income"], False)
+            for p in program_rules.MANDATORY_PROGRAMS
+        )
+        total += months * monthly * row["n"]
+    return total
+
+
+def worker_coverage(worker, today: datetime.date) -> dict:
+    """A worker's protection today (the one definition) and each enrolment with its paid-through."""
+    enrolments = worker.enrolments.select_related("source").order_by("-start_month")
+    return {
+        "protection": protected_on(worker, today),
+        "enrolments": [{"enrolment": e, "paid_through": paid_through(e)} for e in enrolments],
+    }

@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from jaring.core.events import Change, region_changed
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Region
 from jaring.registry.models import Occupation, Worker
-from jaring.reports.services import refresh_after_commit
 
 
 @transaction.atomic
@@ -77,7 +77,7 @@ def bill_month(
     for source in sources_of(region, source_name):
         with transaction.atomic():
             invoices.append(_bill_source(source, month, user, book))
-    refresh_after_commit(region.code[:5])
+    region_changed(region.code, Change.MONEY)
     return BillingResult(month, invoices)
 
 
@@ -200,5 +200,5 @@ def record_payment(
     )
     payment._history_user = user
     payment.save()
-    refresh_after_commit(invoice.source.region_id[:5])
+    region_changed(invoice.source.region_id, Change.MONEY)
     return payment

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,8 +12,7 @@ from django.views.decorators.http import require_POST
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.enrolment import selectors as enrolment_selectors
-from jaring.enrolment import services as enrolment_services
-from jaring.finance import exports, selectors, services
+from jaring.finance import exports, planning, selectors, services
 from jaring.finance.forms import AllocationForm, BillForm, PaymentForm, PlanForm
 from jaring.finance.models import FundingSource
 from jaring.regions.models import Level, Region
@@ -96,7 +96,7 @@ def plan_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            plan = enrolment_services.plan_coverage(
+            plan = planning.plan_coverage(
                 region,
                 data["source"],
                 data["fiscal_year"],
@@ -142,7 +142,7 @@ def plan_commit(request, pk: int):
     plan = enrolment_selectors.plan_for(request.user, pk)
     require(request.user, Capability.MANAGE_FINANCE, plan.region_id)
     try:
-        created = enrolment_services.commit_plan(plan, request.user)
+        created = planning.commit_plan(plan, request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -224,4 +224,12 @@ def invoice_detail(request, pk: int):
             "form": form,
             "can_pay": can_pay,
         },
+    )
+
+
+def worker_coverage_section(sender, worker, user, personal: bool, today, **kwargs) -> str:
+    """The coverage section of the registry's worker page (``registry.signals``)."""
+    return render_to_string(
+        "finance/_worker_coverage.html",
+        {**selectors.worker_coverage(worker, today), "personal": personal},
     )

@@ -81,6 +81,22 @@ REASONS = {
         "Not covered: no enrolment with a KPJ number covered the event date.",
         "Tidak terlindungi: tidak ada kepesertaan ber-KPJ yang mencakup tanggal kejadian.",
     ),
+    "no_kpj": (
+        "Not covered yet: the enrolment has been sent to BPJS but has no KPJ number.",
+        "Belum terlindungi: kepesertaan sudah diajukan ke BPJS tetapi belum memiliki nomor KPJ.",
+    ),
+    "not_started": (
+        "Not covered yet: the enrolment starts after this date.",
+        "Belum terlindungi: kepesertaan baru dimulai setelah tanggal ini.",
+    ),
+    "enrolment_ended": (
+        "Not covered: the enrolment ended before this date.",
+        "Tidak terlindungi: kepesertaan sudah berakhir sebelum tanggal ini.",
+    ),
+    "deceased": (
+        "Not covered: the worker died before this date.",
+        "Tidak terlindungi: pekerja sudah meninggal sebelum tanggal ini.",
+    ),
     "nothing_paid": (
         "Not covered: no contribution had been paid for this enrolment by the event date.",
         "Tidak terlindungi: belum ada iuran yang dibayar untuk kepesertaan ini.",

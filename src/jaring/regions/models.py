@@ -2,14 +2,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jaring.core.region_codes import Level as CodeLevel
+from jaring.core.text import name_key
 from jaring.regions import rules
 
 
 class Level(models.IntegerChoices):
-    PROVINCE = rules.Level.PROVINCE, _("Province")
-    REGENCY = rules.Level.REGENCY, _("Regency/City")
-    DISTRICT = rules.Level.DISTRICT, _("District")
-    VILLAGE = rules.Level.VILLAGE, _("Village")
+    PROVINCE = CodeLevel.PROVINCE, _("Province")
+    REGENCY = CodeLevel.REGENCY, _("Regency/City")
+    DISTRICT = CodeLevel.DISTRICT, _("District")
+    VILLAGE = CodeLevel.VILLAGE, _("Village")
 
 
 class Region(models.Model):
@@ -57,7 +59,7 @@ class Region(models.Model):
         return f"{self.code} {self.name}"
 
     def save(self, *args, **kwargs):
-        self.name_key = rules.name_key(self.name)
+        self.name_key = name_key(self.name)
         super().save(*args, **kwargs)
 
     @property

@@ -5,7 +5,8 @@ from django.http import Http404
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
-from jaring.regions import rules
+from jaring.core import region_codes
+from jaring.core.text import name_key
 from jaring.regions.models import Level, Region
 
 SEARCH_LIMIT = 50
@@ -37,13 +38,13 @@ def children_of(user, region: Region) -> QuerySet[Region]:
 
 def ancestors_of(region: Region) -> list[Region]:
     """The chain above a region, for breadcrumbs (names of parents are public reference data)."""
-    codes = rules.ancestor_codes(region.code)
+    codes = region_codes.ancestor_codes(region.code)
     by_code = Region.objects.in_bulk(codes)
     return [by_code[code] for code in codes if code in by_code]
 
 
 def search_regions(user, query: str, limit: int = SEARCH_LIMIT) -> QuerySet[Region]:
-    key = rules.name_key(query)
+    key = name_key(query)
     if not key:
         return Region.objects.none()
     return (

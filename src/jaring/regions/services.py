@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from jaring.regions import rules
+from jaring.core import region_codes
+from jaring.core.text import name_key
 from jaring.regions.models import Region, RegionDataset
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -56,14 +57,14 @@ def _read_regions(path: Path, population: dict[str, tuple[int, int, int]]) -> li
         for record in csv.DictReader(handle):
             code, name = record["code"].strip(), record["name"].strip()
             male, female, total = population.get(code, (None, None, None))
-            level = rules.level_of(code)
+            level = region_codes.level_of(code)
             rows.append(
                 (
                     code,
                     name,
-                    rules.name_key(name),
+                    name_key(name),
                     int(level),
-                    rules.parent_code(code),
+                    region_codes.parent_code(code),
                     male,
                     female,
                     total,

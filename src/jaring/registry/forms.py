@@ -1,9 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jaring.core.spreadsheets import MAX_FILE_BYTES
 from jaring.regions.models import Region
 from jaring.registry.models import DuplicateCandidate, Occupation, WorkerStatus
-from jaring.registry.spreadsheets import MAX_FILE_BYTES
 
 ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from jaring.core.text import name_key
 from jaring.regions import rules as region_rules
 from jaring.regions.models import Level, Region
 from jaring.registry.models import Occupation
@@ -78,13 +79,13 @@ def occupation_resolver():
     for code, name, synonyms in Occupation.objects.values_list("code", "name", "synonyms"):
         for spelling in [code, name, *synonyms.splitlines()]:
             if spelling.strip():
-                spellings[region_rules.name_key(spelling)] = code
+                spellings[name_key(spelling)] = code
 
     @cache
     def resolve(raw: str | None) -> tuple[str, str | None]:
         if not raw:
             return FALLBACK_OCCUPATION, None
-        code = spellings.get(region_rules.name_key(raw))
+        code = spellings.get(name_key(raw))
         return (code, None) if code else (FALLBACK_OCCUPATION, "occupation_unknown")
 
     return resolve

@@ -5,7 +5,7 @@ from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from jaring.registry import rules
+from jaring.core.masking import mask_nik
 
 
 class Occupation(models.Model):
@@ -147,7 +147,7 @@ class Worker(models.Model):
 
     @property
     def masked_nik(self) -> str:
-        return rules.mask_nik(self.nik_hint)
+        return mask_nik(self.nik_hint)
 
 
 class ImportBatch(models.Model):

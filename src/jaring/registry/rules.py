@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass
 
 NIK_LENGTH = 16
@@ -139,15 +138,6 @@ def nik_agrees_with(
     return problems
 
 
-def mask_nik(nik_hint: str) -> str:
-    """``1403`` + ``0001`` → ``1403**********0001``."""
-    return f"{nik_hint[:4]}{'*' * 10}{nik_hint[4:]}"
-
-
-def nik_hint(nik: str) -> str:
-    return nik[:4] + nik[-4:]
-
-
 # --- Other fields ----------------------------------------------------------------------------
 
 _SEX = {
@@ -249,24 +239,3 @@ def parse_phone(raw: object) -> tuple[str | None, str | None]:
     if digits.isdigit() and 9 <= len(digits) <= 14 and digits.startswith("0"):
         return digits, None
     return None, "phone_invalid"
-
-
-def name_key(name: str) -> str:
-    """Names compared without case, accents, punctuation or extra spaces."""
-    folded = unicodedata.normalize("NFKD", name.casefold()).encode("ascii", "ignore").decode()
-    return _NON_ALNUM.sub(" ", folded).strip()
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value: object) -> object:
-    """A cell that a spreadsheet would run as a formula is written as text (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def mask_name(name: str) -> str:
-    """``Safri Ismail`` → ``S**** I*****``: enough to tell rows apart, not to identify."""
-    return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())

@@ -9,7 +9,9 @@ from django.http import Http404
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
-from jaring.registry import protection, rules
+from jaring.core import crypto
+from jaring.core.text import name_key
+from jaring.registry import rules
 from jaring.registry.models import DuplicateCandidate, ImportBatch, Worker
 
 
@@ -57,10 +59,10 @@ def _search(user, workers: QuerySet[Worker], query: str) -> QuerySet[Worker]:
     """A full NIK finds by the blind index; anything else searches names (personal data roles)."""
     nik, problem = rules.normalise_nik(query)
     if problem is None:
-        return workers.filter(nik_index=protection.nik_index(nik))
+        return workers.filter(nik_index=crypto.nik_index(nik))
     if scope_for(user, Capability.VIEW_PERSONAL_DATA).is_empty:
         return workers.none()
-    return workers.filter(name_key__contains=rules.name_key(query))
+    return workers.filter(name_key__contains=name_key(query))
 
 
 def worker_for(user, pk: int) -> Worker:

@@ -22,15 +22,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from jaring.core import crypto
+from jaring.core.events import Change, region_changed
+from jaring.core.masking import nik_hint
+from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet
+from jaring.core.text import name_key
 from jaring.regions.models import Level, Region
-from jaring.registry import protection, rules
+from jaring.registry import rules
 from jaring.registry.bulk import STAGED_COLUMNS, merge_staged, write_staging
 from jaring.registry.matching import occupation_resolver, village_resolver
 from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
 from jaring.registry.rejects import RejectsWriter
-from jaring.registry.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet
 from jaring.registry.validation import CODE_COLUMNS, ImportContext, check_chunk
-from jaring.reports.services import refresh_after_commit
+from jaring.registry.worker_sheet import WORKER_LIST
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int | None], None]
@@ -111,7 +115,7 @@ def run_import(
     batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
     batch.save()
     if not batch.dry_run:
-        refresh_after_commit(batch.region_id[:5])
+        region_changed(batch.region_id, Change.WORKERS)
     return batch
 
 
@@ -128,7 +132,7 @@ def _fail(batch: ImportBatch, message: str) -> ImportBatch:
 
 
 def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_rows: int) -> dict:
-    sheet = open_sheet(Path(batch.stored_file), chunk_rows)
+    sheet = open_sheet(Path(batch.stored_file), WORKER_LIST, chunk_rows)
     ctx = _context(batch.region)
     totals = _Totals()
     seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
@@ -252,8 +256,8 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
     computed = {
         "batch_id": pl.lit(batch.pk),
         "row_number": pl.col("_row"),
-        "nik_index": pl.Series([protection.nik_index(n) for n in niks]),
-        "nik_cipher": pl.Series([protection.encrypt_nik(n) for n in niks], dtype=pl.Binary),
+        "nik_index": pl.Series([crypto.nik_index(n) for n in niks]),
+        "nik_cipher": pl.Series([crypto.encrypt_nik(n) for n in niks], dtype=pl.Binary),
         "nik_hint": pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4),
         "source": pl.lit(batch.source),
         "source_ref": pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String),
@@ -283,7 +287,7 @@ def reveal_nik(user, worker: Worker, reason: str, request=None) -> str:
         reason=reason,
         request=request,
     )
-    return protection.decrypt_nik(worker.nik_cipher)
+    return crypto.decrypt_nik(worker.nik_cipher)
 
 
 @transaction.atomic
@@ -356,17 +360,17 @@ def register_worker(data: WorkerInput, village: Region, user) -> Worker:
         problems.append("village_unknown")
     if problems:
         raise ValidationError([rules.REJECT_MESSAGES[code] for code in problems], code="invalid")
-    if Worker.objects.filter(nik_index=protection.nik_index(nik)).exists():
+    if Worker.objects.filter(nik_index=crypto.nik_index(nik)).exists():
         raise ValidationError("NIK ini sudah terdaftar.", code="duplicate")
     occupation = Occupation.objects.filter(code=data.occupation).first()
     if occupation is None:
         raise ValidationError("Pekerjaan tidak dikenal.", code="invalid")
     worker = Worker(
-        nik_index=protection.nik_index(nik),
-        nik_cipher=protection.encrypt_nik(nik),
-        nik_hint=rules.nik_hint(nik),
+        nik_index=crypto.nik_index(nik),
+        nik_cipher=crypto.encrypt_nik(nik),
+        nik_hint=nik_hint(nik),
         full_name=data.full_name.strip(),
-        name_key=rules.name_key(data.full_name),
+        name_key=name_key(data.full_name),
         sex=data.sex,
         birth_date=data.birth_date,
         village=village,

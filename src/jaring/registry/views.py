@@ -11,10 +11,11 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
-from jaring.enrolment.selectors import coverage_of
+from jaring.core.masking import mask_name
 from jaring.regions.models import Level, Region
-from jaring.registry import rules, selectors, services, tasks
+from jaring.registry import selectors, services, tasks
 from jaring.registry.forms import DuplicateReviewForm, ImportForm, RevealNikForm, WorkerFilterForm
+from jaring.registry.signals import worker_page_sections
 
 PAGE_SIZE = 50
 
@@ -29,7 +30,7 @@ def _row(worker, personal: bool) -> dict:
     return {
         "worker": worker,
         "personal": personal,
-        "name": worker.full_name if personal else rules.mask_name(worker.full_name),
+        "name": worker.full_name if personal else mask_name(worker.full_name),
         "nik": worker.masked_nik,
     }
 
@@ -101,9 +102,17 @@ def worker_detail(request, pk: int):
             "revealed": revealed,
             "reveal_form": reveal_form,
             "history": history,
-            "coverage": coverage_of(worker, timezone.localdate()),
+            "sections": _sections(request.user, worker, personal),
         },
     )
+
+
+def _sections(user, worker, personal: bool) -> list:
+    """The sections other apps add to the worker page (coverage, …), in app order."""
+    answers = worker_page_sections.send(
+        sender=type(worker), worker=worker, user=user, personal=personal, today=timezone.localdate()
+    )
+    return [html for _receiver, html in answers if html]
 
 
 def _import_regions(user):

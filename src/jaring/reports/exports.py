@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
-from jaring.registry.rules import neutralise_formula
+from jaring.core.spreadsheets import neutralise_formula
 
 PANELS = {"districts", "sex", "occupation", "months", "claims"}
 

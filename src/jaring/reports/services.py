@@ -15,23 +15,26 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from jaring.regions.rules import parent_code
+from jaring.core.region_codes import parent_code
+from jaring.finance.protection import month_end, protected_sql
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact
 
 TREND_MONTHS = 24
 
-# One row per worker of the regency: where it lives, who it is, whether it is protected today.
-WORKERS = """
-    SELECT w.village_id AS village, w.district_code AS district, w.regency_code AS regency,
-           w.sex AS sex, w.occupation_id AS occupation,
-           CASE WHEN EXISTS (
-               SELECT 1 FROM enrolment_enrolment e
-               WHERE e.worker_id = w.id AND e.status = 'active'
-                 AND e.start_month <= %s AND e.end_month >= %s
-           ) THEN 1 ELSE 0 END AS covered
-    FROM registry_worker w
-    WHERE w.regency_code = %s AND w.status = 'active'
-"""
+
+def _workers_sql(today: datetime.date) -> tuple[str, list]:
+    """One row per living worker of a regency (its id the last parameter): where it lives, who
+    it is, and whether it is protected on ``today`` (``finance.protection``, the one definition)."""
+    protected, params = protected_sql("w.id", today)
+    sql = f"""
+        SELECT w.village_id AS village, w.district_code AS district, w.regency_code AS regency,
+               w.sex AS sex, w.occupation_id AS occupation,
+               CASE WHEN {protected} THEN 1 ELSE 0 END AS covered
+        FROM registry_worker w
+        WHERE w.regency_code = %s AND w.status = 'active'
+    """  # nosec B608
+    return sql, params
+
 
 # (level, region column, parent column or literal, dimension, key column)
 GROUPINGS = [
@@ -58,7 +61,7 @@ def refresh_regency(regency_code: str, today: datetime.date | None = None) -> No
     RegionFact.objects.filter(
         Q(region_code=regency_code) | Q(region_code__startswith=regency_code + ".")
     ).delete()
-    _count_workers(regency_code, today.replace(day=1), now)
+    _count_workers(regency_code, today, now)
     _add_claims(regency_code)
     _add_money(regency_code, today.year)
     _resum(parent_code(regency_code), 1, Q(level=2, parent_code=parent_code(regency_code)), now)
@@ -66,7 +69,8 @@ def refresh_regency(regency_code: str, today: datetime.date | None = None) -> No
     _refresh_trend(regency_code, today)
 
 
-def _count_workers(regency_code: str, month: datetime.date, now) -> None:
+def _count_workers(regency_code: str, today: datetime.date, now) -> None:
+    workers, worker_params = _workers_sql(today)
     for level, column, parent, dimension, key in GROUPINGS:
         parent_sql = parent if parent else "%s"
         params = [] if parent else [parent_code(regency_code)]
@@ -76,11 +80,13 @@ def _count_workers(regency_code: str, month: datetime.date, now) -> None:
             "registered, covered, claims_reported, claims_open, claims_paid, claims_rejected, "
             "benefits_paid, pay_days_total, allocated, billed, paid, refreshed_at) "
             f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), "  # nosec B608
-            f"0, 0, 0, 0, 0, 0, 0, 0, 0, %s FROM ({WORKERS}) AS workers "  # nosec B608
+            f"0, 0, 0, 0, 0, 0, 0, 0, 0, %s FROM ({workers}) AS workers "  # nosec B608
             f"GROUP BY {group}"  # nosec B608
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [level, *params, dimension, now, month, month, regency_code])
+            cursor.execute(
+                sql, [level, *params, dimension, now, *worker_params, regency_code]
+            )
 
 
 def _add_claims(regency_code: str) -> None:
@@ -184,32 +190,28 @@ def _resum(code: str, level: int, children: Q, now) -> None:
 
 
 def _refresh_trend(regency_code: str, today: datetime.date) -> None:
-    """Workers protected in each of the last months (ended enrolments still count in theirs):
-    one pass over the regency's enrolments, a filtered count per month."""
-    from jaring.enrolment.models import Enrolment
-
-    months, month = [], today.replace(day=1)
+    """Workers protected at the end of each of the last months (today for the current one), by
+    ``finance.protection``: one pass over the regency's enrolled workers, one count per month."""
+    days, month = [], today.replace(day=1)
     for _ in range(TREND_MONTHS):
-        months.append(month)
+        days.append(min(today, month_end(month)))
         month = (month - datetime.timedelta(days=1)).replace(day=1)
-    counts = Enrolment.objects.filter(
-        worker__regency_code=regency_code, status__in=["active", "ended"]
-    ).aggregate(
-        **{
-            f"m{index}": Count("id", filter=Q(start_month__lte=m, end_month__gte=m))
-            for index, m in enumerate(months)
-        }
+    counts, params = [], []
+    for day in days:
+        protected, day_params = protected_sql("w.id", day)
+        counts.append(f"SUM(CASE WHEN {protected} THEN 1 ELSE 0 END)")
+        params += day_params
+    sql = (
+        f"SELECT {', '.join(counts)} FROM registry_worker w "  # nosec B608
+        "WHERE w.regency_code = %s "
+        "AND EXISTS (SELECT 1 FROM enrolment_enrolment e WHERE e.worker_id = w.id)"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, regency_code])
+        row = cursor.fetchone()
     CoverageMonth.objects.filter(regency_code=regency_code).delete()
     CoverageMonth.objects.bulk_create(
-        CoverageMonth(regency_code=regency_code, month=m, covered=counts[f"m{index}"])
-        for index, m in enumerate(months)
-        if counts[f"m{index}"]
+        CoverageMonth(regency_code=regency_code, month=day.replace(day=1), covered=count)
+        for day, count in zip(days, row, strict=True)
+        if count
     )
-
-
-def refresh_after_commit(regency_code: str) -> None:
-    """Queue a refresh for after the current transaction (the background worker runs it)."""
-    from jaring.reports.tasks import refresh_reports
-
-    transaction.on_commit(lambda: refresh_reports.enqueue(regency_code))

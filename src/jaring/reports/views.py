@@ -13,8 +13,8 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
+from jaring.core.masking import mask_name
 from jaring.regions.models import Level, Region
-from jaring.registry.rules import mask_name
 from jaring.reports import exports, graphics, selectors
 from jaring.reports.models import WorkforceEstimate
 from jaring.reports.services import report_date

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jaring.accounts.models import User
 from jaring.claims.services import import_deaths
+from jaring.core.spreadsheets import FileRefused
 from jaring.regions.models import Region
-from jaring.registry.spreadsheets import FileRefused
 
 
 class Command(BaseCommand):

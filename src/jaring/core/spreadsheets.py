@@ -1,4 +1,4 @@
-"""Reading operators' files safely: CSV (comma/semicolon, UTF-8/Windows-1252), XLSX and XLS.
+"""Operators' files, read and written safely: CSV (comma/semicolon, UTF-8/Windows-1252), XLSX, XLS.
 
 Files are streamed in chunks of all-text Polars frames with canonical column names, so a
 million-row file never becomes a million Python objects. Hostile files (wrong type, zip
@@ -20,78 +20,12 @@ from pathlib import Path
 import polars as pl
 from python_calamine import CalamineWorkbook
 
-from jaring.registry.rules import name_key
+from jaring.core.text import name_key
 
 CHUNK_ROWS = 50_000
 MAX_FILE_BYTES = 300 * 1024 * 1024
 MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # unpacked / packed; real sheets compress ~5-20x
-
-# Canonical field → header spellings seen in DTKS, P3KE and village lists (compared by name_key).
-HEADER_SYNONYMS = {
-    "nik": ["nik", "no ktp", "nomor ktp", "no nik", "nomor nik", "nomor induk kependudukan", "ktp"],
-    "full_name": [
-        "nama",
-        "nama lengkap",
-        "name",
-        "full name",
-        "nama pekerja",
-        "nama peserta",
-        "nama anggota keluarga",
-        "nama art",
-    ],
-    "sex": ["jenis kelamin", "jk", "l p", "sex", "gender", "kelamin"],
-    "birth_date": [
-        "tanggal lahir",
-        "tgl lahir",
-        "tanggal lhr",
-        "tgl lhr",
-        "birth date",
-        "date of birth",
-        "dob",
-        "tanggal_lahir",
-    ],
-    "birth_place": ["tempat lahir", "tmp lahir", "place of birth", "birth place"],
-    "village": [
-        "desa kelurahan",
-        "desa",
-        "kelurahan",
-        "kel desa",
-        "desa kel",
-        "village",
-        "kode desa",
-        "nama desa",
-        "kode wilayah",
-    ],
-    "district": ["kecamatan", "kec", "district", "nama kecamatan"],
-    "occupation": ["pekerjaan", "jenis pekerjaan", "occupation", "profesi", "mata pencaharian"],
-    "income": [
-        "penghasilan",
-        "pendapatan",
-        "penghasilan per bulan",
-        "penghasilan bulanan",
-        "income",
-        "declared income",
-        "upah",
-    ],
-    "desil": ["desil", "decile", "desil kesejahteraan", "peringkat desil"],
-    "phone": [
-        "no hp",
-        "nomor hp",
-        "hp",
-        "telepon",
-        "no telepon",
-        "no telp",
-        "phone",
-        "nomor telepon",
-    ],
-    "address": ["alamat", "address", "alamat lengkap"],
-    "rt_rw": ["rt rw", "rtrw"],
-    "has_disability": ["disabilitas", "penyandang disabilitas", "disability"],
-    "is_female_head": ["kepala keluarga perempuan", "pekka", "female head of household"],
-}
-REQUIRED_FIELDS = {"nik": "NIK", "full_name": "Nama Lengkap", "village": "Desa/Kelurahan"}
-
 
 @dataclass(frozen=True)
 class SheetSchema:
@@ -104,7 +38,6 @@ class SheetSchema:
         return {name_key(s): field for field, spellings in self.synonyms.items() for s in spellings}
 
 
-WORKER_LIST = SheetSchema(HEADER_SYNONYMS, REQUIRED_FIELDS)
 
 
 class FileRefused(ValueError):
@@ -121,7 +54,7 @@ class SheetLayout:
     fields: dict[str, str]  # canonical field -> header as written
 
 
-def map_headers(headers: list[str], schema: SheetSchema = WORKER_LIST) -> SheetLayout:
+def map_headers(headers: list[str], schema: SheetSchema) -> SheetLayout:
     written = [str(h or "").strip() for h in headers]
     repeated = sorted({h for h in written if written.count(h) > 1})
     if repeated or "" in written:
@@ -196,9 +129,7 @@ class OpenedSheet:
     total_rows: int | None
 
 
-def open_sheet(
-    path: Path, chunk_rows: int = CHUNK_ROWS, schema: SheetSchema = WORKER_LIST
-) -> OpenedSheet:
+def open_sheet(path: Path, schema: SheetSchema, chunk_rows: int = CHUNK_ROWS) -> OpenedSheet:
     kind = detect_kind(path)
     if kind == "csv":
         return _open_csv(path, chunk_rows, schema)
@@ -314,3 +245,13 @@ def _frame(columns: list[list], headers: list[str]) -> pl.DataFrame:
     for header, values in zip(headers, columns[1:], strict=True):
         data[header] = pl.Series(values, dtype=pl.String)
     return pl.DataFrame(data)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """A cell that a spreadsheet would run as a formula is written as text (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

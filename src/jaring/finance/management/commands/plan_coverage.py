@@ -4,7 +4,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from jaring.enrolment import selectors, services
+from jaring.enrolment import selectors
+from jaring.finance import planning
 from jaring.finance.services import sources_of
 from jaring.regions.models import Region
 
@@ -36,8 +37,8 @@ class Command(BaseCommand):
             start = datetime.datetime.strptime(options["start"], "%Y-%m").date()  # noqa: DTZ007
         quotas = dict(item.split("=", 1) for item in options["quota"])
         try:
-            plan = services.plan_coverage(region, source, options["year"], None, start, quotas)
-            created = services.commit_plan(plan, None) if options["commit"] else 0
+            plan = planning.plan_coverage(region, source, options["year"], None, start, quotas)
+            created = planning.commit_plan(plan, None) if options["commit"] else 0
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         summary = {

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from jaring.demo import (
+from jaring.demo.seed import (
     DEMO_PASSWORD,
     import_demo_workers,
     seed_demo_claims,

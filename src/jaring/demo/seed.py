@@ -182,6 +182,7 @@ def seed_demo_money(
     import openpyxl
 
     from jaring.enrolment import services as enrolment
+    from jaring.finance import planning
     from jaring.finance import services as finance
     from jaring.finance.models import FundingSource, Invoice
 
@@ -192,10 +193,10 @@ def seed_demo_money(
     if not created:
         return
     finance.allocate(source, DEMO_YEAR, allocation, finance_officer, "DPA Disnaker Bengkalis 2025")
-    plan = enrolment.plan_coverage(
+    plan = planning.plan_coverage(
         region, source, DEMO_YEAR, finance_officer, start_month=datetime.date(DEMO_YEAR, 1, 1)
     )
-    enrolment.commit_plan(plan, finance_officer)
+    planning.commit_plan(plan, finance_officer)
     submission = enrolment.export_submission(region, operator)
     sent = openpyxl.load_workbook(submission.file_path, read_only=True).active
     reply = openpyxl.Workbook(write_only=True)
@@ -244,8 +245,8 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
 
     from jaring.claims import services as claims
     from jaring.claims.models import Claim
+    from jaring.core.crypto import nik_index
     from jaring.registry.models import Worker
-    from jaring.registry.protection import nik_index
 
     if Claim.objects.filter(village__code__startswith=DEMO_REGENCY + ".").exists():
         return
@@ -306,9 +307,9 @@ def _demo_death_list(officer: User, path) -> None:
     import csv
 
     from jaring.claims.services import import_deaths
+    from jaring.core.crypto import decrypt_nik
     from jaring.enrolment.models import Enrolment
     from jaring.registry.models import Worker
-    from jaring.registry.protection import decrypt_nik
 
     covered = Enrolment.objects.filter(status="active", worker__status="active").order_by("id")
     uncovered = Worker.objects.filter(regency_code=DEMO_REGENCY, status="active", enrolments=None)

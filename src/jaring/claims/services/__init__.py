@@ -1,0 +1,80 @@
+"""Every write of a claim, each in one transaction, one module per concept:
+
+``reporting`` (report, deceased), ``judging`` (eligibility, benefit, heirs chosen by the rules),
+``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
+``decisions`` (maker-checker), ``payments`` (instalments, payments, handover) and
+``discovery`` (death lists). Callers use ``claims.services.<name>``."""
+
+from jaring.claims.services.common import (
+    DEATH_EVENTS,
+    claims_dir,
+    require_editable,
+)
+from jaring.claims.services.decisions import (
+    approve,
+    decide,
+    dismiss,
+    open_potential,
+    send_back,
+    submission_problems,
+    submit,
+)
+from jaring.claims.services.discovery import (
+    OPENED,
+    import_deaths,
+)
+from jaring.claims.services.documents import (
+    required_documents,
+    upload_document,
+    verify_document,
+)
+from jaring.claims.services.family import (
+    add_family_member,
+    override_heirs,
+)
+from jaring.claims.services.judging import (
+    JUDGED_FIELDS,
+    judge,
+)
+from jaring.claims.services.payments import (
+    BankTransfer,
+    HandoverFacts,
+    create_instalments,
+    record_benefit_payment,
+    record_handover,
+)
+from jaring.claims.services.reporting import (
+    EventReport,
+    mark_deceased,
+    report_event,
+)
+
+__all__ = [
+    "BankTransfer",
+    "DEATH_EVENTS",
+    "EventReport",
+    "HandoverFacts",
+    "JUDGED_FIELDS",
+    "OPENED",
+    "add_family_member",
+    "approve",
+    "claims_dir",
+    "create_instalments",
+    "decide",
+    "dismiss",
+    "import_deaths",
+    "judge",
+    "mark_deceased",
+    "open_potential",
+    "override_heirs",
+    "record_benefit_payment",
+    "record_handover",
+    "report_event",
+    "require_editable",
+    "required_documents",
+    "send_back",
+    "submission_problems",
+    "submit",
+    "upload_document",
+    "verify_document",
+]

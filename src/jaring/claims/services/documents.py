@@ -1,0 +1,96 @@
+"""The document checklist of a claim: uploads checked by content, verified by another user."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import uuid
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jaring.claims import rules
+from jaring.claims.models import (
+    Claim,
+    ClaimDocument,
+)
+from jaring.claims.services.common import claims_dir, require_editable
+from jaring.programs.rulebook import default_rulebook
+from jaring.programs.rules import Event, Relationship
+
+
+def required_documents(claim: Claim) -> list[str]:
+    spouse_heir = claim.family.filter(is_heir=True, relationship=Relationship.SPOUSE).exists()
+    kinds, _ref = rules.required_documents(
+        default_rulebook(),
+        Event(claim.event),
+        claim.event_date,
+        spouse_heir,
+        claim.traffic_accident,
+    )
+    return kinds
+
+
+@transaction.atomic
+def upload_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
+    """Keep an uploaded document outside the web root after checking its size and real type."""
+    require_editable(claim)
+    if kind not in rules.DOCUMENT_KINDS:
+        raise ValidationError("Jenis dokumen tidak dikenal.")
+    if upload.size <= 0 or upload.size > rules.MAX_DOCUMENT_BYTES:
+        raise ValidationError(
+            f"Ukuran berkas harus di atas 0 dan paling besar "
+            f"{rules.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
+        )
+    upload.seek(0)
+    content_type = rules.sniff_document_type(upload.read(8192))
+    if content_type is None:
+        raise ValidationError("Berkas harus PDF, JPG atau PNG (isi berkas diperiksa).")
+    upload.seek(0)
+    digest = hashlib.sha256()
+    target = claims_dir(claim) / f"{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
+    with target.open("wb") as handle:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            handle.write(chunk)
+    try:
+        with transaction.atomic():
+            return ClaimDocument.objects.create(
+                claim=claim,
+                kind=kind,
+                original_name=Path(upload.name).name[:255],
+                stored_file=str(target),
+                content_type=content_type,
+                size=upload.size,
+                sha256=digest.hexdigest(),
+                uploaded_by=user,
+            )
+    except IntegrityError as exc:
+        target.unlink(missing_ok=True)
+        raise ValidationError("Berkas yang sama sudah diunggah untuk klaim ini.") from exc
+
+
+@transaction.atomic
+def verify_document(document: ClaimDocument, user, today: datetime.date | None = None) -> None:
+    """Mark a document checked against the original; complete documents start the service clock."""
+    claim = Claim.objects.select_for_update().get(pk=document.claim_id)
+    require_editable(claim)
+    if document.uploaded_by_id == user.pk:
+        raise ValidationError("Dokumen harus diperiksa oleh petugas lain dari pengunggahnya.")
+    ClaimDocument.objects.filter(pk=document.pk, verified_at__isnull=True).update(
+        verified_by=user, verified_at=timezone.now()
+    )
+    _refresh_documents_complete(claim, today or timezone.localdate())
+
+
+def _refresh_documents_complete(claim: Claim, today: datetime.date) -> None:
+    verified = set(claim.documents.filter(verified_at__isnull=False).values_list("kind", flat=True))
+    complete = set(required_documents(claim)) <= verified
+    if complete and claim.documents_complete_on is None:
+        claim.documents_complete_on = today
+    elif not complete:
+        claim.documents_complete_on = None
+    claim._change_reason = "Dokumen lengkap" if complete else "Dokumen diperiksa"
+    claim.save(update_fields=["documents_complete_on"])

@@ -1,0 +1,181 @@
+"""Instalments, benefit payments to the heir's account, and the public handover."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jaring.claims import rules
+from jaring.claims.models import (
+    BenefitPayment,
+    Claim,
+    ClaimStatus,
+    FamilyMember,
+    Handover,
+    Instalment,
+)
+from jaring.claims.services.common import DEATH_EVENTS, claims_dir
+from jaring.core import crypto
+from jaring.programs import rules as program_rules
+
+
+def create_instalments(claim: Claim, today: datetime.date) -> None:
+    rows = [
+        Instalment(claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.benefit_total)
+    ]
+    remaining_cap = claim.scholarship.get("total", 0) if claim.scholarship.get("eligible") else 0
+    for entry in claim.scholarship.get("children", []):
+        sequence = 0
+        for step in entry["schedule"] or [entry]:
+            for _ in range(step["years"]):
+                amount = min(step["per_year"], remaining_cap)
+                if amount <= 0:
+                    break
+                rows.append(
+                    Instalment(
+                        claim=claim,
+                        kind=Instalment.Kind.SCHOLARSHIP,
+                        child_id=entry["member_id"],
+                        sequence=sequence + 1,
+                        level=step["level"],
+                        due_on=program_rules.add_years(today, sequence),
+                        amount=amount,
+                    )
+                )
+                remaining_cap -= amount
+                sequence += 1
+    Instalment.objects.bulk_create([row for row in rows if row.amount > 0])
+
+
+# --- Payment and handover --------------------------------------------------------------------
+
+
+def _check_recipient(claim: Claim, recipient: FamilyMember | None) -> None:
+    """Death benefits go to an heir; other benefits to the participant (``None``)."""
+    if claim.event in DEATH_EVENTS:
+        if recipient is None or recipient.claim_id != claim.pk or not recipient.is_heir:
+            raise ValidationError("Penerima harus ahli waris klaim ini.")
+    elif recipient is not None:
+        raise ValidationError("Manfaat ini dibayarkan kepada peserta sendiri.")
+
+
+@dataclass(frozen=True)
+class BankTransfer:
+    amount: int
+    paid_on: datetime.date
+    bank: str
+    account_number: str
+    account_holder: str
+    reference: str
+
+
+@transaction.atomic
+def record_benefit_payment(
+    instalment: Instalment, recipient: FamilyMember | None, transfer: BankTransfer, user
+) -> BenefitPayment:
+    """Money paid to an heir. The instalment's paid total is raised by one guarded UPDATE, so
+    two payments at once cannot exceed what is due."""
+    claim = Claim.objects.get(pk=instalment.claim_id)
+    if claim.status not in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
+        raise ValidationError("Klaim belum disetujui.")
+    _check_recipient(claim, recipient)
+    amount = transfer.amount
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError("Jumlah pembayaran harus rupiah bulat lebih dari nol.")
+    if transfer.paid_on > timezone.localdate():
+        raise ValidationError("Tanggal pembayaran tidak boleh di masa depan.")
+    account, problem = rules.normalise_account_number(transfer.account_number)
+    if problem:
+        raise ValidationError("Nomor rekening harus 6–20 angka.")
+    if not transfer.reference.strip() or not transfer.bank.strip():
+        raise ValidationError("Bank dan nomor referensi transfer wajib diisi.")
+    raised = Instalment.objects.filter(
+        pk=instalment.pk, paid_amount__lte=F("amount") - amount
+    ).update(paid_amount=F("paid_amount") + amount)
+    if raised != 1:
+        raise ValidationError("Pembayaran melebihi sisa yang harus dibayar.")
+    try:
+        with transaction.atomic():
+            payment = BenefitPayment.objects.create(
+                instalment=instalment,
+                recipient=recipient,
+                amount=amount,
+                paid_on=transfer.paid_on,
+                bank=transfer.bank.strip(),
+                account_cipher=crypto.encrypt_personal(account),
+                account_hint=account[-4:],
+                account_holder=transfer.account_holder.strip(),
+                reference=transfer.reference.strip(),
+                recorded_by=user,
+            )
+    except IntegrityError as exc:
+        raise ValidationError("Referensi transfer ini sudah dicatat.") from exc
+    instalment.refresh_from_db()
+    if instalment.kind == Instalment.Kind.CASH and instalment.outstanding == 0:
+        Claim.objects.filter(pk=claim.pk, status=ClaimStatus.APPROVED).update(
+            status=ClaimStatus.PAID, paid_on=transfer.paid_on
+        )
+        claim.refresh_from_db()
+        claim._history_user, claim._change_reason = user, f"Dibayar {payment.reference}"
+        claim.save(update_fields=["status"])
+    return payment
+
+
+@dataclass(frozen=True)
+class HandoverFacts:
+    held_on: datetime.date
+    place: str
+    city: str
+    handed_by_name: str
+    handed_by_title: str
+    bpjs_name: str
+    bpjs_title: str
+
+
+@transaction.atomic
+def record_handover(
+    claim: Claim, recipient: FamilyMember | None, facts: HandoverFacts, user, photo=None
+) -> Handover:
+    """The public handover of a paid benefit (the berita acara's facts; one per claim)."""
+    claim = Claim.objects.get(pk=claim.pk)
+    if claim.status != ClaimStatus.PAID:
+        raise ValidationError("Serah terima dicatat setelah manfaat dibayar.")
+    _check_recipient(claim, recipient)
+    if hasattr(claim, "handover"):
+        raise ValidationError("Serah terima klaim ini sudah dicatat.")
+    photo_path = ""
+    if photo is not None:
+        photo.seek(0)
+        content_type = rules.sniff_document_type(photo.read(8192))
+        if content_type not in {"image/jpeg", "image/png"} or photo.size > rules.MAX_DOCUMENT_BYTES:
+            raise ValidationError("Foto harus JPG atau PNG, paling besar 10 MB.")
+        target = (
+            claims_dir(claim)
+            / f"serah-terima-{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
+        )
+        photo.seek(0)
+        with target.open("wb") as handle:
+            for chunk in photo.chunks():
+                handle.write(chunk)
+        photo_path = str(target)
+    return Handover.objects.create(
+        claim=claim,
+        number=f"BA/{claim.number}",
+        held_on=facts.held_on,
+        place=facts.place.strip(),
+        city=facts.city.strip(),
+        recipient=recipient,
+        handed_by_name=facts.handed_by_name.strip(),
+        handed_by_title=facts.handed_by_title.strip(),
+        bpjs_name=facts.bpjs_name.strip(),
+        bpjs_title=facts.bpjs_title.strip(),
+        amount=claim.benefit_total,
+        photo=photo_path,
+        recorded_by=user,
+    )

@@ -1,0 +1,261 @@
+"""Protected on a day: the one definition of whether BPJS Ketenagakerjaan protects a worker.
+
+A worker is protected on day D when all of these hold:
+
+- the worker had not died before D (a death *on* D is the event being protected);
+- an enrolment with a KPJ number (active, or ended: an ended enrolment still covered
+  its months) includes D's month;
+- that enrolment's contributions are paid through a month from which the months unpaid up to D
+  are within the arrears rule in force on D (``programs.rules.coverage_on``).
+
+``protected_on`` answers for one worker, with the enrolment, KPJ, programmes, until when and why
+not. ``protected_sql`` is its set form, an ``EXISTS`` over a worker id column, for counts and
+summaries; ``tests/test_protection.py`` keeps the two equal on generated histories.
+
+Finance owns this definition because protection follows the money: paid-through comes from the
+invoices and payments of each enrolment (``paid_through``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import connection
+from django.db.models import BooleanField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from jaring.enrolment.models import Enrolment
+from jaring.finance.models import Invoice, InvoiceLine, Payment
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import RuleBook, default_rulebook
+
+# An enrolment in these statuses covered its months (given a KPJ and the money).
+PROTECTING_STATUSES = ("active", "ended")
+# Enrolments on their way to BPJS: they name months but have no KPJ yet.
+PENDING_STATUSES = ("planned", "submitted")
+# The programme every invoiced month carries, so one line stands for the participant-month.
+MONTH_MARKER_PROGRAM = "JKM"
+
+
+class Why(StrEnum):
+    """Why a worker is or is not protected on a day (stable codes; texts in programs.rules)."""
+
+    PROTECTED = "covered"
+    PROTECTED_WITH_ARREARS = "covered_with_arrears"
+    ARREARS = "membership_inactive"
+    NOTHING_PAID = "nothing_paid"
+    NOT_ENROLLED = "not_enrolled"
+    NO_KPJ = "no_kpj"
+    NOT_STARTED = "not_started"
+    ENDED = "enrolment_ended"
+    DECEASED = "deceased"
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The answer to "is this worker protected on ``day``?", with its evidence."""
+
+    day: datetime.date
+    protected: bool
+    why: Why
+    enrolment: Enrolment | None = None
+    paid_through: datetime.date | None = None
+    membership_start: datetime.date | None = None
+    until: datetime.date | None = None
+    arrears_months: int = 0
+    rule_refs: tuple[str, ...] = ()
+
+    @property
+    def programs(self) -> tuple[str, ...]:
+        if not self.protected:
+            return ()
+        return tuple(p for p in self.enrolment.programs.split(",") if p)
+
+    @property
+    def kpj(self) -> str:
+        return self.enrolment.kpj_number if self.protected else ""
+
+    @property
+    def reason(self) -> dict:
+        """The reason as a person reads it (code plus Indonesian and English text)."""
+        return program_rules.reason(self.why.value, months=self.arrears_months)
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    """The last day of ``month``'s calendar month."""
+    following = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+def add_months(month: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` after (or before) ``month``'s."""
+    index = month.year * 12 + month.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def tolerated_arrears(book: RuleBook, day: datetime.date) -> tuple[int, tuple[str, ...]]:
+    """Unpaid months the rule in force on ``day`` tolerates before protection stops."""
+    rule = book.find("contribution.arrears", day)
+    if rule is None:
+        return 0, ()
+    return rule.value["inactive_after_months"], (rule.ref,)
+
+
+def paid_through(enrolment: Enrolment) -> datetime.date | None:
+    """The last month up to which every billed month of this enrolment is fully paid."""
+    paid = (
+        Payment.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    months = (
+        Invoice.objects.filter(
+            lines__enrolment=enrolment, lines__program=MONTH_MARKER_PROGRAM
+        )
+        .annotate(paid=Coalesce(Subquery(paid), 0))
+        .order_by("month")
+        .values_list("month", "total", "paid")
+    )
+    last = None
+    for month, total, settled in months:
+        if settled < total:
+            break
+        last = month
+    return last
+
+
+def membership_start(enrolment: Enrolment) -> datetime.date:
+    """The first month of the unbroken run of enrolments that ends with ``enrolment``.
+
+    A following enrolment must start in the month right after the previous one ended; one
+    month without coverage breaks the run.
+    """
+    start = enrolment.start_month
+    earlier = Enrolment.objects.filter(
+        worker_id=enrolment.worker_id, status__in=PROTECTING_STATUSES, start_month__lt=start
+    ).exclude(kpj_number="")
+    for previous in earlier.order_by("-start_month").values("start_month", "end_month"):
+        if program_rules.months_between(previous["end_month"], start) > 1:
+            break
+        start = min(start, previous["start_month"])
+    return start
+
+
+def protected_on(worker, day: datetime.date, book: RuleBook | None = None) -> Protection:
+    """Is ``worker`` protected on ``day``: by which enrolment, until when, and if not, why."""
+    book = book or default_rulebook()
+    if worker.date_of_death is not None and worker.date_of_death < day:
+        return Protection(day, False, Why.DECEASED)
+    month = day.replace(day=1)
+    covering = list(
+        Enrolment.objects.filter(
+            worker=worker, status__in=PROTECTING_STATUSES, start_month__lte=month
+        )
+        .filter(end_month__gte=month)
+        .exclude(kpj_number="")
+        .select_related("source")
+        .order_by("-start_month", "-pk")
+    )
+    if not covering:
+        return Protection(day, False, _why_no_enrolment(worker, month))
+    answers = [_judge_enrolment(enrolment, day, book) for enrolment in covering]
+    return next((answer for answer in answers if answer.protected), answers[0])
+
+
+def _why_no_enrolment(worker, month: datetime.date) -> Why:
+    enrolments = Enrolment.objects.filter(worker=worker)
+    if enrolments.filter(
+        status__in=PENDING_STATUSES, start_month__lte=month, end_month__gte=month
+    ).exists():
+        return Why.NO_KPJ
+    if enrolments.filter(status__in=PROTECTING_STATUSES, start_month__gt=month).exists():
+        return Why.NOT_STARTED
+    if enrolments.filter(status__in=PROTECTING_STATUSES, end_month__lt=month).exists():
+        return Why.ENDED
+    return Why.NOT_ENROLLED
+
+
+def _judge_enrolment(enrolment: Enrolment, day: datetime.date, book: RuleBook) -> Protection:
+    paid = paid_through(enrolment)
+    start = membership_start(enrolment)
+    if paid is None:
+        return Protection(day, False, Why.NOTHING_PAID, enrolment, membership_start=start)
+    eligibility = program_rules.coverage_on(book, day, start, paid)
+    tolerated, _refs = tolerated_arrears(book, day)
+    until = None
+    if eligibility.eligible:
+        until = min(month_end(enrolment.end_month), month_end(add_months(paid, tolerated)))
+    return Protection(
+        day,
+        eligibility.eligible,
+        Why(eligibility.reason["reason_code"]),
+        enrolment,
+        paid_through=paid,
+        membership_start=start,
+        until=until,
+        arrears_months=eligibility.arrears_months,
+        rule_refs=eligibility.rule_refs,
+    )
+
+
+# --- The set form ------------------------------------------------------------------------------
+
+
+def protected_sql(
+    worker_id: str, day: datetime.date, book: RuleBook | None = None
+) -> tuple[str, list]:
+    """``EXISTS (…)``: true when the worker whose id is in column ``worker_id`` is protected on
+    ``day``, by the same rule as ``protected_on``. Returns the SQL and its parameters."""
+    book = book or default_rulebook()
+    month = day.replace(day=1)
+    tolerated, _refs = tolerated_arrears(book, day)
+    quote = connection.ops.quote_name
+    enrolments = quote(Enrolment._meta.db_table)
+    workers = quote(Enrolment._meta.get_field("worker").related_model._meta.db_table)
+    lines, invoices = quote(InvoiceLine._meta.db_table), quote(Invoice._meta.db_table)
+    payments = quote(Payment._meta.db_table)
+    statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
+    # Paid through a month >= threshold: some billed month from the threshold on has no unpaid
+    # month at or before it (an unpaid invoice is one whose payments fall short of its total).
+    sql = f"""EXISTS (
+        SELECT 1 FROM {enrolments} pe JOIN {workers} pw ON pw.id = pe.worker_id
+        WHERE pe.worker_id = {worker_id}
+          AND pe.status IN ({statuses}) AND pe.kpj_number <> ''
+          AND pe.start_month <= %s AND pe.end_month >= %s
+          AND (pw.date_of_death IS NULL OR pw.date_of_death >= %s)
+          AND EXISTS (
+            SELECT 1 FROM {lines} pl JOIN {invoices} pi ON pi.id = pl.invoice_id
+            WHERE pl.enrolment_id = pe.id AND pl.program = %s AND pi.month >= %s
+              AND NOT EXISTS (
+                SELECT 1 FROM {lines} ul JOIN {invoices} ui ON ui.id = ul.invoice_id
+                WHERE ul.enrolment_id = pe.id AND ul.program = %s AND ui.month <= pi.month
+                  AND ui.total > (SELECT COALESCE(SUM(up.amount), 0) FROM {payments} up
+                                  WHERE up.invoice_id = ui.id)
+              )
+          )
+    )"""  # nosec B608 - identifiers from model metadata, values are parameters
+    params = [
+        *PROTECTING_STATUSES,
+        month,
+        month,
+        day,
+        MONTH_MARKER_PROGRAM,
+        add_months(month, -tolerated),
+        MONTH_MARKER_PROGRAM,
+    ]
+    return sql, params
+
+
+def protected_workers(
+    workers: QuerySet, day: datetime.date, book: RuleBook | None = None
+) -> QuerySet:
+    """The workers of ``workers`` protected on ``day`` (the set form, one SQL statement)."""
+    table = connection.ops.quote_name(workers.model._meta.db_table)
+    sql, params = protected_sql(f"{table}.{connection.ops.quote_name('id')}", day, book)
+    return workers.alias(protected_today=RawSQL(sql, params, output_field=BooleanField())).filter(
+        Q(protected_today=True)
+    )

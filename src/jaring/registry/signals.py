@@ -1,0 +1,8 @@
+"""Extension points of the registry, for apps above it (the registry imports none of them)."""
+
+from django.dispatch import Signal
+
+# Sent by the worker page with ``worker``, ``user``, ``personal`` (may the user see personal data)
+# and ``today``; each receiver returns an HTML section to show on the page, or None. Coverage
+# (finance) answers here, so the registry needs no import of enrolment or finance.
+worker_page_sections = Signal()
