@@ -15,7 +15,9 @@ from django.conf import settings
 import jaring
 
 SOURCE = Path(jaring.__file__).parent
-LAYERS = [app.removeprefix("jaring.") for app in settings.INSTALLED_APPS if app.startswith("jaring.")]
+LAYERS = [
+    app.removeprefix("jaring.") for app in settings.INSTALLED_APPS if app.startswith("jaring.")
+]
 # Modules of the project itself (wiring every app together), not of any app.
 PROJECT_MODULES = {"settings", "urls", "wsgi", "asgi", "cli", "__init__", "__main__"}
 

@@ -133,7 +133,7 @@ def transfer(amount, reference="TRF-1", paid_on=PAID_ON):
         (D(2025, 9, 1), True, "covered_with_arrears", 1),
         (D(2025, 11, 30), True, "covered_with_arrears", 3),  # the 3rd unpaid month still holds
         (D(2025, 12, 1), False, "membership_inactive", 4),
-        (D(2024, 12, 31), False, "not_enrolled", 0),  # the day before coverage began
+        (D(2024, 12, 31), False, "not_started", 0),  # the day before coverage began
     ],
 )
 def test_eligibility_on_edge_dates(people, day, eligible, code, arrears):

@@ -19,6 +19,7 @@ from jaring.demo.seed import (
     setup_demo,
 )
 from jaring.enrolment.models import Enrolment
+from jaring.registry.models import Worker
 from jaring.reports.models import RegionFact, WorkforceEstimate
 from tests.conftest import BENGKALIS
 from tests.test_claims import PDF, RUSNI, build_coverage, nik_of
@@ -78,7 +79,7 @@ def test_a_nik_outside_the_region_or_unknown_opens_nothing(covered, client, make
 def test_roles_without_personal_data_see_masked_names_and_no_files(covered, client):
     officer = covered["officer"]
     claim = services.report_event(
-        services.Worker.objects.get(full_name="Rusni"),
+        Worker.objects.get(full_name="Rusni"),
         services.EventReport("JKM", "death", D(2025, 8, 10), "family"),
         officer,
         today=D(2026, 1, 5),
@@ -106,7 +107,7 @@ def test_roles_without_personal_data_see_masked_names_and_no_files(covered, clie
 def test_a_bad_upload_through_the_screen_says_why(covered, client):
     officer = covered["officer"]
     claim = services.report_event(
-        services.Worker.objects.get(full_name="Rusni"),
+        Worker.objects.get(full_name="Rusni"),
         services.EventReport("JKM", "death", D(2025, 8, 10), "family"),
         officer,
         today=D(2026, 1, 5),

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import RoleCode
@@ -15,7 +16,7 @@ from jaring.core import crypto
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment
-from jaring.finance import planning
+from jaring.finance import planning, protection
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice, InvoiceLine
@@ -370,12 +371,15 @@ def test_worker_page_shows_coverage_paid_through_and_protection(
     april = Invoice.objects.get(month=D(2025, 4, 1))
     finance_services.record_payment(april, april.total, D(2025, 4, 10), "SP2D-1", finance_officer)
     enrolment = Enrolment.objects.first()
-    rows = enrolment_selectors.coverage_of(enrolment.worker, D(2025, 6, 20))
-    assert rows[0]["paid_through"] == D(2025, 4, 1)
-    assert rows[0]["coverage"].eligible and rows[0]["coverage"].arrears_months == 2
-    late = enrolment_selectors.coverage_of(enrolment.worker, D(2025, 8, 2))
-    assert late[0]["coverage"].eligible is False
+    june = protection.protected_on(enrolment.worker, D(2025, 6, 20))
+    assert june.paid_through == D(2025, 4, 1)
+    assert june.protected and june.arrears_months == 2 and june.until == D(2025, 7, 31)
+    assert not protection.protected_on(enrolment.worker, D(2025, 8, 2)).protected
     client.force_login(make_user("op", RoleCode.OPERATOR, BENGKALIS))
     page = client.get(reverse("registry:worker", args=[enrolment.worker_id]))
     assert 'id="coverage"' in page.text and enrolment.kpj_number in page.text
+    today = timezone.localdate()
+    # The page answers with protected_on for today, naming the day it answers for.
+    assert 'id="protection"' in page.text and "Tidak terlindungi" in page.text
+    assert page.context["sections"] and str(today.year) in page.text
     assert "APBD Kabupaten Bengkalis" in page.text

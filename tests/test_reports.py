@@ -81,7 +81,9 @@ def test_summaries_add_up_from_village_to_country(bengkalis):
     by_occupation = RegionFact.objects.filter(region_code=BENGKALIS, dimension="occupation")
     assert sum(f.registered for f in by_occupation) == 2 and all(f.key for f in by_occupation)
     months = dict(CoverageMonth.objects.values_list("month", "covered"))
-    assert months[D(2025, 1, 1)] == 3 and months[D(2025, 6, 1)] == 3  # Rusni counted in June
+    # The trend counts who is protected at each month's end (the report day for this month):
+    # Rusni, who died on 1 June, counts in May but not in June.
+    assert months[D(2025, 1, 1)] == months[D(2025, 5, 1)] == 3 and months[D(2025, 6, 1)] == 2
 
 
 def test_refreshing_again_changes_nothing(bengkalis):

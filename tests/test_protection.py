@@ -1,0 +1,270 @@
+"""protected_on: the one definition of "protected on a day", and its SQL twin kept equal to it."""
+
+import datetime
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from jaring.enrolment.models import Enrolment
+from jaring.finance.models import FundingSource, Invoice, InvoiceLine, Payment
+from jaring.finance.protection import (
+    PROTECTING_STATUSES,
+    Why,
+    add_months,
+    protected_on,
+    protected_workers,
+)
+from jaring.regions.models import Region
+from jaring.registry import services as registry_services
+from jaring.registry.models import Worker
+from tests.conftest import BENGKALIS
+from tests.test_registry_import import RUSNI, write_csv
+
+D = datetime.date
+FIRST = D(2021, 1, 1)  # histories span 2021-2023: the arrears rule starts on 1 July 2022
+MONTHS = 36
+
+
+@pytest.fixture
+def base(make_user, occupations, tmp_path):
+    """One worker and one funding source; each example adds its own history and rolls it back."""
+    region = Region.objects.get(code=BENGKALIS)
+    batch = registry_services.run_import(
+        registry_services.create_batch(write_csv(tmp_path / "w.csv", [RUSNI]), region, "DTKS")
+    )
+    assert batch.accepted == 1
+    return {
+        "worker": Worker.objects.get(),
+        "source": FundingSource.objects.create(region=region, kind="apbd_kab", name="APBD"),
+        "user": make_user("keuangan"),
+    }
+
+
+def month(index: int) -> datetime.date:
+    return add_months(FIRST, index)
+
+
+@st.composite
+def histories(draw):
+    """Enrolments (at most one open, as the database demands), billed months, payments (mostly a
+    paid prefix, as money arrives), a death, and the day asked about (mostly near an enrolment,
+    where the answer is interesting)."""
+    enrolments = []
+    open_used = False
+    for _ in range(draw(st.sampled_from([0, 1, 1, 1, 2, 3]))):
+        status = draw(st.sampled_from(["planned", "submitted", "active", "active", "ended"]))
+        if status != "ended":
+            if open_used:
+                status = "ended"
+            open_used = True
+        start = draw(st.integers(0, MONTHS - 1))
+        length = draw(st.integers(1, 14))
+        kpj = status == "active" or (status == "ended" and draw(st.integers(0, 3)) > 0)
+        billed = draw(st.one_of(st.just(length), st.integers(0, length))) if kpj else 0
+        enrolments.append(
+            {
+                "status": status,
+                "start": start,
+                "end": start + length - 1,
+                "kpj": kpj,
+                "billed": billed,
+            }
+        )
+    paid_prefix = draw(st.integers(0, 16))
+    rest = draw(st.lists(st.sampled_from(["none", "part", "full"]), min_size=50, max_size=50))
+    payments = ["full"] * paid_prefix + rest[paid_prefix:]
+    if enrolments and draw(st.integers(0, 4)) > 0:
+        around = draw(st.sampled_from(enrolments))
+        asked_month = draw(st.integers(around["start"], around["end"] + 4))
+    else:
+        asked_month = draw(st.integers(0, MONTHS + 6))
+    asked = (max(asked_month, 0), draw(st.integers(1, 28)))
+    death = draw(
+        st.sampled_from([None, None, None, asked])
+        | st.tuples(st.integers(0, MONTHS), st.integers(1, 28))
+    )
+    return enrolments, payments, death, asked
+
+
+def build(base, history):
+    enrolments, payments, death, (asked_month, asked_day) = history
+    worker, source = base["worker"], base["source"]
+    if death:
+        Worker.objects.filter(pk=worker.pk).update(
+            status="deceased", date_of_death=month(death[0]).replace(day=death[1])
+        )
+    invoices = {}
+    for index, spec in enumerate(enrolments):
+        enrolment = Enrolment.objects.create(
+            worker=worker,
+            source=source,
+            status=spec["status"],
+            start_month=month(spec["start"]),
+            end_month=month(spec["end"]),
+            declared_income=1_000_000,
+            kpj_number=f"{index + 1:011d}" if spec["kpj"] else "",
+            end_reason="budget_end" if spec["status"] == "ended" else "",
+        )
+        for offset in range(spec["billed"]):
+            billed = month(spec["start"] + offset)
+            invoice = invoices.get(billed)
+            if invoice is None:
+                invoice = invoices[billed] = Invoice.objects.create(
+                    source=source, month=billed, number=f"T/{billed:%Y-%m}"
+                )
+            InvoiceLine.objects.create(
+                invoice=invoice, enrolment=enrolment, month=billed, program="JKM", amount=6_800
+            )
+            InvoiceLine.objects.create(
+                invoice=invoice, enrolment=enrolment, month=billed, program="JKK", amount=10_000
+            )
+    for position, (billed, invoice) in enumerate(sorted(invoices.items())):
+        invoice.total = 16_800 * invoice.lines.filter(program="JKM").count()
+        invoice.save(update_fields=["total"])
+        share = {"none": 0, "part": invoice.total // 2, "full": invoice.total}[payments[position]]
+        if share:
+            Payment.objects.create(
+                invoice=invoice,
+                amount=share,
+                paid_on=billed,
+                reference=f"SP2D/{billed:%Y-%m}",
+                recorded_by=base["user"],
+            )
+    worker.refresh_from_db()
+    return worker, month(asked_month).replace(day=asked_day)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=histories())
+def test_the_sql_form_says_what_the_python_form_says(base, history):
+    from django.db import transaction
+
+    with transaction.atomic():
+        worker, day = build(base, history)
+        answer = protected_on(worker, day)
+        in_sql = protected_workers(Worker.objects.filter(pk=worker.pk), day).exists()
+        assert in_sql == answer.protected, (answer, history)
+        event(f"protected: {answer.protected}, {answer.why.value}")
+        if answer.protected:
+            assert answer.until >= day and answer.enrolment.status in PROTECTING_STATUSES
+            assert answer.kpj and answer.programs == ("JKK", "JKM")
+        else:
+            assert answer.until is None and answer.kpj == "" and answer.programs == ()
+        transaction.set_rollback(True)
+
+
+def enrol(base, status="active", start=None, end=None, kpj="24030000001"):
+    return Enrolment.objects.create(
+        worker=base["worker"],
+        source=base["source"],
+        status=status,
+        start_month=start or D(2025, 1, 1),
+        end_month=end or D(2025, 12, 1),
+        declared_income=1_000_000,
+        kpj_number=kpj,
+        end_reason="budget_end" if status == "ended" else "",
+    )
+
+
+def bill_and_pay(base, enrolment, months, paid_through):
+    for billed in months:
+        invoice, _ = Invoice.objects.get_or_create(
+            source=base["source"], month=billed, defaults={"number": f"T/{billed:%Y-%m}"}
+        )
+        InvoiceLine.objects.create(
+            invoice=invoice, enrolment=enrolment, month=billed, program="JKM", amount=6_800
+        )
+        invoice.total += 6_800
+        invoice.save(update_fields=["total"])
+        if billed <= paid_through:
+            Payment.objects.create(
+                invoice=invoice,
+                amount=invoice.total,
+                paid_on=billed,
+                reference=f"SP2D/{billed:%Y-%m}/{enrolment.pk}",
+                recorded_by=base["user"],
+            )
+
+
+def year_2025():
+    return [D(2025, m, 1) for m in range(1, 13)]
+
+
+def test_the_issue_case_paid_through_august(base):
+    """Paid through August 2025: protected to the end of November (three months of arrears
+    tolerated), not on 15 December — whatever the enrolment's own end month says."""
+    enrolment = enrol(base)
+    bill_and_pay(base, enrolment, year_2025(), paid_through=D(2025, 8, 1))
+    november = protected_on(base["worker"], D(2025, 11, 30))
+    assert november.protected and november.why is Why.PROTECTED_WITH_ARREARS
+    assert (november.until, november.arrears_months) == (D(2025, 11, 30), 3)
+    assert november.paid_through == D(2025, 8, 1) and november.kpj == "24030000001"
+    december = protected_on(base["worker"], D(2025, 12, 15))
+    assert not december.protected and december.why is Why.ARREARS
+    assert december.reason["reason_code"] == "membership_inactive"
+    fully = protected_on(base["worker"], D(2025, 6, 15))
+    assert fully.protected and fully.why is Why.PROTECTED and fully.until == D(2025, 11, 30)
+
+
+def test_until_is_capped_by_the_enrolments_last_month(base):
+    enrolment = enrol(base, end=D(2025, 6, 1))
+    bill_and_pay(base, enrolment, year_2025()[:6], paid_through=D(2025, 6, 1))
+    assert protected_on(base["worker"], D(2025, 3, 2)).until == D(2025, 6, 30)
+    after = protected_on(base["worker"], D(2025, 7, 1))
+    assert not after.protected and after.why is Why.ENDED
+
+
+@pytest.mark.parametrize(
+    ("status", "kpj", "day", "why"),
+    [
+        ("planned", "", D(2025, 3, 1), Why.NO_KPJ),
+        ("submitted", "", D(2025, 3, 1), Why.NO_KPJ),
+        ("active", "24030000001", D(2024, 12, 31), Why.NOT_STARTED),
+        ("ended", "24030000001", D(2026, 1, 2), Why.ENDED),
+        ("active", "24030000001", D(2025, 3, 1), Why.NOTHING_PAID),
+    ],
+)
+def test_each_reason_for_not_protected(base, status, kpj, day, why):
+    enrol(base, status=status, kpj=kpj)
+    if why is Why.ENDED:
+        assert protected_on(base["worker"], D(2025, 12, 31)).why is Why.NOTHING_PAID
+    answer = protected_on(base["worker"], day)
+    assert (answer.protected, answer.why) == (False, why)
+    assert answer.reason["reason_code"] == why.value and answer.reason["reason_id"]
+
+
+def test_a_death_ends_protection_the_day_after(base):
+    enrolment = enrol(base)
+    bill_and_pay(base, enrolment, year_2025(), paid_through=D(2025, 12, 1))
+    Worker.objects.filter(pk=base["worker"].pk).update(
+        status="deceased", date_of_death=D(2025, 5, 10)
+    )
+    base["worker"].refresh_from_db()
+    assert protected_on(base["worker"], D(2025, 5, 10)).protected  # the day of the event
+    later = protected_on(base["worker"], D(2025, 5, 11))
+    assert not later.protected and later.why is Why.DECEASED
+    assert not protected_workers(Worker.objects.all(), D(2025, 5, 11)).exists()
+    assert protected_workers(Worker.objects.all(), D(2025, 5, 10)).exists()
+
+
+def test_membership_runs_across_contiguous_enrolments_only(base):
+    """Membership (for the 36-month scholarship rule) counts across renewals with no gap; one
+    month without an enrolment breaks the run."""
+    first = enrol(base, status="ended", start=D(2023, 1, 1), end=D(2023, 12, 1))
+    second = enrol(base, status="ended", start=D(2024, 1, 1), end=D(2024, 11, 1))
+    third = enrol(base, status="active", start=D(2025, 1, 1), end=D(2025, 12, 1))
+    for enrolment in (first, second, third):
+        months = [add_months(enrolment.start_month, i) for i in range(12)]
+        months = [m for m in months if m <= enrolment.end_month]
+        bill_and_pay(base, enrolment, months, paid_through=D(2025, 12, 1))
+    # December 2024 is not covered: the 2025 enrolment starts a new run.
+    assert protected_on(base["worker"], D(2025, 6, 1)).membership_start == D(2025, 1, 1)
+    # Within 2024, the run began with the contiguous 2023 enrolment.
+    assert protected_on(base["worker"], D(2024, 6, 1)).membership_start == D(2023, 1, 1)
+    Enrolment.objects.filter(pk=second.pk).update(end_month=D(2024, 12, 1))
+    assert protected_on(base["worker"], D(2025, 6, 1)).membership_start == D(2023, 1, 1)
