@@ -61,6 +61,9 @@ def test_summaries_add_up_from_village_to_country(bengkalis):
     regency = fact(BENGKALIS)
     # Rusni died: two living workers remain registered, both protected in June 2025.
     assert (regency.registered, regency.covered) == (2, 2)
+    assert (
+        regency.protected_on == fact("14").protected_on == fact(NATIONAL).protected_on == MID_YEAR
+    )
     districts = RegionFact.objects.filter(parent_code=BENGKALIS, dimension="total")
     villages = RegionFact.objects.filter(
         level=4, dimension="total", region_code__startswith="14.03."
@@ -111,6 +114,7 @@ def test_dashboard_shows_the_tables_numbers_and_exports_them(bengkalis, make_use
     assert 'data-field="covered">2<' in page.text and "10,0%" in page.text  # 2 of 20
     assert "<svg" in page.text and 'data-code="14.03.01"' in page.text
     assert "Rusni" in page.text  # an operator may see who was paid
+    assert "Terlindungi per 15 Juni 2025" in page.text  # the day the count is for
     workbook = client.get(f"/laporan/{BENGKALIS}/", {"panel": "districts", "format": "xlsx"})
     rows = list(openpyxl.load_workbook(io.BytesIO(workbook.content)).active.values)
     assert rows[0][:4] == ("Kode", "Wilayah", "Terdaftar", "Terlindungi")
@@ -144,6 +148,7 @@ def test_roles_without_personal_data_see_masked_names(bengkalis, make_user, clie
 def test_the_public_page_publishes_no_names_and_hides_small_village_cells(bengkalis, client):
     regency = client.get(f"/publik/{BENGKALIS}/")
     assert regency.status_code == 200 and "Rusni" not in regency.text
+    assert "Pekerja terlindungi per 15 Juni 2025" in regency.text
     assert "Rp42.000.000" in regency.text
     district = client.get("/publik/14.03.01/")
     assert "&lt;5" in district.text  # villages with 1–4 protected workers

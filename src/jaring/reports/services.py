@@ -12,7 +12,7 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from jaring.core.region_codes import parent_code
@@ -64,6 +64,9 @@ def refresh_regency(regency_code: str, today: datetime.date | None = None) -> No
     _count_workers(regency_code, today, now)
     _add_claims(regency_code)
     _add_money(regency_code, today.year)
+    RegionFact.objects.filter(
+        Q(region_code=regency_code) | Q(region_code__startswith=regency_code + ".")
+    ).update(protected_on=today)
     _resum(parent_code(regency_code), 1, Q(level=2, parent_code=parent_code(regency_code)), now)
     _resum(NATIONAL, 0, Q(level=1), now)
     _refresh_trend(regency_code, today)
@@ -174,7 +177,7 @@ SUMMED = [
 
 def _resum(code: str, level: int, children: Q, now) -> None:
     totals = RegionFact.objects.filter(children, dimension="total").aggregate(
-        **{field: Sum(field, default=0) for field in SUMMED}
+        **{field: Sum(field, default=0) for field in SUMMED}, protected_on=Min("protected_on")
     )
     RegionFact.objects.update_or_create(
         region_code=code,
