@@ -243,6 +243,7 @@ def test_rules_and_the_summary(world):
     assert summary == {
         "workers": 3,
         "covered": 3,
+        "covered_on": "2025-06-15",
         "claims_reported": 0,
         "claims_paid": 0,
         "benefits_paid": 0,

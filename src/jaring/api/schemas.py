@@ -255,6 +255,9 @@ class CoverageOut(Schema):
 class SummaryOut(Schema):
     workers: int
     covered: int
+    covered_on: datetime.date | None = Field(
+        None, description="The day `covered` counts protection on (null before the first count)."
+    )
     claims_reported: int
     claims_paid: int
     benefits_paid: int

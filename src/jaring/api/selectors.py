@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Min, Sum
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
@@ -56,6 +56,7 @@ def report_summary(user) -> dict:
     return RegionFact.objects.filter(region_code__in=codes, dimension="total").aggregate(
         workers=Sum("registered", default=0),
         covered=Sum("covered", default=0),
+        covered_on=Min("protected_on"),
         claims_reported=Sum("claims_reported", default=0),
         claims_paid=Sum("claims_paid", default=0),
         benefits_paid=Sum("benefits_paid", default=0),

@@ -17,6 +17,7 @@ from django.db.models import Count, Sum
 from jaring.core.events import Change, region_changed
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
+from jaring.finance.protection import MONTH_MARKER_PROGRAM, PROTECTING_STATUSES
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Region
@@ -142,20 +143,25 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             f"JOIN {quote(Occupation._meta.db_table)} AS o ON o.code = w.occupation_id "
         )
     lines = quote(InvoiceLine._meta.db_table)
+    statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {lines} (invoice_id, enrolment_id, month, program, amount) "  # nosec B608
             f"SELECT %s, e.id, %s, p.program, CASE p.program {' '.join(cases)} END "
             f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
             f"CROSS JOIN ({programs}) AS p "
-            f"WHERE e.source_id = %s AND e.status IN ('active', 'ended') "
+            # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
+            f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
             f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
             f"AND (p.program IN ('JKK', 'JKM') OR e.programs LIKE %s) "
             # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
             # invoice's row lock; the unique constraint is the last line of defence.
             f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done WHERE done.enrolment_id = e.id "
-            f"AND done.month = %s AND done.program = 'JKM')",
-            [invoice.pk, month, *case_params, source.pk, month, month, "%JHT%", month],
+            f"AND done.month = %s AND done.program = %s)",
+            [
+                *(invoice.pk, month, *case_params, source.pk, *PROTECTING_STATUSES),
+                *(month, month, "%JHT%", month, MONTH_MARKER_PROGRAM),
+            ],
         )
         new_lines = cursor.rowcount
     if new_lines:
