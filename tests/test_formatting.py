@@ -80,3 +80,13 @@ def test_percent_follows_the_language():
     assert persen(Decimal("11.1")) == "11,1%"
     assert persen(Decimal("96.7"), "en") == "96.7%"
     assert persen(100) == "100,0%"
+
+
+def test_the_date_filter_shows_nothing_for_a_missing_value():
+    from django.template import Context, Template
+
+    template = Template("{% load jaring_format %}[{{ fact.protected_on|tanggal }}]")
+    assert template.render(Context({})) == "[]"
+    assert template.render(Context({"fact": {"protected_on": None}})) == "[]"
+    day = {"protected_on": datetime.date(2025, 9, 22)}
+    assert template.render(Context({"fact": day})) == "[22 September 2025]"

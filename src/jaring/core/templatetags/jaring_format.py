@@ -28,7 +28,10 @@ def _as_date(value):
 
 @register.filter
 def tanggal(value):
-    return "" if value is None else formatting.tanggal(_as_date(value), translation.get_language())
+    """A day as Indonesians write it; nothing for a missing value (``""`` from the template)."""
+    if value in (None, ""):
+        return ""
+    return formatting.tanggal(_as_date(value), translation.get_language())
 
 
 @register.filter
