@@ -113,9 +113,7 @@ def paid_through(enrolment: Enrolment) -> datetime.date | None:
         .values("total")
     )
     months = (
-        Invoice.objects.filter(
-            lines__enrolment=enrolment, lines__program=MONTH_MARKER_PROGRAM
-        )
+        Invoice.objects.filter(lines__enrolment=enrolment, lines__program=MONTH_MARKER_PROGRAM)
         .annotate(paid=Coalesce(Subquery(paid), 0))
         .order_by("month")
         .values_list("month", "total", "paid")
@@ -256,6 +254,5 @@ def protected_workers(
     """The workers of ``workers`` protected on ``day`` (the set form, one SQL statement)."""
     table = connection.ops.quote_name(workers.model._meta.db_table)
     sql, params = protected_sql(f"{table}.{connection.ops.quote_name('id')}", day, book)
-    return workers.alias(protected_today=RawSQL(sql, params, output_field=BooleanField())).filter(
-        Q(protected_today=True)
-    )
+    found = RawSQL(sql, params, output_field=BooleanField())  # nosec B611 - values are parameters
+    return workers.alias(protected_today=found).filter(Q(protected_today=True))
