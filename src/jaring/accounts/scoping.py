@@ -110,3 +110,17 @@ def require(user, capability: Capability, region_code: str | None = None) -> Non
     allowed = not scope.is_empty if region_code is None else scope.contains(region_code)
     if not allowed:
         raise PermissionDenied
+
+
+def require_in(user, capability: Capability, region_code: str | None) -> None:
+    """The check every write service makes before it writes, for the acting ``user``.
+
+    Raises PermissionDenied unless ``user`` may use ``capability`` in ``region_code``. Views and
+    the API do not repeat it: they find the object through a selector (a foreign object stays a
+    404) and let the service refuse the action (a 403). ``user=None`` is the system itself — a
+    management command, the demo seed, a background task — and is allowed: those callers act for
+    the operator of the server, who is not a user of the application.
+    """
+    if user is None:
+        return
+    require(user, capability, region_code)
