@@ -121,6 +121,12 @@ def require_in(user, capability: Capability, region_code: str | None) -> None:
     management command, the demo seed, a background task — and is allowed: those callers act for
     the operator of the server, who is not a user of the application.
     """
+    require_one_of_in(user, (capability,), region_code)
+
+
+def require_one_of_in(user, capabilities, region_code: str | None) -> None:
+    """:func:`require_in` for an action that any of several capabilities allows."""
     if user is None:
         return
-    require(user, capability, region_code)
+    if not any(scope_for(user, c).contains(region_code) for c in capabilities):
+        raise PermissionDenied

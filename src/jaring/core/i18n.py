@@ -8,6 +8,7 @@ language active when it was computed.
 from __future__ import annotations
 
 from django.utils import translation
+from django.utils.functional import lazy
 
 
 def render(text, language: str, **values) -> str:
@@ -20,3 +21,15 @@ def render(text, language: str, **values) -> str:
 def both(text, **values) -> tuple[str, str]:
     """(English, Indonesian) renderings of one msgid."""
     return render(text, "en", **values), render(text, "id", **values)
+
+
+
+def _pick(english: str, indonesian: str) -> str:
+    language = translation.get_language() or "id"
+    return english if language.startswith("en") and english else indonesian
+
+
+def stored(english: str, indonesian: str):
+    """Text stored in both languages (a claim's reason), shown in the language active when it
+    is rendered."""
+    return lazy(_pick, str)(english, indonesian)
