@@ -160,7 +160,6 @@ def worker_create(request, payload: schemas.WorkerIn):
     village = Region.objects.filter(code=payload.village, level=Level.VILLAGE).first()
     if village is None:
         raise Http404(payload.village)
-    require(request.user, Capability.MANAGE_REGISTRY, village.code)
     worker = registry_services.register_worker(
         registry_services.WorkerInput(
             nik=payload.nik,
@@ -186,13 +185,11 @@ def worker_create(request, payload: schemas.WorkerIn):
 )
 def worker_update(request, worker_id: int, payload: schemas.WorkerPatch):
     worker = registry_selectors.worker_for(request.user, worker_id)
-    require(request.user, Capability.MANAGE_REGISTRY, worker.village_id)
     changes = payload.dict(exclude_unset=True, exclude={"reason"})
     if "occupation" in changes:
         changes["occupation_id"] = get_object_or_404(Occupation, code=changes.pop("occupation")).pk
     if "village" in changes:
         village = changes.pop("village")
-        require(request.user, Capability.MANAGE_REGISTRY, village)
         changes["village_id"] = get_object_or_404(Region, code=village, level=Level.VILLAGE).pk
     return registry_services.update_worker(worker, changes, request.user, payload.reason)
 
@@ -234,7 +231,6 @@ def import_create(request, file: File[UploadedFile], form: Form[ImportForm]):
     ).first()
     if target is None:
         raise Http404(form.region)
-    require(request.user, Capability.MANAGE_REGISTRY, target.code)
     batch = registry_services.receive_upload(file, target, form.source, request.user, form.dry_run)
     return Status(202, _batch(batch))
 
@@ -318,7 +314,6 @@ def _with_paid(invoices):
 )
 def invoice_payment(request, invoice_id: int, payload: schemas.PaymentIn):
     invoice = finance_selectors.invoice_for(request.user, invoice_id)
-    require(request.user, Capability.MANAGE_FINANCE, invoice.source.region_id)
     payment = finance_services.record_payment(
         invoice, payload.amount, payload.paid_on, payload.reference, request.user, payload.note
     )
@@ -339,7 +334,6 @@ def invoice_payment(request, invoice_id: int, payload: schemas.PaymentIn):
 )
 def billing_run(request, payload: schemas.BillingRunIn):
     region = get_object_or_404(Region, code=payload.region, level=Level.REGENCY)
-    require(request.user, Capability.MANAGE_FINANCE, region.code)
     result = finance_services.bill_month(region, payload.month, request.user, payload.source)
     return Status(201, result.summary())
 
@@ -347,13 +341,6 @@ def billing_run(request, payload: schemas.BillingRunIn):
 # --- Claims ------------------------------------------------------------------------------------
 
 claims = Router(tags=["claims"])
-
-
-def _claim_to_prepare(request, claim_id: int):
-    claim = claim_selectors.claim_for(request.user, claim_id)
-    if not claim_selectors.may_prepare(request.user, claim):
-        raise PermissionDenied
-    return claim
 
 
 @claims.get("/", response={200: list[schemas.ClaimOut], **ERRORS}, url_name="claims")
@@ -376,7 +363,6 @@ def claim_detail(request, claim_id: int):
 @claims.post("/", response={201: schemas.ClaimOut, **ERRORS}, url_name="claim_create")
 def claim_create(request, payload: schemas.ClaimIn):
     worker = registry_selectors.worker_for(request.user, payload.worker_id)
-    require(request.user, Capability.PREPARE_CLAIMS, worker.village_id)
     data = payload.dict(exclude={"worker_id"})
     data["disability_percent"] = Decimal(str(data["disability_percent"]))
     return Status(
@@ -414,7 +400,7 @@ def claim_family(request, claim_id: int):
     url_name="claim_family_add",
 )
 def claim_family_add(request, claim_id: int, payload: schemas.FamilyMemberIn):
-    claim = _claim_to_prepare(request, claim_id)
+    claim = claim_selectors.claim_for(request.user, claim_id)
     data = payload.dict()
     member = claim_services.add_family_member(claim, request.user, nik=data.pop("nik"), **data)
     member.refresh_from_db()
@@ -450,7 +436,7 @@ def claim_documents(request, claim_id: int):
 def claim_document_upload(
     request, claim_id: int, form: Form[schemas.DocumentForm], file: File[UploadedFile]
 ):
-    claim = _claim_to_prepare(request, claim_id)
+    claim = claim_selectors.claim_for(request.user, claim_id)
     document = claim_services.upload_document(claim, form.kind, file, request.user)
     return Status(201, _document(document))
 
