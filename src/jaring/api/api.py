@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -25,7 +24,7 @@ from pydantic import Field
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
-from jaring.accounts.scoping import require, scope_for, scoped
+from jaring.accounts.scoping import require, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.api import errors, schemas, selectors, services
 from jaring.api.models import ApiToken
@@ -43,7 +42,6 @@ from jaring.registry import rules as registry_rules
 from jaring.registry import selectors as registry_selectors
 from jaring.registry import services as registry_services
 from jaring.registry.models import Occupation
-from jaring.registry.services import rejects_path
 
 
 class TokenAuth(HttpBearer):
@@ -128,8 +126,20 @@ def region_detail(request, code: str):
 workers = Router(tags=["workers"])
 
 
+class WorkerPage(Page):
+    """Pages of workers; the rows shown are logged like the screen's list (registry.selectors)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page["items"] = list(page["items"])
+        registry_selectors.log_worker_list(
+            request.user, page["items"], params.get("q", ""), request
+        )
+        return page
+
+
 @workers.get("/", response={200: list[schemas.WorkerOut], **ERRORS}, url_name="workers")
-@paginate(Page)
+@paginate(WorkerPage)
 def worker_list(
     request,
     district: str = "",
@@ -141,18 +151,12 @@ def worker_list(
     filters = registry_selectors.WorkerFilters(
         district=district, village=village, status=status, query=q
     )
-    rows = registry_selectors.filter_workers(request.user, filters)
-    if not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).is_empty:
-        _log(request, PersonalDataAccess.Action.VIEW_LIST, "worker_list", detail={"q": bool(q)})
-    return rows
+    return registry_selectors.filter_workers(request.user, filters)
 
 
 @workers.get("/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker")
 def worker_detail(request, worker_id: int):
-    worker = registry_selectors.worker_for(request.user, worker_id)
-    if registry_selectors.may_see_personal_data(request.user, worker):
-        _log(request, PersonalDataAccess.Action.VIEW_RECORD, "worker", worker.pk, worker.village_id)
-    return worker
+    return registry_selectors.worker_with_personal_data(request.user, worker_id, request)[0]
 
 
 @workers.post("/", response={201: schemas.WorkerOut, **ERRORS}, url_name="worker_create")
@@ -242,11 +246,7 @@ def import_detail(request, batch_id: int):
 
 @imports.get("/{batch_id}/rejects", response={200: None, **ERRORS}, url_name="import_rejects")
 def import_rejects(request, batch_id: int):
-    batch = registry_selectors.batch_for(request.user, batch_id)
-    path = rejects_path(batch)
-    if not path.exists():
-        raise Http404(batch_id)
-    _log(request, PersonalDataAccess.Action.EXPORT, "import_rejects", batch.pk, batch.region_id)
+    batch, path = registry_selectors.rejects_file_for(request.user, batch_id, request)
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"ditolak-{batch.pk}.xlsx")
 
 
@@ -388,10 +388,7 @@ def claim_transition(request, claim_id: int, payload: schemas.TransitionIn):
 )
 def claim_family(request, claim_id: int):
     claim = claim_selectors.claim_for(request.user, claim_id)
-    if not claim_selectors.may_see_personal_data(request.user, claim):
-        raise PermissionDenied
-    _log(request, PersonalDataAccess.Action.VIEW_LIST, "claim_family", claim.pk, claim.village_id)
-    return [_member(m) for m in claim.family.all()]
+    return [_member(m) for m in claim_selectors.family_of(request.user, claim, request)]
 
 
 @claims.post(

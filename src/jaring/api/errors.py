@@ -50,10 +50,11 @@ def error_body(request, code: str, details=None) -> dict:
         return {"code": code, "message": str(MESSAGES[code]), "details": details}
 
 
-def refusal_body(request, code: str, messages: list) -> dict:
-    """A service's refusal: its own code, its messages rendered in the client's language."""
+def refusal_body(request, code: str, messages) -> dict:
+    """A service's refusal: its own code, its messages rendered in the client's language
+    (``messages`` is called under that language: lazy texts render there)."""
     with translation.override(client_language(request)):
-        texts = [str(message) for message in messages]
+        texts = [str(message) for message in messages()]
     return {"code": code, "message": " ".join(texts), "details": texts}
 
 
@@ -102,21 +103,21 @@ def install(api: NinjaAPI) -> None:
     def refused(request, exc):
         # Schema-valid but against a rule or the current state (duplicate NIK, overpayment,
         # a claim already decided): the service's own code, mapped to a status.
-        return refuse(request, validation_code(exc), exc.messages)
+        return refuse(request, validation_code(exc), lambda: exc.messages)
 
     @api.exception_handler(RuleError)
     def rule_refused(request, exc):
-        return refuse(request, exc.code, [str(exc)])
+        return refuse(request, exc.code, lambda: [str(exc)])
 
     @api.exception_handler(FileRefused)
     def file_refused(request, exc):
-        return refuse(request, exc.code, [str(exc)])
+        return refuse(request, exc.code, lambda: [str(exc)])
 
     @api.exception_handler(DataError)
     def unstorable(request, exc):
         # A value the database cannot hold: the client's error, never a server error.
         code = data_error_code(exc)
-        return refuse(request, code, [MESSAGES[code]])
+        return refuse(request, code, lambda: [MESSAGES[code]])
 
     @api.exception_handler(Throttled)
     def throttled(request, exc):
