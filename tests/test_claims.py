@@ -384,7 +384,8 @@ def test_a_claim_cannot_be_submitted_with_arrears_or_without_heirs(people):
     officer, clerk = people["officer"], people["clerk"]
     claim = prepare(death(SAFRI, D(2025, 10, 2), officer), officer, clerk, heirs=())
     problems = problem_texts(claim)
-    assert "Lunasi dahulu tunggakan iuran 2 bulan." in problems and "Belum ada ahli waris." in problems
+    assert "Lunasi dahulu tunggakan iuran 2 bulan." in problems
+    assert "Belum ada ahli waris." in problems
     assert {p.code for p in services.submission_problems(claim)} == {
         "arrears_unpaid",
         "heir_missing",
