@@ -6,6 +6,7 @@ import json
 import pytest
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from jaring.accounts.models import PersonalDataAccess
@@ -173,6 +174,15 @@ def test_workers_are_created_checked_and_masked_by_role(world):
     assert duplicate.status_code == 409 and duplicate.json()["details"] == [
         "NIK ini sudah terdaftar."
     ]
+    assert duplicate.json()["code"] == "nik_registered"  # the service's code, not the class's
+    english = api.post(
+        "/api/v1/workers/",
+        json.dumps(new),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).json()
+    assert english["code"] == "nik_registered"
+    assert english["message"] == "This NIK is already registered."
     wrong_sex = api.post(
         "/api/v1/workers/",
         json.dumps(new | {"nik": "1403014507900005", "sex": "L"}),
@@ -263,6 +273,40 @@ def test_a_value_the_database_cannot_store_is_the_clients_error(world):
     }
     created = api.post("/api/v1/workers/", json.dumps(body), content_type="application/json")
     if connection.vendor == "postgresql":  # PostgreSQL cannot hold a NUL byte in text
-        assert created.status_code == 409 and created.json()["code"] == "refused"
+        # the same client error as a NUL byte in the path or the query (middleware)
+        assert created.status_code == 400 and created.json()["code"] == "text_contains_nul"
     else:  # SQLite can
         assert created.status_code == 201
+
+
+LOGGED = ("user_id", "action", "object_type", "object_id", "region_code", "reason", "detail")
+
+
+def _last_log() -> int:
+    last = PersonalDataAccess.objects.order_by("pk").last()
+    return last.pk if last else 0
+
+
+def _logged_after(pk: int) -> list[tuple]:
+    rows = PersonalDataAccess.objects.filter(pk__gt=pk).order_by("pk")
+    return [tuple(getattr(row, field) for field in LOGGED) for row in rows]
+
+
+@pytest.mark.parametrize("read", ["record", "list", "nik_search"])
+def test_the_same_read_logs_the_same_event_on_the_screen_and_in_the_api(world, client, read):
+    operator = world["operator"]
+    rusni = Worker.objects.get(full_name="Rusni")
+    web_url, api_url = {
+        "record": (reverse("registry:worker", args=[rusni.pk]), f"/api/v1/workers/{rusni.pk}"),
+        "list": (reverse("registry:workers"), "/api/v1/workers/"),
+        "nik_search": (
+            f"{reverse('registry:workers')}?q={nik_of(RUSNI)}",
+            f"/api/v1/workers/?q={nik_of(RUSNI)}",
+        ),
+    }[read]
+    client.force_login(operator)
+    start = _last_log()
+    assert client.get(web_url).status_code == 200
+    web, middle = _logged_after(start), _last_log()
+    assert bearer(operator).get(api_url).status_code == 200
+    assert len(web) == 1 and _logged_after(middle) == web

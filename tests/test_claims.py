@@ -75,6 +75,11 @@ def build_coverage(builder, tmp_path, rows=(RUSNI, BAHTIAR, SAFRI), paid_months=
     return source
 
 
+
+def problem_texts(claim) -> list[str]:
+    """What the claim page lists as still missing (each problem is a coded ValidationError)."""
+    return [text for problem in services.submission_problems(claim) for text in problem.messages]
+
 @pytest.fixture
 def people(make_user, occupations, tmp_path):
     builder = make_user("pembangun", is_superuser=True)
@@ -286,9 +291,7 @@ def test_complete_documents_start_the_service_clock(people):
         services.verify_document(upload(claim, kind, officer), clerk, today=D(2025, 9, 12))
     claim.refresh_from_db()
     assert claim.documents_complete_on is None
-    assert "Dokumen wajib belum lengkap atau belum diperiksa." in services.submission_problems(
-        claim
-    )
+    assert "Dokumen wajib belum lengkap atau belum diperiksa." in problem_texts(claim)
     services.verify_document(upload(claim, "marriage_book", officer), clerk, today=D(2025, 9, 12))
     claim.refresh_from_db()
     assert claim.documents_complete_on == D(2025, 9, 12)
@@ -380,10 +383,13 @@ def pdf_text(content: bytes) -> str:
 def test_a_claim_cannot_be_submitted_with_arrears_or_without_heirs(people):
     officer, clerk = people["officer"], people["clerk"]
     claim = prepare(death(SAFRI, D(2025, 10, 2), officer), officer, clerk, heirs=())
-    problems = services.submission_problems(claim)
-    assert (
-        "Lunasi dahulu tunggakan iuran 2 bulan." in problems and "Belum ada ahli waris." in problems
-    )
+    problems = problem_texts(claim)
+    assert "Lunasi dahulu tunggakan iuran 2 bulan." in problems
+    assert "Belum ada ahli waris." in problems
+    assert {p.code for p in services.submission_problems(claim)} == {
+        "arrears_unpaid",
+        "heir_missing",
+    }
     with pytest.raises(ValidationError):
         services.submit(claim, officer)
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.REPORTED

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import RoleCode
+from jaring.accounts.services import grant_role
 from jaring.core import crypto
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.enrolment import services as enrolment_services
@@ -137,9 +138,19 @@ def test_plan_needs_an_allocation(registry, finance_officer):
         plan(source, finance_officer)
 
 
+def exchange_officer():
+    """The operator who exchanges files with BPJS (a finance officer may not: they carry NIKs)."""
+    operator = User.objects.filter(username="op.exchange").first()
+    if operator is None:
+        operator = User.objects.create_user("op.exchange")
+        grant_role(operator, RoleCode.OPERATOR, Region.objects.get(code=BENGKALIS))
+    return operator
+
+
 def enrol_and_activate(source, user, tmp_path):
     planning.commit_plan(plan(source, user), user)
-    submission = enrolment_services.export_submission(Region.objects.get(code=BENGKALIS), user)
+    operator = exchange_officer()
+    submission = enrolment_services.export_submission(Region.objects.get(code=BENGKALIS), operator)
     sheet = openpyxl.load_workbook(submission.file_path).active
     rows = list(sheet.iter_rows(values_only=True))
     reply = openpyxl.Workbook()
@@ -148,13 +159,13 @@ def enrol_and_activate(source, user, tmp_path):
         reply.active.append([row[0], f"{25000000000 + index:011d}", "Diterima", ""])
     path = tmp_path / "balasan.xlsx"
     reply.save(path)
-    return submission, enrolment_services.import_reply(submission, path, user)
+    return submission, enrolment_services.import_reply(submission, path, operator)
 
 
 def test_bpjs_exchange_files_round_trip(apbd, finance_officer, tmp_path):
     planning.commit_plan(plan(apbd, finance_officer), finance_officer)
     submission = enrolment_services.export_submission(
-        Region.objects.get(code=BENGKALIS), finance_officer
+        Region.objects.get(code=BENGKALIS), exchange_officer()
     )
     rows = list(openpyxl.load_workbook(submission.file_path).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("NIK", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR")
@@ -172,7 +183,7 @@ def test_bpjs_exchange_files_round_trip(apbd, finance_officer, tmp_path):
     reply.active.append(["1403010101990099", "25012345679", "Diterima", ""])
     path = tmp_path / "balasan.xlsx"
     reply.save(path)
-    outcome = enrolment_services.import_reply(submission, path, finance_officer)
+    outcome = enrolment_services.import_reply(submission, path, exchange_officer())
     assert (outcome["rows"], outcome["matched"], outcome["rejected"], outcome["unknown"]) == (
         4,
         1,
@@ -213,7 +224,7 @@ def test_billing_three_months_to_the_rupiah_and_rerun_adds_nothing(apbd, finance
 def test_a_month_with_coverage_on_any_day_is_billed_whole(apbd, finance_officer, tmp_path):
     enrol_and_activate(apbd, finance_officer, tmp_path)
     ended = Enrolment.objects.first()
-    enrolment_services.end_enrolment(ended, "death", D(2025, 5, 20), finance_officer)
+    enrolment_services.end_enrolment(ended, "death", D(2025, 5, 20), exchange_officer())
     region = Region.objects.get(code=BENGKALIS)
     finance_services.bill_month(region, D(2025, 5, 1), finance_officer)
     finance_services.bill_month(region, D(2025, 6, 1), finance_officer)

@@ -110,3 +110,23 @@ def require(user, capability: Capability, region_code: str | None = None) -> Non
     allowed = not scope.is_empty if region_code is None else scope.contains(region_code)
     if not allowed:
         raise PermissionDenied
+
+
+def require_in(user, capability: Capability, region_code: str | None) -> None:
+    """The check every write service makes before it writes, for the acting ``user``.
+
+    Raises PermissionDenied unless ``user`` may use ``capability`` in ``region_code``. Views and
+    the API do not repeat it: they find the object through a selector (a foreign object stays a
+    404) and let the service refuse the action (a 403). ``user=None`` is the system itself — a
+    management command, the demo seed, a background task — and is allowed: those callers act for
+    the operator of the server, who is not a user of the application.
+    """
+    require_one_of_in(user, (capability,), region_code)
+
+
+def require_one_of_in(user, capabilities, region_code: str | None) -> None:
+    """:func:`require_in` for an action that any of several capabilities allows."""
+    if user is None:
+        return
+    if not any(scope_for(user, c).contains(region_code) for c in capabilities):
+        raise PermissionDenied

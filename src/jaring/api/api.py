@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -25,7 +24,7 @@ from pydantic import Field
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
-from jaring.accounts.scoping import require, scope_for, scoped
+from jaring.accounts.scoping import require, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.api import errors, schemas, selectors, services
 from jaring.api.models import ApiToken
@@ -43,7 +42,6 @@ from jaring.registry import rules as registry_rules
 from jaring.registry import selectors as registry_selectors
 from jaring.registry import services as registry_services
 from jaring.registry.models import Occupation
-from jaring.registry.services import rejects_path
 
 
 class TokenAuth(HttpBearer):
@@ -128,8 +126,20 @@ def region_detail(request, code: str):
 workers = Router(tags=["workers"])
 
 
+class WorkerPage(Page):
+    """Pages of workers; the rows shown are logged like the screen's list (registry.selectors)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page["items"] = list(page["items"])
+        registry_selectors.log_worker_list(
+            request.user, page["items"], params.get("q", ""), request
+        )
+        return page
+
+
 @workers.get("/", response={200: list[schemas.WorkerOut], **ERRORS}, url_name="workers")
-@paginate(Page)
+@paginate(WorkerPage)
 def worker_list(
     request,
     district: str = "",
@@ -141,18 +151,12 @@ def worker_list(
     filters = registry_selectors.WorkerFilters(
         district=district, village=village, status=status, query=q
     )
-    rows = registry_selectors.filter_workers(request.user, filters)
-    if not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).is_empty:
-        _log(request, PersonalDataAccess.Action.VIEW_LIST, "worker_list", detail={"q": bool(q)})
-    return rows
+    return registry_selectors.filter_workers(request.user, filters)
 
 
 @workers.get("/{worker_id}", response={200: schemas.WorkerOut, **ERRORS}, url_name="worker")
 def worker_detail(request, worker_id: int):
-    worker = registry_selectors.worker_for(request.user, worker_id)
-    if registry_selectors.may_see_personal_data(request.user, worker):
-        _log(request, PersonalDataAccess.Action.VIEW_RECORD, "worker", worker.pk, worker.village_id)
-    return worker
+    return registry_selectors.worker_with_personal_data(request.user, worker_id, request)[0]
 
 
 @workers.post("/", response={201: schemas.WorkerOut, **ERRORS}, url_name="worker_create")
@@ -160,7 +164,6 @@ def worker_create(request, payload: schemas.WorkerIn):
     village = Region.objects.filter(code=payload.village, level=Level.VILLAGE).first()
     if village is None:
         raise Http404(payload.village)
-    require(request.user, Capability.MANAGE_REGISTRY, village.code)
     worker = registry_services.register_worker(
         registry_services.WorkerInput(
             nik=payload.nik,
@@ -186,13 +189,11 @@ def worker_create(request, payload: schemas.WorkerIn):
 )
 def worker_update(request, worker_id: int, payload: schemas.WorkerPatch):
     worker = registry_selectors.worker_for(request.user, worker_id)
-    require(request.user, Capability.MANAGE_REGISTRY, worker.village_id)
     changes = payload.dict(exclude_unset=True, exclude={"reason"})
     if "occupation" in changes:
         changes["occupation_id"] = get_object_or_404(Occupation, code=changes.pop("occupation")).pk
     if "village" in changes:
         village = changes.pop("village")
-        require(request.user, Capability.MANAGE_REGISTRY, village)
         changes["village_id"] = get_object_or_404(Region, code=village, level=Level.VILLAGE).pk
     return registry_services.update_worker(worker, changes, request.user, payload.reason)
 
@@ -234,7 +235,6 @@ def import_create(request, file: File[UploadedFile], form: Form[ImportForm]):
     ).first()
     if target is None:
         raise Http404(form.region)
-    require(request.user, Capability.MANAGE_REGISTRY, target.code)
     batch = registry_services.receive_upload(file, target, form.source, request.user, form.dry_run)
     return Status(202, _batch(batch))
 
@@ -246,11 +246,7 @@ def import_detail(request, batch_id: int):
 
 @imports.get("/{batch_id}/rejects", response={200: None, **ERRORS}, url_name="import_rejects")
 def import_rejects(request, batch_id: int):
-    batch = registry_selectors.batch_for(request.user, batch_id)
-    path = rejects_path(batch)
-    if not path.exists():
-        raise Http404(batch_id)
-    _log(request, PersonalDataAccess.Action.EXPORT, "import_rejects", batch.pk, batch.region_id)
+    batch, path = registry_selectors.rejects_file_for(request.user, batch_id, request)
     return FileResponse(path.open("rb"), as_attachment=True, filename=f"ditolak-{batch.pk}.xlsx")
 
 
@@ -318,7 +314,6 @@ def _with_paid(invoices):
 )
 def invoice_payment(request, invoice_id: int, payload: schemas.PaymentIn):
     invoice = finance_selectors.invoice_for(request.user, invoice_id)
-    require(request.user, Capability.MANAGE_FINANCE, invoice.source.region_id)
     payment = finance_services.record_payment(
         invoice, payload.amount, payload.paid_on, payload.reference, request.user, payload.note
     )
@@ -339,7 +334,6 @@ def invoice_payment(request, invoice_id: int, payload: schemas.PaymentIn):
 )
 def billing_run(request, payload: schemas.BillingRunIn):
     region = get_object_or_404(Region, code=payload.region, level=Level.REGENCY)
-    require(request.user, Capability.MANAGE_FINANCE, region.code)
     result = finance_services.bill_month(region, payload.month, request.user, payload.source)
     return Status(201, result.summary())
 
@@ -347,13 +341,6 @@ def billing_run(request, payload: schemas.BillingRunIn):
 # --- Claims ------------------------------------------------------------------------------------
 
 claims = Router(tags=["claims"])
-
-
-def _claim_to_prepare(request, claim_id: int):
-    claim = claim_selectors.claim_for(request.user, claim_id)
-    if not claim_selectors.may_prepare(request.user, claim):
-        raise PermissionDenied
-    return claim
 
 
 @claims.get("/", response={200: list[schemas.ClaimOut], **ERRORS}, url_name="claims")
@@ -376,7 +363,6 @@ def claim_detail(request, claim_id: int):
 @claims.post("/", response={201: schemas.ClaimOut, **ERRORS}, url_name="claim_create")
 def claim_create(request, payload: schemas.ClaimIn):
     worker = registry_selectors.worker_for(request.user, payload.worker_id)
-    require(request.user, Capability.PREPARE_CLAIMS, worker.village_id)
     data = payload.dict(exclude={"worker_id"})
     data["disability_percent"] = Decimal(str(data["disability_percent"]))
     return Status(
@@ -402,10 +388,7 @@ def claim_transition(request, claim_id: int, payload: schemas.TransitionIn):
 )
 def claim_family(request, claim_id: int):
     claim = claim_selectors.claim_for(request.user, claim_id)
-    if not claim_selectors.may_see_personal_data(request.user, claim):
-        raise PermissionDenied
-    _log(request, PersonalDataAccess.Action.VIEW_LIST, "claim_family", claim.pk, claim.village_id)
-    return [_member(m) for m in claim.family.all()]
+    return [_member(m) for m in claim_selectors.family_of(request.user, claim, request)]
 
 
 @claims.post(
@@ -414,7 +397,7 @@ def claim_family(request, claim_id: int):
     url_name="claim_family_add",
 )
 def claim_family_add(request, claim_id: int, payload: schemas.FamilyMemberIn):
-    claim = _claim_to_prepare(request, claim_id)
+    claim = claim_selectors.claim_for(request.user, claim_id)
     data = payload.dict()
     member = claim_services.add_family_member(claim, request.user, nik=data.pop("nik"), **data)
     member.refresh_from_db()
@@ -450,7 +433,7 @@ def claim_documents(request, claim_id: int):
 def claim_document_upload(
     request, claim_id: int, form: Form[schemas.DocumentForm], file: File[UploadedFile]
 ):
-    claim = _claim_to_prepare(request, claim_id)
+    claim = claim_selectors.claim_for(request.user, claim_id)
     document = claim_services.upload_document(claim, form.kind, file, request.user)
     return Status(201, _document(document))
 

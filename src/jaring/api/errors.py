@@ -14,6 +14,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as RequestInvalid
 
+from jaring.core.spreadsheets import FileRefused
+from jaring.programs.rules import RuleError
+
 MESSAGES = {
     "not_authenticated": _(
         "Authentication required: log in, or send 'Authorization: Bearer <token>'."
@@ -24,6 +27,16 @@ MESSAGES = {
     "refused": _("The request was refused; see details."),
     "throttled": _("Too many requests; try again shortly."),
     "http_error": _("The request could not be served."),
+    "text_contains_nul": _("A text contains a NUL character, which cannot be stored."),
+    "value_not_storable": _("A value cannot be stored (too long or out of range)."),
+}
+
+
+# The HTTP status of a refusal by its code; any other code of a service refusal is a conflict
+# (409: schema-valid, but against a rule or the current state).
+STATUS_BY_CODE = {
+    "text_contains_nul": 400,
+    "value_not_storable": 400,
 }
 
 
@@ -37,9 +50,38 @@ def error_body(request, code: str, details=None) -> dict:
         return {"code": code, "message": str(MESSAGES[code]), "details": details}
 
 
+def refusal_body(request, code: str, messages) -> dict:
+    """A service's refusal: its own code, its messages rendered in the client's language
+    (``messages`` is called under that language: lazy texts render there)."""
+    with translation.override(client_language(request)):
+        texts = [str(message) for message in messages()]
+    return {"code": code, "message": " ".join(texts), "details": texts}
+
+
+def validation_code(exc: DjangoValidationError) -> str:
+    """The stable code of a service's ValidationError (the first one's, if it holds several)."""
+    codes = [
+        error.code
+        for errors in (exc.error_dict.values() if hasattr(exc, "error_dict") else [exc.error_list])
+        for error in errors
+        if error.code
+    ]
+    return codes[0] if codes else "refused"
+
+
+def data_error_code(exc: DataError) -> str:
+    """What the database could not store. A NUL byte only when it is one (PostgreSQL says so)."""
+    text = " ".join(str(e) for e in (exc, exc.__cause__) if e is not None)
+    return "text_contains_nul" if "NUL" in text or "\\x00" in text else "value_not_storable"
+
+
 def install(api: NinjaAPI) -> None:
     def respond(request, code, status, details=None):
         return api.create_response(request, error_body(request, code, details), status=status)
+
+    def refuse(request, code, messages):
+        status = STATUS_BY_CODE.get(code, 409)
+        return api.create_response(request, refusal_body(request, code, messages), status=status)
 
     @api.exception_handler(RequestInvalid)
     def request_invalid(request, exc):
@@ -60,14 +102,22 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DjangoValidationError)
     def refused(request, exc):
         # Schema-valid but against a rule or the current state (duplicate NIK, overpayment,
-        # a claim already decided): a conflict, not a malformed request.
-        return respond(request, "refused", 409, exc.messages)
+        # a claim already decided): the service's own code, mapped to a status.
+        return refuse(request, validation_code(exc), lambda: exc.messages)
+
+    @api.exception_handler(RuleError)
+    def rule_refused(request, exc):
+        return refuse(request, exc.code, lambda: [str(exc)])
+
+    @api.exception_handler(FileRefused)
+    def file_refused(request, exc):
+        return refuse(request, exc.code, lambda: [str(exc)])
 
     @api.exception_handler(DataError)
     def unstorable(request, exc):
-        # Values the database cannot hold (a NUL byte in a text, found by schemathesis): refused
-        # like any other value a rule forbids, instead of a server error.
-        return respond(request, "refused", 409, ["Nilai mengandung karakter NUL."])
+        # A value the database cannot hold: the client's error, never a server error.
+        code = data_error_code(exc)
+        return refuse(request, code, lambda: [MESSAGES[code]])
 
     @api.exception_handler(Throttled)
     def throttled(request, exc):

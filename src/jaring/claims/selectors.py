@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
+from jaring.accounts.services import log_personal_access
 from jaring.claims import rules, services
 from jaring.claims.models import (
     BenefitPayment,
@@ -47,6 +50,21 @@ def may_approve(user, claim: Claim) -> bool:
 
 def may_see_personal_data(user, claim: Claim) -> bool:
     return scope_for(user, Capability.VIEW_PERSONAL_DATA).contains(claim.village_id)
+
+
+def family_of(user, claim: Claim, request=None) -> list:
+    """The family of a claim (names, NIK hints): for personal-data roles only, and logged."""
+    if not may_see_personal_data(user, claim):
+        raise PermissionDenied
+    log_personal_access(
+        user,
+        PersonalDataAccess.Action.VIEW_LIST,
+        "claim_family",
+        claim.pk,
+        claim.village_id,
+        request=request,
+    )
+    return list(claim.family.all())
 
 
 def document_for(user, pk: int) -> ClaimDocument:

@@ -261,9 +261,9 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
             scan = SimpleUploadedFile(
                 f"{kind}.pdf", b"%PDF-1.4\n% demo scan " + nik.encode() + kind.encode()
             )
-            document = claims.upload_document(claim, kind, scan, operator)
-            claims.verify_document(
-                document, officer, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5)
+            document = claims.upload_document(claim, kind, scan, officer)
+            claims.verify_document(  # checked by the supervisor: another user than the uploader
+                document, supervisor, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5)
             )
         claims.submit(claim, officer)
         claims.approve(

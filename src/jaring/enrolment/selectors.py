@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.db.models import Count
 from django.http import Http404
 
+from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
-from jaring.accounts.scoping import scoped
-from jaring.enrolment.models import CoveragePlan, Enrolment, PlanSelection
+from jaring.accounts.scoping import scope_for, scoped
+from jaring.accounts.services import log_personal_access
+from jaring.enrolment.models import CoveragePlan, Enrolment, PlanSelection, Submission
 from jaring.regions.models import Region
 
 
@@ -58,3 +60,43 @@ def enrolments_for(user):
     return scoped(
         Enrolment.objects.select_related("worker", "source"), user, Capability.VIEW_REGISTRY
     )
+
+
+def may_exchange(user, region_code: str | None = None) -> bool:
+    """Exchange files carry NIKs: enrolment staff who may see personal data, or BPJS officers."""
+    enrol = scope_for(user, Capability.MANAGE_ENROLMENT)
+    personal = scope_for(user, Capability.VIEW_PERSONAL_DATA)
+    kpj = scope_for(user, Capability.RECORD_KPJ)
+    if region_code is None:
+        return not (enrol.is_empty or personal.is_empty) or not kpj.is_empty
+    return (enrol.contains(region_code) and personal.contains(region_code)) or kpj.contains(
+        region_code
+    )
+
+
+def submissions_for(user):
+    return scoped(
+        Submission.objects.select_related("region", "created_by"), user, Capability.VIEW_REGISTRY
+    )
+
+
+def submission_for(user, pk: int) -> Submission:
+    """A submission for a user who may exchange files in its region (else a 404)."""
+    submission = submissions_for(user).filter(pk=pk).first()
+    if submission is None or not may_exchange(user, submission.region_id):
+        raise Http404(pk)
+    return submission
+
+
+def submission_file_for(user, pk: int, request=None) -> Submission:
+    """A submission whose file (one row per participant, with NIKs) is being handed out: logged."""
+    submission = submission_for(user, pk)
+    log_personal_access(
+        user,
+        PersonalDataAccess.Action.EXPORT,
+        "bpjs_submission",
+        submission.pk,
+        submission.region_id,
+        request=request,
+    )
+    return submission

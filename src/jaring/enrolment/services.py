@@ -9,11 +9,14 @@ from pathlib import Path
 
 import xlsxwriter
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.models import PersonalDataAccess
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
 from jaring.accounts.services import log_personal_access
 from jaring.core import crypto
 from jaring.core.events import Change, region_changed
@@ -24,6 +27,7 @@ from jaring.enrolment.models import (
     Enrolment,
     Submission,
 )
+from jaring.enrolment.selectors import may_exchange
 from jaring.regions.models import Level, Region
 
 
@@ -43,6 +47,8 @@ def submissions_dir() -> Path:
 @transaction.atomic
 def export_submission(region: Region, user, request=None) -> Submission:
     """Write the planned, not yet submitted enrolments to the branch's spreadsheet format."""
+    require_in(user, Capability.MANAGE_ENROLMENT, region.code)
+    require_in(user, Capability.VIEW_PERSONAL_DATA, region.code)  # the file carries NIKs
     column = "regency_code" if region.level == Level.REGENCY else "district_code"
     pending = (
         Enrolment.objects.select_for_update(of=("self",))
@@ -52,18 +58,20 @@ def export_submission(region: Region, user, request=None) -> Submission:
         .order_by("worker__district_code", "worker__name_key")
     )
     if not pending.exists():
-        raise ValidationError("Tidak ada peserta rencana yang belum diajukan.")
+        raise ValidationError(
+            _("No planned participant is waiting to be submitted."), code="nothing_to_submit"
+        )
     submission = Submission.objects.create(region=region, created_by=user, file_path="")
     path = submissions_dir() / f"pengajuan-{region.code}-{submission.pk}.xlsx"
     columns = _branch_columns(region)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet("Peserta BPU")
-    for col, (header, _) in enumerate(columns):
+    for col, (header, _field) in enumerate(columns):
         sheet.write_string(0, col, header)
     rows = 0
     for rows, enrolment in enumerate(pending.iterator(chunk_size=2000), start=1):
         values = _submission_values(enrolment)
-        for col, (_, field) in enumerate(columns):
+        for col, (_header, field) in enumerate(columns):
             sheet.write_string(rows, col, values[field])
     book.close()
     Enrolment.objects.filter(pk__in=pending.values("pk")).update(
@@ -135,6 +143,8 @@ REJECTED_WORDS = {"ditolak", "tolak", "rejected", "gagal", "failed", "tidak terd
 @transaction.atomic
 def import_reply(submission: Submission, path: Path, user) -> dict:
     """Reconcile the branch's reply: KPJ numbers for accepted rows, reasons for rejected ones."""
+    if user is not None and not may_exchange(user, submission.region_id):
+        raise PermissionDenied
     from jaring.core.spreadsheets import SheetSchema, open_sheet
     from jaring.registry import rules as registry_rules
 
@@ -152,7 +162,7 @@ def import_reply(submission: Submission, path: Path, user) -> dict:
     for chunk in sheet.chunks:
         for row in chunk.iter_rows(named=True):
             outcome["rows"] += 1
-            nik, _ = registry_rules.normalise_nik(row.get(fields["nik"]))
+            nik, _problem = registry_rules.normalise_nik(row.get(fields["nik"]))
             enrolment = by_index.get(crypto.nik_index(nik)) if nik else None
             status = (row.get(fields["status"]) or "").strip().lower()
             kpj = "".join(
@@ -209,11 +219,24 @@ def import_reply(submission: Submission, path: Path, user) -> dict:
 
 
 @transaction.atomic
-def end_enrolment(enrolment: Enrolment, reason: str, last_month: datetime.date, user) -> None:
-    """Close an open enrolment (death, move, end of budget, duplicate) after a given month."""
+def end_enrolment(
+    enrolment: Enrolment,
+    reason: str,
+    last_month: datetime.date,
+    user,
+    acting_as: Capability = Capability.MANAGE_ENROLMENT,
+) -> None:
+    """Close an open enrolment (death, move, end of budget, duplicate) after a given month.
+
+    ``acting_as`` is the capability the user acts under in the worker's region: enrolment staff,
+    or the claims officer whose death report ends the coverage (``PREPARE_CLAIMS``).
+    """
+    require_in(user, acting_as, enrolment.worker.village_id)
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     if enrolment.status not in OPEN_STATUSES:
-        raise ValidationError("Kepesertaan ini sudah tidak aktif.")
+        raise ValidationError(
+            _("This enrolment is no longer active."), code="enrolment_not_open"
+        )
     enrolment.status, enrolment.end_reason = "ended", reason
     enrolment.end_month = max(
         enrolment.start_month, min(enrolment.end_month, last_month.replace(day=1))

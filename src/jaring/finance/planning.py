@@ -12,7 +12,10 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
 from jaring.enrolment.models import OPEN_STATUSES, CoveragePlan, Enrolment, PlanSelection
@@ -47,15 +50,22 @@ def plan_coverage(
     book: RuleBook | None = None,
 ) -> CoveragePlan:
     """A draft plan: how many workers the remaining budget covers, and which ones."""
+    require_in(user, Capability.MANAGE_FINANCE, region.code)
     book = book or default_rulebook()
     today = today or timezone.localdate()
     start = (start_month or default_start_month(fiscal_year, today)).replace(day=1)
     end = datetime.date(fiscal_year, 12, 1)
     if start.year != fiscal_year:
-        raise ValidationError("Bulan mulai harus di tahun anggaran yang sama.")
+        raise ValidationError(
+            _("The start month must be in the same fiscal year."), code="start_outside_year"
+        )
     allocation = Allocation.objects.filter(source=source, fiscal_year=fiscal_year).first()
     if allocation is None:
-        raise ValidationError(f"Belum ada pagu {source.name} untuk tahun {fiscal_year}.")
+        raise ValidationError(
+            _("There is no allocation of %(source)s for %(year)s yet."),
+            code="allocation_missing",
+            params={"source": source.name, "year": fiscal_year},
+        )
     params = program_rules.contribution_parameters(book, start, source.rule_funding)
     income = params.income_min
     monthly = sum(params.amount(p, income, False) for p in program_rules.MANDATORY_PROGRAMS)
@@ -90,7 +100,7 @@ def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None
     youngest = program_rules.add_years(start, -income_ages["min_age"])
     quota_cases, quota_params = "", []
     if plan.quotas:
-        quota_cases = " ".join("WHEN %s THEN %s" for _ in plan.quotas)
+        quota_cases = " ".join("WHEN %s THEN %s" for _quota in plan.quotas)
         quota_params = [v for item in sorted(plan.quotas.items()) for v in item]
     quota_filter = (
         (f"AND r.district_rank <= CASE r.district_code {quota_cases} ELSE r.district_rank END")
@@ -125,13 +135,19 @@ def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None
 @transaction.atomic
 def commit_plan(plan: CoveragePlan, user) -> int:
     """Turn a draft plan's selections into planned enrolments. Returns how many were created."""
+    require_in(user, Capability.MANAGE_FINANCE, plan.region_id)
     plan = CoveragePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != CoveragePlan.Status.DRAFT:
-        raise ValidationError("Rencana ini sudah ditetapkan atau dibatalkan.")
+        raise ValidationError(
+            _("This plan was already committed or cancelled."), code="plan_not_draft"
+        )
     available = Allocation.objects.get(source=plan.source, fiscal_year=plan.fiscal_year).amount
     available -= committed_cost(plan.source, plan.fiscal_year)
     if plan.cost > available:
-        raise ValidationError("Pagu yang tersisa berubah sejak rencana dibuat; buat rencana baru.")
+        raise ValidationError(
+            _("The remaining allocation changed since the plan was made; make a new plan."),
+            code="plan_outdated",
+        )
     quote = connection.ops.quote_name
     income = program_rules.contribution_parameters(
         default_rulebook(), plan.start_month, plan.source.rule_funding

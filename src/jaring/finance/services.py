@@ -13,7 +13,10 @@ from fractions import Fraction
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Sum
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
@@ -29,8 +32,11 @@ def allocate(
     source: FundingSource, fiscal_year: int, amount: int, user, budget_document: str = ""
 ) -> Allocation:
     """Set (or revise) a year's allocation; a revision keeps the old figure in the history."""
+    require_in(user, Capability.MANAGE_FINANCE, source.region_id)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise ValidationError("Pagu harus berupa rupiah bulat, tidak negatif.")
+        raise ValidationError(
+            _("The allocation must be whole rupiah, not negative."), code="allocation_invalid"
+        )
     allocation, created = Allocation.objects.select_for_update().get_or_create(
         source=source,
         fiscal_year=fiscal_year,
@@ -72,6 +78,7 @@ def bill_month(
     book: RuleBook | None = None,
 ) -> BillingResult:
     """Bill every covered enrolment of the region's sources for one month. Re-runs add nothing."""
+    require_in(user, Capability.MANAGE_FINANCE, region.code)
     month = month.replace(day=1)
     book = book or default_rulebook()
     invoices = []
@@ -121,7 +128,7 @@ def _program_amount_sql(
 def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
     """One INSERT … SELECT prices every programme of every unbilled enrolment for the month."""
     params = program_rules.contribution_parameters(book, month, source.rule_funding)
-    invoice, _ = Invoice.objects.select_for_update().get_or_create(
+    invoice, _created = Invoice.objects.select_for_update().get_or_create(
         source=source,
         month=month,
         defaults={
@@ -184,18 +191,28 @@ def record_payment(
     invoice: Invoice, amount: int, paid_on: datetime.date, reference: str, user, note: str = ""
 ) -> Payment:
     """Money paid to BPJS against an invoice; partial payments allowed, overpayment refused."""
+    require_in(user, Capability.MANAGE_FINANCE, invoice.source.region_id)
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError("Jumlah pembayaran harus rupiah bulat lebih dari nol.")
+        raise ValidationError(
+            _("The payment must be whole rupiah above zero."), code="payment_amount_invalid"
+        )
     paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or 0
     if paid + amount > invoice.total:
         raise ValidationError(
-            f"Pembayaran melebihi sisa tagihan (sisa Rp{invoice.total - paid:,}).".replace(",", ".")
+            _("The payment exceeds the invoice's balance (balance Rp%(balance)s)."),
+            code="payment_exceeds_balance",
+            params={"balance": f"{invoice.total - paid:,}".replace(",", ".")},
         )
     if not reference.strip():
-        raise ValidationError("Nomor referensi (SP2D/transfer) wajib diisi.")
+        raise ValidationError(
+            _("The reference (SP2D/transfer number) is required."), code="reference_missing"
+        )
     if invoice.payments.filter(reference=reference.strip()).exists():
-        raise ValidationError("Pembayaran dengan referensi ini sudah dicatat untuk tagihan ini.")
+        raise ValidationError(
+            _("A payment with this reference is already recorded for this invoice."),
+            code="payment_duplicate",
+        )
     payment = Payment(
         invoice=invoice,
         amount=amount,

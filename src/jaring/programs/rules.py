@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from jaring.core.i18n import both, render
 from jaring.programs.rulebook import RuleBook
 
 
@@ -60,65 +64,36 @@ class RuleError(ValueError):
         self.code = code
 
 
-# Reasons a person reads: a stable code, English and Indonesian text.
+# Reasons a person reads: a stable code and an English msgid (Indonesian in locale/id).
 REASONS = {
-    "covered": (
-        "Covered on the event date; contributions paid.",
-        "Terlindungi pada tanggal kejadian; iuran sudah dibayar.",
+    "covered": _("Covered on the event date; contributions paid."),
+    "covered_with_arrears": _(
+        "Covered on the event date; %(months)s month(s) of contributions in arrears must be "
+        "paid before the benefit is paid."
     ),
-    "covered_with_arrears": (
-        "Covered on the event date; {months} month(s) of contributions in arrears must be "
-        "paid before the benefit is paid.",
-        "Terlindungi pada tanggal kejadian; tunggakan iuran {months} bulan harus dilunasi "
-        "sebelum manfaat dibayarkan.",
+    "membership_inactive": _(
+        "Not covered: %(months)s consecutive months unpaid at the event date, membership inactive."
     ),
-    "membership_inactive": (
-        "Not covered: {months} consecutive months unpaid at the event date, membership inactive.",
-        "Tidak terlindungi: {months} bulan berturut-turut tidak membayar iuran pada tanggal "
-        "kejadian, kepesertaan nonaktif.",
+    "not_enrolled": _("Not covered: no enrolment with a KPJ number covered the event date."),
+    "no_kpj": _("Not covered yet: the enrolment has been sent to BPJS but has no KPJ number."),
+    "not_started": _("Not covered yet: the enrolment starts after this date."),
+    "enrolment_ended": _("Not covered: the enrolment ended before this date."),
+    "deceased": _("Not covered: the worker died before this date."),
+    "nothing_paid": _(
+        "Not covered: no contribution had been paid for this enrolment by the event date."
     ),
-    "not_enrolled": (
-        "Not covered: no enrolment with a KPJ number covered the event date.",
-        "Tidak terlindungi: tidak ada kepesertaan ber-KPJ yang mencakup tanggal kejadian.",
-    ),
-    "no_kpj": (
-        "Not covered yet: the enrolment has been sent to BPJS but has no KPJ number.",
-        "Belum terlindungi: kepesertaan sudah diajukan ke BPJS tetapi belum memiliki nomor KPJ.",
-    ),
-    "not_started": (
-        "Not covered yet: the enrolment starts after this date.",
-        "Belum terlindungi: kepesertaan baru dimulai setelah tanggal ini.",
-    ),
-    "enrolment_ended": (
-        "Not covered: the enrolment ended before this date.",
-        "Tidak terlindungi: kepesertaan sudah berakhir sebelum tanggal ini.",
-    ),
-    "deceased": (
-        "Not covered: the worker died before this date.",
-        "Tidak terlindungi: pekerja sudah meninggal sebelum tanggal ini.",
-    ),
-    "nothing_paid": (
-        "Not covered: no contribution had been paid for this enrolment by the event date.",
-        "Tidak terlindungi: belum ada iuran yang dibayar untuk kepesertaan ini.",
-    ),
-    "not_judged": (
-        "Cannot be judged: {message}",
-        "Tidak dapat dinilai: {message}",
-    ),
-    "claim_expired": (
-        "Claim too late: the right to claim ended on {deadline} ({years} years after the event).",
-        "Klaim kedaluwarsa: hak klaim berakhir pada {deadline} ({years} tahun sejak kejadian).",
+    "not_judged": _("Cannot be judged: %(message)s"),
+    "claim_expired": _(
+        "Claim too late: the right to claim ended on %(deadline)s (%(years)s years after the "
+        "event)."
     ),
 }
 
 
 def reason(code: str, **values) -> dict:
-    english, indonesian = REASONS[code]
-    return {
-        "reason_code": code,
-        "reason": english.format(**values),
-        "reason_id": indonesian.format(**values),
-    }
+    """The reason as stored with a claim: its code and its text in English and Indonesian."""
+    english, indonesian = both(REASONS[code], **values)
+    return {"reason_code": code, "reason": english, "reason_id": indonesian}
 
 
 def whole_rupiah(amount: Decimal | int) -> int:
@@ -338,27 +313,18 @@ class Scholarship:
 
 
 SCHOLARSHIP_NOTES = {
-    "no_scholarship_event": (
-        "not an event with a scholarship",
-        "kejadian ini tidak memberi hak beasiswa",
+    "no_scholarship_event": _("not an event with a scholarship"),
+    "not_covered": _("the participant was not covered"),
+    "membership_too_short": _(
+        "membership of %(months)s months is below the %(required)s months required"
     ),
-    "not_covered": ("the participant was not covered", "peserta tidak terlindungi"),
-    "membership_too_short": (
-        "membership of {months} months is below the {required} months required",
-        "masa kepesertaan {months} bulan, kurang dari syarat {required} bulan",
-    ),
-    "no_child_in_education": (
-        "no child in education below the age limit",
-        "tidak ada anak yang bersekolah di bawah batas usia",
-    ),
+    "no_child_in_education": _("no child in education below the age limit"),
 }
 
 
 def _no_scholarship(code: str, **values) -> Scholarship:
-    english, indonesian = SCHOLARSHIP_NOTES[code]
-    return Scholarship(
-        eligible=False, note=english.format(**values), note_id=indonesian.format(**values)
-    )
+    note, note_id = both(SCHOLARSHIP_NOTES[code], **values)
+    return Scholarship(eligible=False, note=note, note_id=note_id)
 
 
 @dataclass
@@ -568,16 +534,28 @@ class Relationship(StrEnum):
     DESIGNATED = "designated"
 
 
-RELATIONSHIP_NAMES_ID = {
-    "spouse": "janda/duda",
-    "child": "anak",
-    "parent": "orang tua",
-    "grandchild": "cucu",
-    "grandparent": "kakek/nenek",
-    "sibling": "saudara kandung",
-    "parent_in_law": "mertua",
-    "designated": "yang ditunjuk dalam wasiat",
+RELATIONSHIP_NAMES = {
+    "spouse": pgettext_lazy("heir", "widow/widower"),
+    "child": pgettext_lazy("heir", "child"),
+    "parent": pgettext_lazy("heir", "parent"),
+    "grandchild": pgettext_lazy("heir", "grandchild"),
+    "grandparent": pgettext_lazy("heir", "grandparent"),
+    "sibling": pgettext_lazy("heir", "sibling"),
+    "parent_in_law": pgettext_lazy("heir", "parent-in-law"),
+    "designated": pgettext_lazy("heir", "designated in a will"),
 }
+HEIR_BASIS = _("Priority tier %(tier)s (%(names)s): the highest tier with a living member.")
+NO_HEIR_BASIS = _(
+    "No heir: the funeral cost goes to whoever arranged the funeral; the other benefits return "
+    "to the social-security fund."
+)
+
+
+def _tier_basis(tier: int, relationships: list[str], language: str) -> str:
+    """Why this tier inherits, in ``language`` (the relationships joined by "or")."""
+    joiner = f" {render(_('or'), language)} "
+    names = joiner.join(render(RELATIONSHIP_NAMES[r], language) for r in relationships)
+    return render(HEIR_BASIS, language, tier=tier, names=names)
 
 
 @dataclass(frozen=True)
@@ -607,21 +585,12 @@ def choose_heirs(book: RuleBook, day: datetime.date, family: list[FamilyMember])
             if member.alive and member.relationship.value in relationships
         ]
         if chosen:
-            names = " or ".join(relationships)
-            names_id = " atau ".join(RELATIONSHIP_NAMES_ID[r] for r in relationships)
             return HeirDecision(
                 heirs=chosen,
                 tier=tier,
-                basis=f"Priority tier {tier} ({names}): the highest tier with a living member.",
-                basis_id=f"Urutan ke-{tier} ({names_id}): urutan tertinggi yang masih hidup.",
+                basis=_tier_basis(tier, relationships, "en"),
+                basis_id=_tier_basis(tier, relationships, "id"),
                 rule_ref=rule.ref,
             )
-    return HeirDecision(
-        heirs=[],
-        tier=None,
-        basis="No heir: the funeral cost goes to whoever arranged the funeral; the other "
-        "benefits return to the social-security fund.",
-        basis_id="Tidak ada ahli waris: biaya pemakaman dibayarkan kepada pihak yang mengurus "
-        "pemakaman; manfaat lainnya dikembalikan ke dana jaminan sosial.",
-        rule_ref=rule.ref,
-    )
+    basis, basis_id = both(NO_HEIR_BASIS)
+    return HeirDecision(heirs=[], tier=None, basis=basis, basis_id=basis_id, rule_ref=rule.ref)

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
+from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
+from jaring.accounts.services import log_personal_access
 from jaring.core import crypto
 from jaring.core.text import name_key
 from jaring.registry import rules
@@ -72,6 +74,47 @@ def worker_for(user, pk: int) -> Worker:
     return worker
 
 
+def worker_with_personal_data(user, pk: int, request=None, log: bool = True):
+    """A worker and whether ``user`` sees its personal data; a personal read is logged here, so
+    the web page and the API log the same event for the same read. ``log=False`` when the
+    caller logs a stronger read itself (revealing the NIK)."""
+    worker = worker_for(user, pk)
+    personal = may_see_personal_data(user, worker)
+    if personal and log:
+        log_personal_access(
+            user,
+            PersonalDataAccess.Action.VIEW_RECORD,
+            "worker",
+            worker.pk,
+            worker.village_id,
+            request=request,
+        )
+    return worker, personal
+
+
+def log_worker_list(user, shown, query: str = "", request=None) -> None:
+    """Log a page of workers shown: a full-NIK search, or the ids of the rows whose personal data
+    the user saw (none: nothing to log). Called by every list of workers, web or API."""
+    personal = scope_for(user, Capability.VIEW_PERSONAL_DATA)
+    ids = [worker.pk for worker in shown if personal.contains(worker.village_id)]
+    if query and is_full_nik(query):
+        log_personal_access(
+            user,
+            PersonalDataAccess.Action.SEARCH_NIK,
+            "worker",
+            ",".join(map(str, ids)),
+            request=request,
+        )
+    elif ids:
+        log_personal_access(
+            user,
+            PersonalDataAccess.Action.VIEW_LIST,
+            "worker",
+            request=request,
+            detail={"ids": ids},
+        )
+
+
 def history_of(worker: Worker):
     return worker.history.select_related("history_user").order_by("-history_date", "-history_id")
 
@@ -99,3 +142,22 @@ def duplicate_candidates_for(user) -> QuerySet[DuplicateCandidate]:
         .select_related("worker__village", "other__village")
         .order_by("created_at", "id")
     )
+
+
+def rejects_file_for(user, pk: int, request=None):
+    """The rejects workbook of a batch (its rows carry NIKs): handed out and logged, or a 404."""
+    from jaring.registry.services import rejects_path
+
+    batch = batch_for(user, pk)
+    path = rejects_path(batch)
+    if not path.exists():
+        raise Http404(pk)
+    log_personal_access(
+        user,
+        PersonalDataAccess.Action.EXPORT,
+        "import_rejects",
+        batch.pk,
+        batch.region_id,
+        request=request,
+    )
+    return batch, path

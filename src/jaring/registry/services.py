@@ -21,7 +21,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
 from jaring.core import crypto
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
@@ -270,14 +273,10 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
 
 def reveal_nik(user, worker: Worker, reason: str, request=None) -> str:
     """Decrypt a worker's NIK for a user allowed to see it, and log the read."""
-    from django.core.exceptions import PermissionDenied
-
     from jaring.accounts.models import PersonalDataAccess
     from jaring.accounts.services import log_personal_access
-    from jaring.registry.selectors import may_see_personal_data
 
-    if not may_see_personal_data(user, worker):
-        raise PermissionDenied
+    require_in(user, Capability.VIEW_PERSONAL_DATA, worker.village_id)
     log_personal_access(
         user,
         PersonalDataAccess.Action.VIEW_NIK,
@@ -295,6 +294,8 @@ def review_duplicate(candidate, user, same_person: bool) -> None:
     """Record a reviewer's verdict; the same person means the newer record is merged away."""
     from jaring.registry.models import DuplicateCandidate, WorkerStatus
 
+    require_in(user, Capability.MANAGE_REGISTRY, candidate.worker.village_id)
+    require_in(user, Capability.MANAGE_REGISTRY, candidate.other.village_id)
     candidate.status = (
         DuplicateCandidate.Status.SAME_PERSON
         if same_person
@@ -307,6 +308,11 @@ def review_duplicate(candidate, user, same_person: bool) -> None:
         newer.status, newer.merged_into_id = WorkerStatus.MERGED, candidate.worker_id
         newer._change_reason = f"Duplikat dari pekerja #{candidate.worker_id}"
         newer.save(update_fields=["status", "merged_into", "updated_at"])
+
+
+def _rejected(code: str) -> ValidationError:
+    """A single worker refused for the same reason an import row would be (same code, same text)."""
+    return ValidationError(rules.REJECT_MESSAGES[code], code=code)
 
 
 @dataclass(frozen=True)
@@ -352,6 +358,7 @@ def register_worker(data: WorkerInput, village: Region, user) -> Worker:
     """Add one worker (the same checks as an import row); a known NIK is refused, not merged."""
     from jaring.registry.models import Occupation
 
+    require_in(user, Capability.MANAGE_REGISTRY, village.code)
     problems = _single_row_problems(data, timezone.localdate())
     nik, _problem = rules.normalise_nik(data.nik)
     if not problems and not Region.objects.filter(code=rules.nik_district_code(nik)).exists():
@@ -359,12 +366,12 @@ def register_worker(data: WorkerInput, village: Region, user) -> Worker:
     if village.level != Level.VILLAGE:
         problems.append("village_unknown")
     if problems:
-        raise ValidationError([rules.REJECT_MESSAGES[code] for code in problems], code="invalid")
+        raise ValidationError([_rejected(code) for code in problems])
     if Worker.objects.filter(nik_index=crypto.nik_index(nik)).exists():
-        raise ValidationError("NIK ini sudah terdaftar.", code="duplicate")
+        raise ValidationError(_("This NIK is already registered."), code="nik_registered")
     occupation = Occupation.objects.filter(code=data.occupation).first()
     if occupation is None:
-        raise ValidationError("Pekerjaan tidak dikenal.", code="invalid")
+        raise ValidationError(_("Unknown occupation."), code="occupation_unknown")
     worker = Worker(
         nik_index=crypto.nik_index(nik),
         nik_cipher=crypto.encrypt_nik(nik),
@@ -392,15 +399,22 @@ UPDATABLE_FIELDS = {"phone", "address", "occupation_id", "declared_income", "des
 @transaction.atomic
 def update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Worker:
     """Change what a worker's record may change after registration (never the NIK)."""
+    require_in(user, Capability.MANAGE_REGISTRY, worker.village_id)
+    if "village_id" in changes:  # a move needs the right in the new village too
+        require_in(user, Capability.MANAGE_REGISTRY, changes["village_id"])
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
-        raise ValidationError(f"Tidak dapat diubah: {', '.join(sorted(unknown))}.", code="invalid")
+        raise ValidationError(
+            _("Cannot be changed: %(fields)s."),
+            code="field_not_updatable",
+            params={"fields": ", ".join(sorted(unknown))},
+        )
     if changes.get("desil") is not None and not 1 <= changes["desil"] <= 10:
-        raise ValidationError(rules.REJECT_MESSAGES["desil_invalid"], code="invalid")
+        raise _rejected("desil_invalid")
     if changes.get("phone"):
         phone, problem = rules.parse_phone(changes["phone"])
         if problem:
-            raise ValidationError(rules.REJECT_MESSAGES["phone_invalid"], code="invalid")
+            raise _rejected("phone_invalid")
         changes["phone"] = phone
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
     for field, value in changes.items():
@@ -410,13 +424,14 @@ def update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Work
         untouched = [f.name for f in Worker._meta.fields if f.attname not in changes]
         worker.full_clean(exclude=untouched)
     except ValidationError as exc:
-        raise ValidationError(exc.messages, code="invalid") from exc
+        raise ValidationError(exc.messages, code="worker_invalid") from exc
     worker.save()
     return worker
 
 
 def receive_upload(upload, region: Region, source: str, user, dry_run: bool = False) -> ImportBatch:
     """Keep an uploaded list and queue its import for the background worker after commit."""
+    require_in(user, Capability.MANAGE_REGISTRY, region.code)
     import tempfile
 
     from jaring.registry import tasks

@@ -7,10 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
-from jaring.accounts.services import log_personal_access
 from jaring.core.masking import mask_name
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors, services, tasks
@@ -53,44 +51,21 @@ def worker_list(request):
     )
     personal_scope = scope_for(request.user, Capability.VIEW_PERSONAL_DATA)
     rows = [_row(w, personal_scope.contains(w.village_id)) for w in page]
-    shown = [row["worker"].pk for row in rows if row["personal"]]
-    if filters.query and selectors.is_full_nik(filters.query):
-        log_personal_access(
-            request.user,
-            PersonalDataAccess.Action.SEARCH_NIK,
-            "worker",
-            ",".join(map(str, shown)),
-            request=request,
-        )
-    elif shown:
-        log_personal_access(
-            request.user,
-            PersonalDataAccess.Action.VIEW_LIST,
-            "worker",
-            request=request,
-            detail={"ids": shown},
-        )
+    selectors.log_worker_list(request.user, page, filters.query, request)
     return render(request, "registry/worker_list.html", {"form": form, "page": page, "rows": rows})
 
 
 @login_required
 def worker_detail(request, pk: int):
-    worker = selectors.worker_for(request.user, pk)
-    personal = selectors.may_see_personal_data(request.user, worker)
-    revealed = None
     reveal_form = RevealNikForm(request.POST or None)
-    if request.method == "POST" and personal and reveal_form.is_valid():
+    revealing = request.method == "POST" and reveal_form.is_valid()
+    worker, personal = selectors.worker_with_personal_data(
+        request.user, pk, request, log=not revealing
+    )
+    revealed = None
+    if revealing and personal:
         revealed = services.reveal_nik(
             request.user, worker, reveal_form.cleaned_data["reason"], request
-        )
-    elif personal:
-        log_personal_access(
-            request.user,
-            PersonalDataAccess.Action.VIEW_RECORD,
-            "worker",
-            worker.pk,
-            worker.village_id,
-            request=request,
         )
     history = selectors.history_of(worker)[:50] if personal else []
     return render(
@@ -174,18 +149,7 @@ def import_status(request, pk: int):
 
 @login_required
 def import_rejects(request, pk: int):
-    batch = selectors.batch_for(request.user, pk)
-    path = services.rejects_path(batch)
-    if not path.exists():
-        raise Http404
-    log_personal_access(
-        request.user,
-        PersonalDataAccess.Action.EXPORT,
-        "import_rejects",
-        batch.pk,
-        batch.region_id,
-        request=request,
-    )
+    batch, path = selectors.rejects_file_for(request.user, pk, request)
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=f"ditolak-batch-{batch.pk}.xlsx"
     )

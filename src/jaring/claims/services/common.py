@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from jaring.claims.models import (
     Claim,
@@ -24,4 +25,6 @@ def claims_dir(claim: Claim) -> Path:
 
 def require_editable(claim: Claim) -> None:
     if not claim.is_editable:
-        raise ValidationError("Klaim ini sudah diajukan; data tidak dapat diubah lagi.")
+        raise ValidationError(
+            _("This claim was submitted; its data can no longer change."), code="claim_locked"
+        )

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from jaring.accounts.scoping import RegionScope
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import RegionScope, require_in
 from jaring.claims.models import (
     Claim,
     ClaimStatus,
@@ -30,6 +31,7 @@ def import_deaths(path: Path, region, user, today: datetime.date | None = None) 
     potential claim; every matched worker is recorded as deceased."""
     from jaring.claims.deaths import read_death_list
 
+    require_in(user, Capability.PREPARE_CLAIMS, region.code)
     today = today or timezone.localdate()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     death_list = DeathList.objects.create(

@@ -10,7 +10,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in, require_one_of_in
 from jaring.claims import rules
 from jaring.claims.models import (
     Claim,
@@ -19,6 +22,9 @@ from jaring.claims.models import (
 from jaring.claims.services.common import claims_dir, require_editable
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Event, Relationship
+
+# Who may check a document or pay a benefit: the officer preparing the claim or its checker.
+CHECKERS = (Capability.PREPARE_CLAIMS, Capability.APPROVE_CLAIMS)
 
 
 def required_documents(claim: Claim) -> list[str]:
@@ -36,18 +42,23 @@ def required_documents(claim: Claim) -> list[str]:
 @transaction.atomic
 def upload_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
     """Keep an uploaded document outside the web root after checking its size and real type."""
+    require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     require_editable(claim)
     if kind not in rules.DOCUMENT_KINDS:
-        raise ValidationError("Jenis dokumen tidak dikenal.")
+        raise ValidationError(_("Unknown document kind."), code="document_kind_unknown")
     if upload.size <= 0 or upload.size > rules.MAX_DOCUMENT_BYTES:
         raise ValidationError(
-            f"Ukuran berkas harus di atas 0 dan paling besar "
-            f"{rules.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
+            _("The file must be larger than 0 and at most %(megabytes)s MB."),
+            code="document_size",
+            params={"megabytes": rules.MAX_DOCUMENT_BYTES // (1024 * 1024)},
         )
     upload.seek(0)
     content_type = rules.sniff_document_type(upload.read(8192))
     if content_type is None:
-        raise ValidationError("Berkas harus PDF, JPG atau PNG (isi berkas diperiksa).")
+        raise ValidationError(
+            _("The file must be a PDF, JPG or PNG (its content is checked)."),
+            code="document_type",
+        )
     upload.seek(0)
     digest = hashlib.sha256()
     target = claims_dir(claim) / f"{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
@@ -69,16 +80,22 @@ def upload_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
             )
     except IntegrityError as exc:
         target.unlink(missing_ok=True)
-        raise ValidationError("Berkas yang sama sudah diunggah untuk klaim ini.") from exc
+        raise ValidationError(
+            _("The same file was already uploaded for this claim."), code="document_duplicate"
+        ) from exc
 
 
 @transaction.atomic
 def verify_document(document: ClaimDocument, user, today: datetime.date | None = None) -> None:
     """Mark a document checked against the original; complete documents start the service clock."""
     claim = Claim.objects.select_for_update().get(pk=document.claim_id)
+    require_one_of_in(user, CHECKERS, claim.village_id)
     require_editable(claim)
-    if document.uploaded_by_id == user.pk:
-        raise ValidationError("Dokumen harus diperiksa oleh petugas lain dari pengunggahnya.")
+    if user is not None and document.uploaded_by_id == user.pk:
+        raise ValidationError(
+            _("A document must be checked by another officer than the one who uploaded it."),
+            code="document_same_checker",
+        )
     ClaimDocument.objects.filter(pk=document.pk, verified_at__isnull=True).update(
         verified_by=user, verified_at=timezone.now()
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
 from jaring.claims.models import (
     Claim,
     FamilyMember,
@@ -20,18 +23,22 @@ from jaring.registry import rules as registry_rules
 @transaction.atomic
 def add_family_member(claim: Claim, user, nik: str = "", **fields) -> FamilyMember:
     """Record a family member (a possible heir); the rules then pick the heirs again."""
+    require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     require_editable(claim)
     member = FamilyMember(claim=claim, **fields)
     if nik:
         normalised, problem = registry_rules.normalise_nik(nik)
         if problem:
-            raise ValidationError(registry_rules.REJECT_MESSAGES[problem])
+            raise ValidationError(registry_rules.REJECT_MESSAGES[problem], code=problem)
         member.nik_cipher = crypto.encrypt_nik(normalised)
         member.nik_index = crypto.nik_index(normalised)
         member.nik_hint = nik_hint(normalised)
     if member.relationship == Relationship.CHILD and member.education and not member.birth_date:
-        raise ValidationError("Tanggal lahir anak wajib diisi untuk menghitung beasiswa.")
+        raise ValidationError(
+            _("A child's date of birth is required to compute the scholarship."),
+            code="child_birth_date_missing",
+        )
     member._history_user = user
     member.save()
     judge(claim)
@@ -41,13 +48,19 @@ def add_family_member(claim: Claim, user, nik: str = "", **fields) -> FamilyMemb
 @transaction.atomic
 def override_heirs(claim: Claim, user, heir_ids: list[int], reason: str) -> None:
     """An officer's exception to the rule's choice of heirs: justified and kept in history."""
+    require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     require_editable(claim)
     if len(reason.strip()) < 20:
-        raise ValidationError("Tuliskan alasan pengecualian (minimal 20 karakter).")
+        raise ValidationError(
+            _("Write why the exception is made (at least 20 characters)."),
+            code="override_reason_short",
+        )
     members = {m.pk: m for m in claim.family.all()}
     if not heir_ids or not set(heir_ids) <= set(members):
-        raise ValidationError("Pilih ahli waris dari anggota keluarga klaim ini.")
+        raise ValidationError(
+            _("Choose the heirs among this claim's family members."), code="heirs_not_in_family"
+        )
     for pk, member in members.items():
         member.is_heir = pk in heir_ids
         member._history_user, member._change_reason = user, reason.strip()

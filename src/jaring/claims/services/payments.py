@@ -10,7 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in, require_one_of_in
 from jaring.claims import rules
 from jaring.claims.models import (
     BenefitPayment,
@@ -21,6 +24,7 @@ from jaring.claims.models import (
     Instalment,
 )
 from jaring.claims.services.common import DEATH_EVENTS, claims_dir
+from jaring.claims.services.documents import CHECKERS
 from jaring.core import crypto
 from jaring.programs import rules as program_rules
 
@@ -33,7 +37,7 @@ def create_instalments(claim: Claim, today: datetime.date) -> None:
     for entry in claim.scholarship.get("children", []):
         sequence = 0
         for step in entry["schedule"] or [entry]:
-            for _ in range(step["years"]):
+            for _year in range(step["years"]):
                 amount = min(step["per_year"], remaining_cap)
                 if amount <= 0:
                     break
@@ -60,9 +64,13 @@ def _check_recipient(claim: Claim, recipient: FamilyMember | None) -> None:
     """Death benefits go to an heir; other benefits to the participant (``None``)."""
     if claim.event in DEATH_EVENTS:
         if recipient is None or recipient.claim_id != claim.pk or not recipient.is_heir:
-            raise ValidationError("Penerima harus ahli waris klaim ini.")
+            raise ValidationError(
+                _("The recipient must be an heir of this claim."), code="recipient_not_heir"
+            )
     elif recipient is not None:
-        raise ValidationError("Manfaat ini dibayarkan kepada peserta sendiri.")
+        raise ValidationError(
+            _("This benefit is paid to the participant."), code="recipient_not_participant"
+        )
 
 
 @dataclass(frozen=True)
@@ -82,24 +90,35 @@ def record_benefit_payment(
     """Money paid to an heir. The instalment's paid total is raised by one guarded UPDATE, so
     two payments at once cannot exceed what is due."""
     claim = Claim.objects.get(pk=instalment.claim_id)
+    require_one_of_in(user, CHECKERS, claim.village_id)
     if claim.status not in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
-        raise ValidationError("Klaim belum disetujui.")
+        raise ValidationError(_("The claim is not approved yet."), code="claim_not_approved")
     _check_recipient(claim, recipient)
     amount = transfer.amount
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError("Jumlah pembayaran harus rupiah bulat lebih dari nol.")
+        raise ValidationError(
+            _("The payment must be whole rupiah above zero."), code="payment_amount_invalid"
+        )
     if transfer.paid_on > timezone.localdate():
-        raise ValidationError("Tanggal pembayaran tidak boleh di masa depan.")
+        raise ValidationError(
+            _("The payment date cannot be in the future."), code="payment_date_future"
+        )
     account, problem = rules.normalise_account_number(transfer.account_number)
     if problem:
-        raise ValidationError("Nomor rekening harus 6–20 angka.")
+        raise ValidationError(
+            _("The account number must be 6–20 digits."), code="account_number_invalid"
+        )
     if not transfer.reference.strip() or not transfer.bank.strip():
-        raise ValidationError("Bank dan nomor referensi transfer wajib diisi.")
+        raise ValidationError(
+            _("The bank and the transfer reference are required."), code="transfer_incomplete"
+        )
     raised = Instalment.objects.filter(
         pk=instalment.pk, paid_amount__lte=F("amount") - amount
     ).update(paid_amount=F("paid_amount") + amount)
     if raised != 1:
-        raise ValidationError("Pembayaran melebihi sisa yang harus dibayar.")
+        raise ValidationError(
+            _("The payment exceeds what remains to be paid."), code="payment_exceeds_balance"
+        )
     try:
         with transaction.atomic():
             payment = BenefitPayment.objects.create(
@@ -115,7 +134,9 @@ def record_benefit_payment(
                 recorded_by=user,
             )
     except IntegrityError as exc:
-        raise ValidationError("Referensi transfer ini sudah dicatat.") from exc
+        raise ValidationError(
+            _("This transfer reference is already recorded."), code="payment_duplicate"
+        ) from exc
     instalment.refresh_from_db()
     if instalment.kind == Instalment.Kind.CASH and instalment.outstanding == 0:
         Claim.objects.filter(pk=claim.pk, status=ClaimStatus.APPROVED).update(
@@ -144,17 +165,24 @@ def record_handover(
 ) -> Handover:
     """The public handover of a paid benefit (the berita acara's facts; one per claim)."""
     claim = Claim.objects.get(pk=claim.pk)
+    require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     if claim.status != ClaimStatus.PAID:
-        raise ValidationError("Serah terima dicatat setelah manfaat dibayar.")
+        raise ValidationError(
+            _("The handover is recorded after the benefit is paid."), code="claim_not_paid"
+        )
     _check_recipient(claim, recipient)
     if hasattr(claim, "handover"):
-        raise ValidationError("Serah terima klaim ini sudah dicatat.")
+        raise ValidationError(
+            _("This claim's handover is already recorded."), code="handover_exists"
+        )
     photo_path = ""
     if photo is not None:
         photo.seek(0)
         content_type = rules.sniff_document_type(photo.read(8192))
         if content_type not in {"image/jpeg", "image/png"} or photo.size > rules.MAX_DOCUMENT_BYTES:
-            raise ValidationError("Foto harus JPG atau PNG, paling besar 10 MB.")
+            raise ValidationError(
+                _("The photo must be a JPG or PNG of at most 10 MB."), code="photo_invalid"
+            )
         target = (
             claims_dir(claim)
             / f"serah-terima-{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"

@@ -10,7 +10,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
 from jaring.claims.models import (
     Claim,
     ClaimStatus,
@@ -49,6 +52,7 @@ def report_event(
     status: str = ClaimStatus.REPORTED,
 ) -> Claim:
     """Open a claim for a death or accident; a death marks the worker deceased."""
+    require_in(user, Capability.PREPARE_CLAIMS, worker.village_id)
     today = today or timezone.localdate()
     _check_report(worker, report, today)
     claim = Claim(
@@ -77,7 +81,8 @@ def report_event(
             claim.save()
     except IntegrityError as exc:
         raise ValidationError(
-            "Klaim untuk pekerja, program dan tanggal kejadian ini sudah ada."
+            _("A claim for this worker, programme and event date already exists."),
+            code="claim_duplicate",
         ) from exc
     claim.number = f"KLM/{worker.regency_code}/{report.event_date.year}/{claim.pk:06d}"
     claim.save(update_fields=["number"])
@@ -91,20 +96,32 @@ def report_event(
 def _check_report(worker: Worker, report: EventReport, today: datetime.date) -> None:
     program = Program(report.program)
     if Event(report.event) not in program_rules.EVENTS_BY_PROGRAM.get(program, set()):
-        raise ValidationError("Jenis kejadian tidak sesuai dengan program yang dipilih.")
+        raise ValidationError(
+            _("The event does not belong to the chosen programme."), code="event_not_in_program"
+        )
     if report.event_date > today:
-        raise ValidationError("Tanggal kejadian tidak boleh di masa depan.")
+        raise ValidationError(
+            _("The event date cannot be in the future."), code="event_date_future"
+        )
     if report.event_date < worker.birth_date:
-        raise ValidationError("Tanggal kejadian sebelum tanggal lahir pekerja.")
+        raise ValidationError(
+            _("The event date is before the worker's date of birth."),
+            code="event_before_birth",
+        )
     if worker.status == WorkerStatus.MERGED:
-        raise ValidationError("Data pekerja ini adalah duplikat; laporkan pada data utamanya.")
+        raise ValidationError(
+            _("This worker's record is a duplicate; report on the main record."),
+            code="worker_merged",
+        )
     if (
         worker.status == WorkerStatus.DECEASED
         and report.event in DEATH_EVENTS
         and worker.date_of_death != report.event_date
     ):
         raise ValidationError(
-            f"Pekerja sudah tercatat meninggal pada {worker.date_of_death:%d-%m-%Y}."
+            _("The worker is already recorded as deceased on %(day)s."),
+            code="worker_already_deceased",
+            params={"day": f"{worker.date_of_death:%d-%m-%Y}"},
         )
 
 
@@ -112,10 +129,11 @@ def mark_deceased(worker: Worker, day: datetime.date, user, reason: str) -> None
     """Record a death in the registry and stop the coverage (and billing) after that month."""
     from jaring.enrolment.services import end_enrolment
 
+    require_in(user, Capability.PREPARE_CLAIMS, worker.village_id)
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
     if worker.status != WorkerStatus.DECEASED:
         worker.status, worker.date_of_death = WorkerStatus.DECEASED, day
         worker._history_user, worker._change_reason = user, reason
         worker.save(update_fields=["status", "date_of_death", "updated_at"])
     for enrolment in Enrolment.objects.filter(worker=worker, status__in=OPEN_STATUSES):
-        end_enrolment(enrolment, "death", day, user)
+        end_enrolment(enrolment, "death", day, user, acting_as=Capability.PREPARE_CLAIMS)
