@@ -24,7 +24,12 @@ MESSAGES = {
     "refused": _("The request was refused; see details."),
     "throttled": _("Too many requests; try again shortly."),
     "http_error": _("The request could not be served."),
+    "registered_elsewhere": _("The NIK is registered in another region; see details."),
+    "transfer_required": _("A move to another kabupaten needs a transfer; see details."),
 }
+
+# Service refusals a client must tell apart (they opened a transfer request): their own code.
+CODED_REFUSALS = {"registered_elsewhere", "transfer_required"}
 
 
 def client_language(request) -> str:
@@ -61,7 +66,8 @@ def install(api: NinjaAPI) -> None:
     def refused(request, exc):
         # Schema-valid but against a rule or the current state (duplicate NIK, overpayment,
         # a claim already decided): a conflict, not a malformed request.
-        return respond(request, "refused", 409, exc.messages)
+        code = getattr(exc, "code", None)
+        return respond(request, code if code in CODED_REFUSALS else "refused", 409, exc.messages)
 
     @api.exception_handler(DataError)
     def unstorable(request, exc):

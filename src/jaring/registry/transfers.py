@@ -64,7 +64,7 @@ def open_transfer(worker: Worker, to_village_id: str, user, contact: dict | None
         existing = TransferRequest.objects.filter(
             worker=worker,
             status=TransferRequest.Status.OPEN,
-            to_village_id__startswith=to_village_id[:5],
+            to_regency=to_village_id[:5],
         ).first()
         if existing is not None:
             return existing

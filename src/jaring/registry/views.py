@@ -258,8 +258,12 @@ def transfer_decide(request, pk: int):
     form = TransferDecisionForm(request.POST)
     if form.is_valid():
         accept = form.cleaned_data["decision"] == "accept"
-        services.decide_transfer(transfer, request.user, accept, form.cleaned_data["reason"])
-        messages.success(request, _("Decision saved."))
+        try:
+            services.decide_transfer(transfer, request.user, accept, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Decision saved."))
     return redirect("registry:transfers")
 
 
