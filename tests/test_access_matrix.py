@@ -183,9 +183,7 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     )
     source = FundingSource.objects.create(region=region, kind="apbd_kab", name=f"APBD {code}")
     finance_services.allocate(source, 2025, 10_000_000, user)
-    plan = planning.plan_coverage(
-        region, source, 2025, user, start_month=datetime.date(2025, 1, 1)
-    )
+    plan = planning.plan_coverage(region, source, 2025, user, start_month=datetime.date(2025, 1, 1))
     planning.commit_plan(plan, user)
     submission = enrolment_services.export_submission(region, user)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="1" * 11)

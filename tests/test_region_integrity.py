@@ -192,7 +192,10 @@ def test_siaks_admin_accepts_and_the_worker_moves(regions, client, tmp_path):
     )
     assert response.status_code == 302
     worker.refresh_from_db()
-    assert (worker.village_id, worker.regency_code) == (regions["bengkalis_village"].code, BENGKALIS)
+    assert (worker.village_id, worker.regency_code) == (
+        regions["bengkalis_village"].code,
+        BENGKALIS,
+    )
     assert worker.full_name == "Ahmad Ma'ruf" and worker.phone == "081399990000"
     assert worker.status == WorkerStatus.ACTIVE
     assert "Pindah wilayah" in worker.history.latest().history_change_reason
@@ -356,7 +359,7 @@ marks = st.sampled_from(["'", "’", "`", "´", "‘", "ʼ"])
 
 @given(words, words, marks)
 def test_a_mark_inside_a_word_joins_it(left, right, mark):
-    """"Ma'ruf", "Maruf" and "MA RUF" are one person's name; the mark never splits a word."""
+    """ "Ma'ruf", "Maruf" and "MA RUF" are one person's name; the mark never splits a word."""
     joined = left + right
     assert name_key(f"{left}{mark}{right}") == name_key(joined) == joined
     assert (
