@@ -26,7 +26,7 @@ WORKERS_SQL = """
         birth_date, birth_place, phone, address, rt_rw, village_id, occupation_id,
         declared_income, desil, has_disability, is_female_head, source, source_ref, status,
         created_at, updated_at)
-    SELECT md5(i::text) || md5((i + 1)::text), '\\x00'::bytea, '14030001', 'W' || i, 'w ' || i,
+    SELECT md5(i::text) || md5((i + 1)::text), '\\x00'::bytea, '14030001', 'W' || i, 'w' || i,
         CASE WHEN mod(i, 2) = 0 THEN 'L' ELSE 'P' END, DATE '1965-01-01' + mod(i, 14000),
         '', '', '',
         '', (%s::text[])[1 + mod(i, %s)],

@@ -59,12 +59,15 @@ ROUTES = {
     "regions:detail": Route("object", Capability.VIEW_REGIONS, "region"),
     "registry:workers": Route("list", Capability.VIEW_REGISTRY),
     "registry:worker": Route("object", Capability.VIEW_REGISTRY, "worker"),
+    "registry:worker_create": Route("list", Capability.MANAGE_REGISTRY),
     "registry:imports": Route("list", Capability.MANAGE_REGISTRY),
     "registry:import_detail": Route("object", Capability.MANAGE_REGISTRY, "batch"),
     "registry:import_status": Route("object", Capability.MANAGE_REGISTRY, "batch"),
     "registry:import_rejects": Route("object", Capability.MANAGE_REGISTRY, "batch"),
     "registry:duplicates": Route("list", Capability.MANAGE_REGISTRY),
     "registry:duplicate_review": Route("post", object_kind="duplicate"),
+    "registry:transfers": Route("list", Capability.VIEW_REGISTRY),
+    "registry:transfer_decide": Route("post", object_kind="transfer"),
     "finance:budget": Route("list", Capability.VIEW_REPORTS),
     "finance:allocate": Route("post"),
     "finance:plan_new": Route("list", Capability.MANAGE_FINANCE),
@@ -155,6 +158,12 @@ def _paid_claim(worker, user, checker, tmp_path):
     return claim, death_list
 
 
+def _transfer_out(worker):
+    """A request to move ``worker`` to Aceh (a third region: neither side of the matrix)."""
+    aceh = Region.objects.filter(code__startswith="11.", level=4).order_by("code").first()
+    return registry_services.open_transfer(worker, aceh.code, None)
+
+
 def _build_region(code: str, user, checker, tmp_path) -> dict:
     """One of everything a route can point at, in one regency."""
     district = Region.objects.filter(parent_id=code).order_by("code").first()
@@ -174,9 +183,7 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     )
     source = FundingSource.objects.create(region=region, kind="apbd_kab", name=f"APBD {code}")
     finance_services.allocate(source, 2025, 10_000_000, user)
-    plan = planning.plan_coverage(
-        region, source, 2025, user, start_month=datetime.date(2025, 1, 1)
-    )
+    plan = planning.plan_coverage(region, source, 2025, user, start_month=datetime.date(2025, 1, 1))
     planning.commit_plan(plan, user)
     submission = enrolment_services.export_submission(region, user)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="1" * 11)
@@ -192,7 +199,8 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
         "region": code,
         "worker": Worker.objects.filter(village=village).order_by("id").first(),
         "batch": batch,
-        "duplicate": DuplicateCandidate.objects.get(worker__village=village),
+        "duplicate": DuplicateCandidate.objects.get(worker__village=village, cross_region=False),
+        "transfer": _transfer_out(Worker.objects.filter(village=village).order_by("id").first()),
         "plan": CoveragePlan.objects.get(source=source),
         "invoice": Invoice.objects.get(source=source),
         "submission": Submission.objects.get(pk=submission.pk),
@@ -307,6 +315,12 @@ def test_post_routes_refuse_foreign_objects(world, client):
         ).status_code
         == 404
     )
+    client.force_login(users[RoleCode.REGENCY_ADMIN])
+    decide = reverse("registry:transfer_decide", args=[foreign["transfer"].pk])
+    assert client.post(decide, {"decision": "accept"}).status_code == 404
+    own_transfer = reverse("registry:transfer_decide", args=[own["transfer"].pk])
+    client.force_login(users[RoleCode.OPERATOR])  # sees it, but only the admin decides
+    assert client.post(own_transfer, {"decision": "accept"}).status_code == 403
     client.force_login(users[RoleCode.FINANCE_OFFICER])
     assert client.post(reverse("finance:plan_commit", args=[foreign["plan"].pk])).status_code == 404
     assert client.post(reverse("enrolment:submission_create"), {"region": SIAK}).status_code == 404

@@ -103,6 +103,7 @@ def test_seed_workers_import_with_fuzzy_village_and_encrypted_nik(bengkalis, tmp
         "unchanged": 0,
         "duplicates": 0,
         "rejected": 0,
+        "registered_elsewhere": 0,
         "warnings": 1,
         "dry_run": False,
     }

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from jaring.core.masking import mask_name, mask_nik, nik_hint
 from jaring.core.spreadsheets import neutralise_formula
-from jaring.core.text import name_key
+from jaring.core.text import name_key, person_key
 from jaring.registry import rules
-from jaring.registry.validation import name_key_expr, nik_checks
+from jaring.registry.validation import name_key_expr, nik_checks, person_key_expr
 
 TODAY = datetime.date(2026, 11, 25)
 DISTRICTS = frozenset({"14.03.01", "14.03.02", "14.08.01", "32.01.01"})
@@ -130,6 +130,8 @@ latin = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x24F), m
 def test_vectorised_name_key_agrees_with_the_pure_rule(names):
     out = pl.DataFrame({"n": names}).select(name_key_expr(pl.col("n")))["n"].to_list()
     assert out == [name_key(name) for name in names]
+    people = pl.DataFrame({"n": names}).select(person_key_expr(pl.col("n")))["n"].to_list()
+    assert people == [person_key(name) for name in names]
 
 
 @pytest.mark.parametrize(

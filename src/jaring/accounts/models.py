@@ -155,6 +155,7 @@ class PersonalDataAccess(models.Model):
         VIEW_NIK = "view_nik", _("Revealed a full NIK")
         SEARCH_NIK = "search_nik", _("Searched by NIK")
         EXPORT = "export", _("Exported personal data")
+        TRANSFER = "transfer", _("Moved a worker between regions")
 
     scope_field = "region_code"
 

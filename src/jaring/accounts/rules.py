@@ -13,6 +13,9 @@ class Capability(StrEnum):
     VIEW_REGISTRY = "registry.view"
     VIEW_PERSONAL_DATA = "registry.view_personal"
     MANAGE_REGISTRY = "registry.manage"
+    # Decide what crosses regions: a worker's move (transfer request) and a duplicate case
+    # whose two records live in two kabupaten (each side's admin decides for its side).
+    DECIDE_TRANSFERS = "registry.decide_transfers"
     MANAGE_ENROLMENT = "enrolment.manage"
     RECORD_KPJ = "enrolment.record_kpj"
     MANAGE_FINANCE = "finance.manage"
@@ -42,7 +45,13 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
         _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_USERS}
     ),
     RoleCode.REGENCY_ADMIN: frozenset(
-        _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.MANAGE_USERS}
+        _BASE
+        | {
+            Capability.VIEW_REGISTRY,
+            Capability.VIEW_PERSONAL_DATA,
+            Capability.MANAGE_USERS,
+            Capability.DECIDE_TRANSFERS,
+        }
     ),
     RoleCode.OPERATOR: frozenset(
         _BASE

@@ -2,7 +2,8 @@
 
 Every selector that reads region-bound data passes its queryset through :func:`scoped`. A model
 declares which of its fields holds a region code in ``scope_field`` (``"code"`` for Region,
-``"region__code"`` or ``"village__code"`` elsewhere); views never filter by region themselves.
+``"region__code"`` or ``"village__code"`` elsewhere; a tuple of fields for a row that belongs to
+two regions, such as a transfer between them); views never filter by region themselves.
 """
 
 from __future__ import annotations
@@ -101,7 +102,15 @@ def scoped(queryset: QuerySet, user, capability: Capability) -> QuerySet:
     model = queryset.model
     scope = scope_for(user, capability)
     columns = getattr(model, "scope_columns", None)
-    return queryset.filter(scope.q_by_level(columns) if columns else scope.q(model.scope_field))
+    if columns:
+        return queryset.filter(scope.q_by_level(columns))
+    fields = model.scope_field
+    if isinstance(fields, str):
+        return queryset.filter(scope.q(fields))
+    condition = Q(pk__in=[])
+    for field in fields:  # a row of two regions: in scope when either is
+        condition |= scope.q(field)
+    return queryset.filter(condition)
 
 
 def require(user, capability: Capability, region_code: str | None = None) -> None:

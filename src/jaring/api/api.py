@@ -215,6 +215,7 @@ def _batch(batch) -> dict:
         "unchanged",
         "duplicates",
         "rejected",
+        "registered_elsewhere",
         "warnings",
         "error",
         "created_at",

@@ -29,6 +29,8 @@ MESSAGES = {
     "http_error": _("The request could not be served."),
     "text_contains_nul": _("A text contains a NUL character, which cannot be stored."),
     "value_not_storable": _("A value cannot be stored (too long or out of range)."),
+    "registered_elsewhere": _("The NIK is registered in another region; see details."),
+    "transfer_required": _("A move to another kabupaten needs a transfer; see details."),
 }
 
 

@@ -90,6 +90,9 @@ class ImportOut(Schema):
     unchanged: int
     duplicates: int
     rejected: int
+    registered_elsewhere: int = Field(
+        0, description="rows whose NIK another region holds: a transfer request each"
+    )
     warnings: int
     error: str
     created_at: datetime.datetime

@@ -3,13 +3,28 @@
 import re
 import unicodedata
 
+# Marks written inside a word ("Ma'ruf", "Pu’uk", "Ba`u"): dropped, never a word break. Some
+# decompose to a space (´), some to an apostrophe (＇): they go before and after NFKD.
+INNER_MARKS = "'`\u00b4\u2018\u2019\u02bb\u02bc\uff07"
+_INNER_MARKS = re.compile(f"[{INNER_MARKS}]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def name_key(name: str) -> str:
     """The form names are compared in: case, accents, punctuation and spacing do not count.
 
-    "KELEBUK", " Kelebuk " and "Bantan  Tua" match "Kelebuk" and "Bantan Tua".
+    "KELEBUK", " Kelebuk " and "Bantan  Tua" match "Kelebuk" and "Bantan Tua"; an apostrophe
+    inside a word is dropped ("Ma'ruf" → "maruf"). Words stay apart (region names are matched
+    word by word); :func:`person_key` also ignores where words break ("MA RUF" → "maruf").
     """
-    folded = unicodedata.normalize("NFKD", name.casefold()).encode("ascii", "ignore").decode()
-    return _NON_ALNUM.sub(" ", folded).strip()
+    unmarked = _INNER_MARKS.sub("", name.casefold())
+    folded = unicodedata.normalize("NFKD", unmarked).encode("ascii", "ignore").decode()
+    return _NON_ALNUM.sub(" ", _INNER_MARKS.sub("", folded)).strip()
+
+
+def person_key(name: str) -> str:
+    """The key people's names are matched by: :func:`name_key` without word breaks.
+
+    "Ma'ruf", "Maruf" and "MA RUF" all give "maruf" (the registry's ``Worker.name_key``).
+    """
+    return name_key(name).replace(" ", "")

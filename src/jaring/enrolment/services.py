@@ -244,3 +244,11 @@ def end_enrolment(
     enrolment._history_user = user
     enrolment.save(update_fields=["status", "end_reason", "end_month", "updated_at"])
     region_changed(enrolment.worker.regency_code, Change.ENROLMENTS)
+
+
+def end_enrolment_on_move(sender, worker, user, last_day: datetime.date, **kwargs) -> None:
+    """Receiver of ``registry.signals.worker_moved``: the old region pays to the end of the
+    month; the worker's open enrolment ends there (reason "moved")."""
+    enrolment = Enrolment.objects.filter(worker=worker, status__in=OPEN_STATUSES).first()
+    if enrolment is not None:
+        end_enrolment(enrolment, Enrolment.EndReason.MOVED, last_day, user)

@@ -12,7 +12,15 @@ from django.db import connection
 from django.utils import timezone
 
 from jaring.core.history import record_history
-from jaring.registry.models import DuplicateCandidate, ImportBatch, ImportStaging, Worker
+from jaring.registry.models import (
+    DuplicateCandidate,
+    ImportBatch,
+    ImportRowIssue,
+    ImportStaging,
+    TransferRequest,
+    Worker,
+)
+from jaring.registry.rules import WARNING_MESSAGES
 
 STAGED_COLUMNS = [
     "batch_id",
@@ -87,6 +95,27 @@ def _copy_into_staging(staged: pl.DataFrame) -> None:
         copy.write(buffer.getvalue())
 
 
+def _outside(batch: ImportBatch, alias: str = "w") -> tuple[str, list]:
+    """SQL (and its parameters) true for a worker living outside the batch's region."""
+    prefix = batch.region_id + "."
+    return f"SUBSTR({alias}.village_id, 1, %s) <> %s", [len(prefix), prefix]
+
+
+def mark_registered_elsewhere(batch: ImportBatch) -> list[int]:
+    """Staged rows whose NIK belongs to a worker outside the batch's region become 'foreign'
+    (never merged: a transfer request each); returns their row numbers, newly marked."""
+    staging, worker = table_name(ImportStaging), table_name(Worker)
+    outside, params = _outside(batch)
+    sql = (
+        f"UPDATE {staging} AS s SET outcome = 'foreign', worker_id = w.id FROM {worker} AS w "  # nosec B608
+        f"WHERE s.batch_id = %s AND s.outcome = 'new' AND w.nik_index = s.nik_index "
+        f"AND {outside} RETURNING row_number"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [batch.pk, *params])
+        return sorted(row for (row,) in cursor.fetchall())
+
+
 def merge_staged(batch: ImportBatch) -> dict[str, int]:
     """Set-based merge of the staged rows: new workers, changed workers, history, duplicates."""
     staging, worker = table_name(ImportStaging), table_name(Worker)
@@ -104,7 +133,7 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         (
             f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE WHEN {changed} "  # nosec B608
             f"THEN 'changed' ELSE 'same' END FROM {worker} AS w "
-            f"WHERE s.batch_id = %s AND w.nik_index = s.nik_index",
+            f"WHERE s.batch_id = %s AND s.outcome <> 'foreign' AND w.nik_index = s.nik_index",
             [batch.pk],
         ),
         (
@@ -125,7 +154,9 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         for sql, params in statements:
             cursor.execute(sql, params)
         _record_history(batch, staging)
+        _open_transfer_requests(cursor, batch, now)
         _flag_duplicate_candidates(cursor, batch, now)
+        _warn_possible_duplicates(cursor, batch)
         cursor.execute(
             f"SELECT outcome, COUNT(*) FROM {staging} WHERE batch_id = %s GROUP BY outcome",  # noqa: S608  # nosec B608
             [batch.pk],
@@ -136,6 +167,7 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         "accepted": counts.get("new", 0),
         "updated": counts.get("changed", 0),
         "unchanged": counts.get("same", 0),
+        "registered_elsewhere": counts.get("foreign", 0),
     }
 
 
@@ -164,8 +196,42 @@ def _incoming(field: str, keep_when_blank: bool) -> str:
     return f"COALESCE(NULLIF(s.{field}, ''), w.{field})"
 
 
+def _open_transfer_requests(cursor, batch: ImportBatch, now) -> None:
+    """One open transfer request per 'foreign' row (a re-run finds it open and adds none)."""
+    transfers, worker, staging = (
+        table_name(TransferRequest),
+        table_name(Worker),
+        table_name(ImportStaging),
+    )
+    cursor.execute(
+        f"INSERT INTO {transfers} (worker_id, from_village_id, to_village_id, phone, address, "  # noqa: S608  # nosec B608
+        f"rt_rw, requested_by_id, batch_id, row_number, status, reason, created_at) "
+        f"SELECT w.id, w.village_id, s.village_id, s.phone, s.address, s.rt_rw, %s, "
+        f"s.batch_id, s.row_number, 'open', '', %s "
+        f"FROM {staging} AS s JOIN {worker} AS w ON w.id = s.worker_id "
+        f"WHERE s.batch_id = %s AND s.outcome = 'foreign' ON CONFLICT DO NOTHING",
+        [batch.created_by_id, now, batch.pk],
+    )
+    record_history(
+        TransferRequest,
+        "t.batch_id = %s",
+        [batch.pk],
+        "+",
+        batch.created_by_id,
+        f"Impor batch #{batch.pk}",
+    )
+
+
+# Same name key and birth date, different NIK: the same village, or (another village or
+# kabupaten) the same sex. Both ids ordered, so a pair is found once whichever side is new.
+_SAME_PERSON = (
+    "b.name_key = a.name_key AND b.birth_date = a.birth_date AND b.id <> a.id "
+    "AND (b.village_id = a.village_id OR b.sex = a.sex)"
+)
+
+
 def _flag_duplicate_candidates(cursor, batch: ImportBatch, now) -> None:
-    """Same normalised name, birth date and village, different NIK: flagged for review."""
+    """Possible same persons among the batch's new and changed workers, flagged for review."""
     candidates, worker, staging = (
         table_name(DuplicateCandidate),
         table_name(Worker),
@@ -173,12 +239,33 @@ def _flag_duplicate_candidates(cursor, batch: ImportBatch, now) -> None:
     )
     conflict = "ON CONFLICT DO NOTHING"
     cursor.execute(
-        f"INSERT INTO {candidates} (worker_id, other_id, status, found_in_batch_id, created_at) "  # noqa: S608  # nosec B608
+        f"INSERT INTO {candidates} (worker_id, other_id, status, found_in_batch_id, "  # noqa: S608  # nosec B608
+        f"cross_region, created_at) "
         f"SELECT DISTINCT CASE WHEN a.id < b.id THEN a.id ELSE b.id END, "
-        f"CASE WHEN a.id < b.id THEN b.id ELSE a.id END, 'open', %s, %s "
+        f"CASE WHEN a.id < b.id THEN b.id ELSE a.id END, 'open', %s, "
+        f"a.regency_code <> b.regency_code, %s "
         f"FROM {staging} AS s JOIN {worker} AS a ON a.nik_index = s.nik_index "
-        f"JOIN {worker} AS b ON b.name_key = a.name_key AND b.birth_date = a.birth_date "
-        f"AND b.village_id = a.village_id AND b.id <> a.id "
+        f"JOIN {worker} AS b ON {_SAME_PERSON} "
         f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') {conflict}",
         [batch.pk, now, batch.pk],
+    )
+
+
+def _warn_possible_duplicates(cursor, batch: ImportBatch) -> None:
+    """A warning on each row with an open duplicate case: no word of the other record."""
+    issues, candidates, worker, staging = (
+        table_name(ImportRowIssue),
+        table_name(DuplicateCandidate),
+        table_name(Worker),
+        table_name(ImportStaging),
+    )
+    codes = '["possible_duplicate"]'
+    json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    cursor.execute(
+        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message, raw) "  # noqa: S608  # nosec B608
+        f"SELECT s.batch_id, s.row_number, 'warning', {json}, %s, {json} FROM {staging} AS s "
+        f"JOIN {worker} AS a ON a.nik_index = s.nik_index "
+        f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') AND EXISTS (SELECT 1 FROM "
+        f"{candidates} AS c WHERE c.status = 'open' AND (c.worker_id = a.id OR c.other_id = a.id))",
+        [codes, WARNING_MESSAGES["possible_duplicate"], "{}", batch.pk],
     )

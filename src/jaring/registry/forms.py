@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.core.spreadsheets import MAX_FILE_BYTES
 from jaring.regions.models import Region
-from jaring.registry.models import DuplicateCandidate, Occupation, WorkerStatus
+from jaring.registry.models import DuplicateCandidate, Occupation, Sex, WorkerStatus
 
 ACCEPTED_SUFFIXES = (".xlsx", ".xls", ".csv")
 
@@ -78,3 +78,25 @@ class DuplicateReviewForm(forms.Form):
             (DuplicateCandidate.Status.DIFFERENT, _("Different people")),
         ]
     )
+
+
+class TransferDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("Accept")), ("refuse", _("Refuse"))])
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class WorkerForm(forms.Form):
+    """One worker typed by an operator (the same checks as an import row, in the service)."""
+
+    nik = forms.CharField(label=_("NIK"), max_length=32)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    birth_date = forms.DateField(
+        label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    village = forms.CharField(
+        label=_("Village code"), max_length=13, help_text=_("e.g. 14.03.01.2001")
+    )
+    occupation = forms.ModelChoiceField(label=_("Occupation"), queryset=Occupation.objects.all())
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)

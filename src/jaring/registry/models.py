@@ -184,6 +184,8 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    # Rows whose NIK is registered outside the batch's region: a transfer request each.
+    registered_elsewhere = models.PositiveIntegerField(default=0)
     warnings = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
@@ -200,6 +202,7 @@ class ImportBatch(models.Model):
                     + models.F("unchanged")
                     + models.F("duplicates")
                     + models.F("rejected")
+                    + models.F("registered_elsewhere")
                 ),
                 name="import_batch_rows_add_up",
             )
@@ -218,6 +221,7 @@ class ImportBatch(models.Model):
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "registered_elsewhere": self.registered_elsewhere,
             "warnings": self.warnings,
             "dry_run": self.dry_run,
             "seconds": round((self.finished_at - self.started_at).total_seconds(), 3)
@@ -233,10 +237,11 @@ class ImportRowIssue(models.Model):
         REJECTED = "rejected", _("Rejected")
         DUPLICATE = "duplicate", _("Duplicate in file")
         WARNING = "warning", _("Accepted with warning")
+        REGISTERED_ELSEWHERE = "registered_elsewhere", _("Registered in another region")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="issues")
     row_number = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
     codes = models.JSONField(default=list)
     message = models.TextField()
     raw = models.JSONField(default=dict)
@@ -249,14 +254,16 @@ class ImportRowIssue(models.Model):
 
 
 class DuplicateCandidate(models.Model):
-    """Two workers with the same name, birth date and village but different NIKs."""
+    """Two workers, different NIKs, maybe one person: the same name key and birth date, and the
+    same village or (elsewhere, in another village or kabupaten) the same sex."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("To review")
         SAME_PERSON = "same", _("Same person")
         DIFFERENT = "different", _("Different people")
 
-    scope_field = "worker__village__code"
+    # Both records' regions see the case (a cross-region case is decided by both).
+    scope_field = ("worker__village__code", "other__village__code")
 
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="+")
     other = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="+")
@@ -271,6 +278,8 @@ class DuplicateCandidate(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The two records live in two kabupaten: each one's admin decides (DuplicateDecision).
+    cross_region = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -283,6 +292,121 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ~ {self.other_id} ({self.status})"
+
+
+class DuplicateDecision(models.Model):
+    """One kabupaten's verdict on a cross-region duplicate case (the case needs both)."""
+
+    candidate = models.ForeignKey(
+        DuplicateCandidate, on_delete=models.CASCADE, related_name="decisions"
+    )
+    regency_code = models.CharField(max_length=5)
+    same_person = models.BooleanField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "regency_code"], name="duplicate_decision_once_per_side"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_id} {self.regency_code}: {self.same_person}"
+
+
+class TransferRequest(models.Model):
+    """A NIK registered in one region that another region tried to register: a move to decide.
+
+    Opened by an import row, a single registration or an update; the admin of the region the
+    worker lives in accepts (the worker moves) or refuses. Only the contact fields of the
+    incoming row are kept (the Worker table holds the rest); nothing is changed before that.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    # Both sides see it: the region the worker lived in and the region that asked.
+    scope_field = ("from_village__code", "to_village__code")
+
+    worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="transfer_requests")
+    from_village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    to_village = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    from_regency = models.GeneratedField(
+        expression=Substr("from_village", 1, 5),
+        output_field=models.CharField(max_length=5),
+        db_persist=True,
+    )
+    to_regency = models.GeneratedField(
+        expression=Substr("to_village", 1, 5),
+        output_field=models.CharField(max_length=5),
+        db_persist=True,
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    rt_rw = models.CharField(_("RT/RW"), max_length=20, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    row_number = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(
+        no_db_index=["worker", "from_village", "to_village", "requested_by", "batch", "decided_by"]
+    )
+
+    class Meta:
+        verbose_name = _("transfer request")
+        verbose_name_plural = _("transfer requests")
+        indexes = [
+            models.Index(fields=["from_regency", "status"], name="transfer_from_idx"),
+            models.Index(fields=["to_regency", "status"], name="transfer_to_idx"),
+        ]
+        constraints = [
+            # A re-run of the same import asks once: one open request per worker and target.
+            models.UniqueConstraint(
+                fields=["worker", "to_regency"],
+                condition=Q(status="open"),
+                name="transfer_one_open_per_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "accepted", "refused"]), name="transfer_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", decided_at__isnull=True)
+                | (~Q(status="open") & Q(decided_at__isnull=False)),
+                name="transfer_decided_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_village=models.F("to_village")), name="transfer_moves"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk}: worker {self.worker_id} → {self.to_village_id} ({self.status})"
 
 
 class ImportStaging(models.Model):
@@ -310,7 +434,8 @@ class ImportStaging(models.Model):
     source = models.CharField(max_length=50)
     source_ref = models.CharField(max_length=255)
     worker_id = models.BigIntegerField(null=True)
-    # "new" until the merge finds the NIK already registered ("changed" or "same").
+    # "new" until the merge finds the NIK already registered ("changed" or "same"), or
+    # registered outside the batch's region ("foreign": never merged, a transfer request).
     outcome = models.CharField(max_length=8, db_default="new")
 
     class Meta:

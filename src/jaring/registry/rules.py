@@ -41,6 +41,9 @@ REJECT_MESSAGES = {
     "desil_invalid": "Desil harus angka 1 sampai 10.",
     "phone_invalid": "Nomor telepon tidak valid.",
     "value_too_long": "Isian terlalu panjang.",
+    # Says nothing of the other region (neither its name nor the record): only what happens next.
+    "registered_elsewhere": "NIK ini sudah terdaftar di wilayah lain dan tidak diubah; "
+    "permintaan pindah dikirim ke admin wilayah tersebut untuk diputuskan.",
 }
 
 WARNING_MESSAGES = {
@@ -48,6 +51,7 @@ WARNING_MESSAGES = {
     "kecamatan tempat pertama terdaftar).",
     "village_fuzzy": "Nama desa dicocokkan secara perkiraan.",
     "occupation_unknown": "Pekerjaan tidak dikenal, dicatat sebagai 'lainnya'.",
+    "possible_duplicate": "Kemungkinan data ganda; dikirim untuk ditinjau.",
 }
 
 

@@ -12,9 +12,9 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.core import crypto
-from jaring.core.text import name_key
+from jaring.core.text import person_key
 from jaring.registry import rules
-from jaring.registry.models import DuplicateCandidate, ImportBatch, Worker
+from jaring.registry.models import DuplicateCandidate, ImportBatch, TransferRequest, Worker
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _search(user, workers: QuerySet[Worker], query: str) -> QuerySet[Worker]:
         return workers.filter(nik_index=crypto.nik_index(nik))
     if scope_for(user, Capability.VIEW_PERSONAL_DATA).is_empty:
         return workers.none()
-    return workers.filter(name_key__contains=name_key(query))
+    return workers.filter(name_key__contains=person_key(query))
 
 
 def worker_for(user, pk: int) -> Worker:
@@ -133,12 +133,12 @@ def batch_for(user, pk: int) -> ImportBatch:
 
 
 def duplicate_candidates_for(user) -> QuerySet[DuplicateCandidate]:
+    """Open cases the user may decide: within a region (registry managers there), or across
+    two kabupaten (either side's admin: ``cross_region_cases_for``)."""
+    cases = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN)
+    local = scoped(cases.filter(cross_region=False), user, Capability.MANAGE_REGISTRY)
     return (
-        scoped(
-            DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN),
-            user,
-            Capability.MANAGE_REGISTRY,
-        )
+        (local | cross_region_cases_for(user))
         .select_related("worker__village", "other__village")
         .order_by("created_at", "id")
     )
@@ -161,3 +161,26 @@ def rejects_file_for(user, pk: int, request=None):
         request=request,
     )
     return batch, path
+
+
+def cross_region_cases_for(user) -> QuerySet[DuplicateCandidate]:
+    cases = DuplicateCandidate.objects.filter(
+        status=DuplicateCandidate.Status.OPEN, cross_region=True
+    )
+    return scoped(cases, user, Capability.DECIDE_TRANSFERS)
+
+
+def transfers_for(user) -> QuerySet[TransferRequest]:
+    """Transfer requests of the user's regions, incoming (to) and outgoing (from) alike."""
+    return (
+        scoped(TransferRequest.objects.all(), user, Capability.VIEW_REGISTRY)
+        .select_related("worker", "from_village__parent", "to_village__parent")
+        .order_by("status", "-created_at", "-id")
+    )
+
+
+def transfer_for(user, pk: int) -> TransferRequest:
+    transfer = transfers_for(user).filter(pk=pk).first()
+    if transfer is None:
+        raise Http404(pk)
+    return transfer

@@ -29,13 +29,25 @@ from jaring.core import crypto
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
 from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet
-from jaring.core.text import name_key
+from jaring.core.text import person_key
 from jaring.regions.models import Level, Region
 from jaring.registry import rules
-from jaring.registry.bulk import STAGED_COLUMNS, merge_staged, write_staging
+from jaring.registry.bulk import (
+    STAGED_COLUMNS,
+    mark_registered_elsewhere,
+    merge_staged,
+    write_staging,
+)
 from jaring.registry.matching import occupation_resolver, village_resolver
 from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
 from jaring.registry.rejects import RejectsWriter
+from jaring.registry.transfers import (
+    decide_transfer,  # noqa: F401  (a registry write)
+    open_transfer,
+    registered_elsewhere,
+    review_cross_region,
+    transfer_required,
+)
 from jaring.registry.validation import CODE_COLUMNS, ImportContext, check_chunk
 from jaring.registry.worker_sheet import WORKER_LIST
 
@@ -129,7 +141,7 @@ def _fail(batch: ImportBatch, message: str) -> ImportBatch:
         timezone.now(),
     )
     batch.rows = batch.accepted = batch.updated = batch.unchanged = 0
-    batch.duplicates = batch.rejected = batch.warnings = 0
+    batch.duplicates = batch.rejected = batch.warnings = batch.registered_elsewhere = 0
     batch.save()
     return batch
 
@@ -176,7 +188,9 @@ def _process_chunk(batch, chunk, fields, ctx, seen, totals, rejects) -> pl.DataF
     seen = pl.concat([seen, firsts])
 
     _stage(batch, unique)
+    elsewhere = mark_registered_elsewhere(batch)
     issues = _issues(batch, chunk, checked.rejected, duplicates, unique, rejects)
+    issues += _elsewhere_issues(batch, chunk, elsewhere, rejects)
     ImportRowIssue.objects.bulk_create(issues, batch_size=2000)
     totals.rows += checked.valid.height + checked.rejected.height
     totals.rejected += checked.rejected.height
@@ -251,6 +265,27 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
     return issues
 
 
+def _elsewhere_issues(batch, chunk, rows: list[int], rejects) -> list[ImportRowIssue]:
+    """Rows whose NIK another region holds: their own outcome, in the rejects workbook too."""
+    code = "registered_elsewhere"
+    message = rules.REJECT_MESSAGES[code]
+    issues = []
+    for row in chunk.filter(pl.col("_row").is_in(rows)).iter_rows(named=True):
+        raw = {k: v for k, v in row.items() if k != "_row"}
+        issues.append(
+            ImportRowIssue(
+                batch=batch,
+                row_number=row["_row"],
+                outcome=ImportRowIssue.Outcome.REGISTERED_ELSEWHERE,
+                codes=[code],
+                message=message,
+                raw=raw,
+            )
+        )
+        rejects.add(row["_row"], raw, message, [code])
+    return issues
+
+
 def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
     if unique.is_empty():
         return
@@ -293,9 +328,15 @@ def reveal_nik(user, worker: Worker, reason: str, request=None) -> str:
 def review_duplicate(candidate, user, same_person: bool) -> None:
     """Record a reviewer's verdict; the same person means the newer record is merged away."""
     from jaring.registry.models import DuplicateCandidate, WorkerStatus
+    from jaring.registry.transfers import both_say_same
 
-    require_in(user, Capability.MANAGE_REGISTRY, candidate.worker.village_id)
-    require_in(user, Capability.MANAGE_REGISTRY, candidate.other.village_id)
+    if candidate.cross_region:  # both kabupaten decide; resolved when both have
+        if not review_cross_region(candidate, user, same_person):
+            return
+        same_person = both_say_same(candidate)
+    else:
+        require_in(user, Capability.MANAGE_REGISTRY, candidate.worker.village_id)
+        require_in(user, Capability.MANAGE_REGISTRY, candidate.other.village_id)
     candidate.status = (
         DuplicateCandidate.Status.SAME_PERSON
         if same_person
@@ -353,9 +394,30 @@ def _single_row_problems(data: WorkerInput, today: datetime.date) -> list[str]:
     return problems
 
 
-@transaction.atomic
 def register_worker(data: WorkerInput, village: Region, user) -> Worker:
-    """Add one worker (the same checks as an import row); a known NIK is refused, not merged."""
+    """Add one worker (the same checks as an import row); a known NIK is refused, not merged.
+
+    A NIK registered in another kabupaten is refused with ``registered_elsewhere`` and opens
+    (once) a transfer request to ``village`` that the worker's region decides.
+    """
+    _refuse_if_registered_elsewhere(data, village, user)
+    return _register_worker(data, village, user)
+
+
+def _refuse_if_registered_elsewhere(data: WorkerInput, village: Region, user) -> None:
+    nik, problem = rules.normalise_nik(data.nik)
+    if problem or village.level != Level.VILLAGE:
+        return  # the checks of _register_worker say what is wrong
+    require_in(user, Capability.MANAGE_REGISTRY, village.code)
+    known = Worker.objects.filter(nik_index=crypto.nik_index(nik)).first()
+    if known is not None and known.regency_code != village.code[:5]:
+        contact = {"phone": (rules.parse_phone(data.phone)[0] or "") if data.phone else ""}
+        open_transfer(known, village.code, user, {**contact, "address": data.address.strip()})
+        raise registered_elsewhere()
+
+
+@transaction.atomic
+def _register_worker(data: WorkerInput, village: Region, user) -> Worker:
     from jaring.registry.models import Occupation
 
     require_in(user, Capability.MANAGE_REGISTRY, village.code)
@@ -377,7 +439,7 @@ def register_worker(data: WorkerInput, village: Region, user) -> Worker:
         nik_cipher=crypto.encrypt_nik(nik),
         nik_hint=nik_hint(nik),
         full_name=data.full_name.strip(),
-        name_key=name_key(data.full_name),
+        name_key=person_key(data.full_name),
         sex=data.sex,
         birth_date=data.birth_date,
         village=village,
@@ -396,9 +458,18 @@ def register_worker(data: WorkerInput, village: Region, user) -> Worker:
 UPDATABLE_FIELDS = {"phone", "address", "occupation_id", "declared_income", "desil", "village_id"}
 
 
-@transaction.atomic
 def update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Worker:
-    """Change what a worker's record may change after registration (never the NIK)."""
+    """Change what a worker's record may change after registration (never the NIK).
+
+    Never across regions: a village in another kabupaten opens a transfer request instead
+    (refused with ``transfer_required``); the worker's region decides the move.
+    """
+    _refuse_move_across_regions(worker, changes, user)
+    return _update_worker(worker, changes, user, reason)
+
+
+@transaction.atomic
+def _update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Worker:
     require_in(user, Capability.MANAGE_REGISTRY, worker.village_id)
     if "village_id" in changes:  # a move needs the right in the new village too
         require_in(user, Capability.MANAGE_REGISTRY, changes["village_id"])
@@ -427,6 +498,18 @@ def update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Work
         raise ValidationError(exc.messages, code="worker_invalid") from exc
     worker.save()
     return worker
+
+
+def _refuse_move_across_regions(worker: Worker, changes: dict, user) -> None:
+    """A village in another kabupaten is a move: a transfer request, never a silent update."""
+    target = changes.get("village_id")
+    if not target or target[:5] == worker.regency_code:
+        return
+    require_in(user, Capability.MANAGE_REGISTRY, worker.village_id)
+    if not Region.objects.filter(code=target, level=Level.VILLAGE).exists():
+        raise ValidationError(rules.REJECT_MESSAGES["village_unknown"], code="village_unknown")
+    open_transfer(worker, target, user)
+    raise transfer_required()
 
 
 def receive_upload(upload, region: Region, source: str, user, dry_run: bool = False) -> ImportBatch:

@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # and ``today``; each receiver returns an HTML section to show on the page, or None. Coverage
 # (finance) answers here, so the registry needs no import of enrolment or finance.
 worker_page_sections = Signal()
+
+# Sent inside the transaction that moved ``worker`` to another kabupaten (an accepted transfer
+# request), with ``user``, ``today`` and ``last_day`` (the end of this month: the last day the
+# old region pays for). Enrolment ends the worker's open enrolment there.
+worker_moved = Signal()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from jaring.core.text import INNER_MARKS
 from jaring.registry import rules
 
 CODE_COLUMNS = "_codes"
@@ -104,15 +105,23 @@ def nik_checks(
 
 
 def name_key_expr(column: pl.Expr) -> pl.Expr:
-    """The vectorised form of rules.name_key."""
+    """The vectorised form of core.text.name_key."""
+    marks = f"[{INNER_MARKS}]"
     return (
         column.str.replace_all("ß", "ss")
         .str.to_lowercase()
+        .str.replace_all(marks, "")
         .str.normalize("NFKD")
         .str.replace_all(r"[^\x00-\x7f]", "")
+        .str.replace_all(marks, "")
         .str.replace_all(r"[^0-9a-z]+", " ")
         .str.strip_chars()
     )
+
+
+def person_key_expr(column: pl.Expr) -> pl.Expr:
+    """The vectorised form of core.text.person_key (what Worker.name_key holds)."""
+    return name_key_expr(column).str.replace_all(" ", "", literal=True)
 
 
 def _per_value(
@@ -237,7 +246,7 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
         pl.col("desil_value").cast(pl.Int16).alias("desil"),
         pl.col("flag_disability").alias("has_disability"),
         pl.col("flag_female_head").alias("is_female_head"),
-        name_key_expr(pl.col("full_name")).alias("name_key"),
+        person_key_expr(pl.col("full_name")).alias("name_key"),
         "_warnings",
         pl.col("village_detail").alias("_detail"),
     )

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,14 @@ from jaring.accounts.scoping import require, scope_for
 from jaring.core.masking import mask_name
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors, services, tasks
-from jaring.registry.forms import DuplicateReviewForm, ImportForm, RevealNikForm, WorkerFilterForm
+from jaring.registry.forms import (
+    DuplicateReviewForm,
+    ImportForm,
+    RevealNikForm,
+    TransferDecisionForm,
+    WorkerFilterForm,
+    WorkerForm,
+)
 from jaring.registry.signals import worker_page_sections
 
 PAGE_SIZE = 50
@@ -134,7 +142,7 @@ def import_detail(request, pk: int):
             "batch": batch,
             "issues": issues,
             "has_rejects": services.rejects_path(batch).exists()
-            and (batch.rejected or batch.duplicates),
+            and (batch.rejected or batch.duplicates or batch.registered_elsewhere),
         },
     )
 
@@ -158,9 +166,8 @@ def import_rejects(request, pk: int):
 @login_required
 def duplicate_list(request):
     require(request.user, Capability.MANAGE_REGISTRY)
-    candidates = Paginator(selectors.duplicate_candidates_for(request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    local = selectors.duplicate_candidates_for(request.user).filter(cross_region=False)
+    candidates = Paginator(local, 30).get_page(request.GET.get("page"))
     return render(request, "registry/duplicate_list.html", {"candidates": candidates})
 
 
@@ -175,4 +182,91 @@ def duplicate_review(request, pk: int):
         same = form.cleaned_data["verdict"] == "same"
         services.review_duplicate(candidate, request.user, same_person=same)
         messages.success(request, _("Review saved."))
-    return redirect("registry:duplicates")
+    return redirect("registry:transfers" if candidate.cross_region else "registry:duplicates")
+
+
+@login_required
+def transfer_list(request):
+    """Transfer requests into and out of the user's regions, and duplicate cases spanning two
+    kabupaten; names masked (the other region's records are not this region's to read)."""
+    require(request.user, Capability.VIEW_REGISTRY)
+    transfers = Paginator(selectors.transfers_for(request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    decide = scope_for(request.user, Capability.DECIDE_TRANSFERS)
+    rows = [
+        {
+            "transfer": t,
+            "name": mask_name(t.worker.full_name),
+            "may_decide": t.status == "open" and decide.contains(t.worker.village_id),
+        }
+        for t in transfers
+    ]
+    cases = [
+        {"case": c, "worker": mask_name(c.worker.full_name), "other": mask_name(c.other.full_name)}
+        for c in selectors.cross_region_cases_for(request.user).select_related(
+            "worker__village__parent__parent", "other__village__parent__parent"
+        )[:100]
+    ]
+    return render(
+        request,
+        "registry/transfer_list.html",
+        {"transfers": transfers, "rows": rows, "cases": cases},
+    )
+
+
+@login_required
+@require_POST
+def transfer_decide(request, pk: int):
+    transfer = selectors.transfer_for(request.user, pk)
+    form = TransferDecisionForm(request.POST)
+    if form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        try:
+            services.decide_transfer(transfer, request.user, accept, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Decision saved."))
+    return redirect("registry:transfers")
+
+
+@login_required
+def worker_create(request):
+    """One worker typed on a form: the registration service decides (a NIK of another region
+    is refused and becomes a transfer request)."""
+    require(request.user, Capability.MANAGE_REGISTRY)
+    form = WorkerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        worker = _register(request, form)
+        if worker is not None:
+            messages.success(request, _("Worker registered."))
+            return redirect("registry:worker", pk=worker.pk)
+    return render(request, "registry/worker_form.html", {"form": form})
+
+
+def _register(request, form):
+    data = form.cleaned_data
+    village = Region.objects.filter(code=data["village"], level=Level.VILLAGE).first()
+    if village is None or not scope_for(request.user, Capability.MANAGE_REGISTRY).contains(
+        village.code
+    ):
+        form.add_error("village", _("Unknown village, or outside your region."))
+        return None
+    worker_input = services.WorkerInput(
+        nik=data["nik"],
+        full_name=data["full_name"],
+        sex=data["sex"],
+        birth_date=data["birth_date"],
+        village_code=village.code,
+        occupation=data["occupation"].code,
+        phone=data["phone"],
+        address=data["address"],
+        source="Formulir",
+    )
+    try:
+        return services.register_worker(worker_input, village, request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return None
