@@ -251,4 +251,7 @@ def end_enrolment_on_move(sender, worker, user, last_day: datetime.date, **kwarg
     month; the worker's open enrolment ends there (reason "moved")."""
     enrolment = Enrolment.objects.filter(worker=worker, status__in=OPEN_STATUSES).first()
     if enrolment is not None:
-        end_enrolment(enrolment, Enrolment.EndReason.MOVED, last_day, user)
+        # The admin who accepted the transfer acts under that right, not as enrolment staff.
+        end_enrolment(
+            enrolment, Enrolment.EndReason.MOVED, last_day, user, Capability.DECIDE_TRANSFERS
+        )

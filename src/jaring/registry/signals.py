@@ -7,7 +7,7 @@ from django.dispatch import Signal
 # (finance) answers here, so the registry needs no import of enrolment or finance.
 worker_page_sections = Signal()
 
-# Sent inside the transaction that moved ``worker`` to another kabupaten (an accepted transfer
-# request), with ``user``, ``today`` and ``last_day`` (the end of this month: the last day the
-# old region pays for). Enrolment ends the worker's open enrolment there.
+# Sent inside the transaction that moves ``worker`` to another kabupaten (an accepted transfer
+# request), before the move, with ``user``, ``today`` and ``last_day`` (the end of this month: the
+# last day the old region pays for). Enrolment ends the open enrolment there.
 worker_moved = Signal()

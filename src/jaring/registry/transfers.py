@@ -103,6 +103,12 @@ def decide_transfer(request: TransferRequest, user, accept: bool, reason: str = 
 
 
 def _move(worker: Worker, request: TransferRequest, user) -> None:
+    # Announced while the worker still lives in the old region, whose obligations (its open
+    # enrolment, to the end of this month) its own admin closes under this decision.
+    today = timezone.localdate()
+    worker_moved.send(
+        sender=Worker, worker=worker, user=user, last_day=_end_of_month(today), today=today
+    )
     old_village = worker.village_id
     worker.village_id = request.to_village_id
     for field in ("phone", "address", "rt_rw"):
@@ -112,10 +118,6 @@ def _move(worker: Worker, request: TransferRequest, user) -> None:
     worker._change_reason = f"Pindah wilayah (permintaan #{request.pk})"
     worker.save()
     worker.refresh_from_db(fields=["province_code", "regency_code", "district_code"])
-    today = timezone.localdate()
-    worker_moved.send(
-        sender=Worker, worker=worker, user=user, last_day=_end_of_month(today), today=today
-    )
     for village in (old_village, worker.village_id):
         log_personal_access(
             user,
