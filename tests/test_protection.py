@@ -15,6 +15,7 @@ from jaring.finance.protection import (
     protected_on,
     protected_workers,
 )
+from jaring.finance.services import allocate_to_participants
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import Worker
@@ -73,22 +74,27 @@ def histories(draw):
         )
     paid_prefix = draw(st.integers(0, 16))
     rest = draw(st.lists(st.sampled_from(["none", "part", "full"]), min_size=50, max_size=50))
-    payments = ["full"] * paid_prefix + rest[paid_prefix:]
+    # How many days after the 1st of its month each invoice was paid (some after the day asked;
+    # None: on the very day asked, the boundary).
+    delays = draw(st.lists(st.sampled_from([0, 0, 9, 40, 100, None]), min_size=50, max_size=50))
+    payments = list(zip(["full"] * paid_prefix + rest[paid_prefix:], delays, strict=True))
     if enrolments and draw(st.integers(0, 4)) > 0:
         around = draw(st.sampled_from(enrolments))
         asked_month = draw(st.integers(around["start"], around["end"] + 4))
     else:
         asked_month = draw(st.integers(0, MONTHS + 6))
     asked = (max(asked_month, 0), draw(st.integers(1, 28)))
-    death = draw(
-        st.sampled_from([None, None, None, asked])
-        | st.tuples(st.integers(0, MONTHS), st.integers(1, 28))
-    )
+    death = draw(st.sampled_from(["none", "none", "none", "none", "asked", "random"]))
+    if death == "random":
+        death = draw(st.tuples(st.integers(0, MONTHS), st.integers(1, 28)))
+    else:
+        death = asked if death == "asked" else None
     return enrolments, payments, death, asked
 
 
 def build(base, history):
-    enrolments, payments, death, (asked_month, asked_day) = history
+    enrolments, payments, death, (asked_month, asked_date) = history
+    asked_day = month(asked_month).replace(day=asked_date)
     worker, source = base["worker"], base["source"]
     if death:
         Worker.objects.filter(pk=worker.pk).update(
@@ -122,17 +128,19 @@ def build(base, history):
     for position, (billed, invoice) in enumerate(sorted(invoices.items())):
         invoice.total = 16_800 * invoice.lines.filter(program="JKM").count()
         invoice.save(update_fields=["total"])
-        share = {"none": 0, "part": invoice.total // 2, "full": invoice.total}[payments[position]]
+        kind, delay = payments[position]
+        share = {"none": 0, "part": invoice.total // 2, "full": invoice.total}[kind]
         if share:
-            Payment.objects.create(
+            payment = Payment.objects.create(
                 invoice=invoice,
                 amount=share,
-                paid_on=billed,
+                paid_on=asked_day if delay is None else billed + datetime.timedelta(days=delay),
                 reference=f"SP2D/{billed:%Y-%m}",
                 recorded_by=base["user"],
             )
+            allocate_to_participants(invoice, payment)
     worker.refresh_from_db()
-    return worker, month(asked_month).replace(day=asked_day)
+    return worker, asked_day
 
 
 @settings(
@@ -171,7 +179,7 @@ def enrol(base, status="active", start=None, end=None, kpj="24030000001"):
     )
 
 
-def bill_and_pay(base, enrolment, months, paid_through):
+def bill_and_pay(base, enrolment, months, paid_through, paid_on=None):
     for billed in months:
         invoice, _ = Invoice.objects.get_or_create(
             source=base["source"], month=billed, defaults={"number": f"T/{billed:%Y-%m}"}
@@ -182,13 +190,14 @@ def bill_and_pay(base, enrolment, months, paid_through):
         invoice.total += 6_800
         invoice.save(update_fields=["total"])
         if billed <= paid_through:
-            Payment.objects.create(
+            payment = Payment.objects.create(
                 invoice=invoice,
-                amount=invoice.total,
-                paid_on=billed,
+                amount=6_800,
+                paid_on=paid_on or billed,
                 reference=f"SP2D/{billed:%Y-%m}/{enrolment.pk}",
                 recorded_by=base["user"],
             )
+            allocate_to_participants(invoice, payment)
 
 
 def year_2025():
@@ -208,7 +217,8 @@ def test_the_issue_case_paid_through_august(base):
     assert not december.protected and december.why is Why.ARREARS
     assert december.reason["reason_code"] == "membership_inactive"
     fully = protected_on(base["worker"], D(2025, 6, 15))
-    assert fully.protected and fully.why is Why.PROTECTED and fully.until == D(2025, 11, 30)
+    # On 15 June only the payments made by then count: paid through June, so until September.
+    assert fully.protected and fully.why is Why.PROTECTED and fully.until == D(2025, 9, 30)
 
 
 def test_until_is_capped_by_the_enrolments_last_month(base):
@@ -268,3 +278,21 @@ def test_membership_runs_across_contiguous_enrolments_only(base):
     assert protected_on(base["worker"], D(2024, 6, 1)).membership_start == D(2023, 1, 1)
     Enrolment.objects.filter(pk=second.pk).update(end_month=D(2024, 12, 1))
     assert protected_on(base["worker"], D(2025, 6, 1)).membership_start == D(2023, 1, 1)
+
+
+def test_a_payment_dated_after_the_death_does_not_cover_it(base):
+    """Arrears of five months at the death: paying them the week after does not make the death
+    covered (contribution.settled_after_event); the same money paid the week before does."""
+    enrolment = enrol(base)
+    bill_and_pay(base, enrolment, year_2025()[:3], paid_through=D(2025, 3, 1))
+    death = D(2025, 8, 20)
+    late = D(2025, 8, 27)
+    bill_and_pay(base, enrolment, year_2025()[3:8], paid_through=D(2025, 8, 1), paid_on=late)
+    answer = protected_on(base["worker"], death)
+    assert not answer.protected and answer.why is Why.ARREARS
+    assert answer.paid_through == D(2025, 3, 1)  # the late payment is not counted
+    assert not protected_workers(Worker.objects.all(), death).exists()
+    assert protected_on(base["worker"], D(2025, 9, 1)).protected  # it counts from its own date
+    Payment.objects.filter(paid_on=late).update(paid_on=D(2025, 8, 13))
+    assert protected_on(base["worker"], death).protected
+    assert protected_workers(Worker.objects.all(), death).exists()

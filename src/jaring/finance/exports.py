@@ -56,10 +56,10 @@ def budget_xlsx(lines: list[BudgetLine], fiscal_year: int) -> bytes:
 def invoice_xlsx(invoice: Invoice) -> bytes:
     buffer, book, money, bold = _workbook()
     sheet = book.add_worksheet("Tagihan")
-    headers = ["KPJ", "Nama (disamarkan)", "Desa/Kelurahan", "Program", "Iuran"]
+    headers = ["KPJ", "Nama (disamarkan)", "Desa/Kelurahan", "Program", "Iuran", "Dibayar"]
     for col, title in enumerate(headers):
         sheet.write_string(0, col, title, bold)
-    lines = invoice.lines.select_related("enrolment__worker__village").order_by(
+    lines = invoice.lines.select_related("enrolment__worker__village", "payment").order_by(
         "enrolment__worker__village_id", "enrolment_id", "program"
     )
     row = 0
@@ -70,9 +70,16 @@ def invoice_xlsx(invoice: Invoice) -> bytes:
         sheet.write_string(row, 2, worker.village.name)
         sheet.write_string(row, 3, line.program)
         sheet.write_number(row, 4, line.amount, money)
+        # Which payment paid this participant-month (finance.allocation); empty: still unpaid.
+        if line.payment_id:
+            paid = f"{line.payment.paid_on:%d-%m-%Y} {line.payment.reference}"
+            sheet.write_string(row, 5, paid)
+        else:
+            sheet.write_string(row, 5, "BELUM DIBAYAR")
     sheet.write_string(row + 1, 3, "Jumlah", bold)
     sheet.write_number(row + 1, 4, invoice.total, money)
     sheet.set_column(0, 2, 22)
+    sheet.set_column(5, 5, 30)
     book.close()
     return buffer.getvalue()
 
@@ -87,11 +94,16 @@ def invoice_summary(invoice: Invoice) -> dict:
         .order_by("enrolment__worker__district_code")
     )
     participants = invoice.lines.values("enrolment_id").distinct().count()
+    participants_paid = (
+        invoice.lines.filter(payment__isnull=False).values("enrolment_id").distinct().count()
+    )
     paid = paid_amount(invoice)
     return {
         "by_program": by_program,
         "by_district": by_village,
         "participants": participants,
+        "participants_paid": participants_paid,
+        "participants_unpaid": participants - participants_paid,
         "paid": paid,
         "outstanding": invoice.total - paid,
     }

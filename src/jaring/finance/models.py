@@ -133,6 +133,16 @@ class InvoiceLine(models.Model):
     month = models.DateField()
     program = models.CharField(max_length=3)
     amount = models.PositiveBigIntegerField()
+    # The payment that paid this participant-month (all its programmes together), as BPJS
+    # allocates money: whole participant-months, in a fixed order (finance.services).
+    payment = models.ForeignKey(
+        "finance.Payment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+    )
 
     class Meta:
         constraints = [
@@ -143,7 +153,10 @@ class InvoiceLine(models.Model):
                 condition=Q(program__in=["JKK", "JKM", "JHT"]), name="invoice_line_program"
             ),
         ]
-        indexes = [models.Index(fields=["invoice", "program"], name="line_invoice_program_idx")]
+        indexes = [
+            models.Index(fields=["invoice", "program"], name="line_invoice_program_idx"),
+            models.Index(fields=["payment"], name="line_payment_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} {self.month:%Y-%m} {self.program} {self.amount}"

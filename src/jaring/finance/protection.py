@@ -13,7 +13,8 @@ not. ``protected_sql`` is its set form, an ``EXISTS`` over a worker id column, f
 summaries; ``tests/test_protection.py`` keeps the two equal on generated histories.
 
 Finance owns this definition because protection follows the money: paid-through comes from the
-invoices and payments of each enrolment (``paid_through``).
+participant-months that payments paid (``finance.allocation``), counting only payments dated on
+or before the day unless the rule in force says arrears settled later still count.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import connection
-from django.db.models import BooleanField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
 from jaring.enrolment.models import Enrolment
-from jaring.finance.models import Invoice, InvoiceLine, Payment
+from jaring.finance.models import InvoiceLine, Payment
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 
@@ -104,23 +104,24 @@ def tolerated_arrears(book: RuleBook, day: datetime.date) -> tuple[int, tuple[st
     return rule.value["inactive_after_months"], (rule.ref,)
 
 
-def paid_through(enrolment: Enrolment) -> datetime.date | None:
-    """The last month up to which every billed month of this enrolment is fully paid."""
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+def payments_counted_until(book: RuleBook, day: datetime.date) -> datetime.date:
+    """The last payment date that counts for protection on ``day``: the day itself, unless the
+    rule in force says arrears settled after the event still count."""
+    rule = book.find("contribution.settled_after_event", day)
+    return datetime.date.max if rule and rule.value["counts"] else day
+
+
+def paid_through(enrolment: Enrolment, as_of: datetime.date = datetime.date.max):
+    """The last month up to which every billed month of this enrolment is paid — its
+    participant-month allocated to a payment (finance.allocation) dated on or before ``as_of``."""
     months = (
-        Invoice.objects.filter(lines__enrolment=enrolment, lines__program=MONTH_MARKER_PROGRAM)
-        .annotate(paid=Coalesce(Subquery(paid), 0))
+        InvoiceLine.objects.filter(enrolment=enrolment, program=MONTH_MARKER_PROGRAM)
         .order_by("month")
-        .values_list("month", "total", "paid")
+        .values_list("month", "payment__paid_on")
     )
     last = None
-    for month, total, settled in months:
-        if settled < total:
+    for month, paid_on in months:
+        if paid_on is None or paid_on > as_of:
             break
         last = month
     return last
@@ -178,7 +179,7 @@ def _why_no_enrolment(worker, month: datetime.date) -> Why:
 
 
 def _judge_enrolment(enrolment: Enrolment, day: datetime.date, book: RuleBook) -> Protection:
-    paid = paid_through(enrolment)
+    paid = paid_through(enrolment, payments_counted_until(book, day))
     start = membership_start(enrolment)
     if paid is None:
         return Protection(day, False, Why.NOTHING_PAID, enrolment, membership_start=start)
@@ -214,11 +215,11 @@ def protected_sql(
     quote = connection.ops.quote_name
     enrolments = quote(Enrolment._meta.db_table)
     workers = quote(Enrolment._meta.get_field("worker").related_model._meta.db_table)
-    lines, invoices = quote(InvoiceLine._meta.db_table), quote(Invoice._meta.db_table)
+    lines = quote(InvoiceLine._meta.db_table)
     payments = quote(Payment._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
-    # Paid through a month >= threshold: some billed month from the threshold on has no unpaid
-    # month at or before it (an unpaid invoice is one whose payments fall short of its total).
+    # Paid through a month >= threshold: some billed month from the threshold on has no month
+    # at or before it that is unpaid (no payment allocated, or one dated after ``counted``).
     sql = f"""EXISTS (
         SELECT 1 FROM {enrolments} pe JOIN {workers} pw ON pw.id = pe.worker_id
         WHERE pe.worker_id = {worker_id}
@@ -226,13 +227,12 @@ def protected_sql(
           AND pe.start_month <= %s AND pe.end_month >= %s
           AND (pw.date_of_death IS NULL OR pw.date_of_death >= %s)
           AND EXISTS (
-            SELECT 1 FROM {lines} pl JOIN {invoices} pi ON pi.id = pl.invoice_id
-            WHERE pl.enrolment_id = pe.id AND pl.program = %s AND pi.month >= %s
+            SELECT 1 FROM {lines} pl
+            WHERE pl.enrolment_id = pe.id AND pl.program = %s AND pl.month >= %s
               AND NOT EXISTS (
-                SELECT 1 FROM {lines} ul JOIN {invoices} ui ON ui.id = ul.invoice_id
-                WHERE ul.enrolment_id = pe.id AND ul.program = %s AND ui.month <= pi.month
-                  AND ui.total > (SELECT COALESCE(SUM(up.amount), 0) FROM {payments} up
-                                  WHERE up.invoice_id = ui.id)
+                SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = ul.payment_id
+                WHERE ul.enrolment_id = pe.id AND ul.program = %s AND ul.month <= pl.month
+                  AND (up.id IS NULL OR up.paid_on > %s)
               )
           )
     )"""  # nosec B608 - identifiers from model metadata, values are parameters
@@ -244,6 +244,7 @@ def protected_sql(
         MONTH_MARKER_PROGRAM,
         add_months(month, -tolerated),
         MONTH_MARKER_PROGRAM,
+        payments_counted_until(book, day),
     ]
     return sql, params
 

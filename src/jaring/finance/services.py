@@ -19,6 +19,7 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
 from jaring.enrolment.models import Enrolment
+from jaring.finance.allocation import allocate_unpaid_months
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
 from jaring.finance.protection import MONTH_MARKER_PROGRAM, PROTECTING_STATUSES
 from jaring.programs import rules as program_rules
@@ -223,5 +224,14 @@ def record_payment(
     )
     payment._history_user = user
     payment.save()
+    allocate_to_participants(invoice, payment)
     region_changed(invoice.source.region_id, Change.MONEY)
     return payment
+
+
+
+def allocate_to_participants(invoice: Invoice, payment: Payment) -> None:
+    """Pay whole participant-months of ``invoice`` from what its payments have not yet paid for
+    (``finance.allocation``); their lines then point at ``payment``."""
+    with connection.cursor() as cursor:
+        allocate_unpaid_months(cursor, invoice.pk, payment.pk)

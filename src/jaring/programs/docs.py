@@ -34,6 +34,11 @@ data so that a correction is a data change.
   How Jaring reads it: protection holds while at most 3 consecutive months are unpaid and the
   arrears must be settled before a benefit is paid; from the 4th unpaid month the event is not
   covered. Before that rule's date (1 July 2022) no unpaid month is tolerated.
+- Open [check]: whether arrears settled after the event restore protection for that event.
+  Jaring counts only payments dated on or before the day asked about
+  (`contribution.settled_after_event`, switchable data): a payment recorded after a death
+  cannot make that death covered. Each payment is credited to whole participant-months in a
+  fixed order, as BPJS credits a participant's month only when all of it is paid.
 - Open [check]: the full declared-income bracket table of Permenaker 5/2021 (only the lowest
   step, Rp1.000.000, is sure; the highest is reported as Rp20.700.000); the STMB percentages
   and the 30-day month used for the daily rate; the periodic part of the total-disability
