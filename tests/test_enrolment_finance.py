@@ -283,8 +283,13 @@ def test_payments_partial_overpayment_refused_and_paid_through(apbd, finance_off
         finance_services.bill_month(region, month, finance_officer)
     april, may = Invoice.objects.order_by("month")[:2]
     finance_services.record_payment(april, 1_000_000, D(2025, 4, 14), "SP2D-001", finance_officer)
-    enrolment = Enrolment.objects.first()
-    assert protection.paid_through(enrolment) is None
+    # Rp1.000.000 of Rp1.680.000 pays 59 whole participant-months (59 × Rp16.800), in order.
+    enrolment, last = (
+        Enrolment.objects.order_by("pk").first(),
+        Enrolment.objects.order_by("pk").last(),
+    )
+    assert protection.paid_through(enrolment) == D(2025, 4, 1)
+    assert protection.paid_through(last) is None
     finance_services.record_payment(april, 680_000, D(2025, 4, 15), "SP2D-002", finance_officer)
     with pytest.raises(ValidationError, match="melebihi"):
         finance_services.record_payment(may, 1_680_001, D(2025, 5, 15), "SP2D-003", finance_officer)
