@@ -67,21 +67,63 @@ class CoveragePlan(models.Model):
 
 
 class PlanSelection(models.Model):
-    """A worker a plan selected, and where it stood in the priority order (its explanation)."""
+    """A worker a plan selected, and where it stood in the priority order (its explanation).
+
+    A renewal plan first continues the current cohort (``CONTINUED``: same KPJ, unbroken
+    membership), then fills what is left of the budget with newcomers (``NEW``)."""
+
+    class Kind(models.TextChoices):
+        CONTINUED = "continued", _("Continued")
+        NEW = "new", _("New")
 
     plan = models.ForeignKey(CoveragePlan, on_delete=models.CASCADE, related_name="selections")
     worker = models.ForeignKey("registry.Worker", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NEW)
+    # For a continued participant: the enrolment it continues (its KPJ carries over).
+    previous = models.ForeignKey(
+        "enrolment.Enrolment", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     district_code = models.CharField(max_length=8)
     desil = models.PositiveSmallIntegerField(null=True)
     overall_rank = models.PositiveIntegerField()
     district_rank = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["plan", "worker"], name="selection_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "worker"], name="selection_once"),
+            models.CheckConstraint(
+                condition=Q(kind="new", previous__isnull=True)
+                | Q(kind="continued", previous__isnull=False),
+                name="selection_continued_has_previous",
+            ),
+        ]
         indexes = [models.Index(fields=["plan", "district_code"], name="selection_district_idx")]
 
     def __str__(self) -> str:
         return f"plan {self.plan_id}: worker {self.worker_id} #{self.overall_rank}"
+
+
+class PlanDrop(models.Model):
+    """A participant of the current cohort a renewal plan does not continue, and why."""
+
+    class Reason(models.TextChoices):
+        DECEASED = "deceased", _("Died")
+        MOVED = "moved", _("Moved out of the region")
+        MERGED = "merged", _("Duplicate record (merged)")
+        AGE = "age", _("Past the age limit")
+        BUDGET = "budget", _("Beyond the budget")
+
+    plan = models.ForeignKey(CoveragePlan, on_delete=models.CASCADE, related_name="drops")
+    worker = models.ForeignKey("registry.Worker", on_delete=models.CASCADE, related_name="+")
+    previous = models.ForeignKey("enrolment.Enrolment", on_delete=models.CASCADE, related_name="+")
+    district_code = models.CharField(max_length=8)
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "worker"], name="drop_once")]
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}: worker {self.worker_id} dropped ({self.reason})"
 
 
 OPEN_STATUSES = ("planned", "submitted", "active")

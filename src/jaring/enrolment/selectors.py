@@ -9,7 +9,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
-from jaring.enrolment.models import CoveragePlan, Enrolment, PlanSelection, Submission
+from jaring.enrolment.models import CoveragePlan, Enrolment, PlanDrop, PlanSelection, Submission
 from jaring.regions.models import Region
 
 
@@ -50,10 +50,39 @@ def explain(selection: PlanSelection, plan: CoveragePlan) -> str:
     desil = f"desil {selection.desil}" if selection.desil else "desil belum diketahui"
     quota = plan.quotas.get(selection.district_code)
     within = f", kuota kecamatan {quota}" if quota else ""
+    if selection.kind == PlanSelection.Kind.CONTINUED:
+        return (
+            f"Melanjutkan kepesertaan (KPJ tetap): {desil}; urutan ke-{selection.overall_rank} "
+            f"di kabupaten."
+        )
     return (
-        f"Terpilih: {desil}; urutan ke-{selection.overall_rank} di kabupaten, "
+        f"Peserta baru: {desil}; urutan ke-{selection.overall_rank} di kabupaten, "
         f"ke-{selection.district_rank} di kecamatan{within}."
     )
+
+
+def plan_parts(plan: CoveragePlan) -> dict:
+    """What a plan buys, part by part: continued, new, and who of the cohort is dropped (why)."""
+    per_worker = plan.monthly_cost * plan.months
+    counts = dict(plan.selections.values_list("kind").annotate(n=Count("id")))
+    drops = dict(plan.drops.values_list("reason").annotate(n=Count("id")))
+    parts = {
+        kind: {
+            "label": label,
+            "workers": counts.get(kind, 0),
+            "cost": counts.get(kind, 0) * per_worker,
+        }
+        for kind, label in PlanSelection.Kind.choices
+    }
+    return {
+        **parts,
+        "dropped": [
+            {"reason": reason, "label": label, "workers": drops[reason]}
+            for reason, label in PlanDrop.Reason.choices
+            if reason in drops
+        ],
+        "dropped_total": sum(drops.values()),
+    }
 
 
 def enrolments_for(user):

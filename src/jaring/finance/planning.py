@@ -18,7 +18,13 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
-from jaring.enrolment.models import OPEN_STATUSES, CoveragePlan, Enrolment, PlanSelection
+from jaring.enrolment.models import (
+    OPEN_STATUSES,
+    CoveragePlan,
+    Enrolment,
+    PlanDrop,
+    PlanSelection,
+)
 from jaring.finance.models import Allocation, FundingSource
 from jaring.finance.selectors import committed_cost
 from jaring.programs import rules as program_rules
@@ -86,14 +92,81 @@ def plan_coverage(
         created_by=user,
         rule_refs=[*params.rule_refs, ages.ref],
     )
-    _select(plan, income_ages=ages.value, start=start)
+    continued = _continue_cohort(plan, income_ages=ages.value, start=start)
+    _select(plan, income_ages=ages.value, start=start, continued=continued)
     plan.selected = plan.selections.count()
     plan.cost = plan.selected * monthly * months
     plan.save(update_fields=["selected", "cost"])
     return plan
 
 
-def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None:
+# The same priority everywhere: poorest desil first, unknown desil last, then who registered first.
+PRIORITY = "(w.desil IS NULL), w.desil, w.created_at, w.id"
+
+
+def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> tuple[str, list]:
+    """The current cohort of the plan's source: enrolments with a KPJ whose coverage ends the
+    month before the plan starts (not ended by death, a move or a merge), each with why it
+    cannot continue ('' when it can) and its rank among those that can (priority order)."""
+    quote = connection.ops.quote_name
+    region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
+    oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
+    previous_month = (start - datetime.timedelta(days=1)).replace(day=1)
+    sql = f"""
+        SELECT c.*, CASE WHEN c.drop_reason = '' THEN ROW_NUMBER() OVER (
+                   PARTITION BY c.drop_reason ORDER BY c.priority_rank) END AS overall_rank,
+               CASE WHEN c.drop_reason = '' THEN ROW_NUMBER() OVER (
+                   PARTITION BY c.drop_reason, c.district_code ORDER BY c.priority_rank)
+               END AS district_rank
+        FROM (
+            SELECT e.id AS enrolment_id, w.id AS worker_id, w.district_code, w.desil,
+                   ROW_NUMBER() OVER (ORDER BY {PRIORITY}) AS priority_rank,
+                   CASE WHEN w.status = 'deceased' THEN 'deceased'
+                        WHEN w.status = 'merged' THEN 'merged'
+                        WHEN w.status <> 'active' OR w.{region_column} <> %s THEN 'moved'
+                        WHEN w.birth_date <= %s THEN 'age'
+                        ELSE '' END AS drop_reason
+            FROM {quote(Enrolment._meta.db_table)} AS e
+            JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id
+            WHERE e.source_id = %s AND e.kpj_number <> '' AND e.status IN ('active', 'ended')
+              AND e.end_month = %s AND e.end_reason IN ('', 'budget_end')
+        ) AS c
+    """  # nosec B608
+    return sql, [plan.region.code, oldest, plan.source_id, previous_month]
+
+
+def _continue_cohort(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> int:
+    """Renewal: the current cohort continues first (same KPJ, unbroken membership), poorest
+    first within the capacity; who cannot continue is recorded with the reason. Returns how
+    many continue."""
+    quote = connection.ops.quote_name
+    cohort, params = _cohort_sql(plan, income_ages, start)
+    selections, drops = quote(PlanSelection._meta.db_table), quote(PlanDrop._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {selections} (plan_id, worker_id, kind, previous_id, district_code, "
+            f"desil, overall_rank, district_rank) "
+            f"SELECT %s, k.worker_id, 'continued', k.enrolment_id, k.district_code, k.desil, "
+            f"k.overall_rank, k.district_rank FROM ({cohort}) AS k "
+            f"WHERE k.drop_reason = '' AND k.overall_rank <= %s",  # nosec B608
+            [plan.pk, *params, plan.capacity],
+        )
+        continued = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {drops} (plan_id, worker_id, previous_id, district_code, reason) "
+            f"SELECT %s, k.worker_id, k.enrolment_id, k.district_code, "
+            f"CASE WHEN k.drop_reason = '' THEN 'budget' ELSE k.drop_reason END "
+            f"FROM ({cohort}) AS k "
+            f"WHERE k.drop_reason <> '' OR k.overall_rank > %s",  # nosec B608
+            [plan.pk, *params, plan.capacity],
+        )
+    return continued
+
+
+def _select(
+    plan: CoveragePlan, income_ages: dict, start: datetime.date, continued: int = 0
+) -> None:
+    """Newcomers, poorest first, for what the budget covers after the continued cohort."""
     quote = connection.ops.quote_name
     region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
     oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
@@ -107,11 +180,12 @@ def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None
         if plan.quotas
         else ""
     )
-    order = "(w.desil IS NULL), w.desil, w.created_at, w.id"
+    order = PRIORITY
     sql = f"""
         INSERT INTO {quote(PlanSelection._meta.db_table)}
-            (plan_id, worker_id, district_code, desil, overall_rank, district_rank)
-        SELECT %s, r.id, r.district_code, r.desil, r.overall_rank, r.district_rank FROM (
+            (plan_id, worker_id, kind, district_code, desil, overall_rank, district_rank)
+        SELECT %s, r.id, 'new', r.district_code, r.desil, r.overall_rank + %s, r.district_rank
+        FROM (
             SELECT w.id, w.district_code, w.desil,
                    ROW_NUMBER() OVER (ORDER BY {order}) AS overall_rank,
                    ROW_NUMBER() OVER (PARTITION BY w.district_code ORDER BY {order})
@@ -121,6 +195,10 @@ def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None
               AND w.birth_date > %s AND w.birth_date <= %s
               AND NOT EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} AS e
                               WHERE e.worker_id = w.id AND e.status IN {_OPEN})
+              AND NOT EXISTS (SELECT 1 FROM {quote(PlanSelection._meta.db_table)} AS s
+                              WHERE s.plan_id = %s AND s.worker_id = w.id)
+              AND NOT EXISTS (SELECT 1 FROM {quote(PlanDrop._meta.db_table)} AS d
+                              WHERE d.plan_id = %s AND d.worker_id = w.id)
         ) AS r
         WHERE 1 = 1 {quota_filter}
         ORDER BY r.overall_rank
@@ -128,7 +206,11 @@ def _select(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None
     """  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(
-            sql, [plan.pk, plan.region.code, oldest, youngest, *quota_params, plan.capacity]
+            sql,
+            [
+                *(plan.pk, continued, plan.region.code, oldest, youngest, plan.pk, plan.pk),
+                *(*quota_params, max(0, plan.capacity - continued)),
+            ],
         )
 
 
@@ -153,6 +235,7 @@ def commit_plan(plan: CoveragePlan, user) -> int:
         default_rulebook(), plan.start_month, plan.source.rule_funding
     ).income_min
     now = timezone.now()
+    created = _continue_enrolments(plan, user, now)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(Enrolment._meta.db_table)} "  # nosec B608
@@ -161,11 +244,11 @@ def commit_plan(plan: CoveragePlan, user) -> int:
             f"SELECT s.worker_id, %s, %s, 'planned', %s, %s, %s, 'JKK,JKM', '', '', '', %s, %s "
             f"FROM {quote(PlanSelection._meta.db_table)} AS s "
             f"JOIN {quote(Worker._meta.db_table)} AS w ON w.id = s.worker_id "
-            f"WHERE s.plan_id = %s AND w.status = 'active' "
+            f"WHERE s.plan_id = %s AND s.kind = 'new' AND w.status = 'active' "
             f"ORDER BY s.overall_rank ON CONFLICT DO NOTHING",
             [plan.source_id, plan.pk, plan.start_month, plan.end_month, income, now, now, plan.pk],
         )
-        created = cursor.rowcount
+        created += cursor.rowcount
     record_history(
         Enrolment,
         "t.plan_id = %s",
@@ -179,3 +262,39 @@ def commit_plan(plan: CoveragePlan, user) -> int:
     plan.save(update_fields=["status", "committed_by", "committed_at"])
     region_changed(plan.region_id, Change.ENROLMENTS)
     return created
+
+
+def _continue_enrolments(plan: CoveragePlan, user, now) -> int:
+    """The continued cohort: each previous enrolment closes at its own last month (end of the
+    budget period) and a new active one follows it with the same KPJ and declared income, so
+    the membership runs on unbroken. Returns how many continue."""
+    quote = connection.ops.quote_name
+    enrolments, selections = quote(Enrolment._meta.db_table), quote(PlanSelection._meta.db_table)
+    previous = (
+        f"SELECT s.previous_id FROM {selections} AS s WHERE s.plan_id = %s AND s.kind = 'continued'"  # nosec B608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {enrolments} SET status = 'ended', end_reason = 'budget_end', "  # nosec B608
+            f"updated_at = %s WHERE status = 'active' AND id IN ({previous})",
+            [now, plan.pk],
+        )
+        record_history(
+            Enrolment,
+            f"t.id IN ({previous})",
+            [plan.pk],
+            "~",
+            getattr(user, "pk", None),
+            f"Diperpanjang oleh rencana #{plan.pk}",
+        )
+        cursor.execute(
+            f"INSERT INTO {enrolments} "  # nosec B608
+            f"(worker_id, source_id, plan_id, status, start_month, end_month, declared_income, "
+            f"programs, kpj_number, bpjs_note, end_reason, created_at, updated_at) "
+            f"SELECT e.worker_id, %s, %s, 'active', %s, %s, e.declared_income, e.programs, "
+            f"e.kpj_number, '', '', %s, %s "
+            f"FROM {selections} AS s JOIN {enrolments} AS e ON e.id = s.previous_id "
+            f"WHERE s.plan_id = %s AND s.kind = 'continued' ORDER BY s.overall_rank",
+            [plan.source_id, plan.pk, plan.start_month, plan.end_month, now, now, plan.pk],
+        )
+        return cursor.rowcount

@@ -127,6 +127,7 @@ def plan_detail(request, pk: int):
         {
             "plan": plan,
             "districts": enrolment_selectors.plan_by_district(plan),
+            "parts": enrolment_selectors.plan_parts(plan),
             "selections": selections,
             "remaining": plan.budget_available - plan.cost,
             "can_commit": scope_for(request.user, Capability.MANAGE_FINANCE).contains(

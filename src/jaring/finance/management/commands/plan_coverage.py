@@ -56,5 +56,15 @@ class Command(BaseCommand):
             "remaining": plan.budget_available - plan.cost,
             "enrolled": created,
             "by_district": selectors.plan_by_district(plan),
+            "parts": _parts(selectors.plan_parts(plan)),
         }
         self.stdout.write(json.dumps(summary, indent=None if options["json"] else 2))
+
+
+def _parts(parts: dict) -> dict:
+    """Continued, new and dropped (by reason code) for the JSON summary."""
+    return {
+        "continued": parts["continued"]["workers"],
+        "new": parts["new"]["workers"],
+        "dropped": {d["reason"]: d["workers"] for d in parts["dropped"]},
+    }
