@@ -52,11 +52,11 @@ def explain(selection: PlanSelection, plan: CoveragePlan) -> str:
     within = f", kuota kecamatan {quota}" if quota else ""
     if selection.kind == PlanSelection.Kind.CONTINUED:
         return (
-            f"Melanjutkan kepesertaan (KPJ tetap): {desil}; urutan ke-{selection.overall_rank} "
+            f"Diperpanjang (KPJ tetap): {desil}; urutan ke-{selection.overall_rank} "
             f"di kabupaten."
         )
     return (
-        f"Peserta baru: {desil}; urutan ke-{selection.overall_rank} di kabupaten, "
+        f"Terpilih: {desil}; urutan ke-{selection.overall_rank} di kabupaten, "
         f"ke-{selection.district_rank} di kecamatan{within}."
     )
 
