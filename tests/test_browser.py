@@ -145,6 +145,61 @@ def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, li
     page.screenshot(path=str(ARTIFACTS / "budget.png"), full_page=True)
 
 
+def test_finance_officer_renews_next_year_and_reads_continued_dropped_new(
+    riau_regions, occupations, live_server, page
+):
+    """2025's cohort (100 participants, one died) renewed for 2026 with room for 110."""
+    import datetime
+
+    from jaring.accounts.models import User
+    from jaring.demo.seed import import_demo_workers, seed_demo_money
+    from jaring.enrolment.models import Enrolment
+    from jaring.registry.models import Worker
+
+    setup_demo()
+    users = {u.username: u for u in User.objects.all()}
+    import_demo_workers(users["operator"], workers=200)
+    seed_demo_money(
+        users["keuangan"], users["operator"], users["bpjs.duri"], allocation=20_160_000, paid=0
+    )
+    died = Enrolment.objects.order_by("pk").first().worker_id
+    Worker.objects.filter(pk=died).update(
+        status="deceased", date_of_death=datetime.date(2025, 9, 1)
+    )
+    page.goto(live_server.url + "/akun/masuk/")
+    page.fill("#id_username", "keuangan")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("#roles")
+    page.goto(live_server.url + "/anggaran/?tahun=2026")
+    form = page.locator("#allocation-form")
+    form.locator("[name=source_name]").fill("APBD Kabupaten Bengkalis")
+    form.locator("[name=kind]").select_option("apbd_kab")
+    form.locator("[name=fiscal_year]").fill("2026")
+    form.locator("[name=amount]").fill(str(110 * 12 * 16_800))
+    form.locator("button[type=submit]").click()
+    page.goto(live_server.url + "/anggaran/rencana/baru/")
+    plan_form = page.locator("#plan-form")
+    plan_form.locator("[name=source]").select_option(label="APBD Kabupaten Bengkalis")
+    plan_form.locator("[name=fiscal_year]").fill("2026")
+    plan_form.locator("[name=start_month]").fill("2026-01")
+    plan_form.locator("button[type=submit]").click()
+    page.wait_for_selector("#plan-parts")
+    parts = page.locator("#plan-parts")
+    assert parts.locator("[data-part=continued] td.num").first.inner_text() == "99"
+    assert parts.locator("[data-part=new] td.num").first.inner_text() == "11"
+    dropped = parts.locator("[data-part=dropped]").inner_text()
+    assert "meninggal 1" in dropped and "Tidak diperpanjang" in dropped
+    assert "Diperpanjang (KPJ tetap)" in page.locator("#plan-selections").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "renewal-plan.png"), full_page=True)
+    page.click("#commit-plan")
+    page.wait_for_load_state()
+    assert (
+        Enrolment.objects.filter(start_month=datetime.date(2026, 1, 1), status="active").count()
+        == 99
+    )
+
+
 def _login(browser, live_server, username):
     context = browser.new_context(locale="id-ID", accept_downloads=True)
     page = context.new_page()
