@@ -118,11 +118,12 @@ def test_the_whole_money_flow_through_the_screens(registry, staff, client, monke
             values_only=True
         )
     )
-    assert sheet[1][:6] == (
+    assert sheet[1][:7] == (
         "APBD Kabupaten Bengkalis",
         7_560_000,
         7_560_000,
         2_520_000,
+        0,  # credited: no month billed that was not owed
         840_000,
         6_720_000,
     )

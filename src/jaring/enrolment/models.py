@@ -137,6 +137,8 @@ class Enrolment(models.Model):
         SUBMITTED = "submitted", _("Submitted to BPJS")
         ACTIVE = "active", _("Active")
         ENDED = "ended", _("Ended")
+        # Ended before its first month (a death before coverage began): never billed.
+        CANCELLED = "cancelled", _("Cancelled before it began")
 
     class EndReason(models.TextChoices):
         DEATH = "death", _("Death")
@@ -205,8 +207,8 @@ class Enrolment(models.Model):
                 condition=~Q(status="active") | ~Q(kpj_number=""), name="enrolment_active_has_kpj"
             ),
             models.CheckConstraint(
-                condition=Q(status="ended", end_reason__gt="")
-                | (~Q(status="ended") & Q(end_reason="")),
+                condition=Q(status__in=["ended", "cancelled"], end_reason__gt="")
+                | (~Q(status__in=["ended", "cancelled"]) & Q(end_reason="")),
                 name="enrolment_end_reason",
             ),
         ]

@@ -28,6 +28,7 @@ from jaring.enrolment.models import (
     Submission,
 )
 from jaring.enrolment.selectors import may_exchange
+from jaring.enrolment.signals import enrolment_ended
 from jaring.regions.models import Level, Region
 
 
@@ -226,7 +227,9 @@ def end_enrolment(
     user,
     acting_as: Capability = Capability.MANAGE_ENROLMENT,
 ) -> None:
-    """Close an open enrolment (death, move, end of budget, duplicate) after a given month.
+    """Close an open enrolment (death, move, end of budget, duplicate) after a given month;
+    one that had not begun by then is cancelled. Months already billed after it are credited
+    (finance, through ``enrolment.signals.enrolment_ended``).
 
     ``acting_as`` is the capability the user acts under in the worker's region: enrolment staff,
     or the claims officer whose death report ends the coverage (``PREPARE_CLAIMS``).
@@ -237,12 +240,16 @@ def end_enrolment(
         raise ValidationError(
             _("This enrolment is no longer active."), code="enrolment_not_open"
         )
-    enrolment.status, enrolment.end_reason = "ended", reason
-    enrolment.end_month = max(
-        enrolment.start_month, min(enrolment.end_month, last_month.replace(day=1))
-    )
+    last_month = last_month.replace(day=1)
+    if last_month < enrolment.start_month:  # e.g. a death before coverage began: bill nothing
+        enrolment.status = Enrolment.Status.CANCELLED
+    else:
+        enrolment.status = Enrolment.Status.ENDED
+        enrolment.end_month = min(enrolment.end_month, last_month)
+    enrolment.end_reason = reason
     enrolment._history_user = user
     enrolment.save(update_fields=["status", "end_reason", "end_month", "updated_at"])
+    enrolment_ended.send(sender=Enrolment, enrolment=enrolment, user=user)
     region_changed(enrolment.worker.regency_code, Change.ENROLMENTS)
 
 

@@ -31,6 +31,7 @@ def budget_xlsx(lines: list[BudgetLine], fiscal_year: int) -> bytes:
         "Pagu",
         "Komitmen s.d. akhir tahun",
         "Ditagih",
+        "Dikreditkan",
         "Dibayar ke BPJS",
         "Sisa pagu",
         "Serapan (%)",
@@ -41,14 +42,22 @@ def budget_xlsx(lines: list[BudgetLine], fiscal_year: int) -> bytes:
     for row, line in enumerate(lines, start=1):
         sheet.write_string(row, 0, neutralise_formula(line.source.name))
         for col, value in enumerate(
-            [line.allocation, line.committed, line.billed, line.paid, line.remaining], start=1
+            [
+                line.allocation,
+                line.committed,
+                line.billed,
+                line.credited,
+                line.paid,
+                line.remaining,
+            ],
+            start=1,
         ):
             sheet.write_number(row, col, value, money)
         if line.absorption_percent is not None:
-            sheet.write_number(row, 6, float(line.absorption_percent))  # display value only
-        sheet.write_number(row, 7, line.covered_workers)
+            sheet.write_number(row, 7, float(line.absorption_percent))  # display value only
+        sheet.write_number(row, 8, line.covered_workers)
     sheet.set_column(0, 0, 32)
-    sheet.set_column(1, 7, 18)
+    sheet.set_column(1, 8, 18)
     book.close()
     return buffer.getvalue()
 
@@ -70,8 +79,11 @@ def invoice_xlsx(invoice: Invoice) -> bytes:
         sheet.write_string(row, 2, worker.village.name)
         sheet.write_string(row, 3, line.program)
         sheet.write_number(row, 4, line.amount, money)
-        # Which payment paid this participant-month (finance.allocation); empty: still unpaid.
-        if line.payment_id:
+        # Which payment paid this participant-month (finance.allocation), or the credit note
+        # that took it back (a month not owed).
+        if line.credit_note_id:
+            sheet.write_string(row, 5, f"DIKREDITKAN NK/{line.credit_note_id}")
+        elif line.payment_id:
             paid = f"{line.payment.paid_on:%d-%m-%Y} {line.payment.reference}"
             sheet.write_string(row, 5, paid)
         else:

@@ -133,6 +133,16 @@ class InvoiceLine(models.Model):
     month = models.DateField()
     program = models.CharField(max_length=3)
     amount = models.PositiveBigIntegerField()
+    # Set when the month turned out not to be owed (the enrolment ended or was cancelled
+    # before it): the line stays as billed, and the credit note takes it back.
+    credit_note = models.ForeignKey(
+        "finance.CreditNote",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+    )
     # The payment that paid this participant-month (all its programmes together), as BPJS
     # allocates money: whole participant-months, in a fixed order (finance.services).
     payment = models.ForeignKey(
@@ -189,3 +199,30 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount}"
+
+
+class CreditNote(models.Model):
+    """Contributions billed for months that were not owed (the participant died or left before
+    them), taken back against the funding source (nota kredit)."""
+
+    scope_field = "source__region__code"
+
+    source = models.ForeignKey(FundingSource, on_delete=models.PROTECT, related_name="credits")
+    enrolment = models.ForeignKey(
+        "enrolment.Enrolment", on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    total = models.PositiveBigIntegerField(_("total (Rp)"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        constraints = [models.CheckConstraint(condition=Q(total__gt=0), name="credit_positive")]
+
+    def __str__(self) -> str:
+        return f"NK/{self.source_id}/{self.pk}: {self.total}"

@@ -48,6 +48,7 @@ class BudgetLine:
     billed: int
     paid: int
     covered_workers: int
+    credited: int = 0  # billed for months not owed (death, exit), taken back by credit notes
 
     @property
     def remaining(self) -> int:
@@ -59,7 +60,7 @@ class BudgetLine:
 
     @property
     def outstanding(self) -> int:
-        return self.billed - self.paid
+        return self.billed - self.credited - self.paid
 
     @property
     def absorption_percent(self) -> Decimal | None:
@@ -88,6 +89,12 @@ def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
         .annotate(t=Sum("amount"))
         .values_list("invoice__source_id", "t")
     )
+    credited = dict(
+        InvoiceLine.objects.filter(invoice__in=invoices, credit_note__isnull=False)
+        .values("invoice__source_id")
+        .annotate(t=Sum("amount"))
+        .values_list("invoice__source_id", "t")
+    )
     covered = dict(
         InvoiceLine.objects.filter(invoice__in=invoices)
         .values("invoice__source_id")
@@ -105,6 +112,7 @@ def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
                 billed=billed.get(source.pk, 0),
                 paid=paid.get(source.pk, 0),
                 covered_workers=covered.get(source.pk, 0),
+                credited=credited.get(source.pk, 0),
             )
         )
     return lines

@@ -20,7 +20,14 @@ from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
 from jaring.enrolment.models import Enrolment
 from jaring.finance.allocation import allocate_unpaid_months
-from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
+from jaring.finance.models import (
+    Allocation,
+    CreditNote,
+    FundingSource,
+    Invoice,
+    InvoiceLine,
+    Payment,
+)
 from jaring.finance.protection import MONTH_MARKER_PROGRAM, PROTECTING_STATUSES
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
@@ -235,3 +242,31 @@ def allocate_to_participants(invoice: Invoice, payment: Payment) -> None:
     (``finance.allocation``); their lines then point at ``payment``."""
     with connection.cursor() as cursor:
         allocate_unpaid_months(cursor, invoice.pk, payment.pk)
+
+
+def credit_months_not_owed(sender, enrolment, user, **kwargs) -> None:
+    """Receiver of ``enrolment.signals.enrolment_ended``: lines billed for months after the
+    enrolment's end (all of them if it was cancelled before it began) go onto one credit note
+    against the funding source, with who and why; nothing is deleted."""
+    lines = InvoiceLine.objects.filter(enrolment=enrolment, credit_note__isnull=True)
+    if enrolment.status != Enrolment.Status.CANCELLED:
+        lines = lines.filter(month__gt=enrolment.end_month)
+    total = lines.aggregate(total=Sum("amount"))["total"]
+    if not total:
+        return
+    after = (
+        "seluruh bulan (batal sebelum mulai)"
+        if enrolment.status == Enrolment.Status.CANCELLED
+        else f"bulan setelah {enrolment.end_month:%m/%Y}"
+    )
+    note = CreditNote(
+        source_id=enrolment.source_id,
+        enrolment=enrolment,
+        reason=f"{enrolment.get_end_reason_display()}: {after}",
+        total=total,
+        created_by=user,
+    )
+    note._history_user = user
+    note.save()
+    lines.update(credit_note=note)
+    region_changed(enrolment.source.region_id, Change.MONEY)

@@ -57,7 +57,7 @@ def budget(request):
             "can_manage": can_manage,
             "totals": {
                 key: sum(getattr(line, key) for line in lines)
-                for key in ("allocation", "committed", "billed", "paid", "remaining")
+                for key in ("allocation", "committed", "billed", "credited", "paid", "remaining")
             },
             "allocation_form": AllocationForm(initial={"fiscal_year": year})
             if can_manage
