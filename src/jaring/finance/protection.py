@@ -171,7 +171,9 @@ def _why_no_enrolment(worker, month: datetime.date) -> Why:
         status__in=PENDING_STATUSES, start_month__lte=month, end_month__gte=month
     ).exists():
         return Why.NO_KPJ
-    if enrolments.filter(status__in=PROTECTING_STATUSES, start_month__gt=month).exists():
+    # An enrolment cancelled because the worker died before it began had not started either.
+    not_yet = (*PROTECTING_STATUSES, Enrolment.Status.CANCELLED)
+    if enrolments.filter(status__in=not_yet, start_month__gt=month).exists():
         return Why.NOT_STARTED
     if enrolments.filter(status__in=PROTECTING_STATUSES, end_month__lt=month).exists():
         return Why.ENDED
