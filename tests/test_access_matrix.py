@@ -28,6 +28,7 @@ from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import DuplicateCandidate, Worker
 from jaring.reports.services import refresh_regency
+from jaring.demo.seed import _regional_admin_group
 from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_registry_import import write_csv
 
@@ -219,13 +220,36 @@ def world(riau_regions, occupations, tmp_path, make_user, settings):
     foreign = _build_region(SIAK, builder, checker, tmp_path)
     users = {None: None, "no_role": make_user("tanpa.peran")}
     for role in RoleCode:
-        users[role] = make_user(f"u.{role.value}", role, ROLE_REGION.get(role, BENGKALIS))
+        staff = role in ADMIN_ROLES
+        users[role] = make_user(
+            f"u.{role.value}", role, ROLE_REGION.get(role, BENGKALIS), is_staff=staff
+        )
+        if staff:
+            users[role].groups.add(_regional_admin_group())
+    for place in (own, foreign):
+        place |= _accounts_objects(
+            make_user(f"staf.{place['region']}", RoleCode.OPERATOR, place["region"])
+        )
     return own, foreign, users
+
+
+ADMIN_ROLES = {RoleCode.REGENCY_ADMIN, RoleCode.PROVINCIAL_ADMIN}  # staff in the Django admin
+
+
+def _accounts_objects(user) -> dict:
+    """What the accounts admin routes point at: a user, its role assignment, its office."""
+    return {
+        "managed_user": user,
+        "assignment": user.role_assignments.get(),
+        "office": user.org_unit,
+    }
 
 
 def _region_of(obj) -> str:
     if isinstance(obj, str):
         return obj
+    if isinstance(obj, User):
+        return obj.org_unit.region_id
     if hasattr(obj, "claim"):  # claim documents
         return obj.claim.village_id
     for path in ("village_id", "region_id"):
@@ -337,6 +361,56 @@ def test_participant_level_exports_need_registry_rights(world, client):
     assert client.get(invoice, {"format": "pdf"}).status_code == 200
     plan = client.get(reverse("finance:plan", args=[own["plan"].pk]))
     assert plan.status_code == 200 and "Terpilih:" not in plan.text
+
+
+# --- The Django admin: accounts' models × {changelist, add, change} × role × own/foreign ----
+
+ADMIN_ROUTES = {
+    f"admin:accounts_{model}_{view}": Route(
+        "object" if view == "change" else "list", Capability.MANAGE_USERS, kind
+    )
+    for model, kind in [
+        ("user", "managed_user"),
+        ("roleassignment", "assignment"),
+        ("orgunit", "office"),
+    ]
+    for view in ("changelist", "add", "change")
+}
+
+
+def test_every_accounts_admin_route_has_an_entry():
+    from django.contrib import admin
+
+    models = {m._meta.model_name for m in admin.site._registry if m._meta.app_label == "accounts"}
+    assert {name.split("_")[1] for name in ADMIN_ROUTES} == models
+
+
+def _admin_expected(route: Route, user, obj) -> int:
+    if user is None or not user.is_staff:
+        return 302  # to the admin's login
+    if route.kind == "list":
+        return 200 if _allowed(user, route.capability) else 403
+    return 200 if _allowed(user, route.capability, _region_of(obj)) else 404
+
+
+def test_admin_access_matrix(world, client):
+    own, foreign, users = world
+    failures = []
+    for role in ROLES:
+        user = users[role]
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for name, route in ADMIN_ROUTES.items():
+            places = [("own", own), ("foreign", foreign)] if route.kind == "object" else [("", {})]
+            for where, objects in places:
+                obj = objects.get(route.object_kind)
+                url = reverse(name, args=[obj.pk]) if obj is not None else reverse(name)
+                status = client.get(url).status_code
+                expected = _admin_expected(route, user, obj)
+                if status != expected:
+                    failures.append(f"{role} {name} {where}: {status}, expected {expected}")
+    assert failures == [], "\n".join(failures)
 
 
 # --- The API: every operation (method × path) × role × {own, foreign} --------------------------

@@ -139,6 +139,8 @@ class RoleAssignment(models.Model):
         return f"{self.get_role_display()} — {where}"
 
     def clean(self):
+        if self.role not in rules.RoleCode:  # an unknown role is the field's error already
+            return
         error = rules.scope_level_error(
             rules.RoleCode(self.role), self.region.level if self.region_id else None
         )

@@ -84,6 +84,23 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
     RoleCode.AUDITOR: frozenset(_BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_AUDIT_LOG}),
 }
 
+# Which roles a role may grant (within the region it holds that role for). Nobody grants the
+# national viewer, the provincial administrator or the auditor except a superuser, and no role
+# grants itself: a regency admin cannot make another regency admin.
+_REGIONAL_STAFF = frozenset(
+    {
+        RoleCode.OPERATOR,
+        RoleCode.FINANCE_OFFICER,
+        RoleCode.CLAIMS_OFFICER,
+        RoleCode.CLAIMS_SUPERVISOR,
+        RoleCode.BPJS_OFFICER,
+    }
+)
+GRANTABLE_ROLES: dict[RoleCode, frozenset[RoleCode]] = {
+    RoleCode.PROVINCIAL_ADMIN: _REGIONAL_STAFF | {RoleCode.REGENCY_ADMIN},
+    RoleCode.REGENCY_ADMIN: _REGIONAL_STAFF,
+}
+
 # The region level a role must be assigned at; None means any level. The national viewer is the
 # only role whose scope is the whole country (no region code).
 REQUIRED_SCOPE_LEVEL: dict[RoleCode, int | None] = {
@@ -97,6 +114,14 @@ def capabilities_of(roles: set[RoleCode] | frozenset[RoleCode]) -> frozenset[Cap
     granted: set[Capability] = set()
     for role in roles:
         granted |= ROLE_CAPABILITIES[role]
+    return frozenset(granted)
+
+
+def grantable_by(roles: set[RoleCode] | frozenset[RoleCode]) -> frozenset[RoleCode]:
+    """The roles a holder of ``roles`` may grant (somewhere: the scope says where)."""
+    granted: set[RoleCode] = set()
+    for role in roles:
+        granted |= GRANTABLE_ROLES.get(role, frozenset())
     return frozenset(granted)
 
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from jaring.accounts.rules import ROLE_CAPABILITIES, Capability, RoleCode, capabilities_of
+from jaring.accounts.rules import (
+    GRANTABLE_ROLES,
+    ROLE_CAPABILITIES,
+    Capability,
+    RoleCode,
+    capabilities_of,
+)
 from jaring.core.region_codes import is_within, level_of
 
 _CACHE_ATTR = "_jaring_role_scopes"
@@ -95,6 +101,33 @@ def scope_for(user, capability: Capability) -> RegionScope:
     if any(region is None for region in regions):
         return RegionScope(everything=True)
     return RegionScope.of(regions)
+
+
+def grant_scope(user, role: RoleCode) -> RegionScope:
+    """Where ``user`` may grant ``role``: the regions of its roles that may grant it."""
+    if not user.is_authenticated or not user.is_active:
+        return RegionScope()
+    if user.is_superuser:
+        return RegionScope(everything=True)
+    return RegionScope.of(
+        region
+        for held, region in _role_regions(user)
+        if region is not None and role in GRANTABLE_ROLES.get(held, frozenset())
+    )
+
+
+def grants_q(user, field_prefix: str = "") -> Q:
+    """Role assignments (``role``, ``region``) that ``user`` may grant, as a filter."""
+    if user.is_superuser:
+        return Q()
+    allowed = Q(pk__in=[])
+    for role in RoleCode:
+        scope = grant_scope(user, role)
+        if not scope.is_empty:
+            allowed |= Q(**{f"{field_prefix}role": role.value}) & scope.q(
+                f"{field_prefix}region__code"
+            )
+    return allowed
 
 
 def scoped(queryset: QuerySet, user, capability: Capability) -> QuerySet:

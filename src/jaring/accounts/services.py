@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from jaring.accounts import scoping
 from jaring.accounts.models import RoleAssignment, User
-from jaring.accounts.rules import Capability, RoleCode, scope_level_error
+from jaring.accounts.rules import RoleCode, scope_level_error
 
 if TYPE_CHECKING:  # accounts sits below regions: the region arrives as an object
     from jaring.regions.models import Region
@@ -21,13 +22,11 @@ def grant_role(
 ) -> RoleAssignment:
     """Give ``user`` a role for ``region`` (None: national). Idempotent.
 
-    A granter other than a superuser (or the system, ``granted_by=None``) may only grant within
-    its own user-management scope, and never the national role.
+    A granter other than the system (``granted_by=None``) is checked by :func:`grant_refusal`.
     """
-    if granted_by is not None and not granted_by.is_superuser:
-        scope = scoping.scope_for(granted_by, Capability.MANAGE_USERS)
-        if region is None or not scope.contains(region.code):
-            raise PermissionDenied("outside the granter's region")
+    refusal = grant_refusal(granted_by, user, role, region.code if region else None)
+    if refusal:
+        raise PermissionDenied(refusal)
     error = scope_level_error(role, region.level if region else None)
     if error:
         raise ValidationError(error)
@@ -35,6 +34,27 @@ def grant_role(
         user=user, role=role.value, region=region, defaults={"granted_by": granted_by}
     )
     return assignment
+
+
+def grant_refusal(
+    granter: User | None, user: User | None, role: RoleCode | str, region_code: str | None
+) -> str | None:
+    """Why ``granter`` may not grant (or revoke) ``role`` in ``region_code`` for ``user``, or None.
+
+    Nobody changes its own roles; below a superuser, a role is granted only where the granter
+    holds a role that may grant it (``rules.GRANTABLE_ROLES``), never nationally.
+    """
+    if granter is None:
+        return None
+    if user is not None and user.pk == granter.pk:
+        return _("Nobody may change their own role assignments.")
+    if granter.is_superuser:
+        return None
+    if region_code is None or not scoping.grant_scope(granter, RoleCode(role)).contains(
+        region_code
+    ):
+        return _("You may not grant this role in this region.")
+    return None
 
 
 def log_personal_access(
