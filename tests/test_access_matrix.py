@@ -19,6 +19,7 @@ from jaring.accounts.scoping import scope_for
 from jaring.api import services as api_services
 from jaring.claims import services as claims_services
 from jaring.core import crypto
+from jaring.demo.seed import _regional_admin_group
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
 from jaring.finance import planning
@@ -28,7 +29,6 @@ from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import DuplicateCandidate, Worker
 from jaring.reports.services import refresh_regency
-from jaring.demo.seed import _regional_admin_group
 from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_registry_import import write_csv
 
