@@ -9,12 +9,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.claims import rules, services
+from jaring.claims.participants import makers_of
 from jaring.claims.models import (
     BenefitPayment,
     Claim,
@@ -46,6 +48,42 @@ def may_prepare(user, claim: Claim) -> bool:
 
 def may_approve(user, claim: Claim) -> bool:
     return scope_for(user, Capability.APPROVE_CLAIMS).contains(claim.village_id)
+
+
+def may_approve_now(user, claim: Claim) -> bool:
+    """The approve button: a checker of the region who made no part of this submitted claim."""
+    return (
+        claim.status == ClaimStatus.SUBMITTED
+        and may_approve(user, claim)
+        and user.pk not in makers_of(claim)
+    )
+
+
+def next_step(claim: Claim) -> str:
+    """Who acts next on the claim, and how: "Berikutnya: …" on its page."""
+    if claim.status == ClaimStatus.SUBMITTED:
+        return _(
+            "a claims supervisor or BPJS officer who did not prepare this claim approves, "
+            "returns or rejects it"
+        )
+    if claim.status == ClaimStatus.REPORTED:
+        return _reported_step(claim)
+    return {
+        ClaimStatus.POTENTIAL: _("the claims officer opens the claim or dismisses it"),
+        ClaimStatus.APPROVED: _("the claims officer records the payment to the heirs"),
+        ClaimStatus.PAID: ""
+        if hasattr(claim, "handover")
+        else _("the claims officer records the handover"),
+    }.get(claim.status, "")
+
+
+def _reported_step(claim: Claim) -> str:
+    unchecked = claim.documents.filter(verified_at__isnull=True).exists()
+    if unchecked:
+        return _("an officer other than the uploader checks the documents")
+    if services.submission_problems(claim):
+        return _("the claims officer completes the claim")
+    return _("the claims officer submits the claim for approval")
 
 
 def may_see_personal_data(user, claim: Claim) -> bool:

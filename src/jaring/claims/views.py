@@ -28,6 +28,7 @@ from jaring.claims.forms import (
 )
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
 from jaring.claims.models import ClaimStatus
+from jaring.claims.participants import MakerCannotCheck
 from jaring.core.masking import mask_name
 from jaring.core.spreadsheets import FileRefused
 from jaring.regions.models import Level, Region
@@ -183,7 +184,8 @@ def claim_detail(request, pk: int):
         "personal": personal,
         "worker_name": claim.worker.full_name if personal else mask_name(claim.worker.full_name),
         "can_prepare": can_prepare,
-        "can_approve": can_approve and claim.submitted_by_id != request.user.pk,
+        "can_approve": selectors.may_approve_now(request.user, claim),
+        "next_step": selectors.next_step(claim),
         "sla": selectors.service_level_of(claim),
         "family": list(claim.family.all()) if personal else [],
         "checklist": [(DOCUMENT_LABELS[i.kind], i) for i in selectors.checklist(claim)],
@@ -299,7 +301,7 @@ def decide(request, pk: int):
         raise PermissionDenied
     try:
         services.decide(claim, request.user, form.cleaned_data["action"], form.cleaned_data["note"])
-    except ValidationError as exc:
+    except (ValidationError, MakerCannotCheck) as exc:
         _fail(request, exc)
     return redirect("claims:detail", claim.pk)
 

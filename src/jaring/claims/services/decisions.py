@@ -15,6 +15,7 @@ from jaring.claims.models import (
     Claim,
     ClaimStatus,
 )
+from jaring.claims.participants import require_checker
 from jaring.claims.services.common import DEATH_EVENTS, require_editable
 from jaring.claims.services.judging import judge
 from jaring.claims.services.payments import create_instalments
@@ -98,8 +99,7 @@ def approve(claim: Claim, user, note: str = "", today: datetime.date | None = No
     require_in(user, Capability.APPROVE_CLAIMS, claim.village_id)
     today = today or timezone.localdate()
     current = Claim.objects.get(pk=claim.pk)
-    if current.submitted_by_id == user.pk:
-        raise PermissionDenied("Pengaju klaim tidak boleh menyetujui klaimnya sendiri.")
+    require_checker(current, user)  # no maker of any part of the claim, whatever its roles
     _transition(
         current,
         ClaimStatus.SUBMITTED,
