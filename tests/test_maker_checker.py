@@ -15,9 +15,20 @@ from jaring.claims.models import Claim, ClaimStatus
 from jaring.claims.participants import MakerCannotCheck, makers_of
 from jaring.regions.models import Region
 from tests.conftest import BENGKALIS
-from tests.test_claims import D, RUSNI, death, people, upload  # noqa: F401 (fixture)
+from tests.test_claims import RUSNI, D, build_coverage, death, upload
 
 PARTS = ["heir", "upload", "verify", "override"]
+
+
+@pytest.fixture
+def people(make_user, occupations, tmp_path):
+    build_coverage(make_user("pembangun", is_superuser=True), tmp_path)
+    return {
+        "officer": make_user("klaim", RoleCode.CLAIMS_OFFICER, BENGKALIS),
+        "clerk": make_user("klaim2", RoleCode.CLAIMS_OFFICER, BENGKALIS),
+        "supervisor": make_user("supervisor", RoleCode.CLAIMS_SUPERVISOR, BENGKALIS),
+        "bpjs": make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS),
+    }
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.claims import rules, services
-from jaring.claims.participants import makers_of
 from jaring.claims.models import (
     BenefitPayment,
     Claim,
@@ -25,6 +24,7 @@ from jaring.claims.models import (
     DeathList,
     DeathRecord,
 )
+from jaring.claims.participants import makers_of
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Program
 
