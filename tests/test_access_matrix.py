@@ -132,10 +132,12 @@ def _paid_claim(worker, user, checker, tmp_path):
         today=datetime.date(2025, 2, 1),
     )
     claims_services.add_family_member(claim, user, full_name="Ahli Waris", relationship="spouse")
+    # Maker-checker by person: whoever checks the documents is a maker, not the approver.
+    verifier = User.objects.get_or_create(username="pemeriksa.berkas", is_superuser=True)[0]
     for kind in claims_services.required_documents(claim):
         upload = SimpleUploadedFile(f"{kind}.pdf", b"%PDF-1.4\n" + kind.encode())
         document = claims_services.upload_document(claim, kind, upload, user)
-        claims_services.verify_document(document, checker)
+        claims_services.verify_document(document, verifier)
     claims_services.submit(claim, user)
     claims_services.approve(claim, checker)
     heir = claim.family.get()

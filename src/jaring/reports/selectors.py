@@ -16,9 +16,10 @@ from django.http import Http404
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for
 from jaring.regions.models import Level, Region
+from jaring.reports import disclosure
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact, WorkforceEstimate
 
-SMALL_CELL = 5  # public desa-level counts below this are shown as "<5"
+SMALL_CELL = disclosure.SMALL_CELL  # public counts below this are never shown
 
 
 def percent(part: int | None, whole: int | None) -> Decimal | None:
@@ -141,42 +142,58 @@ def paid_benefits(user, region: Region):
 # --- Public page ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class PublicCell:
-    """A number safe to publish: counts of 1–4 in a village are shown as "<5"."""
+    """A figure as the public pages show it: hidden (value None) when ``disclosure`` says so."""
 
-    value: int
+    value: int | None
     suppressed: bool
 
+    @classmethod
+    def of(cls, value: int, hidden: bool) -> PublicCell:
+        return cls(None if hidden else value, hidden)
 
-def public_cell(value: int, level: int) -> PublicCell:
-    small = level == Level.VILLAGE and 0 < value < SMALL_CELL
-    return PublicCell(0 if small else value, small)
+
+def public_suppression() -> dict[str, set[str]]:
+    """The regions whose figures no public page shows, per measure, decided once for the whole
+    tree so that a region is hidden alike on its own page and on its parent's."""
+    rows = list(
+        RegionFact.objects.filter(dimension="total").values_list(
+            "region_code", "parent_code", "covered", "claims_paid"
+        )
+    )
+    parent_of = {code: parent for code, parent, _covered, _families in rows}
+    return {
+        "covered": disclosure.hidden_regions({r[0]: r[2] for r in rows}, parent_of),
+        "families": disclosure.hidden_regions({r[0]: r[3] for r in rows}, parent_of),
+    }
 
 
-def public_view(code: str) -> tuple[Row, list[dict]]:
-    """A region's aggregates and its children's, with village cells suppressed."""
+def _published(fact: RegionFact, hidden: dict[str, set[str]]) -> dict[str, PublicCell]:
+    families_hidden = fact.region_code in hidden["families"]
+    return {
+        "covered": PublicCell.of(fact.covered, fact.region_code in hidden["covered"]),
+        "families": PublicCell.of(fact.claims_paid, families_hidden),
+        # The money paid in a cell tells how many families it paid: hidden with their count.
+        "benefits": PublicCell.of(fact.benefits_paid, families_hidden),
+    }
+
+
+def public_view(code: str) -> tuple[Row, dict[str, PublicCell], list[dict]]:
+    """A region's published figures and its children's; a village has no public page."""
     year = datetime.date.today().year
     total = _rows(RegionFact.objects.filter(region_code=code, dimension="total"), year)
-    if not total:
+    if not total or total[0].fact.level >= Level.VILLAGE:
         raise Http404(code)
-    children = []
-    for row in _rows(
-        RegionFact.objects.filter(parent_code=code, dimension="total").order_by("region_code"),
-        year,
-    ):
-        level = row.fact.level
-        children.append(
-            {
-                "code": row.code,
-                "name": row.name,
-                "level": level,
-                "covered": public_cell(row.fact.covered, level),
-                "families": public_cell(row.fact.claims_paid, level),
-                "benefits": None if level == Level.VILLAGE else row.fact.benefits_paid,
-            }
+    hidden = public_suppression()
+    children = [
+        {"code": row.code, "name": row.name, "level": row.fact.level} | _published(row.fact, hidden)
+        for row in _rows(
+            RegionFact.objects.filter(parent_code=code, dimension="total").order_by("region_code"),
+            year,
         )
-    return total[0], children
+    ]
+    return total[0], _published(total[0].fact, hidden), children
 
 
 # --- National roll-up -----------------------------------------------------------------------

@@ -87,9 +87,7 @@ def _count_workers(regency_code: str, today: datetime.date, now) -> None:
             f"GROUP BY {group}"  # nosec B608
         )
         with connection.cursor() as cursor:
-            cursor.execute(
-                sql, [level, *params, dimension, now, *worker_params, regency_code]
-            )
+            cursor.execute(sql, [level, *params, dimension, now, *worker_params, regency_code])
 
 
 def _add_claims(regency_code: str) -> None:

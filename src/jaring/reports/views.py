@@ -163,15 +163,16 @@ def estimate(request, code: str):
 
 
 def public(request, code: str = ""):
-    """Anonymous: aggregates only, no names, small village cells suppressed."""
+    """Anonymous: aggregates only, no names, no count of 1–4 readable or derivable."""
     code = code or "ID"
-    total, children = selectors.public_view(code)
+    total, published, children = selectors.public_view(code)
     region = Region.objects.filter(code=code).select_related("parent").first()
     return render(
         request,
         "reports/public.html",
         {
             "total": total,
+            "published": published,
             "region": region,
             "children": children,
             "map": graphics.choropleth(
