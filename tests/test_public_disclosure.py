@@ -86,7 +86,7 @@ FIELD = {"claims_paid": "families", "benefits_paid": "benefits"}
 
 def _number(html: str) -> int | str:
     text = re.sub(r"<[^>]+>", "", html).strip()
-    if text == HIDDEN:
+    if text in {HIDDEN, "&lt;5", "—"}:  # any marker counts as hidden (older pages had these)
         return HIDDEN
     digits = text.removeprefix("Rp").replace(".", "")
     assert digits.isdigit(), f"unparsed public figure {text!r}"
