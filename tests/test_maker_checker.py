@@ -5,6 +5,8 @@ not approve it, even holding the supervisor's role too; the page offers the appr
 to users who may press it and says who acts next.
 """
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -15,6 +17,7 @@ from jaring.claims.models import Claim, ClaimStatus
 from jaring.claims.participants import MakerCannotCheck, makers_of
 from jaring.regions.models import Region
 from tests.conftest import BENGKALIS
+from tests.test_api import bearer
 from tests.test_claims import RUSNI, D, build_coverage, death, upload
 
 PARTS = ["heir", "upload", "verify", "override"]
@@ -75,7 +78,7 @@ def test_a_maker_of_any_part_cannot_approve_even_with_both_roles(
     with pytest.raises(MakerCannotCheck) as refused:
         services.approve(claim, both_roles)
     assert refused.value.code == "maker_cannot_approve"
-    assert "menyetujui" in refused.value.message or "approve" in refused.value.message
+    assert "petugas lain harus menyetujuinya" in refused.value.messages[0]
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.SUBMITTED and claim.decided_by is None
     services.approve(claim, people["supervisor"])
@@ -129,3 +132,15 @@ def test_the_uploader_is_not_offered_the_check_of_its_own_document(
     assert "Berikutnya:" in own and "petugas selain pengunggah" in own
     client.force_login(clerk)
     assert 'class="verify"' in client.get(page).text
+
+
+def test_the_api_refuses_a_maker_with_the_stable_code(people, both_roles, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    claim = _submitted(people, "verify", both_roles)
+    response = bearer(both_roles).post(
+        f"/api/v1/claims/{claim.pk}/transitions",
+        json.dumps({"action": "approve"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 409 and response.json()["code"] == "maker_cannot_approve"
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED

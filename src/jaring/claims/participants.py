@@ -10,7 +10,7 @@ does not wash a maker out.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from jaring.claims.models import Claim, ClaimStatus
@@ -18,26 +18,18 @@ from jaring.claims.models import Claim, ClaimStatus
 _PREPARATION = {ClaimStatus.POTENTIAL, ClaimStatus.REPORTED, ClaimStatus.SUBMITTED}
 
 
-class MakerCannotCheck(PermissionDenied):
-    """A maker of the claim tried to approve it."""
-
-    code = "maker_cannot_approve"
+class MakerCannotCheck(ValidationError, PermissionDenied):
+    """A maker of the claim tried to approve it: a refusal by rule (the page shows the message,
+    the API answers with the code) that is also a permission refusal."""
 
     def __init__(self):
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return str(
+        super().__init__(
             _(
                 "You helped prepare this claim (reported, heirs, documents or submission), "
                 "so another officer must approve it."
-            )
+            ),
+            code="maker_cannot_approve",
         )
-
-    @property
-    def messages(self) -> list[str]:
-        return [self.message]
 
 
 def makers_of(claim: Claim) -> frozenset[int]:

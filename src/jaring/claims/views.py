@@ -28,7 +28,6 @@ from jaring.claims.forms import (
 )
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
 from jaring.claims.models import ClaimStatus
-from jaring.claims.participants import MakerCannotCheck
 from jaring.core.masking import mask_name
 from jaring.core.spreadsheets import FileRefused
 from jaring.regions.models import Level, Region
@@ -301,7 +300,7 @@ def decide(request, pk: int):
         raise PermissionDenied
     try:
         services.decide(claim, request.user, form.cleaned_data["action"], form.cleaned_data["note"])
-    except (ValidationError, MakerCannotCheck) as exc:
+    except ValidationError as exc:
         _fail(request, exc)
     return redirect("claims:detail", claim.pk)
 
