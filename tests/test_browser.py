@@ -260,17 +260,22 @@ def test_a_death_goes_from_report_to_handover_with_two_officers(
         officer.click("#document-form button[type=submit]")
         officer.wait_for_selector(".messages")
 
-    supervisor = _login(browser, live_server, "supervisor")
-    supervisor.goto(f"{live_server.url}/klaim/{claim.pk}/")
-    while supervisor.locator("button.verify").count():
-        supervisor.locator("button.verify").first.click()
-        supervisor.wait_for_load_state()
+    # The BPJS branch checks the documents; having checked them, it may not approve the claim.
+    checker = _login(browser, live_server, "bpjs.duri")
+    checker.goto(f"{live_server.url}/klaim/{claim.pk}/")
+    while checker.locator("button.verify").count():
+        checker.locator("button.verify").first.click()
+        checker.wait_for_load_state()
     officer.reload()
     assert officer.locator("#problems").count() == 0
     officer.click("#submit-claim")
     officer.wait_for_selector("text=Menunggu persetujuan petugas lain")
+    checker.reload()
+    assert checker.locator("#approve-claim").count() == 0
+    assert "Berikutnya:" in checker.inner_text("#next-step")
 
-    supervisor.reload()
+    supervisor = _login(browser, live_server, "supervisor")
+    supervisor.goto(f"{live_server.url}/klaim/{claim.pk}/")
     supervisor.click("#approve-claim")
     supervisor.wait_for_selector("#payment-form")
     assert supervisor.inner_text("#claim-status") == "Disetujui, menunggu pembayaran"

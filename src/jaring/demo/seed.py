@@ -235,6 +235,10 @@ SEED_DEATHS = [
 SEED_HANDOVER_DAY = datetime.date(2025, 9, 22)
 
 
+# Who checks the seed claims' documents: a maker of the claim, so not the supervisor approving.
+DEMO_DOCUMENT_CHECKER = "bpjs.duri"
+
+
 def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
     """The seed's three JKM claims through report, heirs, documents, approval, payment and the
     handover by the Bupati; then a death list that leaves potential claims for the officer."""
@@ -250,6 +254,7 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
 
     if Claim.objects.filter(village__code__startswith=DEMO_REGENCY + ".").exists():
         return
+    checker = User.objects.get(username=DEMO_DOCUMENT_CHECKER)
     for nik, died, (heir_name, relationship) in SEED_DEATHS:
         worker = Worker.objects.get(nik_index=nik_index(nik))
         report = claims.EventReport(
@@ -262,8 +267,8 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
                 f"{kind}.pdf", b"%PDF-1.4\n% demo scan " + nik.encode() + kind.encode()
             )
             document = claims.upload_document(claim, kind, scan, officer)
-            claims.verify_document(  # checked by the supervisor: another user than the uploader
-                document, supervisor, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5)
+            claims.verify_document(  # by the BPJS branch: neither the uploader nor the approver
+                document, checker, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5)
             )
         claims.submit(claim, officer)
         claims.approve(
