@@ -3,7 +3,8 @@
 Every public page reachable from /publik/ is crawled for the real Bengkalis data (three covered
 workers, one paid claim, refreshed by the real service) and a crafted Siak whose villages hold
 0, 1, 2, 3, 4, 5 and 7 protected workers and paid claims (plus a kecamatan of five villages of one
-worker each, one with a single small village, one with one small village beside a large one).
+worker each, one with a single small village, one with one small village beside a large one),
+and a crafted Kampar.
 Every published number is parsed and attacked: read directly, by differencing a table's total
 against its cells, and across pages (a region's total against its cell on its parent's page).
 """
