@@ -61,9 +61,7 @@ def build_coverage(builder, tmp_path, rows=(RUSNI, BAHTIAR, SAFRI), paid_months=
     assert batch.accepted == len(rows)
     source = FundingSource.objects.create(region=region, kind="apbd_kab", name="APBD Bengkalis")
     finance_services.allocate(source, 2025, len(rows) * 12 * 16_800, builder)
-    plan = planning.plan_coverage(
-        region, source, 2025, builder, start_month=D(2025, 1, 1)
-    )
+    plan = planning.plan_coverage(region, source, 2025, builder, start_month=D(2025, 1, 1))
     planning.commit_plan(plan, builder)
     Enrolment.objects.filter(source=source).update(status="active", kpj_number="24030000001")
     for month in range(1, 13):
@@ -75,10 +73,10 @@ def build_coverage(builder, tmp_path, rows=(RUSNI, BAHTIAR, SAFRI), paid_months=
     return source
 
 
-
 def problem_texts(claim) -> list[str]:
     """What the claim page lists as still missing (each problem is a coded ValidationError)."""
     return [text for problem in services.submission_problems(claim) for text in problem.messages]
+
 
 @pytest.fixture
 def people(make_user, occupations, tmp_path):
@@ -393,6 +391,24 @@ def test_a_claim_cannot_be_submitted_with_arrears_or_without_heirs(people):
     with pytest.raises(ValidationError):
         services.submit(claim, officer)
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.REPORTED
+
+
+def test_arrears_settled_after_the_event_unblock_the_file_but_not_the_cover(people, make_user):
+    """Two months in arrears on 2 October (tolerated: covered); paying them on 20 October settles
+    them, so the file may go to BPJS; the cover itself was decided on the event date."""
+    officer = people["officer"]
+    claim = death(SAFRI, D(2025, 10, 2), officer)
+    assert (claim.eligible, claim.arrears_months) == (True, 2)
+    source = FundingSource.objects.get()
+    finance = make_user("keuangan", RoleCode.FINANCE_OFFICER, BENGKALIS)
+    for invoice in Invoice.objects.filter(source=source, month__in=[D(2025, 9, 1), D(2025, 10, 1)]):
+        finance_services.record_payment(
+            invoice, invoice.total, D(2025, 10, 20), f"SP2D/late/{invoice.month:%m}", finance
+        )
+    claim = services.judge(claim)
+    assert claim.eligible and claim.arrears_months == 0
+    assert claim.eligibility["reason_code"] == "covered_with_arrears"  # as on the event date
+    assert "arrears_unpaid" not in {p.code for p in services.submission_problems(claim)}
 
 
 def test_the_database_refuses_a_maker_who_checks_himself(people):

@@ -11,7 +11,7 @@ from jaring.claims.models import (
     Claim,
 )
 from jaring.claims.services.common import DEATH_EVENTS
-from jaring.finance.protection import Protection, protected_on
+from jaring.finance.protection import Protection, paid_through, protected_on
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Event, Program, Relationship
@@ -53,6 +53,15 @@ def judge(claim: Claim, today: datetime.date | None = None) -> Claim:
     return claim
 
 
+def _arrears_still_owed(protection: Protection, at_event: int) -> int:
+    """Of the months in arrears on the event date (tolerated by the rule, but to be settled before
+    BPJS pays), those still unpaid now: payments made since count for settling, not for cover."""
+    if not at_event:
+        return 0
+    paid_now = paid_through(protection.enrolment)
+    return max(0, program_rules.months_between(paid_now, protection.day)) if paid_now else at_event
+
+
 def _apply_benefit(claim, book, protection: Protection, today) -> None:
     children = list(claim.family.filter(relationship=Relationship.CHILD).order_by("id"))
     facts = program_rules.BenefitFacts(
@@ -84,7 +93,7 @@ def _apply_benefit(claim, book, protection: Protection, today) -> None:
         return
     claim.eligible = result.eligibility.eligible
     claim.eligibility = result.eligibility.reason
-    claim.arrears_months = result.eligibility.arrears_months
+    claim.arrears_months = _arrears_still_owed(protection, result.eligibility.arrears_months)
     claim.rule_refs = result.rule_refs
     if claim.eligible:
         claim.components = result.components
