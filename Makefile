@@ -22,19 +22,33 @@ TEST_ENV := JARING_SECRET_KEY=insecure-test-key-not-for-production JARING_STATIC
 	JARING_NIK_ENCRYPTION_KEY=dGVzdC1vbmx5LW5pay1lbmNyeXB0aW9uLWtleS0zMmI= \
 	JARING_NIK_INDEX_KEY=dGVzdC1vbmx5LW5pay1ibGluZC1pbmRleC1rZXktMzI=
 
-.PHONY: demo test check bench messages venv clean
+.PHONY: demo test check audit bench messages venv lock clean stack-test restore-drill ci-ops
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every dependency comes from a lock file with hashes (requirements-test.lock = the app's
+# requirements.lock plus the test tools), so the venv is reproducible and an upgrade is a
+# reviewed diff of the lock (`make lock`). Jaring itself goes in without dependencies.
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-test.lock
 	@if [ -z "$(PYTHON)" ]; then \
 		echo "Jaring needs Python 3.12 or newer (Django 6.1). Install python3.12 (e.g. 'pyenv install 3.12') and retry."; \
 		exit 1; fi
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Re-resolve the lock files from pyproject.toml (keeps existing pins unless UPGRADE=1).
+# Review the diff before committing: it is the list of code we start trusting.
+PIP_COMPILE = $(VENV)/lock-tools/bin/pip-compile --quiet --strip-extras --generate-hashes \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links --build-deps-for editable \
+	$(if $(UPGRADE),--upgrade)
+lock:
+	test -x $(VENV)/lock-tools/bin/pip-compile || { $(PYTHON) -m venv $(VENV)/lock-tools && \
+		$(VENV)/lock-tools/bin/pip install --quiet 'pip-tools>=7.5'; }
+	$(PIP_COMPILE) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra test -c requirements.lock -o requirements-test.lock pyproject.toml
 
 messages: $(MO_FILES)
 
@@ -60,12 +74,30 @@ check: venv
 	@set -o pipefail; $(BIN)/bandit -q -r src -x '*/migrations/*' -s B101 2>&1 \
 		| { grep -v "nosec encountered" || true; }
 
+# Known vulnerabilities in the pinned versions (pip-audit). Fails on a finding; when the
+# advisory service cannot be reached it says so plainly and does not fail.
+audit: venv
+	@$(BIN)/python -m jaring.ops.audit requirements.lock requirements-test.lock
+
 test: venv messages check
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: venv messages
 	@# BENCH=import_100k limits the run to named benchmarks
 	$(TEST_ENV) $(BIN)/python -m bench.run $(BENCH)
+
+# The production path, for real: nginx (Debian) → gunicorn → PostgreSQL, the worker, a login
+# over HTTPS, an upload, the dashboard (deploy/ci/stack-test.sh); then a backup restored into a
+# fresh database and checked (deploy/ci/restore-drill.sh). Needs root and PostgreSQL on
+# 127.0.0.1:5432; installs nginx if missing. CI runs both (`make ci-ops`).
+stack-test: venv messages
+	deploy/ci/stack-test.sh
+
+restore-drill: venv messages
+	deploy/ci/restore-drill.sh
+
+ci-ops: venv messages
+	deploy/ci/stack-test.sh --with-restore-drill
 
 clean:
 	rm -rf $(VENV) var $(MO_FILES)
