@@ -94,7 +94,7 @@ stack-test: venv messages
 	deploy/ci/stack-test.sh
 
 restore-drill: venv messages
-	deploy/ci/restore-drill.sh
+	deploy/ci/stack-test.sh --with-restore-drill
 
 ci-ops: venv messages
 	deploy/ci/stack-test.sh --with-restore-drill

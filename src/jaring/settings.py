@@ -294,6 +294,8 @@ JARING_METRICS_DIR = os.environ.get("JARING_METRICS_DIR", "")
 # Backups: where `jaring backup` writes, and the age public keys it encrypts to.
 JARING_BACKUP_DIR = Path(os.environ.get("JARING_BACKUP_DIR", VAR_DIR / "backups"))
 JARING_BACKUP_RECIPIENTS = os.environ.get("JARING_BACKUP_RECIPIENTS", "")
+# Rotation: the newest backup of each of the last 7 days, 4 weeks and 12 months.
+JARING_BACKUP_KEEP = os.environ.get("JARING_BACKUP_KEEP", "7d,4w,12m")
 
 # Error reports to Sentry or a self-hosted GlitchTip, only when a DSN is given; no personal data.
 JARING_SENTRY_DSN = os.environ.get("JARING_SENTRY_DSN", "")
