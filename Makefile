@@ -77,7 +77,7 @@ check: venv
 # Known vulnerabilities in the pinned versions (pip-audit). Fails on a finding; when the
 # advisory service cannot be reached it says so plainly and does not fail.
 audit: venv
-	@$(BIN)/python -m jaring.ops.audit requirements.lock requirements-test.lock
+	@$(BIN)/python deploy/ci/audit.py requirements.lock requirements-test.lock
 
 test: venv messages check
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

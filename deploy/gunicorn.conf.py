@@ -26,6 +26,29 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("JARING_LOG_LEVEL", "info").lower()
 proc_name = "jaring-web"
+# gunicorn's own lines (start, worker boots, timeouts) as JSON too, like the application's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        }
+    },
+    # gunicorn merges this over its defaults section by section: name all its handlers.
+    "handlers": {
+        name: {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        for name in ("console", "error_console")
+    },
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}
 
 
 def child_exit(server, worker):

@@ -75,7 +75,7 @@ build="$(mktemp -d)"
 cp -a "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/src" "$build/"
 # Translations are compiled at build time (the .mo files are not kept in git).
 for po in "$build"/src/jaring/locale/*/LC_MESSAGES/django.po; do
-  "$PREFIX/venv/bin/pybabel" compile --use-fuzzy -q -i "$po" -o "${po%.po}.mo"
+  "$PREFIX/venv/bin/pybabel" compile --use-fuzzy -i "$po" -o "${po%.po}.mo" >/dev/null
 done
 "$PREFIX/venv/bin/python" -m pip install --quiet --no-deps --no-build-isolation --no-cache-dir \
   "$build" 2> >(grep -v "is ignored: it is neither" >&2)
@@ -89,7 +89,7 @@ if [ ! -f "$ENV_FILE" ]; then
   say "Environment file $ENV_FILE with new keys"
   key() { "$PREFIX/venv/bin/python" -c 'import base64,secrets;print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())'; }
   origin="https://$DOMAIN"; [ "$HTTPS_PORT" = 443 ] || origin="$origin:$HTTPS_PORT"
-  umask 027
+  touch "$ENV_FILE"; chown root:"$SYSTEM_USER" "$ENV_FILE"; chmod 0640 "$ENV_FILE"
   cat > "$ENV_FILE" <<EOF
 # Jaring settings (README.md "Configuration" lists them all). Read by the systemd units.
 # The three keys below were generated on $(date -u +%Y-%m-%dT%H:%MZ). COPY THEM OFF THIS SERVER
@@ -129,6 +129,8 @@ install -d -m 0755 "$PREFIX/bin"
 cat > "$PREFIX/bin/jaring" <<WRAPPER
 #!/bin/sh
 # Runs jaring as $SYSTEM_USER with $ENV_FILE (written by deploy/install.sh).
+# umask 022: collected static files must be readable by nginx (uploads stay in 0750 folders).
+umask 022
 set -a; . "$ENV_FILE"; set +a
 cd "$STATE" && exec runuser -u "$SYSTEM_USER" -- "$PREFIX/venv/bin/jaring" "\$@"
 WRAPPER
@@ -150,7 +152,7 @@ if [ ! -f "$ETC/backup-recipients.txt" ]; then
   say "Backup encryption key"
   # The server holds only the public key: it can write backups but never read them. The private
   # key is printed once for the officer to store off the server, then removed from here.
-  identity="$(mktemp)"
+  keydir="$(mktemp -d)"; identity="$keydir/backup-identity.txt"
   age-keygen -o "$identity" 2>/dev/null
   age-keygen -y "$identity" > "$ETC/backup-recipients.txt"
   chown root:"$SYSTEM_USER" "$ETC/backup-recipients.txt"; chmod 0640 "$ETC/backup-recipients.txt"
@@ -160,7 +162,7 @@ if [ ! -f "$ETC/backup-recipients.txt" ]; then
     echo "  !!! The backup PRIVATE key follows. Store it off this server (needed to restore):"
     cat "$identity"
   fi
-  shred -u "$identity" 2>/dev/null || rm -f "$identity"
+  shred -u "$identity" 2>/dev/null; rm -rf "$keydir"
 fi
 
 if [ ! -f "$ETC/tls/fullchain.pem" ]; then

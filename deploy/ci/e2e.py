@@ -123,6 +123,7 @@ def main() -> int:
     browser = Browser(args.base, args.ca_file)
 
     print("health")
+    wait_for("gunicorn behind nginx", lambda: browser.request("GET", "/healthz")[0] == 200, 60)
     status, headers, body = browser.request("GET", "/healthz")
     check(status == 200 and json.loads(body)["status"] == "ok", "/healthz answers ok over TLS")
     check(re.fullmatch(r"[0-9a-f]{32}", headers.get("X-Request-ID", "")),

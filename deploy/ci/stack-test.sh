@@ -24,6 +24,7 @@ export STACK_ROOT="$(mktemp -d /tmp/jaring-stack.XXXXXX)"
 chmod 0755 "$STACK_ROOT"
 ADMIN_PASSWORD="ci-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
 PIDS=()
+RESTORE_MODES=()
 say() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
 
 cleanup() {
@@ -43,6 +44,7 @@ cleanup() {
   id "$STACK_USER" >/dev/null 2>&1 && userdel "$STACK_USER" 2>/dev/null
   getent group "$STACK_USER" >/dev/null && groupdel "$STACK_USER" 2>/dev/null
   rm -rf "$STACK_ROOT"
+  for entry in "${RESTORE_MODES[@]}"; do chmod "${entry%%:*}" "${entry#*:}"; done
   exit "$status"
 }
 trap cleanup EXIT INT TERM
@@ -57,6 +59,19 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 PYTHON="${PYTHON:-$(for p in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 python3.13 python3; do
   "$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo "$p"; break; }; done)}"
+
+# The service user must be able to run that Python. On this CI machine the only Python 3.12 is
+# pyenv's under /root (mode 0700); let others traverse (not list) its folders for the test and
+# put the modes back afterwards. A real server's Python lives in /usr or /opt.
+PYTHON_REAL="$(readlink -f "$(command -v "$PYTHON")")"
+dir="$(dirname "$PYTHON_REAL")"
+while [ "$dir" != "/" ]; do
+  mode="$(stat -c %a "$dir")"
+  if [ $(( 0$mode & 01 )) -eq 0 ]; then
+    RESTORE_MODES+=("$mode:$dir"); chmod o+x "$dir"
+  fi
+  dir="$(dirname "$dir")"
+done
 
 say "deploy/install.sh into $STACK_ROOT"
 started=$(date +%s)
@@ -115,6 +130,10 @@ http {
 EOF
 nginx -t -p "$STACK_ROOT/nginx" -c "$STACK_ROOT/nginx/nginx.conf" 2>&1 | grep -v "^$"
 nginx -p "$STACK_ROOT/nginx" -c "$STACK_ROOT/nginx/nginx.conf"
+sleep 5
+for pid in "${PIDS[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "FAIL a unit's process exited at start (pid $pid)"; exit 1; }
+done
 
 say "A person's path over HTTPS (deploy/ci/e2e.py)"
 "$PYTHON" "$SRC/deploy/ci/e2e.py" "https://localhost:$HTTPS_PORT" "$STACK_ROOT/etc/tls/fullchain.pem" \

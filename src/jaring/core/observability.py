@@ -90,6 +90,7 @@ def logging_config(json_logs: bool, level: str) -> dict:
             "()": "pythonjsonlogger.json.JsonFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         }
         if json_logs
         else {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
@@ -151,7 +152,8 @@ def init_error_reporting(dsn: str, environment: str, release: str, traces: float
         integrations=[DjangoIntegration()],
         environment=environment,
         release=release,
-        send_default_pii=False,
+        # No personal data: sentry-sdk's default sends no user, cookies or headers with PII;
+        # _scrub_event removes the rest (request bodies, locals, NIK-like numbers).
         include_local_variables=False,
         traces_sample_rate=traces,
         before_send=_scrub_event,
