@@ -64,12 +64,12 @@ demo: venv messages
 	$(DEMO_ENV) $(JARING) load_regions
 	$(DEMO_ENV) $(JARING) setup_demo
 	@echo "Jaring is at http://$(HOST):$(PORT)/  (Ctrl-C stops it and the background worker)"
-	@$(DEMO_ENV) $(JARING) db_worker --interval 1 > var/worker.log 2>&1 & \
+	@$(DEMO_ENV) $(JARING) worker --interval 1 > var/worker.log 2>&1 & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(JARING) runserver $(HOST):$(PORT)
 
 check: venv
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench deploy
 	@# bandit logs a warning for every reviewed "nosec"; only findings are worth printing.
 	@set -o pipefail; $(BIN)/bandit -q -r src -x '*/migrations/*' -s B101 2>&1 \
 		| { grep -v "nosec encountered" || true; }

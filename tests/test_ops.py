@@ -69,7 +69,10 @@ def test_readyz_needs_a_live_worker_and_a_moving_queue(client, settings):
     response = client.get("/readyz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["queue"] == {
-        "ok": True, "ready": 0, "running": 0, "oldest_seconds": 0.0,
+        "ok": True,
+        "ready": 0,
+        "running": 0,
+        "oldest_seconds": 0.0,
     }
 
     from django_tasks_db.models import DBTaskResult
@@ -138,9 +141,9 @@ def test_multiprocess_metrics_merge_web_and_worker(tmp_path, settings):
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
         subprocess.run([sys.executable, "-c", script], check=True, env=env)  # noqa: S603
     settings.JARING_METRICS_DIR = str(tmp_path)
-    from jaring.ops.metrics import _MergedProcessFiles
-
     from prometheus_client import CollectorRegistry, generate_latest
+
+    from jaring.ops.metrics import _MergedProcessFiles
 
     registry = CollectorRegistry()
     registry.register(_MergedProcessFiles(tmp_path))
@@ -263,7 +266,9 @@ def test_rotation_keeps_days_weeks_and_months():
     assert days <= kept
     sundays = {m for m in kept if m.isoweekday() == 7}
     assert len(sundays) >= 3  # the last backup of each of the previous ISO weeks
-    ends_of_month = {m.date().isoformat() for m in kept if (m + datetime.timedelta(days=1)).day == 1}
+    ends_of_month = {
+        m.date().isoformat() for m in kept if (m + datetime.timedelta(days=1)).day == 1
+    }
     assert ends_of_month >= {"2025-02-28", "2025-03-31"}
     assert len(kept) <= 7 + 4 + 3
     assert backup.to_keep(daily, "") == {newest}  # nothing asked: still never delete the newest
@@ -294,8 +299,11 @@ def age_keys(tmp_path, settings):
     subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)  # noqa: S607
     recipients = tmp_path / "recipients.txt"
     recipients.write_text(
-        subprocess.run(  # noqa: S603
-            ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True  # noqa: S607
+        subprocess.run(
+            ["age-keygen", "-y", str(identity)],  # noqa: S607
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     )
     settings.JARING_BACKUP_RECIPIENTS = str(recipients)
@@ -319,13 +327,17 @@ def test_backup_is_encrypted_complete_and_verifiable(age_keys, tmp_path, setting
     result = backup.create_backup(out, keep="7d")
     assert result.path.parent == out and result.path.name.endswith(".tar.age")
     raw = result.path.read_bytes()
-    assert raw.startswith(b"age-encryption.org/v1") and b"Rusni" not in raw and NIK.encode() not in raw
+    assert (
+        raw.startswith(b"age-encryption.org/v1") and b"Rusni" not in raw and NIK.encode() not in raw
+    )
     assert oct(result.path.stat().st_mode & 0o777) == "0o600"
 
     work = tmp_path / "opened"
     work.mkdir()
     manifest = backup.open_backup(result.path, age_keys, work)
-    assert manifest["counts"]["registry_worker"] == registry_rows == result.counts["registry_worker"]
+    assert (
+        manifest["counts"]["registry_worker"] == registry_rows == result.counts["registry_worker"]
+    )
     assert manifest["keys"] == backup.key_fingerprints()
     assert settings.NIK_ENCRYPTION_KEY not in json.dumps(manifest)
     assert manifest["migrations"]["registry"].startswith("00")
@@ -341,7 +353,9 @@ def test_backup_is_encrypted_complete_and_verifiable(age_keys, tmp_path, setting
     else:
         listing = subprocess.run(  # noqa: S603
             ["pg_restore", "--list", str(work / "db.dump")],  # noqa: S607
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         assert "TABLE DATA public registry_worker" in listing
         from jaring.registry.models import Worker

@@ -59,7 +59,9 @@ class Browser:
 
     def request(self, method, path, data=None, headers=None):
         url = path if path.startswith("http") else self.base + path
-        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        request = urllib.request.Request(  # noqa: S310 - https to the stack under test
+            url, data=data, method=method, headers=headers or {}
+        )
         request.add_header("Referer", self.base + "/")
         try:
             response = self.opener.open(request, timeout=60)
@@ -74,7 +76,9 @@ class Browser:
     def post_form(self, path, fields):
         fields = {"csrfmiddlewaretoken": self.cookie("csrftoken"), **fields}
         return self.request(
-            "POST", path, urllib.parse.urlencode(fields).encode(),
+            "POST",
+            path,
+            urllib.parse.urlencode(fields).encode(),
             {"Content-Type": "application/x-www-form-urlencoded"},
         )
 
@@ -90,11 +94,14 @@ class Browser:
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
             f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
-            + content + b"\r\n"
+            + content
+            + b"\r\n"
         )
         parts.append(f"--{boundary}--\r\n".encode())
         return self.request(
-            "POST", path, b"".join(parts),
+            "POST",
+            path,
+            b"".join(parts),
             {"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
 
@@ -126,14 +133,23 @@ def main() -> int:
     wait_for("gunicorn behind nginx", lambda: browser.request("GET", "/healthz")[0] == 200, 60)
     status, headers, body = browser.request("GET", "/healthz")
     check(status == 200 and json.loads(body)["status"] == "ok", "/healthz answers ok over TLS")
-    check(re.fullmatch(r"[0-9a-f]{32}", headers.get("X-Request-ID", "")),
-          "every response names its request (X-Request-ID from nginx)")
-    for header in ("Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
-                   "Referrer-Policy", "Permissions-Policy"):
+    check(
+        re.fullmatch(r"[0-9a-f]{32}", headers.get("X-Request-ID", "")),
+        "every response names its request (X-Request-ID from nginx)",
+    )
+    for header in (
+        "Strict-Transport-Security",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Permissions-Policy",
+    ):
         check(len(headers.get_all(header) or []) == 1, f"{header} is sent exactly once")
     status, headers, _ = browser.request("GET", "/static/jaring/does-not-exist.css")
-    check(status == 404 and headers.get("X-Frame-Options") == "DENY",
-          "nginx's own responses carry the security headers too")
+    check(
+        status == 404 and headers.get("X-Frame-Options") == "DENY",
+        "nginx's own responses carry the security headers too",
+    )
     if args.http:
         plain = urllib.request.build_opener(NoRedirect)
         try:
@@ -141,14 +157,19 @@ def main() -> int:
             redirected = None
         except urllib.error.HTTPError as error:
             redirected = error
-        check(redirected is not None and redirected.status == 301
-              and redirected.headers["Location"].startswith(args.base),
-              "plain HTTP redirects to HTTPS")
+        check(
+            redirected is not None
+            and redirected.status == 301
+            and redirected.headers["Location"].startswith(args.base),
+            "plain HTTP redirects to HTTPS",
+        )
     wait_for("/readyz", lambda: browser.request("GET", "/readyz")[0] == 200)
     status, _, body = browser.request("GET", "/readyz")
     checks = json.loads(body)["checks"]
-    check(all(c["ok"] for c in checks.values()) and {"database", "worker", "queue"} <= set(checks),
-          "/readyz: database, worker heartbeat and queue all ok")
+    check(
+        all(c["ok"] for c in checks.values()) and {"database", "worker", "queue"} <= set(checks),
+        "/readyz: database, worker heartbeat and queue all ok",
+    )
 
     print("login")
     status, _, page = browser.request("GET", "/akun/masuk/")
@@ -156,8 +177,10 @@ def main() -> int:
     static = re.search(r'href="(/static/[^"]+\.css)"', page)
     check(static is not None, "the page links a collected (hashed) stylesheet")
     status, headers, _ = browser.request("GET", static.group(1))
-    check(status == 200 and "immutable" in headers.get("Cache-Control", ""),
-          "nginx serves static files with long caching")
+    check(
+        status == 200 and "immutable" in headers.get("Cache-Control", ""),
+        "nginx serves static files with long caching",
+    )
     status, headers, _ = browser.post_form(
         "/akun/masuk/", {"username": args.username, "password": args.password}
     )
@@ -170,8 +193,11 @@ def main() -> int:
         status, _, _ = browser.request("GET", "/pekerja/impor/")
         check(status == 200, "upload form")
         status, headers, body = browser.post_multipart(
-            "/pekerja/impor/", {"region": "14.03", "source": "CI stack test"},
-            "file", "daftar-ci.csv", CSV.encode(),
+            "/pekerja/impor/",
+            {"region": "14.03", "source": "CI stack test"},
+            "file",
+            "daftar-ci.csv",
+            CSV.encode(),
         )
         check(status == 302, f"upload accepted (status {status})")
         match = re.search(r"/pekerja/impor/(\d+)/", headers["Location"])
@@ -193,8 +219,13 @@ def main() -> int:
         def dashboard_shows():
             status, _, page = browser.request("GET", "/laporan/14.03/")
             found = re.search(r'data-field="registered">([\d.]+)<', page)
-            return (status, found.group(1)) if status == 200 and found and \
-                found.group(1).replace(".", "") == str(args.expect_workers) else None
+            return (
+                (status, found.group(1))
+                if status == 200
+                and found
+                and found.group(1).replace(".", "") == str(args.expect_workers)
+                else None
+            )
 
         wait_for("the dashboard to count the workers", dashboard_shows)
         check(True, f"the dashboard shows {args.expect_workers} registered workers")
@@ -206,11 +237,15 @@ def main() -> int:
     check(status == 200, "/metrics answers the allowed address (loopback)")
     check("django_http_requests_total_by_method_total" in text, "request counters")
     check("django_http_requests_latency_seconds_by_view_method_bucket" in text, "latencies")
-    check("jaring_task_queue_ready" in text and "jaring_worker_heartbeat_age_seconds" in text,
-          "queue length and worker heartbeat")
+    check(
+        "jaring_task_queue_ready" in text and "jaring_worker_heartbeat_age_seconds" in text,
+        "queue length and worker heartbeat",
+    )
     if args.upload:
-        check(re.search(r'jaring_import_duration_seconds_count\{outcome="done"\} [1-9]', text),
-              "the import's duration, recorded by the worker process")
+        check(
+            re.search(r'jaring_import_duration_seconds_count\{outcome="done"\} [1-9]', text),
+            "the import's duration, recorded by the worker process",
+        )
     return 0
 
 

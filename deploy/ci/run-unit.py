@@ -49,8 +49,12 @@ def main() -> None:
     unit = read_unit(Path(sys.argv[1]))
     user = pwd.getpwnam(unit["User"][0])
     group = grp.getgrnam(unit.get("Group", [user.pw_name])[0])
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": user.pw_dir, "USER": user.pw_name,
-           "LANG": "C.UTF-8"}
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": user.pw_dir,
+        "USER": user.pw_name,
+        "LANG": "C.UTF-8",
+    }
     for path in unit.get("EnvironmentFile", []):
         env.update(environment_file(path))
     for assignment in unit.get("Environment", []):
@@ -73,7 +77,7 @@ def main() -> None:
     os.setgroups([])
     os.setgid(group.gr_gid)
     os.setuid(user.pw_uid)
-    os.execvpe(command[0], command, env)
+    os.execvpe(command[0], command, env)  # noqa: S606 - the unit's own command line
 
 
 if __name__ == "__main__":

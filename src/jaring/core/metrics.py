@@ -32,6 +32,4 @@ def timed(histogram: Histogram, **labels):
     try:
         yield
     finally:
-        (histogram.labels(**labels) if labels else histogram).observe(
-            time.perf_counter() - started
-        )
+        (histogram.labels(**labels) if labels else histogram).observe(time.perf_counter() - started)

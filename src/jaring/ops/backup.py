@@ -71,7 +71,9 @@ def key_fingerprints() -> dict[str, str]:
 
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(command, check=True, capture_output=True, **kwargs)  # nosec B603
+        return subprocess.run(  # noqa: S603  # nosec B603 - fixed programs, argument lists
+            command, check=True, capture_output=True, **kwargs
+        )
     except FileNotFoundError as exc:
         raise BackupError(f"{command[0]} is not installed (apt-get install {command[0]})") from exc
     except subprocess.CalledProcessError as exc:
@@ -118,7 +120,7 @@ def count_rows() -> dict[str, int]:
     counts = {}
     with connection.cursor() as cursor:
         for table in _tables():
-            cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608 - identifiers
+            cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")  # noqa: S608  # nosec B608
             counts[table] = cursor.fetchone()[0]
     return counts
 
@@ -151,8 +153,14 @@ def _dump_database(work: Path) -> tuple[Path, dict[str, int]]:
                 snapshot = cursor.fetchone()[0]
             counts = count_rows()
             _run(
-                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                 f"--snapshot={snapshot}", f"--file={target}"],
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--file={target}",
+                ],
                 env=_pg_env(),
             )
         return target, counts
@@ -166,7 +174,7 @@ def _dump_database(work: Path) -> tuple[Path, dict[str, int]]:
         snapshot = sqlite3.connect(target)
         try:
             counts = {
-                table: snapshot.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                table: snapshot.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]  # noqa: S608  # nosec B608
                 for table in _tables()
             }
         finally:
@@ -229,8 +237,9 @@ def create_backup(
             archive.addfile(info, io.BytesIO(data))
             archive.add(dump, arcname=dump.name)
             archive.add(media, arcname=media.name)
-        _run(["age", "--encrypt", "-R", str(recipients), "-o", str(partial)],
-             input=buffer.getvalue())
+        _run(
+            ["age", "--encrypt", "-R", str(recipients), "-o", str(partial)], input=buffer.getvalue()
+        )
     partial.chmod(0o600)
     partial.rename(final)  # a half-written backup never carries the final name
     removed = rotate(directory, keep or settings.JARING_BACKUP_KEEP)
@@ -361,9 +370,15 @@ def restore_backup(
         if connection.vendor == "postgresql":
             connection.close()
             _run(
-                ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-                 "--single-transaction", f"--dbname={_pg_env()['PGDATABASE']}",
-                 str(work / "db.dump")],
+                [
+                    "pg_restore",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    f"--dbname={_pg_env()['PGDATABASE']}",
+                    str(work / "db.dump"),
+                ],
                 env=_pg_env(),
             )
         else:

@@ -15,8 +15,9 @@ def healthz(request):
 def readyz(request):
     """Ready to serve: database reachable, a worker alive, no task waiting too long."""
     ready, checks = health.readiness()
-    return JsonResponse({"status": "ok" if ready else "fail", "checks": checks},
-                        status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503
+    )
 
 
 @never_cache

@@ -22,16 +22,23 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:
-            self.stdout.write(json.dumps({
-                "path": str(result.path), "bytes": result.size,
-                "rows": sum(result.counts.values()),
-                "removed": [str(path) for path in result.removed],
-            }))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "path": str(result.path),
+                        "bytes": result.size,
+                        "rows": sum(result.counts.values()),
+                        "removed": [str(path) for path in result.removed],
+                    }
+                )
+            )
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Backup written: {result.path} ({result.size:,} bytes, "
-            f"{sum(result.counts.values()):,} rows in {len(result.counts)} tables)"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Backup written: {result.path} ({result.size:,} bytes, "
+                f"{sum(result.counts.values()):,} rows in {len(result.counts)} tables)"
+            )
+        )
         for path in result.removed:
             self.stdout.write(f"Rotated out: {path.name}")
         self.stdout.write("Copy it off this server (docs/DEPLOY.md, 'Backups').")

@@ -15,15 +15,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("backup", help="a jaring-backup-….tar.age file")
         parser.add_argument("--identity", required=True, help="the age private key file")
-        parser.add_argument("--allow-other-keys", action="store_true",
-                            help="restore even though the NIK key fingerprints differ")
+        parser.add_argument(
+            "--allow-other-keys",
+            action="store_true",
+            help="restore even though the NIK key fingerprints differ",
+        )
         parser.add_argument("--sample", type=int, default=2000, help="NIKs to check")
         parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
     def handle(self, *args, **options):
         try:
-            result = restore_backup(options["backup"], options["identity"],
-                                    options["allow_other_keys"], options["sample"])
+            result = restore_backup(
+                options["backup"],
+                options["identity"],
+                options["allow_other_keys"],
+                options["sample"],
+            )
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         summary = {
@@ -44,6 +51,8 @@ class Command(BaseCommand):
         if result.mismatched or result.niks_failed:
             raise CommandError("the restored data does not match the backup (see above)")
         if not options["json"]:
-            self.stdout.write(self.style.SUCCESS(
-                "Restore verified. Run `jaring upgrade` if this code is newer than the backup."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Restore verified. Run `jaring upgrade` if this code is newer than the backup."
+                )
+            )

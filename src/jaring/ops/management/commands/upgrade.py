@@ -12,8 +12,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--backup", action="store_true",
-                            help="write a backup first (jaring backup)")
+        parser.add_argument(
+            "--backup", action="store_true", help="write a backup first (jaring backup)"
+        )
         parser.add_argument("--no-static", action="store_true", help="skip collectstatic")
 
     def handle(self, *args, **options):
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         if not options["no_static"] and settings.STATIC_MANIFEST:
             call_command("collectstatic", interactive=False, verbosity=0)
             self.stdout.write(f"Static files collected in {settings.STATIC_ROOT}")
-        self.stdout.write(self.style.SUCCESS(
-            "Upgrade done. Now restart the services: "
-            "sudo systemctl restart jaring-web jaring-worker"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Upgrade done. Now restart the services: "
+                "sudo systemctl restart jaring-web jaring-worker"
+            )
+        )

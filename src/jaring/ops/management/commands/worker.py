@@ -5,12 +5,15 @@ worker is alive (in the shared cache), which /readyz and the metrics read. A wor
 loop hangs keeps beating, but then the queue's oldest task ages and /readyz fails on that.
 """
 
+import logging
 import threading
 
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
 from jaring.ops import health
+
+logger = logging.getLogger(__name__)
 
 
 class Command(db_worker.Command):
@@ -29,8 +32,8 @@ class Command(db_worker.Command):
             while not stop.is_set():
                 try:
                     health.beat(worker_id)
-                except Exception:  # noqa: BLE001 - a missed beat shows in /readyz; keep beating
-                    pass
+                except Exception:  # a missed beat shows in /readyz; keep beating
+                    logger.warning("worker heartbeat failed", exc_info=True)
                 stop.wait(heartbeat)
 
         health.beat(worker_id)
