@@ -13,8 +13,11 @@ RESTORED_DB="${STACK_DB}_restored"
 ENV_FILE="$STACK_ROOT/etc/jaring.env"
 IDENTITY="$STACK_ROOT/backup-identity.txt"
 as_service() {  # the venv's jaring as the service user, env file plus overrides
-  (set -a; . "$ENV_FILE"; for kv in "$@"; do case "$kv" in *=*) export "$kv";; esac; done; set +a
-   args=(); for a in "$@"; do case "$a" in *=*) ;; *) args+=("$a");; esac; done
+  (set -a; . "$ENV_FILE"; set +a
+   args=()
+   for a in "$@"; do
+     if [[ "$a" =~ ^[A-Z_][A-Z0-9_]*= ]]; then export "$a"; else args+=("$a"); fi
+   done
    cd "$STACK_ROOT/var" && runuser -u "$STACK_USER" -- "$STACK_ROOT/opt/venv/bin/jaring" "${args[@]}")
 }
 
