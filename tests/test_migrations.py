@@ -13,10 +13,8 @@ NIK = "1403014101850001"
 
 
 def _crypto():
-    try:
-        from jaring.core import crypto
-    except ImportError:  # before the move of registry.protection to core.crypto
-        from jaring.registry import protection as crypto
+    from jaring.core import crypto
+
     return crypto
 
 

@@ -344,7 +344,7 @@ def test_backup_is_encrypted_complete_and_verifiable(age_keys, tmp_path, setting
     with tarfile.open(work / "media.tar") as media:
         assert media.extractfile("imports/daftar.csv").read().startswith(b"NIK;Nama")
 
-    from jaring.registry.protection import decrypt_nik, nik_index
+    from jaring.core.crypto import decrypt_nik, nik_index
 
     if connection.vendor == "sqlite":
         snapshot = sqlite3.connect(work / "db.sqlite3")

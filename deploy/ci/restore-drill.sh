@@ -52,7 +52,7 @@ counts() {
 echo "  ok  all $(counts "$RESTORED_DB" | tr , '\n' | wc -l) tables hold the same number of rows"
 as_service DATABASE_URL="postgres:///$RESTORED_DB" shell -c "
 from jaring.registry.models import Worker
-from jaring.registry.protection import decrypt_nik, nik_index
+from jaring.core.crypto import decrypt_nik, nik_index
 worker = Worker.objects.get(nik_index=nik_index('1403021505800002'))
 assert decrypt_nik(worker.nik_cipher) == '1403021505800002' and worker.full_name == 'Bahtiar'
 print('  ok  a NIK is found by its blind index and decrypts back to itself')"

@@ -407,7 +407,7 @@ def verify_niks(sample: int = 2000) -> tuple[int, int]:
     the wrong keys were given, or the data was damaged.
     """
     from jaring.registry.models import Worker
-    from jaring.registry.protection import decrypt_nik, nik_index
+    from jaring.core.crypto import decrypt_nik, nik_index
 
     checked = failed = 0
     rows = Worker.objects.order_by("pk").values_list("nik_cipher", "nik_index")
