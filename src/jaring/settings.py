@@ -62,6 +62,15 @@ SECRET_KEY = required_key("JARING_SECRET_KEY", "secret_key")
 # Both are 32 random bytes, base64url; losing them makes every stored NIK unreadable.
 NIK_ENCRYPTION_KEY = required_key("JARING_NIK_ENCRYPTION_KEY", "nik_encryption_key", _aes_key)
 NIK_INDEX_KEY = required_key("JARING_NIK_INDEX_KEY", "nik_index_key", _aes_key)
+# Key rotation: ciphertexts carry the id of the key that sealed them. A new key gets a new id
+# (1–255); the keys being rotated out stay readable as JARING_NIK_OLD_KEYS="1:<key>,2:<key>"
+# until `jaring rotate_nik_keys` has moved every ciphertext (docs/DEPLOY.md "Key rotation").
+NIK_KEY_ID = int(os.environ.get("JARING_NIK_KEY_ID", "1"))
+if not 1 <= NIK_KEY_ID <= 255:
+    raise ImproperlyConfigured("JARING_NIK_KEY_ID must be between 1 and 255.")
+NIK_OLD_ENCRYPTION_KEYS = {
+    int(item.split(":", 1)[0]): item.split(":", 1)[1] for item in env_list("JARING_NIK_OLD_KEYS")
+}
 
 ALLOWED_HOSTS = env_list("JARING_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("JARING_CSRF_TRUSTED_ORIGINS")

@@ -406,8 +406,8 @@ def verify_niks(sample: int = 2000) -> tuple[int, int]:
     A NIK that does not decrypt, or whose index under the current key differs, is a failure:
     the wrong keys were given, or the data was damaged.
     """
-    from jaring.registry.models import Worker
     from jaring.core.crypto import decrypt_nik, nik_index
+    from jaring.registry.models import Worker
 
     checked = failed = 0
     rows = Worker.objects.order_by("pk").values_list("nik_cipher", "nik_index")
