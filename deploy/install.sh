@@ -18,6 +18,7 @@
 # Every path and name can be changed through the environment (the CI stack test installs into a
 # temporary folder with its own user, database and ports, and without systemd):
 set -euo pipefail
+trap 'echo "install.sh: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 PREFIX="${JARING_PREFIX:-/opt/jaring}"
