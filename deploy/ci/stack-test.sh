@@ -63,7 +63,8 @@ PYTHON="${PYTHON:-$(for p in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python
 # The service user must be able to run that Python. On this CI machine the only Python 3.12 is
 # pyenv's under /root (mode 0700); let others traverse (not list) its folders for the test and
 # put the modes back afterwards. A real server's Python lives in /usr or /opt.
-PYTHON_REAL="$(readlink -f "$(command -v "$PYTHON")")"
+PYTHON="$("$PYTHON" -c 'import sys; print(sys.executable)')"   # past any pyenv shim
+PYTHON_REAL="$(readlink -f "$PYTHON")"
 dir="$(dirname "$PYTHON_REAL")"
 while [ "$dir" != "/" ]; do
   mode="$(stat -c %a "$dir")"
