@@ -47,6 +47,10 @@ class Route:
 
 
 ROUTES = {
+    # Operations (jaring.ops): anyone may ask; /metrics answers by address (tests/test_ops.py).
+    "healthz": Route("public"),
+    "readyz": Route("public", public_status=503),  # no worker beats during this test
+    "metrics": Route("public"),  # the test client calls from 127.0.0.1, on the allow-list
     "home": Route("public"),
     "login": Route("public"),
     "logout": Route("post", login_required=False),
@@ -304,6 +308,11 @@ def _url(name: str, obj) -> str:
 
 
 def test_access_matrix(world, client):
+    from django.core.cache import cache
+
+    from jaring.ops.health import HEARTBEAT_KEY
+
+    cache.delete(HEARTBEAT_KEY)  # a demo worker on this machine shares the cache folder
     own, foreign, users = world
     failures = []
     for role in ROLES:

@@ -7,14 +7,18 @@ secret key that must be given. The demo (``make demo``) turns DEBUG on and keeps
 
 import base64
 import datetime
+import ipaddress
 import os
 import secrets
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from jaring.core.observability import init_error_reporting, logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("JARING_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -58,6 +62,15 @@ SECRET_KEY = required_key("JARING_SECRET_KEY", "secret_key")
 # Both are 32 random bytes, base64url; losing them makes every stored NIK unreadable.
 NIK_ENCRYPTION_KEY = required_key("JARING_NIK_ENCRYPTION_KEY", "nik_encryption_key", _aes_key)
 NIK_INDEX_KEY = required_key("JARING_NIK_INDEX_KEY", "nik_index_key", _aes_key)
+# Key rotation: ciphertexts carry the id of the key that sealed them. A new key gets a new id
+# (1–255); the keys being rotated out stay readable as JARING_NIK_OLD_KEYS="1:<key>,2:<key>"
+# until `jaring rotate_nik_keys` has moved every ciphertext (docs/DEPLOY.md "Key rotation").
+NIK_KEY_ID = int(os.environ.get("JARING_NIK_KEY_ID", "1"))
+if not 1 <= NIK_KEY_ID <= 255:
+    raise ImproperlyConfigured("JARING_NIK_KEY_ID must be between 1 and 255.")
+NIK_OLD_ENCRYPTION_KEYS = {
+    int(item.split(":", 1)[0]): item.split(":", 1)[1] for item in env_list("JARING_NIK_OLD_KEYS")
+}
 
 ALLOWED_HOSTS = env_list("JARING_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("JARING_CSRF_TRUSTED_ORIGINS")
@@ -85,6 +98,7 @@ INSTALLED_APPS = [
     "jaring.reports",
     "ninja",  # serves its Swagger UI files locally (otherwise it links a CDN)
     "jaring.api",
+    "jaring.ops",
     "jaring.demo",
     "axes",
     "django_tasks_db",
@@ -97,6 +111,8 @@ TASKS = {
 }
 
 MIDDLEWARE = [
+    "jaring.core.observability.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "jaring.core.middleware.RefuseNulBytesMiddleware",
@@ -110,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Login throttling (django-axes): five wrong passwords for one user name from one address lock
@@ -198,7 +215,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("JARING_STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("JARING_MEDIA_ROOT", VAR_DIR / "media"))
 # Production serves collected, hashed files; the demo and the tests serve straight from the
@@ -252,14 +269,48 @@ SECURE_TLS = env_flag("JARING_TLS", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_TLS
 CSRF_COOKIE_SECURE = SECURE_TLS
 SECURE_SSL_REDIRECT = env_flag("JARING_SSL_REDIRECT", default=False)
+# Behind nginx (the production install): trust its X-Forwarded-Proto, so Django knows the
+# request came over HTTPS (secure cookies, CSRF origin checks). Only ever behind a proxy that
+# overwrites the header, as deploy/nginx/jaring.conf does.
+if env_flag("JARING_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000 if SECURE_TLS else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("JARING_LOG_LEVEL", "INFO")},
-}
+# Logs: one JSON object per line on stderr (journald keeps them under systemd), each with the
+# request id; anything that looks like a NIK is masked. JARING_LOG_FORMAT=text for humans.
+JARING_ACCESS_LOG = env_flag("JARING_ACCESS_LOG", default=not DEBUG)
+LOGGING = logging_config(
+    json_logs=os.environ.get("JARING_LOG_FORMAT", "text" if DEBUG else "json") == "json",
+    level=os.environ.get("JARING_LOG_LEVEL", "INFO"),
+)
+
+# Operations (jaring.ops): readiness thresholds, metrics, error reporting.
+# /readyz fails when no worker has reported for this long, or a task has waited this long.
+JARING_WORKER_STALE_SECONDS = int(os.environ.get("JARING_WORKER_STALE_SECONDS", "60"))
+JARING_QUEUE_MAX_AGE = int(os.environ.get("JARING_QUEUE_MAX_AGE", "900"))
+# /metrics answers only these networks (the caller's address as nginx saw it, X-Real-IP, when
+# the request came from a trusted proxy); elsewhere it is a 404.
+JARING_METRICS_ALLOW = [
+    ipaddress.ip_network(net, strict=False)
+    for net in env_list("JARING_METRICS_ALLOW", "127.0.0.1/32,::1/128")
+]
+JARING_TRUSTED_PROXIES = set(env_list("JARING_TRUSTED_PROXIES", "127.0.0.1,::1"))
+# Parent of the per-unit PROMETHEUS_MULTIPROC_DIR folders (production); empty: one process.
+JARING_METRICS_DIR = os.environ.get("JARING_METRICS_DIR", "")
+# Backups: where `jaring backup` writes, and the age public keys it encrypts to.
+JARING_BACKUP_DIR = Path(os.environ.get("JARING_BACKUP_DIR", VAR_DIR / "backups"))
+JARING_BACKUP_RECIPIENTS = os.environ.get("JARING_BACKUP_RECIPIENTS", "")
+# Rotation: the newest backup of each of the last 7 days, 4 weeks and 12 months.
+JARING_BACKUP_KEEP = os.environ.get("JARING_BACKUP_KEEP", "7d,4w,12m")
+
+# Error reports to Sentry or a self-hosted GlitchTip, only when a DSN is given; no personal data.
+JARING_SENTRY_DSN = os.environ.get("JARING_SENTRY_DSN", "")
+init_error_reporting(
+    JARING_SENTRY_DSN,
+    environment=os.environ.get("JARING_ENVIRONMENT", "production"),
+    release=f"jaring@{package_version('jaring')}",
+    traces=float(os.environ.get("JARING_SENTRY_TRACES", "0")),
+)

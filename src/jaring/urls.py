@@ -6,6 +6,7 @@ from jaring.api import views as api_views
 from jaring.api.api import api
 
 urlpatterns = [
+    path("", include("jaring.ops.urls")),
     path("", account_views.home, name="home"),
     # The token page sits with the other account pages but belongs to the API app.
     path("akun/token-api/", api_views.api_tokens, name="api_tokens"),

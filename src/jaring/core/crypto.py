@@ -14,7 +14,12 @@ from functools import cache
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+# Ciphertext formats. 0x02 (written now): 0x02, the key id (one byte), nonce, sealed text; the
+# first two bytes are bound into the authentication. 0x01 (before key ids): nonce and sealed
+# text, always under key id 1. `jaring rotate_nik_keys` moves every ciphertext to the current key.
 FORMAT_VERSION = b"\x01"
+FORMAT_KEYED = b"\x02"
+LEGACY_KEY_ID = 1
 NONCE_BYTES = 12
 ASSOCIATED_DATA = b"jaring.nik"
 PERSONAL_DATA = b"jaring.personal"
@@ -37,18 +42,41 @@ def _index_key(value: str) -> bytes:
     return _key(value)
 
 
+def keyring() -> dict[int, str]:
+    """Encryption keys by id: the current one and the old ones still being rotated out."""
+    ring = dict(settings.NIK_OLD_ENCRYPTION_KEYS)
+    ring[settings.NIK_KEY_ID] = settings.NIK_ENCRYPTION_KEY
+    return ring
+
+
+def key_id_of(blob: bytes) -> int:
+    blob = bytes(blob)
+    if blob[:1] == FORMAT_KEYED:
+        return blob[1]
+    if blob[:1] == FORMAT_VERSION:
+        return LEGACY_KEY_ID
+    raise ValueError("unknown ciphertext format")
+
+
 def _seal(text: str, purpose: bytes) -> bytes:
+    header = FORMAT_KEYED + bytes([settings.NIK_KEY_ID])
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _cipher(settings.NIK_ENCRYPTION_KEY).encrypt(nonce, text.encode(), purpose)
-    return FORMAT_VERSION + nonce + sealed
+    sealed = _cipher(settings.NIK_ENCRYPTION_KEY).encrypt(nonce, text.encode(), purpose + header)
+    return header + nonce + sealed
 
 
 def _open(blob: bytes, purpose: bytes) -> str:
     blob = bytes(blob)
-    if blob[:1] != FORMAT_VERSION:
-        raise ValueError("unknown ciphertext format")
-    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
-    return _cipher(settings.NIK_ENCRYPTION_KEY).decrypt(nonce, sealed, purpose).decode()
+    key_id = key_id_of(blob)
+    if blob[:1] == FORMAT_KEYED:
+        header, body = blob[:2], blob[2:]
+    else:
+        header, body = b"", blob[1:]
+    key = keyring().get(key_id)
+    if key is None:
+        raise ValueError(f"NIK key id {key_id} is not configured (JARING_NIK_OLD_KEYS)")
+    nonce, sealed = body[:NONCE_BYTES], body[NONCE_BYTES:]
+    return _cipher(key).decrypt(nonce, sealed, purpose + header).decode()
 
 
 def encrypt_nik(nik: str) -> bytes:

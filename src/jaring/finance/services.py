@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
+from jaring.core.metrics import BILLING_SECONDS, timed
 from jaring.enrolment.models import Enrolment
 from jaring.finance.allocation import allocate_unpaid_months
 from jaring.finance.models import (
@@ -90,9 +91,10 @@ def bill_month(
     month = month.replace(day=1)
     book = book or default_rulebook()
     invoices = []
-    for source in sources_of(region, source_name):
-        with transaction.atomic():
-            invoices.append(_bill_source(source, month, user, book))
+    with timed(BILLING_SECONDS):
+        for source in sources_of(region, source_name):
+            with transaction.atomic():
+                invoices.append(_bill_source(source, month, user, book))
     region_changed(region.code, Change.MONEY)
     return BillingResult(month, invoices)
 

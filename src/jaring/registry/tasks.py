@@ -1,8 +1,11 @@
 """Background work for the registry (Django's tasks framework, database-backed worker)."""
 
+import time
+
 from django.core.cache import cache
 from django.tasks import task
 
+from jaring.core.metrics import IMPORT_SECONDS
 from jaring.registry.models import ImportBatch
 from jaring.registry.services import run_import
 
@@ -24,4 +27,7 @@ def _reporter(batch_id: int):
 @task()
 def import_workers(batch_id: int) -> dict:
     batch = ImportBatch.objects.select_related("region", "created_by").get(pk=batch_id)
-    return run_import(batch, progress=_reporter(batch_id)).summary()
+    started = time.perf_counter()
+    batch = run_import(batch, progress=_reporter(batch_id))
+    IMPORT_SECONDS.labels(outcome=batch.status).observe(time.perf_counter() - started)
+    return batch.summary()
