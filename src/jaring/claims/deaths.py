@@ -67,7 +67,7 @@ def _death_row(number: int, raw_nik, raw_name, raw_date, today: datetime.date) -
     name = str(raw_name or "").strip()
     nik, problem = registry_rules.normalise_nik(raw_nik)
     if problem:
-        return DeathRow(number, "", "", name, None, registry_rules.REJECT_MESSAGES[problem])
+        return DeathRow(number, "", "", name, None, str(registry_rules.REJECT_MESSAGES[problem]))
     died, date_problem = registry_rules.parse_date(raw_date, today)
     if died is None:
         reason = (

@@ -267,5 +267,5 @@ def _warn_possible_duplicates(cursor, batch: ImportBatch) -> None:
         f"JOIN {worker} AS a ON a.nik_index = s.nik_index "
         f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') AND EXISTS (SELECT 1 FROM "
         f"{candidates} AS c WHERE c.status = 'open' AND (c.worker_id = a.id OR c.other_id = a.id))",
-        [codes, WARNING_MESSAGES["possible_duplicate"], "{}", batch.pk],
+        [codes, str(WARNING_MESSAGES["possible_duplicate"]), "{}", batch.pk],
     )

@@ -1,7 +1,7 @@
 """Pure rules for the worker registry: NIK, names, dates, sexes, money as typed in spreadsheets.
 
 No database here. Each check returns a machine code (stable, used in reject files and tests)
-and the Indonesian message an operator reads (``REJECT_MESSAGES``).
+and the message an operator reads (``REJECT_MESSAGES``, gettext: Indonesian by default).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 NIK_LENGTH = 16
 _SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _NIK_NOISE = re.compile(r"[\s.\-]")
@@ -17,41 +19,48 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # Excel's day 0, after its 1900 leap-year bug
 
 REJECT_MESSAGES = {
-    "nik_missing": "NIK kosong.",
-    "nik_scientific": "NIK rusak oleh Excel (format angka ilmiah, mis. 3.20101E+15): "
-    "ketik ulang NIK sebagai teks.",
-    "nik_not_digits": "NIK hanya boleh berisi angka.",
-    "nik_length": "NIK harus 16 digit.",
-    "nik_region_unknown": "Kode wilayah pada NIK (digit 1-6) tidak ada dalam daftar Kemendagri.",
-    "nik_birth_date_invalid": "Tanggal lahir pada NIK (digit 7-12) bukan tanggal yang ada.",
-    "nik_serial_zero": "Nomor urut NIK (4 digit terakhir) tidak boleh 0000.",
-    "nik_sex_mismatch": "Jenis kelamin tidak sesuai dengan NIK (tanggal lahir perempuan + 40).",
-    "nik_birth_date_mismatch": "Tanggal lahir tidak sesuai dengan NIK.",
-    "name_missing": "Nama lengkap kosong.",
-    "name_too_long": "Nama lengkap lebih dari 150 karakter.",
-    "sex_invalid": "Jenis kelamin harus L atau P.",
-    "birth_date_invalid": "Tanggal lahir tidak dapat dibaca (gunakan dd-mm-yyyy).",
-    "birth_date_future": "Tanggal lahir di masa depan.",
-    "village_missing": "Desa/kelurahan kosong.",
-    "village_unknown": "Desa/kelurahan tidak ditemukan di kecamatan/kabupaten ini.",
-    "village_ambiguous": "Nama desa/kelurahan cocok dengan lebih dari satu desa.",
-    "village_outside_region": "Desa/kelurahan berada di luar wilayah impor.",
-    "district_unknown": "Kecamatan tidak ditemukan di kabupaten ini.",
-    "income_invalid": "Penghasilan harus berupa angka rupiah bulat.",
-    "desil_invalid": "Desil harus angka 1 sampai 10.",
-    "phone_invalid": "Nomor telepon tidak valid.",
-    "value_too_long": "Isian terlalu panjang.",
-    # Says nothing of the other region (neither its name nor the record): only what happens next.
-    "registered_elsewhere": "NIK ini sudah terdaftar di wilayah lain dan tidak diubah; "
-    "permintaan pindah dikirim ke admin wilayah tersebut untuk diputuskan.",
+    "nik_missing": _("The NIK is empty."),
+    "nik_scientific": _(
+        "The NIK was damaged by Excel (scientific number format, e.g. 3.20101E+15): retype the "
+        "NIK as text."
+    ),
+    "nik_not_digits": _("A NIK may contain digits only."),
+    "nik_length": _("A NIK has 16 digits."),
+    "nik_region_unknown": _(
+        "The region code in the NIK (digits 1-6) is not in the Kemendagri list."
+    ),
+    "nik_birth_date_invalid": _("The birth date in the NIK (digits 7-12) is not a real date."),
+    "nik_serial_zero": _("The NIK's serial number (last 4 digits) cannot be 0000."),
+    "nik_sex_mismatch": _("The sex does not agree with the NIK (a woman's birth day + 40)."),
+    "nik_birth_date_mismatch": _("The birth date does not agree with the NIK."),
+    "name_missing": _("The full name is empty."),
+    "name_too_long": _("The full name is longer than 150 characters."),
+    "sex_invalid": _("The sex must be L or P."),
+    "birth_date_invalid": _("The birth date cannot be read (use dd-mm-yyyy)."),
+    "birth_date_future": _("The birth date is in the future."),
+    "village_missing": _("The village (desa/kelurahan) is empty."),
+    "village_unknown": _("The village (desa/kelurahan) is not found in this district/regency."),
+    "village_ambiguous": _("The village name matches more than one village."),
+    "village_outside_region": _("The village lies outside the region of this import."),
+    "district_unknown": _("The district (kecamatan) is not found in this regency."),
+    "income_invalid": _("The income must be a whole number of rupiah."),
+    "desil_invalid": _("The decile must be a number from 1 to 10."),
+    "phone_invalid": _("The phone number is not valid."),
+    "value_too_long": _("The value is too long."),
+    "registered_elsewhere": _(
+        "This NIK is already registered in another region and was not changed; a transfer "
+        "request was sent to that region's admin to decide."
+    ),
 }
 
 WARNING_MESSAGES = {
-    "nik_district_differs": "Kecamatan pada NIK berbeda dengan alamat sekarang (NIK memakai "
-    "kecamatan tempat pertama terdaftar).",
-    "village_fuzzy": "Nama desa dicocokkan secara perkiraan.",
-    "occupation_unknown": "Pekerjaan tidak dikenal, dicatat sebagai 'lainnya'.",
-    "possible_duplicate": "Kemungkinan data ganda; dikirim untuk ditinjau.",
+    "nik_district_differs": _(
+        "The district in the NIK differs from the current address (a NIK keeps the district "
+        "where it was first registered)."
+    ),
+    "village_fuzzy": _("The village name was matched approximately."),
+    "occupation_unknown": _("Unknown occupation, recorded as 'other'."),
+    "possible_duplicate": _("Possible duplicate; sent for review."),
 }
 
 

@@ -200,7 +200,7 @@ def _process_chunk(batch, chunk, fields, ctx, seen, totals, rejects) -> pl.DataF
 
 
 def _message(codes: list[str], detail: str | None) -> str:
-    text = " ".join(rules.REJECT_MESSAGES.get(code, code) for code in codes)
+    text = " ".join(str(rules.REJECT_MESSAGES.get(code, code)) for code in codes)
     return f"{text} {detail}".strip() if detail else text
 
 
@@ -250,7 +250,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
         .select("_row", "_warnings", "_detail")
         .iter_rows()
     ):
-        text = " ".join(rules.WARNING_MESSAGES[w] for w in warnings)
+        text = " ".join(str(rules.WARNING_MESSAGES[w]) for w in warnings)
         message = f"{text} {detail}".strip() if "village_fuzzy" in warnings else text
         issues.append(
             ImportRowIssue(
@@ -268,7 +268,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
 def _elsewhere_issues(batch, chunk, rows: list[int], rejects) -> list[ImportRowIssue]:
     """Rows whose NIK another region holds: their own outcome, in the rejects workbook too."""
     code = "registered_elsewhere"
-    message = rules.REJECT_MESSAGES[code]
+    message = str(rules.REJECT_MESSAGES[code])
     issues = []
     for row in chunk.filter(pl.col("_row").is_in(rows)).iter_rows(named=True):
         raw = {k: v for k, v in row.items() if k != "_row"}

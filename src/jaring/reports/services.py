@@ -16,10 +16,16 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
 from jaring.core.region_codes import parent_code
+from jaring.enrolment.models import Enrolment
 from jaring.finance.protection import month_end, protected_sql
+from jaring.registry.models import Worker
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact
 
 TREND_MONTHS = 24
+# Table names from the models, never written out (quoted for the database in use).
+WORKER_TABLE = connection.ops.quote_name(Worker._meta.db_table)
+ENROLMENT_TABLE = connection.ops.quote_name(Enrolment._meta.db_table)
+FACT_TABLE = connection.ops.quote_name(RegionFact._meta.db_table)
 
 
 def _workers_sql(today: datetime.date) -> tuple[str, list]:
@@ -30,7 +36,7 @@ def _workers_sql(today: datetime.date) -> tuple[str, list]:
         SELECT w.village_id AS village, w.district_code AS district, w.regency_code AS regency,
                w.sex AS sex, w.occupation_id AS occupation,
                CASE WHEN {protected} THEN 1 ELSE 0 END AS covered
-        FROM registry_worker w
+        FROM {WORKER_TABLE} w
         WHERE w.regency_code = %s AND w.status = 'active'
     """  # nosec B608
     return sql, params
@@ -79,7 +85,7 @@ def _count_workers(regency_code: str, today: datetime.date, now) -> None:
         params = [] if parent else [parent_code(regency_code)]
         group = ", ".join(c for c in (column, parent, key if key != "''" else None) if c)
         sql = (
-            "INSERT INTO reports_regionfact (region_code, level, parent_code, dimension, key, "
+            f"INSERT INTO {FACT_TABLE} (region_code, level, parent_code, dimension, key, "
             "registered, covered, claims_reported, claims_open, claims_paid, claims_rejected, "
             "benefits_paid, pay_days_total, allocated, billed, paid, refreshed_at) "
             f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), "  # nosec B608
@@ -203,9 +209,9 @@ def _refresh_trend(regency_code: str, today: datetime.date) -> None:
         counts.append(f"SUM(CASE WHEN {protected} THEN 1 ELSE 0 END)")
         params += day_params
     sql = (
-        f"SELECT {', '.join(counts)} FROM registry_worker w "  # nosec B608
+        f"SELECT {', '.join(counts)} FROM {WORKER_TABLE} w "  # nosec B608
         "WHERE w.regency_code = %s "
-        "AND EXISTS (SELECT 1 FROM enrolment_enrolment e WHERE e.worker_id = w.id)"
+        f"AND EXISTS (SELECT 1 FROM {ENROLMENT_TABLE} e WHERE e.worker_id = w.id)"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, regency_code])
