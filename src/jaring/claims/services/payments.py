@@ -26,6 +26,7 @@ from jaring.claims.models import (
 from jaring.claims.services.common import DEATH_EVENTS, claims_dir
 from jaring.claims.services.documents import CHECKERS
 from jaring.core import crypto
+from jaring.core.events import Change, region_changed
 from jaring.programs import rules as program_rules
 
 
@@ -145,6 +146,7 @@ def record_benefit_payment(
         claim.refresh_from_db()
         claim._history_user, claim._change_reason = user, f"Dibayar {payment.reference}"
         claim.save(update_fields=["status"])
+        region_changed(claim.village_id, Change.CLAIMS)
     return payment
 
 
