@@ -1,18 +1,30 @@
 """Guards of the services themselves (not only of the forms in front of them): an unbroken
-membership and who may receive a death benefit."""
+membership, who may receive a death benefit, what an uploaded file may be."""
 
 import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jaring.accounts.rules import RoleCode
-from jaring.claims import services
+from jaring.claims import rules, services
 from jaring.claims.models import BenefitPayment, ClaimStatus, Instalment
+from jaring.claims.services.common import PHOTO, store_upload
 from jaring.enrolment.models import Enrolment
 from jaring.finance.protection import protected_on
 from tests.conftest import BENGKALIS
-from tests.test_claims import BAHTIAR, RUSNI, build_coverage, death, prepare, transfer, worker
+from tests.test_claims import (
+    BAHTIAR,
+    PDF,
+    PNG,
+    RUSNI,
+    build_coverage,
+    death,
+    prepare,
+    transfer,
+    worker,
+)
 
 D = datetime.date
 
@@ -75,8 +87,9 @@ def test_a_death_benefit_is_paid_only_to_an_heir_of_the_claim(people):
     cash = claim.instalments.get(kind=Instalment.Kind.CASH)
     other = prepare(death(BAHTIAR, D(2025, 8, 3), officer), officer, clerk).family.get()
     for stranger in (mother, other, None):
-        with pytest.raises(ValidationError, match="Penerima harus ahli waris klaim ini"):
+        with pytest.raises(ValidationError, match="ahli waris klaim ini") as refused:
             services.record_benefit_payment(cash, stranger, transfer(42_000_000), officer)
+        assert refused.value.code == "recipient_not_heir"
     cash.refresh_from_db()
     claim.refresh_from_db()
     assert (cash.paid_amount, claim.status) == (0, ClaimStatus.APPROVED)
@@ -84,3 +97,23 @@ def test_a_death_benefit_is_paid_only_to_an_heir_of_the_claim(people):
     services.record_benefit_payment(cash, widower, transfer(42_000_000), officer)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.PAID
+
+
+def test_documents_and_handover_photos_pass_the_same_check(people, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    claim = death(RUSNI, D(2025, 8, 10), people["officer"])
+    limit = rules.MAX_DOCUMENT_BYTES
+    too_big = SimpleUploadedFile("besar.pdf", PDF + b"\x00" * (limit + 1 - len(PDF)))
+    for store in (
+        lambda upload: services.upload_document(claim, "kpj_card", upload, people["officer"]),
+        lambda upload: store_upload(claim, upload, PHOTO),
+    ):
+        with pytest.raises(ValidationError, match=f"paling besar {limit // 2**20} MB") as refused:
+            store(too_big)
+        assert refused.value.code == "document_size"
+    with pytest.raises(ValidationError, match=r"Foto harus JPG atau PNG \(isi berkas") as refused:
+        store_upload(claim, SimpleUploadedFile("foto.png", PDF), PHOTO)
+    assert refused.value.code == "photo_type"
+    stored = store_upload(claim, SimpleUploadedFile("foto.pdf", PNG), PHOTO, "serah-")
+    assert stored.content_type == "image/png" and stored.path.name.startswith("serah-")
+    assert stored.path.suffix == ".png" and stored.path.read_bytes() == PNG
