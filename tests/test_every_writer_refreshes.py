@@ -310,6 +310,7 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.decisions.open_potential": "potential and reported both count open",
     "jaring.claims.services.decisions.submit": "reported and submitted both count open",
     "jaring.claims.services.decisions.approve": "submitted and approved both count open",
+    "jaring.claims.services.common.store_upload": "a file in the claim's directory, no row",
     "jaring.claims.services.payments.create_instalments": "instalments are not counted",
     "jaring.claims.services.payments.record_handover": "the berita acara of a claim already "
     "paid; the summaries count the payment",
