@@ -253,6 +253,11 @@ SCENARIOS: dict[str, Scenario] = {
         twin_candidate,
     ),
     "jaring.enrolment.services.end_enrolment": Scenario(lambda w, _: end_rusni(w)),
+    "jaring.enrolment.services.end_enrolment_on_move": Scenario(
+        lambda w, _: enrolment.end_enrolment_on_move(
+            None, worker=worker(RUSNI), user=w["builder"], last_day=D(2025, 3, 31)
+        )
+    ),
     "jaring.finance.services.allocate": Scenario(
         lambda w, _: finance.allocate(w["source"], 2025, 99 * 16_800, w["builder"])
     ),
