@@ -304,6 +304,8 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.enrolment.services.export_submission": "planned to submitted: no KPJ, no coverage",
     "jaring.enrolment.services.import_reply": "gives KPJ numbers; coverage starts once billed "
     "and paid (bill_month, record_payment)",
+    "jaring.finance.services.credit_months_not_owed": "credit notes are not summed (billed is "
+    "the invoices' totals); it announces MONEY all the same",
     "jaring.finance.planning.plan_coverage": "a draft plan",
     "jaring.finance.planning.commit_plan": "planned enrolments have no KPJ, so protect nobody",
     "jaring.claims.services.judging.judge": "eligibility and benefit of a claim in preparation; "
