@@ -141,6 +141,7 @@ def kabupaten(make_user, occupations, tmp_path, settings):
     return {
         "builder": builder,
         "checker": make_user("pemeriksa", is_superuser=True),
+        "approver": make_user("penyetuju", is_superuser=True),  # prepared nothing
         "source": source,
         "region": source.region,
         "tmp": tmp_path,
@@ -166,7 +167,7 @@ def submitted_claim(world) -> Claim:
 
 def approved_claim(world) -> Claim:
     claim = submitted_claim(world)
-    claims.approve(claim, world["checker"], today=D(2025, 6, 4))
+    claims.approve(claim, world["approver"], today=D(2025, 6, 4))
     return Claim.objects.get(pk=claim.pk)
 
 
