@@ -1,6 +1,7 @@
 import csv
 
 import pytest
+from django.core.management import call_command
 
 from jaring.accounts.models import OrgUnit, User
 from jaring.accounts.rules import RoleCode
@@ -66,3 +67,20 @@ def occupations(db):
     from jaring.registry.migrations import _occupations_data
 
     _occupations_data.add_occupations(apps, None)
+
+
+@pytest.fixture
+def run_queued_tasks(monkeypatch):
+    """Run what was queued (the summaries' refresh, imports) with the database task worker, as in
+    production; every task must succeed."""
+    from django_tasks_db.management.commands import db_worker
+    from django_tasks_db.models import DBTaskResult
+
+    # The worker recycles "old" connections between tasks; here it shares the test's connection.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> None:
+        call_command("db_worker", "--batch", "--no-startup-delay")
+        assert {task.status for task in DBTaskResult.objects.all()} <= {"SUCCESSFUL"}
+
+    return run

@@ -1,6 +1,7 @@
 """The money screens: allocate, plan, commit, exchange files with BPJS, bill, pay, absorption."""
 
 import datetime
+import re
 
 import openpyxl
 import pytest
@@ -12,6 +13,9 @@ from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
 from jaring.finance.models import Allocation, Invoice, Payment
 from tests.conftest import BENGKALIS, SIAK
 from tests.test_enrolment_finance import registry  # noqa: F401 - fixture
+
+# Session, user, roles, the invoices with their payments (one query, however many invoices).
+QUERIES_FOR_ANY_NUMBER_OF_INVOICES = 7
 
 
 @pytest.fixture
@@ -147,3 +151,19 @@ def test_money_screens_are_region_scoped(registry, staff, client):  # noqa: F811
     client.force_login(staff["auditor"])
     assert client.post(reverse("finance:allocate"), {}).status_code == 403
     assert client.get(reverse("enrolment:submissions")).status_code == 403
+
+
+def test_the_invoice_list_shows_what_was_paid_in_one_query(
+    make_user, occupations, tmp_path, client, django_assert_num_queries
+):
+    from tests.test_claims import build_coverage
+
+    build_coverage(make_user("pembangun", is_superuser=True), tmp_path, paid_months=8)
+    client.force_login(make_user("keu", RoleCode.FINANCE_OFFICER, BENGKALIS))
+    client.get(reverse("finance:invoices"))  # warm the session and the role caches
+    with django_assert_num_queries(QUERIES_FOR_ANY_NUMBER_OF_INVOICES):
+        page = client.get(reverse("finance:invoices"))
+    cells = re.findall(r'<td class="num">Rp([\d.]+)</td><td class="num">Rp([\d.]+)</td>', page.text)
+    paid = [int(cell.replace(".", "")) for _total, cell in cells]
+    invoices = Invoice.objects.order_by("-month", "source_id")
+    assert paid == [i.total if i.month.month <= 8 else 0 for i in invoices]

@@ -524,3 +524,14 @@ def test_decimal_percent_is_exact():
     )
     # 33.3% x 80 x 3,333,333 = 88,799,991.12 -> 88,799,991
     assert rules.benefit(BOOK, facts).total == 88_799_991
+
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_whole_rupiah_rounds_every_half_rupiah_up(rupiah):
+    # Half up, as BPJS prices: banker's rounding would take 0,5 / 2,5 / 4,5 … down.
+    assert rules.whole_rupiah(Decimal(rupiah) + Decimal("0.5")) == rupiah + 1
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_whole_rupiah_is_the_nearest_rupiah_with_halves_up(sen):
+    assert rules.whole_rupiah(Decimal(sen) / 100) == (sen + 50) // 100

@@ -10,8 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -35,7 +33,6 @@ from jaring.core.masking import mask_nik, nik_hint
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
-from jaring.finance.models import Payment
 from jaring.programs.evaluator import evaluate_many
 from jaring.regions.models import Level, Region
 from jaring.registry import rules as registry_rules
@@ -283,7 +280,7 @@ def enrolment_detail(request, enrolment_id: int):
 @paginate(Page)
 def invoice_list(request, month: datetime.date | None = None):
     require(request.user, Capability.VIEW_REPORTS)
-    rows = _with_paid(finance_selectors.invoices_for(request.user)).order_by("month", "pk")
+    rows = finance_selectors.invoices_for(request.user).with_paid().order_by("month", "pk")
     if month:
         rows = rows.filter(month=month.replace(day=1))
     return rows
@@ -294,18 +291,8 @@ def invoice_list(request, month: datetime.date | None = None):
 )
 def invoice_detail(request, invoice_id: int):
     return get_object_or_404(
-        _with_paid(finance_selectors.invoices_for(request.user)), pk=invoice_id
+        finance_selectors.invoices_for(request.user).with_paid(), pk=invoice_id
     )
-
-
-def _with_paid(invoices):
-    paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return invoices.select_related("source").annotate(paid=Coalesce(Subquery(paid), 0))
 
 
 @money.post(

@@ -1,8 +1,10 @@
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from jaring.claims.labels import DOCUMENT_LABELS
 from jaring.claims.models import Claim, FamilyMember, Instalment
+from jaring.claims.rules import MAX_DOCUMENT_BYTES
 from jaring.programs.rules import Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -72,7 +74,11 @@ class HeirOverrideForm(forms.Form):
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Document"), choices=list(DOCUMENT_LABELS.items()))
-    file = forms.FileField(label=_("File (PDF, JPG or PNG, at most 10 MB)"))
+    file = forms.FileField(
+        label=format_lazy(
+            _("File (PDF, JPG or PNG, at most {mb} MB)"), mb=MAX_DOCUMENT_BYTES // 2**20
+        )
+    )
 
 
 class DecisionForm(forms.Form):

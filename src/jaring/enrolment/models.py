@@ -4,6 +4,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaring.programs.rules import months_between
+
 
 class CoveragePlan(models.Model):
     """Who a funding source can cover for the rest of a fiscal year, chosen by a stated rule."""
@@ -59,11 +61,7 @@ class CoveragePlan(models.Model):
 
     @property
     def months(self) -> int:
-        return (
-            (self.end_month.year - self.start_month.year) * 12
-            + (self.end_month.month - self.start_month.month)
-            + 1
-        )
+        return months_between(self.start_month, self.end_month) + 1
 
 
 class PlanSelection(models.Model):

@@ -75,7 +75,7 @@ def plan_coverage(
     params = program_rules.contribution_parameters(book, start, source.rule_funding)
     income = params.income_min
     monthly = sum(params.amount(p, income, False) for p in program_rules.MANDATORY_PROGRAMS)
-    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    months = program_rules.months_between(start, end) + 1
     available = allocation.amount - committed_cost(source, fiscal_year)
     capacity = max(0, available // (monthly * months))
     ages = book.at("enrolment.age_limits", start)

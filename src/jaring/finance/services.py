@@ -55,6 +55,7 @@ def allocate(
         allocation.amount, allocation.budget_document = amount, budget_document
         allocation._history_user = user
         allocation.save(update_fields=["amount", "budget_document"])
+    region_changed(source.region_id, Change.MONEY)
     return allocation
 
 

@@ -165,15 +165,11 @@ def invoices(request):
                 % {"month": summary["month"], "lines": summary["new_lines"]},
             )
             return redirect("finance:invoices")
-    rows = [
-        {"invoice": i, "paid": selectors.paid_amount(i)}
-        for i in selectors.invoices_for(request.user)[:60]
-    ]
     return render(
         request,
         "finance/invoices.html",
         {
-            "rows": rows,
+            "invoices": selectors.invoices_for(request.user).with_paid()[:60],
             "form": form,
             "can_manage": not scope_for(request.user, Capability.MANAGE_FINANCE).is_empty,
         },

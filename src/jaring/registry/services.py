@@ -349,6 +349,7 @@ def review_duplicate(candidate, user, same_person: bool) -> None:
         newer.status, newer.merged_into_id = WorkerStatus.MERGED, candidate.worker_id
         newer._change_reason = f"Duplikat dari pekerja #{candidate.worker_id}"
         newer.save(update_fields=["status", "merged_into", "updated_at"])
+        region_changed(newer.village_id, Change.WORKERS)
 
 
 def _rejected(code: str) -> ValidationError:
@@ -452,6 +453,7 @@ def _register_worker(data: WorkerInput, village: Region, user) -> Worker:
     )
     worker._history_user = user
     worker.save()
+    region_changed(village.code, Change.WORKERS)
     return worker
 
 
@@ -488,6 +490,7 @@ def _update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Wor
             raise _rejected("phone_invalid")
         changes["phone"] = phone
     worker = Worker.objects.select_for_update().get(pk=worker.pk)
+    was_in = worker.village_id
     for field, value in changes.items():
         setattr(worker, field, value)
     worker._history_user, worker._change_reason = user, reason[:100]
@@ -497,6 +500,8 @@ def _update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Wor
     except ValidationError as exc:
         raise ValidationError(exc.messages, code="worker_invalid") from exc
     worker.save()
+    for regency in {was_in[:5], worker.village_id[:5]}:  # a move changes both kabupaten
+        region_changed(regency, Change.WORKERS)
     return worker
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
-import uuid
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -19,7 +17,7 @@ from jaring.claims.models import (
     Claim,
     ClaimDocument,
 )
-from jaring.claims.services.common import claims_dir, require_editable
+from jaring.claims.services.common import require_editable, store_upload
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Event, Relationship
 
@@ -46,40 +44,21 @@ def upload_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
     require_editable(claim)
     if kind not in rules.DOCUMENT_KINDS:
         raise ValidationError(_("Unknown document kind."), code="document_kind_unknown")
-    if upload.size <= 0 or upload.size > rules.MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            _("The file must be larger than 0 and at most %(megabytes)s MB."),
-            code="document_size",
-            params={"megabytes": rules.MAX_DOCUMENT_BYTES // (1024 * 1024)},
-        )
-    upload.seek(0)
-    content_type = rules.sniff_document_type(upload.read(8192))
-    if content_type is None:
-        raise ValidationError(
-            _("The file must be a PDF, JPG or PNG (its content is checked)."),
-            code="document_type",
-        )
-    upload.seek(0)
-    digest = hashlib.sha256()
-    target = claims_dir(claim) / f"{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
-    with target.open("wb") as handle:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            handle.write(chunk)
+    stored = store_upload(claim, upload)
     try:
         with transaction.atomic():
             return ClaimDocument.objects.create(
                 claim=claim,
                 kind=kind,
                 original_name=Path(upload.name).name[:255],
-                stored_file=str(target),
-                content_type=content_type,
+                stored_file=str(stored.path),
+                content_type=stored.content_type,
                 size=upload.size,
-                sha256=digest.hexdigest(),
+                sha256=stored.sha256,
                 uploaded_by=user,
             )
     except IntegrityError as exc:
-        target.unlink(missing_ok=True)
+        stored.path.unlink(missing_ok=True)
         raise ValidationError(
             _("The same file was already uploaded for this claim."), code="document_duplicate"
         ) from exc

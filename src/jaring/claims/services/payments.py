@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -23,9 +22,10 @@ from jaring.claims.models import (
     Handover,
     Instalment,
 )
-from jaring.claims.services.common import DEATH_EVENTS, claims_dir
+from jaring.claims.services.common import DEATH_EVENTS, PHOTO, store_upload
 from jaring.claims.services.documents import CHECKERS
 from jaring.core import crypto
+from jaring.core.events import Change, region_changed
 from jaring.programs import rules as program_rules
 
 
@@ -145,6 +145,7 @@ def record_benefit_payment(
         claim.refresh_from_db()
         claim._history_user, claim._change_reason = user, f"Dibayar {payment.reference}"
         claim.save(update_fields=["status"])
+        region_changed(claim.village_id, Change.CLAIMS)
     return payment
 
 
@@ -177,21 +178,7 @@ def record_handover(
         )
     photo_path = ""
     if photo is not None:
-        photo.seek(0)
-        content_type = rules.sniff_document_type(photo.read(8192))
-        if content_type not in {"image/jpeg", "image/png"} or photo.size > rules.MAX_DOCUMENT_BYTES:
-            raise ValidationError(
-                _("The photo must be a JPG or PNG of at most 10 MB."), code="photo_invalid"
-            )
-        target = (
-            claims_dir(claim)
-            / f"serah-terima-{uuid.uuid4().hex}{rules.ACCEPTED_DOCUMENT_TYPES[content_type]}"
-        )
-        photo.seek(0)
-        with target.open("wb") as handle:
-            for chunk in photo.chunks():
-                handle.write(chunk)
-        photo_path = str(target)
+        photo_path = str(store_upload(claim, photo, PHOTO, prefix="serah-terima-").path)
     return Handover.objects.create(
         claim=claim,
         number=f"BA/{claim.number}",

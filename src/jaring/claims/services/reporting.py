@@ -125,6 +125,7 @@ def _check_report(worker: Worker, report: EventReport, today: datetime.date) -> 
         )
 
 
+@transaction.atomic
 def mark_deceased(worker: Worker, day: datetime.date, user, reason: str) -> None:
     """Record a death in the registry and stop the coverage (and billing) after that month."""
     from jaring.enrolment.services import end_enrolment
@@ -137,3 +138,4 @@ def mark_deceased(worker: Worker, day: datetime.date, user, reason: str) -> None
         worker.save(update_fields=["status", "date_of_death", "updated_at"])
     for enrolment in Enrolment.objects.filter(worker=worker, status__in=OPEN_STATUSES):
         end_enrolment(enrolment, "death", day, user, acting_as=Capability.PREPARE_CLAIMS)
+    region_changed(worker.village_id, Change.WORKERS)
