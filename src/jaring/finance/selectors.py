@@ -137,7 +137,7 @@ def committed_cost(source, fiscal_year: int) -> int:
         n=Count("id")
     ):
         start, end = max(row["start_month"], first), min(row["end_month"], last)
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        months = program_rules.months_between(start, end) + 1
         monthly = sum(
             params.amount(p, row["declared_income"], False)
             for p in program_rules.MANDATORY_PROGRAMS
