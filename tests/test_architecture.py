@@ -101,7 +101,7 @@ def test_no_lower_app_imports_reports():
     assert {app: graph[app]["reports"] for app in lower if "reports" in graph[app]} == {}
 
 
-def test_the_check_sees_a_function_level_upward_import(tmp_path):
+def test_the_check_sees_a_function_level_upward_import():
     """The walk finds imports inside functions (the usual way a cycle hides)."""
     tree = ast.parse("def f():\n    from jaring.reports.services import refresh_regency\n")
     assert _runtime_imports(tree) == [(2, "jaring.reports.services")]

@@ -396,6 +396,8 @@ def test_worker_page_shows_coverage_paid_through_and_protection(
     assert 'id="coverage"' in page.text and enrolment.kpj_number in page.text
     today = timezone.localdate()
     # The page answers with protected_on for today, naming the day it answers for.
-    assert 'id="protection"' in page.text and "Tidak terlindungi" in page.text
-    assert page.context["sections"] and str(today.year) in page.text
+    from jaring.core.formatting import tanggal
+
+    assert f"Tidak terlindungi pada {tanggal(today)}:" in page.text
+    assert "kepesertaan sudah berakhir sebelum tanggal ini" in page.text  # why: Why.ENDED
     assert "APBD Kabupaten Bengkalis" in page.text
