@@ -141,7 +141,8 @@ say "A person's path over HTTPS (deploy/ci/e2e.py)"
   admin.ci "$ADMIN_PASSWORD" --http "http://localhost:$HTTP_PORT" --upload --expect-workers 3
 
 say "Logs: JSON lines with request ids, no NIK"
-"$PYTHON" - "$STACK_ROOT/logs/jaring-web.log" "$STACK_ROOT/nginx/log/jaring.access.log" <<'EOF'
+"$PYTHON" - "$STACK_ROOT/logs/jaring-web.log" "$STACK_ROOT/nginx/log/jaring.access.log" \
+  "$SRC/deploy/ci" <<'EOF'
 import json, re, sys
 app, access = (open(p).read().splitlines() for p in sys.argv[1:3])
 requests = [json.loads(l) for l in app if l.startswith("{") and '"message": "request"' in l]
@@ -150,9 +151,16 @@ assert all(len(r["request_id"]) == 32 for r in requests), "a request line withou
 nginx = [json.loads(l) for l in access]
 assert {r["request_id"] for r in requests} <= {r["request_id"] for r in nginx}, \
     "app and nginx request ids do not correlate"
+# A NIK is 16 digits standing alone; the same run inside a random hex request id is not one.
+nik_like = re.compile(r"(?<![0-9A-Za-z])\d{16}(?![0-9A-Za-z])")
+sys.path.insert(0, sys.argv[3])
+from e2e import CSV  # the list e2e.py uploaded
+uploaded = [line.split(";")[0] for line in CSV.splitlines()[1:]]
+assert len(uploaded) == 3 and all(len(nik) == 16 for nik in uploaded)
 for name, lines in (("app", app), ("nginx", access)):
     for line in lines:
-        assert not re.search(r"\d{16}", line), f"a NIK-like number in the {name} log: {line}"
+        assert not nik_like.search(line), f"a NIK-like number in the {name} log: {line}"
+        assert not any(nik in line for nik in uploaded), f"an uploaded NIK in the {name} log: {line}"
 print(f"  ok  {len(requests)} JSON request lines, ids matching nginx's, no NIK in either log")
 EOF
 
