@@ -212,10 +212,6 @@ REJECTIONS = [
         ["1403010101900018", "Desil", "L", "", "Kelebuk", "Bengkalis", "", "", "12", ""],
         "desil_invalid",
     ),
-    (
-        ["1403010101900019", "Telp", "L", "", "Kelebuk", "Bengkalis", "", "", "", "123"],
-        "phone_invalid",
-    ),
 ]
 
 

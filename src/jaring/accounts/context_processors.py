@@ -12,6 +12,7 @@ NAVIGATION = [
     (_("Regions"), "regions:index", Capability.VIEW_REGIONS),
     (_("Workers"), "registry:workers", Capability.VIEW_REGISTRY),
     (_("Imports"), "registry:imports", Capability.MANAGE_REGISTRY),
+    (_("Possible duplicates"), "registry:duplicates", Capability.MANAGE_REGISTRY),
     (_("Transfers"), "registry:transfers", Capability.VIEW_REGISTRY),
     (_("Dashboard"), "reports:index", Capability.VIEW_REPORTS),
     (_("Budget"), "finance:budget", Capability.VIEW_REPORTS),

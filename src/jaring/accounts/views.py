@@ -17,7 +17,7 @@ from jaring.accounts import selectors, totp
 from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require
-from jaring.core.spreadsheets import neutralise_formula
+from jaring.core.spreadsheets import IDENTIFIER, LONG_TEXT, TEXT, Column, TableSheet
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,28 +50,35 @@ def access_log(request):
     return render(request, "accounts/access_log.html", {"form": form, "page": page})
 
 
+ACCESS_LOG_COLUMNS = [
+    Column("Waktu", TEXT, 20),
+    Column("Pengguna", TEXT, 18),
+    Column("Tindakan", TEXT, 28),
+    Column("Objek", TEXT, 16),
+    Column("ID", IDENTIFIER, 16),
+    Column("Wilayah", IDENTIFIER, 16),
+    Column("Alasan", LONG_TEXT, 40),
+    Column("Alamat IP", IDENTIFIER, 16),
+]
+
+
 def _access_log_xlsx(rows) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("Log akses data pribadi")
-    bold = book.add_format({"bold": True})
-    headers = ["Waktu", "Pengguna", "Tindakan", "Objek", "ID", "Wilayah", "Alasan", "Alamat IP"]
-    for col, title in enumerate(headers):
-        sheet.write_string(0, col, title, bold)
-    for row, entry in enumerate(rows.iterator(chunk_size=2000), start=1):
-        values = [
-            timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
-            entry.user.username,
-            entry.get_action_display(),
-            entry.object_type,
-            entry.object_id,
-            entry.region_code,
-            entry.reason,
-            entry.ip_address or "",
-        ]
-        for col, value in enumerate(values):
-            sheet.write_string(row, col, str(neutralise_formula(value)))
-    sheet.set_column(0, 7, 20)
+    table = TableSheet(book, "Log akses data pribadi", ACCESS_LOG_COLUMNS)
+    for entry in rows.iterator(chunk_size=2000):
+        table.add(
+            [
+                timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.user.username,
+                entry.get_action_display(),
+                entry.object_type,
+                entry.object_id,
+                entry.region_code,
+                entry.reason,
+                entry.ip_address or "",
+            ]
+        )
     book.close()
     return buffer.getvalue()
 

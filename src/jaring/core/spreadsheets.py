@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime
 import io
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -122,6 +123,13 @@ def _refuse_zip_bomb(path: Path, packed: int) -> None:
         )
 
 
+# Columns the reader adds to every chunk: the spreadsheet row number, and (workbooks only) the
+# headers whose cell in that row was a number of 16 or more digits — a NIK Excel stored as a
+# number, whose 16th digit it may have zeroed although the text now shows every digit.
+LONG_NUMBERS = "_long_numbers"
+READER_COLUMNS = frozenset({"_row", LONG_NUMBERS})
+
+
 @dataclass
 class OpenedSheet:
     layout: SheetLayout
@@ -164,6 +172,8 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
         total = sum(1 for _ in handle)
     separator = max([",", ";", "\t"], key=header_line.count)
     headers = next(iter(_split_header(header_line, separator)))
+    while headers and not headers[-1].strip():
+        headers.pop()  # Excel's empty trailing column: every line ends in the separator
     layout = map_headers(headers, schema)
     lazy = pl.scan_csv(
         source,
@@ -171,7 +181,7 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
         infer_schema=False,  # every cell stays text: a NIK must never become a number
         row_index_name="_row",
         row_index_offset=2,  # the header is spreadsheet row 1
-    )
+    ).select("_row", *headers)
     return OpenedSheet(layout, _batches(lazy, chunk_rows), total)
 
 
@@ -185,18 +195,14 @@ def _batches(lazy: pl.LazyFrame, chunk_rows: int) -> Iterator[pl.DataFrame]:
 
 
 def _cell_text(value) -> str | None:
-    """A workbook cell as the text an operator would see, without losing digits silently."""
+    """A workbook cell as the text it holds, every digit as read (never "1.40301E+15")."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
+        if value.is_integer() and abs(value) < 1e21:
             return str(int(value))
-        if abs(value) >= 1e15:
-            # Excel kept only 15 significant digits of this number (a NIK typed as a number):
-            # show it as Excel does so that the NIK check names the corruption.
-            return f"{value:.5E}"
         return repr(value)
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
@@ -220,9 +226,13 @@ def _open_workbook(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSh
     return OpenedSheet(layout, _workbook_chunks(rows, headers, chunk_rows), total)
 
 
+def _is_long_number(cell) -> bool:
+    return isinstance(cell, (int, float)) and not isinstance(cell, bool) and abs(cell) >= 1e15
+
+
 def _workbook_chunks(rows, headers: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
     width = len(headers)
-    columns: list[list] = [[] for _ in range(width + 1)]
+    columns: list[list] = [[] for _ in range(width + 2)]
     row_number = 1
     for row in rows:
         row_number += 1
@@ -233,18 +243,26 @@ def _workbook_chunks(rows, headers: list[str], chunk_rows: int) -> Iterator[pl.D
         columns[0].append(row_number)
         for index, cell in enumerate(cells, start=1):
             columns[index].append(cell)
+        long_numbers = [h for h, c in zip(headers, row, strict=False) if _is_long_number(c)]
+        columns[-1].append(long_numbers)
         if len(columns[0]) == chunk_rows:
             yield _frame(columns, headers)
-            columns = [[] for _ in range(width + 1)]
+            columns = [[] for _ in range(width + 2)]
     if columns[0]:
         yield _frame(columns, headers)
 
 
 def _frame(columns: list[list], headers: list[str]) -> pl.DataFrame:
     data = {"_row": pl.Series(columns[0], dtype=pl.Int64)}
-    for header, values in zip(headers, columns[1:], strict=True):
+    for header, values in zip(headers, columns[1:-1], strict=True):
         data[header] = pl.Series(values, dtype=pl.String)
+    data[LONG_NUMBERS] = pl.Series(columns[-1], dtype=pl.List(pl.String))
     return pl.DataFrame(data)
+
+
+def raw_cells(row: dict) -> dict:
+    """A chunk's row as the operator wrote it: its cells by header, without the reader's columns."""
+    return {k: v for k, v in row.items() if k not in READER_COLUMNS}
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -255,3 +273,91 @@ def neutralise_formula(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+# --- Writing workbooks ---------------------------------------------------------------------
+# Every workbook Jaring hands out is written through ``TableSheet``: a bold frozen header,
+# set widths, identifier columns (NIK, phone, KPJ, codes) formatted as text so that retyping
+# a cell in Excel keeps it text, readable long text (wrapped), and formulas neutralised.
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEXT = "text"  # free text
+IDENTIFIER = "identifier"  # digits that are not a quantity: NIK, phone, KPJ, region codes
+NUMBER = "number"  # a whole quantity (counts, rupiah), shown with thousands separators
+DECIMAL = "decimal"  # a display value such as a percentage
+LONG_TEXT = "long_text"  # reasons and notes: wrapped
+AS_READ = "as_read"  # an operator's cell as read: a plain whole number stays a number
+
+_PLAIN_WHOLE_NUMBER = re.compile(r"^(?:0|[1-9]\d{0,14})$")
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    kind: str = TEXT
+    width: float = 16
+
+
+def fitted_columns(
+    titles: list[str], rows: list[list], identifiers: tuple[str, ...] = ()
+) -> list[Column]:
+    """Columns for a table of plain values: whole numbers as numbers, the titles named in
+    ``identifiers`` as text-formatted identifiers, widths fitted to the first rows."""
+    sample = rows[:200]
+    columns = []
+    for index, title in enumerate(titles):
+        values = [row[index] for row in sample if row[index] not in (None, "")]
+        numeric = bool(values) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values
+        )
+        kind = IDENTIFIER if title in identifiers else NUMBER if numeric else TEXT
+        longest = max([len(title), *(len(f"{v:,}" if numeric else str(v)) for v in values)])
+        columns.append(Column(title, kind, min(max(longest + 2, 8), 60)))
+    return columns
+
+
+class TableSheet:
+    """One worksheet of a table: header row, column formats and widths, rows in order.
+
+    Works in xlsxwriter's ``constant_memory`` mode (rows are written once, top to bottom)."""
+
+    def __init__(self, book, name: str, columns: list[Column], header_color: str | None = None):
+        self.columns = columns
+        self.sheet = book.add_worksheet(name[:31])
+        self.row_count = 0
+        header = {"bold": True, "text_wrap": True, "valign": "top"}
+        if header_color:
+            header["bg_color"] = header_color
+        self._header = book.add_format(header)
+        self._formats = {
+            TEXT: None,
+            AS_READ: None,
+            IDENTIFIER: book.add_format({"num_format": "@"}),
+            NUMBER: book.add_format({"num_format": "#,##0"}),
+            DECIMAL: book.add_format({"num_format": "0.0#"}),
+            LONG_TEXT: book.add_format({"text_wrap": True, "valign": "top"}),
+        }
+        for index, column in enumerate(columns):
+            self.sheet.set_column(index, index, column.width, self._formats[column.kind])
+            self.sheet.write_string(0, index, column.title, self._header)
+        self.sheet.freeze_panes(1, 0)
+
+    def add(self, values: list) -> None:
+        self.row_count += 1
+        for index, (column, value) in enumerate(zip(self.columns, values, strict=True)):
+            self._write(self.row_count, index, column.kind, value)
+
+    def _write(self, row: int, col: int, kind: str, value) -> None:
+        cell_format = self._formats[kind]
+        if value is None or value == "":
+            if cell_format is not None:
+                self.sheet.write_blank(row, col, None, cell_format)
+            return
+        if kind in (NUMBER, DECIMAL) and isinstance(value, (int, float)):
+            self.sheet.write_number(row, col, value, cell_format)
+        elif kind == AS_READ and isinstance(value, str) and _PLAIN_WHOLE_NUMBER.match(value):
+            self.sheet.write_number(row, col, int(value))
+        elif kind in (AS_READ, IDENTIFIER):  # exactly as given; a string cell is never a formula
+            self.sheet.write_string(row, col, str(value), cell_format)
+        else:
+            self.sheet.write_string(row, col, str(neutralise_formula(str(value))), cell_format)

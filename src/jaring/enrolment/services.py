@@ -21,6 +21,7 @@ from jaring.accounts.services import log_personal_access
 from jaring.core import crypto
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
+from jaring.core.spreadsheets import IDENTIFIER, Column, TableSheet
 from jaring.enrolment.models import (
     DEFAULT_BRANCH_COLUMNS,
     OPEN_STATUSES,
@@ -66,15 +67,16 @@ def export_submission(region: Region, user, request=None) -> Submission:
     path = submissions_dir() / f"pengajuan-{region.code}-{submission.pk}.xlsx"
     columns = _branch_columns(region)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    sheet = book.add_worksheet("Peserta BPU")
-    for col, (header, _field) in enumerate(columns):
-        sheet.write_string(0, col, header)
-    rows = 0
-    for rows, enrolment in enumerate(pending.iterator(chunk_size=2000), start=1):
+    table = TableSheet(
+        book,
+        "Peserta BPU",
+        [Column(header, IDENTIFIER, SUBMISSION_WIDTHS.get(field, 16)) for header, field in columns],
+    )
+    for enrolment in pending.iterator(chunk_size=2000):
         values = _submission_values(enrolment)
-        for col, (_header, field) in enumerate(columns):
-            sheet.write_string(rows, col, values[field])
+        table.add([values[field] for _header, field in columns])
     book.close()
+    rows = table.row_count
     Enrolment.objects.filter(pk__in=pending.values("pk")).update(
         status="submitted", submission=submission, updated_at=timezone.now()
     )
@@ -98,6 +100,10 @@ def export_submission(region: Region, user, request=None) -> Submission:
         detail={"rows": rows},
     )
     return submission
+
+
+# Every cell of a submission is text as the branch reads it (NIK, dates, phone): "@" columns.
+SUBMISSION_WIDTHS = {"nik": 20, "full_name": 28, "address": 32, "village": 20, "district": 18}
 
 
 def _submission_values(enrolment: Enrolment) -> dict[str, str]:
@@ -237,9 +243,7 @@ def end_enrolment(
     require_in(user, acting_as, enrolment.worker.village_id)
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     if enrolment.status not in OPEN_STATUSES:
-        raise ValidationError(
-            _("This enrolment is no longer active."), code="enrolment_not_open"
-        )
+        raise ValidationError(_("This enrolment is no longer active."), code="enrolment_not_open")
     last_month = last_month.replace(day=1)
     if last_month < enrolment.start_month:  # e.g. a death before coverage began: bill nothing
         enrolment.status = Enrolment.Status.CANCELLED

@@ -162,6 +162,7 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
             [batch.pk],
         )
         counts = dict(cursor.fetchall())
+        _link_warnings(cursor, batch, staging, worker)
         cursor.execute(f"DELETE FROM {staging} WHERE batch_id = %s", [batch.pk])  # noqa: S608  # nosec B608
     return {
         "accepted": counts.get("new", 0),
@@ -169,6 +170,18 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         "unchanged": counts.get("same", 0),
         "registered_elsewhere": counts.get("foreign", 0),
     }
+
+
+def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> None:
+    """Point each accepted row's warning at the worker it became (new or updated)."""
+    issue = table_name(ImportRowIssue)
+    cursor.execute(
+        f"UPDATE {issue} SET worker_id = (SELECT w.id FROM {staging} AS s "  # noqa: S608  # nosec B608
+        f"JOIN {worker} AS w ON w.nik_index = s.nik_index WHERE s.batch_id = %s "
+        f"AND s.outcome <> 'foreign' AND s.row_number = {issue}.row_number) "
+        f"WHERE batch_id = %s AND outcome = 'warning'",
+        [batch.pk, batch.pk],
+    )
 
 
 def _record_history(batch: ImportBatch, staging: str) -> None:

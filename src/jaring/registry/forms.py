@@ -100,3 +100,21 @@ class WorkerForm(forms.Form):
     occupation = forms.ModelChoiceField(label=_("Occupation"), queryset=Occupation.objects.all())
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
+
+
+class WorkerEditForm(forms.Form):
+    """What may change after registration: contact, address, occupation, a move within the
+    kabupaten; every change gives its reason (kept in the worker's history)."""
+
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    rt_rw = forms.CharField(label=_("RT/RW"), max_length=20, required=False)
+    village = forms.ChoiceField(label=_("Village"))
+    occupation = forms.ModelChoiceField(label=_("Occupation"), queryset=Occupation.objects.all())
+    reason = forms.CharField(
+        label=_("Reason for the change"), max_length=100, help_text=_("Kept in the history.")
+    )
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].choices = [(v.code, f"{v.parent.name} — {v.name}") for v in villages]

@@ -57,7 +57,10 @@ def village_resolver(region: Region):
         found = region_rules.match_name(village, pool)
         if found.code is None:
             problem = "village_ambiguous" if found.problem == "ambiguous" else "village_unknown"
-            return VillageMatch(None, problem, detail=_candidates_text(found))
+            detail = (_elsewhere_text(village, district) if district else "") or (
+                _candidates_text(found)
+            )
+            return VillageMatch(None, problem, detail=detail)
         if found.fuzzy:
             name = next(n for c, _, n in pool if c == found.code)
             detail = (
@@ -65,6 +68,18 @@ def village_resolver(region: Region):
             )
             return VillageMatch(found.code, warning="village_fuzzy", detail=detail)
         return VillageMatch(found.code)
+
+    def _elsewhere_text(village: str, district: str) -> str:
+        """A village named under the wrong kecamatan: say which kecamatan it is in."""
+        exact = region_rules.match_name(village, villages)
+        if exact.code is None or exact.fuzzy:
+            return ""
+        name = next(n for c, _, n in villages if c == exact.code)
+        in_district = next((n for c, _, n in districts if exact.code.startswith(c + ".")), "")
+        return (
+            f"Desa/kelurahan {name} ({exact.code}) berada di Kecamatan {in_district}, "
+            f"bukan di Kecamatan {district}."
+        )
 
     return resolve
 

@@ -245,6 +245,10 @@ class ImportRowIssue(models.Model):
     codes = models.JSONField(default=list)
     message = models.TextField()
     raw = models.JSONField(default=dict)
+    # The worker an accepted row with a warning became (linked when the batch merges).
+    worker = models.ForeignKey(
+        "Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["batch", "outcome", "row_number"], name="issue_batch_idx")]

@@ -1,7 +1,10 @@
 """The rejects workbook: every rejected or duplicate row as it came in, plus its reasons.
 
-The operator fixes these rows and uploads the same file again. Cells are written as text
-(never as formulas), so a value such as ``=HYPERLINK(...)`` from a hostile file stays inert.
+The operator fixes these rows and uploads the same file again. Each cell is the text as read
+(every digit of a NIK Excel held as a number); the operator's columns are formatted as text so
+that retyping a NIK or phone in Excel keeps it text, except income and decile, which a plain
+number gives back as a number. Cells are written as strings, never formulas, so a value such as
+``=HYPERLINK(...)`` from a hostile file stays inert.
 """
 
 from __future__ import annotations
@@ -10,31 +13,53 @@ from pathlib import Path
 
 import xlsxwriter
 
+from jaring.core.spreadsheets import (
+    AS_READ,
+    IDENTIFIER,
+    LONG_TEXT,
+    NUMBER,
+    TEXT,
+    Column,
+    TableSheet,
+)
+
 REASON_HEADERS = ["Baris asal", "Alasan ditolak", "Kode alasan"]
+AMOUNT_FIELDS = {"income", "desil"}
+WIDTHS = {"nik": 20, "full_name": 28, "village": 22, "district": 18, "address": 30, "phone": 16}
+
+
+def _columns(headers: list[str], fields: dict[str, str]) -> list[Column]:
+    field_of = {header: field for field, header in fields.items()}
+    columns = []
+    for header in headers:
+        field = field_of.get(header)
+        kind = AS_READ if field in AMOUNT_FIELDS else IDENTIFIER
+        width = WIDTHS.get(field, min(max(len(header) + 2, 12), 30))
+        columns.append(Column(header, kind, width))
+    return [
+        *columns,
+        Column(REASON_HEADERS[0], NUMBER, 10),
+        Column(REASON_HEADERS[1], LONG_TEXT, 60),
+        Column(REASON_HEADERS[2], TEXT, 24),
+    ]
 
 
 class RejectsWriter:
-    def __init__(self, path: Path, headers: list[str]):
+    def __init__(self, path: Path, headers: list[str], fields: dict[str, str] | None = None):
         self.path = path
         self.headers = headers
-        self.count = 0
         self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-        self._sheet = self._book.add_worksheet("Ditolak")
-        bold = self._book.add_format({"bold": True, "bg_color": "#F4CCCC"})
-        for column, title in enumerate([*headers, *REASON_HEADERS]):
-            self._sheet.write_string(0, column, title, bold)
-        self._sheet.freeze_panes(1, 0)
+        self._table = TableSheet(
+            self._book, "Ditolak", _columns(headers, fields or {}), header_color="#F4CCCC"
+        )
+
+    @property
+    def count(self) -> int:
+        return self._table.row_count
 
     def add(self, row_number: int, raw: dict, reason: str, codes: list[str]) -> None:
-        self.count += 1
         values = [raw.get(header) for header in self.headers]
-        for column, value in enumerate(values):
-            if value is not None:
-                self._sheet.write_string(self.count, column, str(value))
-        base = len(self.headers)
-        self._sheet.write_number(self.count, base, row_number)
-        self._sheet.write_string(self.count, base + 1, reason)
-        self._sheet.write_string(self.count, base + 2, ", ".join(codes))
+        self._table.add([*values, row_number, reason, ", ".join(codes)])
 
     def close(self) -> None:
         self._book.close()

@@ -61,6 +61,8 @@ WARNING_MESSAGES = {
     "village_fuzzy": _("The village name was matched approximately."),
     "occupation_unknown": _("Unknown occupation, recorded as 'other'."),
     "possible_duplicate": _("Possible duplicate; sent for review."),
+    "phone_repaired": _("The phone number had lost its leading 0 (Excel); it was restored."),
+    "phone_dropped": _("The phone number is not valid and was left empty."),
 }
 
 
@@ -81,6 +83,10 @@ def normalise_nik(raw: object) -> tuple[str | None, str | None]:
     """Clean what a spreadsheet gives for a NIK. Returns (nik, None) or (None, reject code)."""
     if raw is None:
         return None, "nik_missing"
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and abs(raw) >= 1e15:
+        # A number cell of 16 digits: Excel keeps 15 significant digits, so the last one may
+        # already be lost, whatever the cell now shows.
+        return None, "nik_scientific"
     text = str(raw).strip()
     if text.startswith("'"):  # Excel's "store as text" marker
         text = text[1:]
@@ -209,8 +215,26 @@ def parse_date(raw: object, today: datetime.date) -> tuple[datetime.date | None,
     return None, "birth_date_invalid"
 
 
+# Rupiah as typed: Indonesian (1.500.000,00) or English (1,500,000.00) grouping, or none with
+# a decimal point or comma (1000000.00). Sen must be zero: an income is whole rupiah.
+RUPIAH_FORMS = (
+    r"^(?P<whole>[0-9]{1,3}(?:\.[0-9]{3})+)(?:,(?P<sen>[0-9]+))?$",
+    r"^(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<sen>[0-9]+))?$",
+    r"^(?P<whole>[0-9]+)(?:[.,](?P<sen>[0-9]+))?$",
+)
+# What a spreadsheet puts between digits and what is dropped from amounts and phone numbers
+# (the same character classes in the Polars twins of registry.validation).
+SPACES = "[ \t\r\n\u00a0]"
+PHONE_NOISE = "[ \t\r\n\u00a0\\-().]"
+MOBILE_WITHOUT_ZERO = r"^8[0-9]{8,11}$"
+PHONE = r"^0[0-9]{8,13}$"
+MAX_RUPIAH_DIGITS = 15
+
+
 def parse_rupiah(raw: object) -> tuple[int | None, str | None]:
-    """``1.500.000``, ``Rp 1.500.000``, ``1500000`` → 1500000. Decimals are refused."""
+    """``1.500.000``, ``Rp 1.500.000``, ``1500000``, ``1000000.00`` → whole rupiah.
+
+    Anything else — sen other than zero, a negative, words — is refused, never guessed."""
     if raw is None:
         return None, None
     if isinstance(raw, bool):
@@ -219,15 +243,17 @@ def parse_rupiah(raw: object) -> tuple[int | None, str | None]:
         return (raw, None) if raw >= 0 else (None, "income_invalid")
     if isinstance(raw, float):
         return (int(raw), None) if raw.is_integer() and raw >= 0 else (None, "income_invalid")
-    text = str(raw).strip().lower().removeprefix("rp").strip().replace(" ", "")
+    text = re.sub(r"^[Rr][Pp]", "", re.sub(SPACES, "", str(raw))).removesuffix(",-")
     if not text:
         return None, None
-    if text.endswith(",00") or text.endswith(",-"):
-        text = text[:-3] if text.endswith(",00") else text[:-2]
-    text = text.replace(".", "")
-    if not text.isdigit():
-        return None, "income_invalid"
-    return int(text), None
+    for form in RUPIAH_FORMS:
+        found = re.fullmatch(form, text)
+        if found:
+            whole = re.sub(r"[.,]", "", found["whole"]).lstrip("0") or "0"
+            if (found["sen"] or "0").strip("0") or len(whole) > MAX_RUPIAH_DIGITS:
+                break
+            return int(whole), None
+    return None, "income_invalid"
 
 
 def parse_desil(raw: object) -> tuple[int | None, str | None]:
@@ -242,13 +268,18 @@ def parse_desil(raw: object) -> tuple[int | None, str | None]:
 
 
 def parse_phone(raw: object) -> tuple[str | None, str | None]:
-    if raw is None or not str(raw).strip():
+    """A phone number as 0…, with (value, None); a mobile number whose leading 0 Excel dropped
+    (81265432101) is restored with ``phone_repaired``; anything else is ``phone_invalid``."""
+    digits = "" if raw is None else re.sub(PHONE_NOISE, "", str(raw)).lstrip("'")
+    if not digits:
         return None, None
-    digits = re.sub(r"[\s\-().]", "", str(raw).strip().lstrip("'"))
+    repaired = None
     if digits.startswith("+62"):
         digits = "0" + digits[3:]
     elif digits.startswith("62"):
         digits = "0" + digits[2:]
-    if digits.isdigit() and 9 <= len(digits) <= 14 and digits.startswith("0"):
-        return digits, None
+    elif re.fullmatch(MOBILE_WITHOUT_ZERO, digits):
+        digits, repaired = "0" + digits, "phone_repaired"
+    if re.fullmatch(PHONE, digits):
+        return digits, repaired
     return None, "phone_invalid"

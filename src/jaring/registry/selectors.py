@@ -13,8 +13,15 @@ from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.core import crypto
 from jaring.core.text import person_key
+from jaring.regions.models import Level, Region
 from jaring.registry import rules
-from jaring.registry.models import DuplicateCandidate, ImportBatch, TransferRequest, Worker
+from jaring.registry.models import (
+    DuplicateCandidate,
+    ImportBatch,
+    ImportRowIssue,
+    TransferRequest,
+    Worker,
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,13 @@ def is_full_nik(text: str) -> bool:
     return problem is None and nik is not None
 
 
+def is_partial_nik(text: str) -> bool:
+    """Only digits, but not 16 of them: a NIK search needs the whole NIK (blind index)."""
+    return bool(text) and rules.normalise_nik(text)[1] == "nik_length"
+
+
 def filter_workers(user, filters: WorkerFilters) -> QuerySet[Worker]:
-    workers = workers_for(user).select_related("village", "occupation")
+    workers = workers_for(user).select_related("village__parent", "occupation")
     if filters.district:
         workers = workers.filter(district_code=filters.district)
     if filters.village:
@@ -72,6 +84,32 @@ def worker_for(user, pk: int) -> Worker:
     if worker is None:
         raise Http404(pk)
     return worker
+
+
+def worker_to_edit(user, pk: int, request=None) -> Worker:
+    """A worker the user may change (registry rights in its village), or a 404; the form shows
+    its contact details, so the read is logged."""
+    workers = scoped(Worker.objects.all(), user, Capability.MANAGE_REGISTRY)
+    worker = workers.select_related("village__parent", "occupation").filter(pk=pk).first()
+    if worker is None:
+        raise Http404(pk)
+    log_personal_access(
+        user,
+        PersonalDataAccess.Action.VIEW_RECORD,
+        "worker",
+        worker.pk,
+        worker.village_id,
+        request=request,
+    )
+    return worker
+
+
+def villages_to_move_to(user, worker: Worker) -> QuerySet:
+    """The villages of the worker's kabupaten the user manages: where an edit may move it."""
+    villages = Region.objects.filter(
+        level=Level.VILLAGE, code__startswith=worker.regency_code + "."
+    ).filter(scope_for(user, Capability.MANAGE_REGISTRY).q("code"))
+    return villages.select_related("parent").order_by("parent__name", "name")
 
 
 def worker_with_personal_data(user, pk: int, request=None, log: bool = True):
@@ -130,6 +168,17 @@ def batch_for(user, pk: int) -> ImportBatch:
     if batch is None:
         raise Http404(pk)
     return batch
+
+
+def warnings_of(batch: ImportBatch) -> list[dict]:
+    """Each accepted row with a warning: its row, codes, message and the worker it became."""
+    issues = batch.issues.filter(outcome=ImportRowIssue.Outcome.WARNING).order_by("row_number")
+    return [
+        {"row": row, "codes": codes, "message": message, "worker": worker}
+        for row, codes, message, worker in issues.values_list(
+            "row_number", "codes", "message", "worker_id"
+        )
+    ]
 
 
 def duplicate_candidates_for(user) -> QuerySet[DuplicateCandidate]:

@@ -28,7 +28,7 @@ from jaring.accounts.scoping import require_in
 from jaring.core import crypto
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
-from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet
+from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
 from jaring.core.text import person_key
 from jaring.regions.models import Level, Region
 from jaring.registry import rules
@@ -151,7 +151,7 @@ def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_ro
     ctx = _context(batch.region)
     totals = _Totals()
     seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
-    with RejectsWriter(rejects_path(batch), sheet.layout.headers) as rejects:
+    with RejectsWriter(rejects_path(batch), sheet.layout.headers, sheet.layout.fields) as rejects:
         for chunk in sheet.chunks:
             seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, rejects)
             if progress:
@@ -206,21 +206,14 @@ def _message(codes: list[str], detail: str | None) -> str:
 
 def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportRowIssue]:
     raw_rows = {
-        row["_row"]: {k: v for k, v in row.items() if k != "_row"}
+        row["_row"]: raw_cells(row)
         for row in chunk.filter(
             pl.col("_row").is_in(pl.concat([rejected["_row"], duplicates["_row"]]).implode())
         ).iter_rows(named=True)
     }
     issues = []
     for row, codes, detail in rejected.select("_row", CODE_COLUMNS, "_detail").iter_rows():
-        message = _message(
-            codes,
-            detail
-            if "village_unknown" in codes
-            or "village_ambiguous" in codes
-            or "district_unknown" in codes
-            else None,
-        )
+        message = _message(codes, detail)
         issues.append(
             ImportRowIssue(
                 batch=batch,
@@ -271,7 +264,7 @@ def _elsewhere_issues(batch, chunk, rows: list[int], rejects) -> list[ImportRowI
     message = str(rules.REJECT_MESSAGES[code])
     issues = []
     for row in chunk.filter(pl.col("_row").is_in(rows)).iter_rows(named=True):
-        raw = {k: v for k, v in row.items() if k != "_row"}
+        raw = raw_cells(row)
         issues.append(
             ImportRowIssue(
                 batch=batch,
@@ -390,7 +383,7 @@ def _single_row_problems(data: WorkerInput, today: datetime.date) -> list[str]:
         problems.append("birth_date_future")
     if data.desil is not None and not 1 <= data.desil <= 10:
         problems.append("desil_invalid")
-    if data.phone and rules.parse_phone(data.phone)[1]:
+    if data.phone and rules.parse_phone(data.phone)[1] == "phone_invalid":
         problems.append("phone_invalid")
     return problems
 
@@ -457,7 +450,15 @@ def _register_worker(data: WorkerInput, village: Region, user) -> Worker:
     return worker
 
 
-UPDATABLE_FIELDS = {"phone", "address", "occupation_id", "declared_income", "desil", "village_id"}
+UPDATABLE_FIELDS = {
+    "phone",
+    "address",
+    "rt_rw",
+    "occupation_id",
+    "declared_income",
+    "desil",
+    "village_id",
+}
 
 
 def update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Worker:
@@ -486,7 +487,7 @@ def _update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Wor
         raise _rejected("desil_invalid")
     if changes.get("phone"):
         phone, problem = rules.parse_phone(changes["phone"])
-        if problem:
+        if problem == "phone_invalid":
             raise _rejected("phone_invalid")
         changes["phone"] = phone
     worker = Worker.objects.select_for_update().get(pk=worker.pk)

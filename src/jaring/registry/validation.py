@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from jaring.core.spreadsheets import LONG_NUMBERS
 from jaring.core.text import INNER_MARKS
 from jaring.registry import rules
 
@@ -49,9 +50,15 @@ def _text(name: str) -> pl.Expr:
 
 
 def nik_checks(
-    column: pl.Expr, district_codes: frozenset[str], today: datetime.date
+    column: pl.Expr,
+    district_codes: frozenset[str],
+    today: datetime.date,
+    from_number: pl.Expr | None = None,
 ) -> dict[str, pl.Expr]:
-    """The vectorised form of rules.normalise_nik + rules.parse_nik + the region check."""
+    """The vectorised form of rules.normalise_nik + rules.parse_nik + the region check.
+
+    ``from_number``: the cell was a number of 16 digits or more (normalise_nik of a number)."""
+    from_number = pl.lit(False) if from_number is None else from_number
     raw = column.str.strip_chars()
     unquoted = raw.str.strip_prefix("'").str.strip_chars()
     scientific = unquoted.str.replace_all(" ", "").str.contains(r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$")
@@ -78,7 +85,7 @@ def nik_checks(
     code = (
         pl.when(raw.is_null() | (unquoted == ""))
         .then(pl.lit("nik_missing"))
-        .when(scientific)
+        .when(from_number | scientific)
         .then(pl.lit("nik_scientific"))
         .when(~nik.str.contains(r"^[0-9]+$"))
         .then(pl.lit("nik_not_digits"))
@@ -102,6 +109,58 @@ def nik_checks(
         "nik_birth": birth,
         "nik_district": district,
     }
+
+
+def rupiah_checks(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The vectorised form of rules.parse_rupiah for text cells: (rupiah, reject code)."""
+    text = (
+        column.str.replace_all(rules.SPACES, "")
+        .str.replace(r"^[Rr][Pp]", "")
+        .str.strip_suffix(",-")
+    )
+    forms = [text.str.contains(form) for form in rules.RUPIAH_FORMS]
+
+    def group(index: int) -> pl.Expr:
+        chosen = pl.when(forms[0]).then(text.str.extract(rules.RUPIAH_FORMS[0], index))
+        for matched, form in zip(forms[1:], rules.RUPIAH_FORMS[1:], strict=True):
+            chosen = chosen.when(matched).then(text.str.extract(form, index))
+        return chosen
+
+    whole = group(1).str.replace_all(r"[.,]", "").str.strip_chars_start("0")
+    whole = pl.when(whole == "").then(pl.lit("0")).otherwise(whole)
+    sen_is_zero = group(2).is_null() | (group(2).str.replace_all("0", "") == "")
+    ok = whole.is_not_null() & sen_is_zero & (whole.str.len_chars() <= rules.MAX_RUPIAH_DIGITS)
+    value = pl.when(ok).then(whole.cast(pl.Int64, strict=False))
+    empty = column.is_null() | (text == "")
+    code = pl.when(empty).then(None).when(~ok).then(pl.lit("income_invalid"))
+    return value, code
+
+
+def phone_checks(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The vectorised form of rules.parse_phone: (phone, code: phone_repaired/phone_invalid)."""
+    digits = column.str.replace_all(rules.PHONE_NOISE, "").str.strip_chars_start("'")
+    repaired = digits.str.contains(rules.MOBILE_WITHOUT_ZERO)
+    phone = (
+        pl.when(digits.str.starts_with("+62"))
+        .then(pl.lit("0") + digits.str.slice(3))
+        .when(digits.str.starts_with("62"))
+        .then(pl.lit("0") + digits.str.slice(2))
+        .when(repaired)
+        .then(pl.lit("0") + digits)
+        .otherwise(digits)
+    )
+    valid = phone.str.contains(rules.PHONE)
+    empty = column.is_null() | (digits == "")
+    value = pl.when(~empty & valid).then(phone)
+    code = (
+        pl.when(empty)
+        .then(None)
+        .when(~valid)
+        .then(pl.lit("phone_invalid"))
+        .when(repaired)
+        .then(pl.lit("phone_repaired"))
+    )
+    return value, code
 
 
 def name_key_expr(column: pl.Expr) -> pl.Expr:
@@ -148,7 +207,22 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
         *[pl.lit(None, pl.String).alias(name) for name in _ALL_FIELDS if name not in present],
     )
     df = df.filter(pl.any_horizontal([pl.col(name).is_not_null() for name in _ALL_FIELDS]))
-    df = df.with_columns(**nik_checks(pl.col("nik"), ctx.district_codes, ctx.today))
+    nik_was_number = (
+        pl.col(LONG_NUMBERS).list.contains(fields["nik"])
+        if LONG_NUMBERS in chunk.columns and "nik" in fields
+        else None
+    )
+    df = df.with_columns(**nik_checks(pl.col("nik"), ctx.district_codes, ctx.today, nik_was_number))
+    income_value, income_code = rupiah_checks(pl.col("income"))
+    phone_value, phone_code = phone_checks(pl.col("phone"))
+    df = df.with_columns(
+        income_value=income_value,
+        income_code=income_code,
+        phone_value=phone_value,
+        phone_warning=pl.when(phone_code == "phone_invalid")
+        .then(pl.lit("phone_dropped"))
+        .otherwise(phone_code),
+    )
 
     df = _per_value(df, "sex", rules.parse_sex, ("sex_value", "sex_code"), pl.String)
     df = _per_value(
@@ -158,9 +232,7 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
         ("birth_date_value", "birth_date_code"),
         pl.Date,
     )
-    df = _per_value(df, "income", rules.parse_rupiah, ("income_value", "income_code"), pl.Int64)
     df = _per_value(df, "desil", rules.parse_desil, ("desil_value", "desil_code"), pl.Int64)
-    df = _per_value(df, "phone", rules.parse_phone, ("phone_value", "phone_code"), pl.String)
     df = _per_value(
         df, "occupation", ctx.resolve_occupation, ("occupation_id", "occupation_warning"), pl.String
     )
@@ -207,7 +279,6 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
         "village_code",
         "income_code",
         "desil_code",
-        "phone_code",
         "long_code",
     ]
     df = df.with_columns(
@@ -216,6 +287,7 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
             [
                 pl.col("village_warning"),
                 pl.col("occupation_warning"),
+                pl.col("phone_warning"),
                 pl.when(
                     pl.col("village_id").is_not_null()
                     & nik_ok

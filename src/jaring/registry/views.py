@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.core.masking import mask_name
+from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors, services, tasks
 from jaring.registry.forms import (
@@ -18,10 +19,12 @@ from jaring.registry.forms import (
     ImportForm,
     RevealNikForm,
     TransferDecisionForm,
+    WorkerEditForm,
     WorkerFilterForm,
     WorkerForm,
 )
 from jaring.registry.signals import worker_page_sections
+from jaring.registry.template import import_template_xlsx
 
 PAGE_SIZE = 50
 
@@ -60,7 +63,16 @@ def worker_list(request):
     personal_scope = scope_for(request.user, Capability.VIEW_PERSONAL_DATA)
     rows = [_row(w, personal_scope.contains(w.village_id)) for w in page]
     selectors.log_worker_list(request.user, page, filters.query, request)
-    return render(request, "registry/worker_list.html", {"form": form, "page": page, "rows": rows})
+    return render(
+        request,
+        "registry/worker_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "partial_nik": selectors.is_partial_nik(filters.query),
+        },
+    )
 
 
 @login_required
@@ -86,8 +98,57 @@ def worker_detail(request, pk: int):
             "reveal_form": reveal_form,
             "history": history,
             "sections": _sections(request.user, worker, personal),
+            "may_edit": scope_for(request.user, Capability.MANAGE_REGISTRY).contains(
+                worker.village_id
+            ),
         },
     )
+
+
+@login_required
+def worker_edit(request, pk: int):
+    """Change a worker's contact, address, occupation or village (within its kabupaten), with a
+    reason; the service decides (a move to another kabupaten is a transfer request)."""
+    worker = selectors.worker_to_edit(request.user, pk, request)
+    initial = {
+        "phone": worker.phone,
+        "address": worker.address,
+        "rt_rw": worker.rt_rw,
+        "village": worker.village_id,
+        "occupation": worker.occupation_id,
+    }
+    form = WorkerEditForm(
+        request.POST or None,
+        initial=initial,
+        villages=selectors.villages_to_move_to(request.user, worker),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        wanted = {
+            "phone": data["phone"].strip(),
+            "address": data["address"].strip(),
+            "rt_rw": data["rt_rw"].strip(),
+            "village_id": data["village"],
+            "occupation_id": data["occupation"].code,
+        }
+        current = {
+            **initial,
+            "village_id": worker.village_id,
+            "occupation_id": worker.occupation_id,
+        }
+        changes = {field: value for field, value in wanted.items() if value != current.get(field)}
+        if not changes:
+            form.add_error(None, _("Nothing was changed."))
+        else:
+            try:
+                services.update_worker(worker, changes, request.user, data["reason"])
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("Worker updated."))
+                return redirect("registry:worker", pk=worker.pk)
+    return render(request, "registry/worker_edit.html", {"form": form, "worker": worker})
 
 
 def _sections(user, worker, personal: bool) -> list:
@@ -161,6 +222,14 @@ def import_rejects(request, pk: int):
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=f"ditolak-batch-{batch.pk}.xlsx"
     )
+
+
+@login_required
+def import_template(request):
+    require(request.user, Capability.MANAGE_REGISTRY)
+    response = HttpResponse(import_template_xlsx(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="templat-impor-pekerja.xlsx"'
+    return response
 
 
 @login_required

@@ -69,3 +69,78 @@ REQUIRED_FIELDS = {"nik": "NIK", "full_name": "Nama Lengkap", "village": "Desa/K
 
 
 WORKER_LIST = SheetSchema(HEADER_SYNONYMS, REQUIRED_FIELDS)
+
+
+# The import template (``registry.template``): one column per field, in this order, with its
+# header as the template writes it, whether it is required, what it means and an example.
+TEMPLATE_COLUMNS = [
+    (
+        "nik",
+        "NIK",
+        True,
+        "16 digit Nomor Induk Kependudukan, ditulis sebagai teks.",
+        "1403014101850001",
+    ),
+    ("full_name", "Nama Lengkap", True, "Nama sesuai KTP.", "Rusni"),
+    (
+        "sex",
+        "Jenis Kelamin",
+        False,
+        "L (laki-laki) atau P (perempuan); harus cocok dengan NIK.",
+        "P",
+    ),
+    (
+        "birth_date",
+        "Tanggal Lahir",
+        False,
+        "Tanggal (hh-bb-tttt); harus cocok dengan NIK. Kosong: diambil dari NIK.",
+        "01-01-1985",
+    ),
+    ("birth_place", "Tempat Lahir", False, "Kota/kabupaten tempat lahir.", "Bengkalis"),
+    (
+        "village",
+        "Desa/Kelurahan",
+        True,
+        "Nama desa/kelurahan di wilayah impor, atau kodenya (mis. 14.03.01.2001).",
+        "Kelebuk",
+    ),
+    (
+        "district",
+        "Kecamatan",
+        False,
+        "Nama kecamatan; membantu bila nama desa ada di lebih dari satu kecamatan.",
+        "Bengkalis",
+    ),
+    (
+        "occupation",
+        "Pekerjaan",
+        False,
+        "Mis. Petani, Nelayan, Buruh Harian Lepas, Pedagang.",
+        "Petani",
+    ),
+    (
+        "income",
+        "Penghasilan",
+        False,
+        "Penghasilan per bulan dalam rupiah penuh, tanpa sen (1500000 atau 1.500.000).",
+        "1500000",
+    ),
+    ("desil", "Desil", False, "Desil kesejahteraan DTKS/DTSEN, angka 1 sampai 10.", "1"),
+    ("phone", "No HP", False, "Nomor HP diawali 0 atau +62, ditulis sebagai teks.", "081234567890"),
+    ("address", "Alamat", False, "Jalan, dusun.", "Jl. Antara No. 5"),
+    ("rt_rw", "RT/RW", False, "Nomor RT/RW.", "001/002"),
+    (
+        "has_disability",
+        "Disabilitas",
+        False,
+        "Ya bila penyandang disabilitas, kosong bila tidak.",
+        "",
+    ),
+    (
+        "is_female_head",
+        "Kepala Keluarga Perempuan",
+        False,
+        "Ya bila perempuan kepala keluarga (PEKKA), kosong bila tidak.",
+        "",
+    ),
+]

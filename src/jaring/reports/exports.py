@@ -9,28 +9,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
-from jaring.core.spreadsheets import neutralise_formula
+from jaring.core.spreadsheets import TableSheet, fitted_columns
 
 PANELS = {"districts", "sex", "occupation", "months", "claims"}
+IDENTIFIERS = ("Kode", "Nomor klaim")
 
 
 def _sheet(title: str, headers: list[str], rows: list[list]) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet(title[:31])
-    bold = book.add_format({"bold": True})
-    number = book.add_format({"num_format": "#,##0"})
-    for col, header in enumerate(headers):
-        sheet.write_string(0, col, header, bold)
-    for r, row in enumerate(rows, start=1):
-        for col, value in enumerate(row):
-            if value is None:
-                sheet.write_blank(r, col, None)
-            elif isinstance(value, int):
-                sheet.write_number(r, col, value, number)
-            else:
-                sheet.write_string(r, col, str(neutralise_formula(str(value))))
-    sheet.set_column(0, len(headers) - 1, 18)
+    table = TableSheet(book, title, fitted_columns(headers, rows, identifiers=IDENTIFIERS))
+    for row in rows:
+        table.add(row)
     book.close()
     return buffer.getvalue()
 

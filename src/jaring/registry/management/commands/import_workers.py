@@ -3,8 +3,10 @@ import shutil
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from jaring.regions.models import Region
+from jaring.registry.selectors import warnings_of
 from jaring.registry.services import create_batch, rejects_path, run_import
 
 
@@ -32,6 +34,14 @@ class Command(BaseCommand):
             shutil.copyfile(rejects_path(batch), options["rejects"])
         summary = batch.summary() | ({"error": batch.error} if batch.error else {})
         if options["json"]:
+            summary["warning_rows"] = [
+                warning
+                | {
+                    "worker_url": warning["worker"]
+                    and reverse("registry:worker", args=[warning["worker"]])
+                }
+                for warning in warnings_of(batch)
+            ]
             self.stdout.write(json.dumps(summary))
         else:
             self.stdout.write("")
