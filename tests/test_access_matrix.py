@@ -65,6 +65,8 @@ ROUTES = {
     "registry:workers": Route("list", Capability.VIEW_REGISTRY),
     "registry:worker": Route("object", Capability.VIEW_REGISTRY, "worker"),
     "registry:worker_create": Route("list", Capability.MANAGE_REGISTRY),
+    "registry:worker_edit": Route("object", Capability.MANAGE_REGISTRY, "worker"),
+    "registry:import_template": Route("list", Capability.MANAGE_REGISTRY),
     "registry:imports": Route("list", Capability.MANAGE_REGISTRY),
     "registry:import_detail": Route("object", Capability.MANAGE_REGISTRY, "batch"),
     "registry:import_status": Route("object", Capability.MANAGE_REGISTRY, "batch"),

@@ -10,88 +10,86 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from jaring.core.masking import mask_name
-from jaring.core.spreadsheets import neutralise_formula
+from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
 from jaring.finance.models import Invoice
 from jaring.finance.selectors import BudgetLine, paid_amount
 
 
 def _workbook():
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    money = book.add_format({"num_format": "#,##0"})
-    bold = book.add_format({"bold": True})
-    return buffer, book, money, bold
+    return buffer, xlsxwriter.Workbook(buffer, {"in_memory": True})
+
+
+BUDGET_COLUMNS = [
+    Column("Sumber dana", TEXT, 32),
+    Column("Pagu", NUMBER, 18),
+    Column("Komitmen s.d. akhir tahun", NUMBER, 18),
+    Column("Ditagih", NUMBER, 18),
+    Column("Dikreditkan", NUMBER, 18),
+    Column("Dibayar ke BPJS", NUMBER, 18),
+    Column("Sisa pagu", NUMBER, 18),
+    Column("Serapan (%)", DECIMAL, 12),
+    Column("Peserta ditagih", NUMBER, 16),
+]
+INVOICE_COLUMNS = [
+    Column("KPJ", IDENTIFIER, 16),
+    Column("Nama (disamarkan)", TEXT, 24),
+    Column("Desa/Kelurahan", TEXT, 22),
+    Column("Program", TEXT, 10),
+    Column("Iuran", NUMBER, 14),
+    Column("Dibayar", TEXT, 30),
+]
 
 
 def budget_xlsx(lines: list[BudgetLine], fiscal_year: int) -> bytes:
-    buffer, book, money, bold = _workbook()
-    sheet = book.add_worksheet(f"Anggaran {fiscal_year}")
-    headers = [
-        "Sumber dana",
-        "Pagu",
-        "Komitmen s.d. akhir tahun",
-        "Ditagih",
-        "Dikreditkan",
-        "Dibayar ke BPJS",
-        "Sisa pagu",
-        "Serapan (%)",
-        "Peserta ditagih",
-    ]
-    for col, title in enumerate(headers):
-        sheet.write_string(0, col, title, bold)
-    for row, line in enumerate(lines, start=1):
-        sheet.write_string(row, 0, neutralise_formula(line.source.name))
-        for col, value in enumerate(
+    buffer, book = _workbook()
+    table = TableSheet(book, f"Anggaran {fiscal_year}", BUDGET_COLUMNS)
+    for line in lines:
+        absorption = line.absorption_percent
+        table.add(
             [
+                line.source.name,
                 line.allocation,
                 line.committed,
                 line.billed,
                 line.credited,
                 line.paid,
                 line.remaining,
-            ],
-            start=1,
-        ):
-            sheet.write_number(row, col, value, money)
-        if line.absorption_percent is not None:
-            sheet.write_number(row, 7, float(line.absorption_percent))  # display value only
-        sheet.write_number(row, 8, line.covered_workers)
-    sheet.set_column(0, 0, 32)
-    sheet.set_column(1, 8, 18)
+                None if absorption is None else float(absorption),  # display value only
+                line.covered_workers,
+            ]
+        )
     book.close()
     return buffer.getvalue()
 
 
 def invoice_xlsx(invoice: Invoice) -> bytes:
-    buffer, book, money, bold = _workbook()
-    sheet = book.add_worksheet("Tagihan")
-    headers = ["KPJ", "Nama (disamarkan)", "Desa/Kelurahan", "Program", "Iuran", "Dibayar"]
-    for col, title in enumerate(headers):
-        sheet.write_string(0, col, title, bold)
+    buffer, book = _workbook()
+    table = TableSheet(book, "Tagihan", INVOICE_COLUMNS)
     lines = invoice.lines.select_related("enrolment__worker__village", "payment").order_by(
         "enrolment__worker__village_id", "enrolment_id", "program"
     )
-    row = 0
-    for row, line in enumerate(lines.iterator(chunk_size=5000), start=1):
+    for line in lines.iterator(chunk_size=5000):
         worker = line.enrolment.worker
-        sheet.write_string(row, 0, line.enrolment.kpj_number)
-        sheet.write_string(row, 1, mask_name(worker.full_name))
-        sheet.write_string(row, 2, worker.village.name)
-        sheet.write_string(row, 3, line.program)
-        sheet.write_number(row, 4, line.amount, money)
         # Which payment paid this participant-month (finance.allocation), or the credit note
         # that took it back (a month not owed).
         if line.credit_note_id:
-            sheet.write_string(row, 5, f"DIKREDITKAN NK/{line.credit_note_id}")
+            paid = f"DIKREDITKAN NK/{line.credit_note_id}"
         elif line.payment_id:
             paid = f"{line.payment.paid_on:%d-%m-%Y} {line.payment.reference}"
-            sheet.write_string(row, 5, paid)
         else:
-            sheet.write_string(row, 5, "BELUM DIBAYAR")
-    sheet.write_string(row + 1, 3, "Jumlah", bold)
-    sheet.write_number(row + 1, 4, invoice.total, money)
-    sheet.set_column(0, 2, 22)
-    sheet.set_column(5, 5, 30)
+            paid = "BELUM DIBAYAR"
+        table.add(
+            [
+                line.enrolment.kpj_number,
+                mask_name(worker.full_name),
+                worker.village.name,
+                line.program,
+                line.amount,
+                paid,
+            ]
+        )
+    table.add([None, None, None, "Jumlah", invoice.total, None])
     book.close()
     return buffer.getvalue()
 

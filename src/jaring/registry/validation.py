@@ -201,18 +201,22 @@ def _per_value(
 
 def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext) -> CheckedChunk:
     present = {name: pl.col(header) for name, header in fields.items()}
+    # A NIK cell that was a number of 16+ digits (workbooks only; see core.spreadsheets).
+    nik_was_number = (
+        pl.col(LONG_NUMBERS).list.contains(pl.lit(fields["nik"]))
+        if LONG_NUMBERS in chunk.columns and "nik" in fields
+        else pl.lit(False)
+    )
     df = chunk.select(
         pl.col("_row"),
+        nik_was_number.alias("nik_was_number"),
         *[_text(header).alias(name) for name, header in fields.items()],
         *[pl.lit(None, pl.String).alias(name) for name in _ALL_FIELDS if name not in present],
     )
     df = df.filter(pl.any_horizontal([pl.col(name).is_not_null() for name in _ALL_FIELDS]))
-    nik_was_number = (
-        pl.col(LONG_NUMBERS).list.contains(fields["nik"])
-        if LONG_NUMBERS in chunk.columns and "nik" in fields
-        else None
+    df = df.with_columns(
+        **nik_checks(pl.col("nik"), ctx.district_codes, ctx.today, pl.col("nik_was_number"))
     )
-    df = df.with_columns(**nik_checks(pl.col("nik"), ctx.district_codes, ctx.today, nik_was_number))
     income_value, income_code = rupiah_checks(pl.col("income"))
     phone_value, phone_code = phone_checks(pl.col("phone"))
     df = df.with_columns(
