@@ -81,18 +81,22 @@ def test_operator_logs_in_sees_bengkalis_and_switches_language(riau_regions, liv
 def test_operator_uploads_a_messy_list_and_downloads_the_rejects(
     riau_regions, occupations, live_server, page, settings, tmp_path
 ):
-    from tests.test_registry_import import BAHTIAR, RUSNI, write_csv
+    from tests.test_registry_import import BAHTIAR, RUSNI, SAFRI, write_csv
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     setup_demo()
     broken = ["3.20101E+15", "Excel Rusak", "L", "", "Kelebuk", "Bengkalis", "", "", "", ""]
-    path = write_csv(tmp_path / "daftar.csv", [RUSNI, BAHTIAR, broken])
+    # Safri's village is written "Perapat Tunggal": read as Prapat Tunggal, with a warning.
+    path = write_csv(tmp_path / "daftar.csv", [RUSNI, BAHTIAR, broken, SAFRI])
     page.goto(live_server.url + "/akun/masuk/")
     page.fill("#id_username", "operator")
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("form.stacked button[type=submit]")
     page.wait_for_selector("#roles")
     page.click("nav.mainnav a[href='/pekerja/impor/']")
+    with page.expect_download() as template:
+        page.click("#template-link")
+    assert template.value.suggested_filename == "templat-impor-pekerja.xlsx"
     page.set_input_files("#id_file", str(path))
     page.fill("#id_source", "Daftar desa Kelebuk")
     page.click("#import-form button[type=submit]")
@@ -101,16 +105,27 @@ def test_operator_uploads_a_messy_list_and_downloads_the_rejects(
         cell.get_attribute("data-count"): cell.inner_text()
         for cell in page.locator("#batch-counts td").all()
     }
-    assert (counts["rows"], counts["accepted"], counts["rejected"]) == ("3", "2", "1")
-    assert "ilmiah" in page.locator("#issues").inner_text()
+    assert (counts["rows"], counts["accepted"], counts["rejected"]) == ("4", "3", "1")
+    assert counts["warnings"] == "1"
+    assert "ilmiah" in page.locator("#issues tr[data-row='4']").inner_text()
+    warning = page.locator("#issues tr.warning[data-row='5']")
+    assert "Prapat Tunggal" in warning.inner_text() and "97%" in warning.inner_text()
     page.screenshot(path=str(ARTIFACTS / "import-done.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#rejects-link")
     assert download.value.suggested_filename.endswith(".xlsx")
+    warning.locator("a").click()
+    page.wait_for_selector("h1:has-text('Safri Ismail')")
+    assert "Prapat Tunggal" in page.locator("dl.facts").inner_text()
     page.click("nav.mainnav a[href='/pekerja/']")
     page.wait_for_selector("#workers")
-    assert page.locator("#workers tbody tr").count() == 2
+    assert page.locator("#workers tbody tr").count() == 3
     page.screenshot(path=str(ARTIFACTS / "workers.png"), full_page=True)
+    # Choosing a kecamatan fills the village filter with its villages (the server renders them).
+    page.select_option("#id_district", "14.03.02")
+    page.wait_for_selector("#id_village option[value='14.03.02.2002']", state="attached")
+    assert page.locator("#id_village option[value='14.03.01.2022']").count() == 0
+    assert page.locator("#workers tbody tr").count() == 1  # Bahtiar, of Bantan
 
 
 def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, live_server, page):

@@ -302,8 +302,7 @@ def test_vectorised_phone_agrees_with_the_pure_rule(raws):
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["id", "en", "plain"]))
 def test_rupiah_with_zero_sen_in_any_style_is_the_amount(amount, style):
     if style == "id":
-        written = f"Rp {amount:,},00".replace(",", "_").replace(".", ",").replace("_", ".")
-        written = written.replace(".00", ",00")
+        written = "Rp " + f"{amount:,}".replace(",", ".") + ",00"
     elif style == "en":
         written = f"{amount:,}.00"
     else:
