@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_person_name_keys'),
+        ("registry", "0006_person_name_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importrowissue',
-            name='worker',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.worker'),
+            model_name="importrowissue",
+            name="worker",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.worker",
+            ),
         ),
     ]
