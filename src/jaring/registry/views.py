@@ -107,8 +107,8 @@ def worker_detail(request, pk: int):
 
 @login_required
 def worker_edit(request, pk: int):
-    """Change a worker's contact, address, occupation or village (within its kabupaten), with a
-    reason; the service decides (a move to another kabupaten is a transfer request)."""
+    """Change a worker's contact, address, occupation or village with a reason. Only villages
+    of its own kabupaten are offered: a move elsewhere is a transfer request, not an edit."""
     worker = selectors.worker_to_edit(request.user, pk, request)
     initial = {
         "phone": worker.phone,
