@@ -21,6 +21,8 @@ class Capability(StrEnum):
     MANAGE_FINANCE = "finance.manage"
     PREPARE_CLAIMS = "claims.prepare"
     APPROVE_CLAIMS = "claims.approve"
+    # BPJS's side of a claim: receipt of the file, the decision, the amounts and the payment.
+    RECORD_BPJS_CLAIMS = "claims.bpjs"
     VIEW_AUDIT_LOG = "audit.view"
     MANAGE_USERS = "users.manage"
 
@@ -68,7 +70,8 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
     RoleCode.CLAIMS_OFFICER: frozenset(
         _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.PREPARE_CLAIMS}
     ),
-    # The checker on the Pemda side: approves what a claims officer prepared, never prepares.
+    # The checker on the Pemda side: checks the file a claims officer prepared before it goes to
+    # BPJS, never prepares.
     RoleCode.CLAIMS_SUPERVISOR: frozenset(
         _BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_PERSONAL_DATA, Capability.APPROVE_CLAIMS}
     ),
@@ -78,7 +81,7 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
             Capability.VIEW_REGISTRY,
             Capability.VIEW_PERSONAL_DATA,
             Capability.RECORD_KPJ,
-            Capability.APPROVE_CLAIMS,
+            Capability.RECORD_BPJS_CLAIMS,
         }
     ),
     RoleCode.AUDITOR: frozenset(_BASE | {Capability.VIEW_REGISTRY, Capability.VIEW_AUDIT_LOG}),

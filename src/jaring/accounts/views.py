@@ -17,6 +17,7 @@ from jaring.accounts import selectors, totp
 from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require
+from jaring.accounts.signals import home_sections
 from jaring.core.spreadsheets import IDENTIFIER, LONG_TEXT, TEXT, Column, TableSheet
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -171,8 +172,14 @@ def home(request):
     """The landing page for visitors; for a signed-in user, its roles and where they lead."""
     if not request.user.is_authenticated:
         return render(request, "core/landing.html")
+    answers = home_sections.send(
+        sender=type(request.user), user=request.user, today=timezone.localdate()
+    )
     return render(
         request,
         "core/home.html",
-        {"assignments": selectors.role_assignments_of(request.user)},
+        {
+            "assignments": selectors.role_assignments_of(request.user),
+            "sections": [html for _receiver, html in answers if html],
+        },
     )

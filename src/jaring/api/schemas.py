@@ -162,9 +162,13 @@ class ClaimOut(Schema):
     eligible: bool | None
     reason_code: str
     reason: str
-    benefit_total: int
+    benefit_total: int  # Jaring's expected cash benefit
     components: list[dict]
     documents_complete_on: datetime.date | None
+    sent_on: datetime.date | None
+    bpjs_received_on: datetime.date | None
+    bpjs_claim_number: str
+    bpjs_total: int | None  # the cash benefit as BPJS computed it
     paid_on: datetime.date | None
 
     @staticmethod
@@ -200,7 +204,7 @@ class ClaimIn(Schema):
 
 
 class TransitionIn(Schema):
-    action: Literal["open", "dismiss", "recheck", "submit", "approve", "return", "reject"]
+    action: Literal["open", "dismiss", "recheck", "submit", "approve", "return"]
     note: str = Field("", max_length=2000)
 
 

@@ -1,32 +1,87 @@
-"""The handover record (berita acara serah terima) as a PDF (WeasyPrint)."""
+"""The claim's papers as PDFs (WeasyPrint): the cover letter that carries the file to the BPJS
+branch, and the handover record (berita acara serah terima)."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
-from jaring.claims.labels import COMPONENT_LABELS
-from jaring.claims.models import Claim
+from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
+from jaring.claims.models import Claim, Handover
+
+
+def _pdf(template: str, context: dict) -> bytes:
+    from weasyprint import HTML
+
+    with override("id"):  # an official paper is written in Indonesian
+        html = render_to_string(template, {**context, "printed_at": timezone.localtime()})
+    return HTML(string=html).write_pdf()
+
+
+def handover_record(claim: Claim, handover: Handover) -> dict:
+    """Every fact the berita acara prints, as plain data: what signing freezes."""
+    recipient = handover.recipient
+    worker = claim.worker
+    with override("id"):
+        return {
+            "number": handover.number,
+            "program": claim.program,
+            "held_on": handover.held_on.isoformat(),
+            "place": handover.place,
+            "city": handover.city,
+            "worker_name": worker.full_name,
+            "worker_nik": worker.masked_nik,
+            "kpj": claim.enrolment.kpj_number if claim.enrolment else "",
+            "village": f"{claim.village.display_name}, {claim.village.parent.display_name}",
+            "event_date": claim.event_date.isoformat(),
+            "claim_number": claim.number,
+            "bpjs_claim_number": claim.bpjs_claim_number,
+            "recipient_name": recipient.full_name if recipient else worker.full_name,
+            "recipient_relationship": str(recipient.get_relationship_display())
+            if recipient
+            else "Peserta sendiri",
+            "components": [
+                {"label": str(COMPONENT_LABELS[c["code"]]), "amount": c["amount"]}
+                for c in claim.bpjs_components
+            ],
+            "amount": handover.amount,
+            "scholarship_total": claim.scholarship.get("total", 0)
+            if claim.scholarship.get("eligible")
+            else 0,
+            "handed_by_name": handover.handed_by_name,
+            "handed_by_title": handover.handed_by_title,
+            "witness_name": handover.witness_name,
+            "witness_title": handover.witness_title,
+            "bpjs_name": handover.bpjs_name,
+            "bpjs_title": handover.bpjs_title,
+        }
 
 
 def handover_pdf(claim: Claim) -> bytes:
-    from weasyprint import HTML
-
+    """The berita acara: as signed (its snapshot), or as it stands while still a draft."""
     handover = claim.handover
-    with override("id"):  # an official record is written in Indonesian
-        html = render_to_string(
-            "claims/handover_pdf.html",
-            {
-                "claim": claim,
-                "handover": handover,
-                "worker": claim.worker,
-                "recipient": handover.recipient,
-                "components": [
-                    {"label": str(COMPONENT_LABELS[c["code"]]), "amount": c["amount"]}
-                    for c in claim.components
-                ],
-                "printed_at": timezone.localtime(),
-            },
-        )
-    return HTML(string=html).write_pdf()
+    record = dict(handover.snapshot if handover.is_signed else handover_record(claim, handover))
+    for day in ("held_on", "event_date"):
+        record[day] = datetime.date.fromisoformat(record[day])
+    return _pdf("claims/handover_pdf.html", {"ba": record, "signed": handover.is_signed})
+
+
+def cover_letter_pdf(claim: Claim, documents: list[tuple[str, list]]) -> bytes:
+    """The Pemda's cover letter (surat pengantar) that carries the checked file to the branch,
+    listing the documents it holds."""
+    return _pdf(
+        "claims/cover_letter_pdf.html",
+        {
+            "claim": claim,
+            "worker": claim.worker,
+            "heirs": list(claim.family.filter(is_heir=True)),
+            "documents": [(str(DOCUMENT_LABELS[kind]), docs) for kind, docs in documents],
+            "components": [
+                {"label": str(COMPONENT_LABELS[c["code"]]), "amount": c["amount"]}
+                for c in claim.components
+            ],
+        },
+    )

@@ -2,9 +2,11 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from jaring.claims.labels import DOCUMENT_LABELS
-from jaring.claims.models import Claim, FamilyMember, Instalment
+from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
+from jaring.claims.models import Claim, FamilyMember, Instalment, SentVia
 from jaring.claims.rules import MAX_DOCUMENT_BYTES
+from jaring.claims.services import Outcome
+from jaring.core.formatting import rupiah
 from jaring.programs.rules import Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -34,10 +36,22 @@ class ReportForm(forms.Form):
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    # Shown (static/jaring/claim-report.js) and accepted only for a work accident (JKK).
+    ACCIDENT_FIELDS = ("cause", "traffic_accident", "disability_percent", "incapacity_days")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.ACCIDENT_FIELDS:
+            self.fields[name].widget.attrs["data-jkk-only"] = "1"
+
     def clean(self):
         data = super().clean()
         if not data.get("nik") and not data.get("worker_id"):
             raise forms.ValidationError(_("Give the worker's NIK."))
+        if data.get("program") != Program.JKK.value:
+            for name in self.ACCIDENT_FIELDS:
+                if data.get(name):
+                    self.add_error(name, _("Only for a work accident (JKK)."))
         return data
 
 
@@ -83,16 +97,79 @@ class DocumentForm(forms.Form):
 
 class DecisionForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[
-            (a, a) for a in ("open", "dismiss", "recheck", "submit", "approve", "return", "reject")
-        ]
+        choices=[(a, a) for a in ("open", "dismiss", "recheck", "submit", "approve", "return")]
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class InstalmentChoice(forms.ModelChoiceField):
+    """"Santunan tunai — Rp42.000.000", never the row's code."""
+
+    def label_from_instance(self, obj: Instalment) -> str:
+        what = obj.get_kind_display()
+        if obj.child_id:
+            what = f"{what} {obj.level} ({_('year')} {obj.sequence})"
+        return f"{what} — {rupiah(obj.outstanding)}"
+
+
+class HeirChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: FamilyMember) -> str:
+        return f"{obj.full_name} — {obj.get_relationship_display()}"
+
+
+class SendingForm(forms.Form):
+    sent_on = forms.DateField(label=_("Sent to BPJS on"), widget=DATE)
+    via = forms.ChoiceField(label=_("How"), choices=SentVia.choices)
+
+
+class ReceiptForm(forms.Form):
+    received_on = forms.DateField(label=_("Complete file received by BPJS on"), widget=DATE)
+    bpjs_claim_number = forms.CharField(label=_("BPJS claim number"), max_length=60)
+
+
+class BpjsDecisionForm(forms.Form):
+    """BPJS's decision; for an approval, the amount of each component as BPJS computed it
+    (prefilled with Jaring's expected amounts)."""
+
+    outcome = forms.ChoiceField(
+        label=_("BPJS's decision"),
+        choices=[
+            (Outcome.APPROVED, _("Approved (to be paid)")),
+            (Outcome.REFUSED, _("Refused")),
+            (Outcome.MORE_DOCUMENTS, _("More documents needed (back to the Pemda)")),
+        ],
+    )
+    decided_on = forms.DateField(label=_("Decision date"), widget=DATE)
+    reason = forms.CharField(
+        label=_("BPJS's reason or the documents needed"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.codes = [c["code"] for c in claim.components] if claim is not None else []
+        for component in claim.components if claim is not None else []:
+            self.fields[f"amount_{component['code']}"] = forms.IntegerField(
+                label=format_lazy(
+                    _("{component} by BPJS (Rp)"), component=COMPONENT_LABELS[component["code"]]
+                ),
+                min_value=0,
+                required=False,
+                initial=component["amount"],
+            )
+
+    def amounts(self) -> dict[str, int]:
+        return {
+            code: self.cleaned_data[f"amount_{code}"]
+            for code in self.codes
+            if self.cleaned_data.get(f"amount_{code}") is not None
+        }
+
+
 class PaymentForm(forms.Form):
-    instalment = forms.ModelChoiceField(label=_("For"), queryset=Instalment.objects.none())
-    recipient = forms.ModelChoiceField(
+    instalment = InstalmentChoice(label=_("For"), queryset=Instalment.objects.none())
+    recipient = HeirChoice(
         label=_("Paid to"), queryset=FamilyMember.objects.none(), required=False
     )
     amount = forms.IntegerField(label=_("Amount (Rp)"), min_value=1)
@@ -110,16 +187,18 @@ class PaymentForm(forms.Form):
 
 
 class HandoverForm(forms.Form):
-    recipient = forms.ModelChoiceField(
+    recipient = HeirChoice(
         label=_("Received by"), queryset=FamilyMember.objects.none(), required=False
     )
     held_on = forms.DateField(label=_("Date"), widget=DATE)
     place = forms.CharField(label=_("Place"), max_length=200)
     city = forms.CharField(label=_("City"), max_length=100)
-    handed_by_name = forms.CharField(label=_("Handed over by"), max_length=150)
-    handed_by_title = forms.CharField(label=_("Title"), max_length=150)
-    bpjs_name = forms.CharField(label=_("BPJS official"), max_length=150)
+    handed_by_name = forms.CharField(label=_("Handed over by (name)"), max_length=150)
+    handed_by_title = forms.CharField(label=_("Handed over by (title)"), max_length=150)
+    bpjs_name = forms.CharField(label=_("BPJS official (name)"), max_length=150)
     bpjs_title = forms.CharField(label=_("BPJS official's title"), max_length=150)
+    witness_name = forms.CharField(label=_("Witness (name)"), max_length=150, required=False)
+    witness_title = forms.CharField(label=_("Witness's title"), max_length=150, required=False)
     photo = forms.FileField(label=_("Photo (optional)"), required=False)
 
     def __init__(self, *args, claim=None, **kwargs):

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from jaring.claims.rules import FamilyStage
+
 DOCUMENT_LABELS = {
     "kpj_card": _("KPJ card (BPJS membership card)"),
     "death_certificate": _("Death certificate (akta kematian)"),
@@ -25,4 +27,13 @@ COMPONENT_LABELS = {
     "death_compensation": _("Death compensation (48 × declared income)"),
     "disability": _("Disability compensation"),
     "temporary_incapacity": _("Temporary incapacity benefit (STMB)"),
+}
+
+FAMILY_STAGE_LABELS = {
+    FamilyStage.REPORTED: _("Reported"),
+    FamilyStage.FILE_COMPLETE: _("File complete"),
+    FamilyStage.AT_BPJS: _("At BPJS"),
+    FamilyStage.PAID: _("Paid"),
+    FamilyStage.HANDED_OVER: _("Handed over"),
+    FamilyStage.REFUSED: _("Refused by BPJS"),
 }

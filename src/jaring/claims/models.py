@@ -14,16 +14,39 @@ USER = settings.AUTH_USER_MODEL
 
 
 class ClaimStatus(models.TextChoices):
+    """Where a claim is. The Pemda finds the family and carries the file; BPJS decides and pays."""
+
     POTENTIAL = "potential", _("Potential (from a death list)")
     REPORTED = "reported", _("In preparation")
-    SUBMITTED = "submitted", _("Awaiting approval")
-    APPROVED = "approved", _("Approved, awaiting payment")
-    PAID = "paid", _("Paid")
-    REJECTED = "rejected", _("Rejected")
+    CHECKING = "checking", _("Awaiting the Pemda's check")
+    CHECKED = "checked", _("Checked, to be sent to BPJS")
+    SENT = "sent", _("Sent to BPJS")
+    AT_BPJS = "at_bpjs", _("Received by BPJS")
+    APPROVED = "approved", _("Approved by BPJS, awaiting payment")
+    PAID = "paid", _("Paid by BPJS")
+    REJECTED = "rejected", _("Refused")
     DISMISSED = "dismissed", _("Dismissed")
 
 
-OPEN_CLAIM_STATUSES = ("potential", "reported", "submitted", "approved")
+OPEN_CLAIM_STATUSES = (
+    "potential",
+    "reported",
+    "checking",
+    "checked",
+    "sent",
+    "at_bpjs",
+    "approved",
+)
+# From here on the file has left the Pemda: it was sent, BPJS received, approved or paid it.
+SENT_STATUSES = ("sent", "at_bpjs", "approved", "paid")
+# BPJS holds the complete file: its service level runs from the receipt.
+RECEIVED_STATUSES = ("at_bpjs", "approved", "paid")
+
+
+class SentVia(models.TextChoices):
+    HAND = "hand", _("Delivered in person")
+    POST = "post", _("Post or courier")
+    ONLINE = "online", _("Online (e-mail or BPJS application)")
 
 
 class Claim(models.Model):
@@ -101,7 +124,8 @@ class Claim(models.Model):
     # Documents and service level.
     documents_complete_on = models.DateField(null=True, blank=True)
 
-    # Maker-checker.
+    # The Pemda's maker-checker on the submission: ``submitted_by`` put the complete file forward,
+    # ``decided_by`` (another person, see participants.py) checked it before it goes to BPJS.
     submitted_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -111,6 +135,28 @@ class Claim(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
+
+    # Submitted to the BPJS branch: when, how and by whom (with the cover letter).
+    sent_on = models.DateField(_("sent to BPJS on"), null=True, blank=True)
+    sent_via = models.CharField(_("sent how"), max_length=10, choices=SentVia.choices, blank=True)
+    sent_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # BPJS's side: receipt of the complete file (the service clock starts), its claim number,
+    # its decision with its reason, and the amounts per component as BPJS computed them.
+    bpjs_received_on = models.DateField(_("received by BPJS on"), null=True, blank=True)
+    bpjs_claim_number = models.CharField(_("BPJS claim number"), max_length=60, blank=True)
+    bpjs_received_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bpjs_decided_on = models.DateField(_("BPJS decision date"), null=True, blank=True)
+    bpjs_decided_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bpjs_reason = models.TextField(_("BPJS's reason"), blank=True)
+    bpjs_components = models.JSONField(default=list, blank=True)
+    bpjs_total = models.PositiveBigIntegerField(_("cash benefit by BPJS"), null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
@@ -134,10 +180,28 @@ class Claim(models.Model):
                 condition=~Q(status__in=["rejected", "dismissed"]),
                 name="claim_once_per_event",
             ),
+            # Nothing leaves the Pemda unchecked: a checked or sent file has its checker.
             models.CheckConstraint(
-                condition=~Q(status__in=["approved", "paid"])
+                condition=~Q(status__in=["checked", *SENT_STATUSES])
                 | Q(decided_by__isnull=False, eligible=True),
                 name="claim_approved_has_checker",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=SENT_STATUSES) | Q(sent_on__isnull=False),
+                name="claim_sent_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=RECEIVED_STATUSES) | Q(bpjs_received_on__isnull=False),
+                name="claim_received_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "paid"]) | Q(bpjs_total__isnull=False),
+                name="claim_approved_has_bpjs_amount",
+            ),
+            models.UniqueConstraint(
+                fields=["bpjs_claim_number"],
+                condition=~Q(bpjs_claim_number=""),
+                name="claim_bpjs_number_once",
             ),
             models.CheckConstraint(
                 condition=Q(disability_percent__gte=0, disability_percent__lt=100),
@@ -155,6 +219,19 @@ class Claim(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in {ClaimStatus.POTENTIAL, ClaimStatus.REPORTED}
+
+    @property
+    def family_stage(self) -> rules.FamilyStage | None:
+        """What the family can be told (reported, file complete, at BPJS, paid, handed over)."""
+        handover = getattr(self, "handover", None)
+        return rules.family_stage(
+            self.status, self.documents_complete_on is not None, handover is not None
+        )
+
+    @property
+    def amount_difference(self) -> int | None:
+        """BPJS's cash benefit minus Jaring's expected one (None until BPJS decided)."""
+        return None if self.bpjs_total is None else self.bpjs_total - self.benefit_total
 
 
 class FamilyMember(models.Model):
@@ -335,18 +412,37 @@ class Handover(models.Model):
     )
     handed_by_name = models.CharField(_("handed over by"), max_length=150)
     handed_by_title = models.CharField(_("title"), max_length=150)
+    witness_name = models.CharField(_("witnessed by"), max_length=150, blank=True)
+    witness_title = models.CharField(_("witness's title"), max_length=150, blank=True)
     bpjs_name = models.CharField(_("BPJS official"), max_length=150)
     bpjs_title = models.CharField(_("BPJS official's title"), max_length=150)
     amount = models.PositiveBigIntegerField(_("amount"))
     photo = models.CharField(max_length=500, blank=True, editable=False)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Editable until signed; at signing the record is frozen: every fact the berita acara prints
+    # (exports.handover_record) is kept, so a later import that renames the worker changes nothing.
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    snapshot = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="handover_amount")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="handover_amount"),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | Q(signed_by__isnull=False),
+                name="handover_signed_has_signer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
 
 
 class DeathList(models.Model):

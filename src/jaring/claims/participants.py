@@ -2,8 +2,9 @@
 
 A maker is anyone who reported or prepared the claim, changed it while it was in preparation,
 added or changed its family (heirs), uploaded or verified one of its documents, made an heir
-exception or submitted it. A user holding both the officer's and the supervisor's role is still
-one person: having made any part of the claim, it may not approve it. Read from the claim's own
+exception or put the file forward for the Pemda's check (submitted it). A user holding both the
+officer's and the supervisor's role is still one person: having made any part of the claim, it
+may not check its submission to BPJS. Read from the claim's own
 columns, its documents and the history tables (django-simple-history), so a later correction
 does not wash a maker out.
 """
@@ -15,18 +16,21 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.claims.models import Claim, ClaimStatus
 
-_PREPARATION = {ClaimStatus.POTENTIAL, ClaimStatus.REPORTED, ClaimStatus.SUBMITTED}
+_PREPARATION = {ClaimStatus.POTENTIAL, ClaimStatus.REPORTED, ClaimStatus.CHECKING}
+# A file sent back to the officer (by the Pemda's checker, or by BPJS asking for more documents):
+# whoever sent it back made nothing.
+_SENT_BACK_FROM = {ClaimStatus.CHECKING, ClaimStatus.SENT, ClaimStatus.AT_BPJS}
 
 
 class MakerCannotCheck(ValidationError, PermissionDenied):
-    """A maker of the claim tried to approve it: a refusal by rule (the page shows the message,
-    the API answers with the code) that is also a permission refusal."""
+    """A maker of the claim tried to check its submission: a refusal by rule (the page shows the
+    message, the API answers with the code) that is also a permission refusal."""
 
     def __init__(self):
         super().__init__(
             _(
                 "You helped prepare this claim (reported, heirs, documents or submission), "
-                "so another officer must approve it."
+                "so another officer must check it before it goes to BPJS."
             ),
             code="maker_cannot_approve",
         )
@@ -48,14 +52,14 @@ def makers_of(claim: Claim) -> frozenset[int]:
 
 
 def _history_makers(claim: Claim) -> set[int | None]:
-    """Users who changed the claim while it was prepared; a checker returning it is not one."""
+    """Users who changed the claim while it was prepared; one who sent it back is not one."""
     makers: set[int | None] = set()
     previous = None
     rows = claim.history.order_by("history_date", "history_id").values_list(
         "status", "history_user_id", "submitted_by_id", "heir_override_by_id"
     )
     for status, user_id, submitted_by, override_by in rows:
-        returned = previous == ClaimStatus.SUBMITTED and status == ClaimStatus.REPORTED
+        returned = previous in _SENT_BACK_FROM and status == ClaimStatus.REPORTED
         if status in _PREPARATION and not returned:
             makers.add(user_id)
         makers |= {submitted_by, override_by}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache
 
 import filetype
@@ -78,6 +79,8 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
 
 
 # --- Service level (PP 44/2015: JKM in 3 working days, JKK in 7) -------------------------------
+# BPJS owes it: the clock runs from BPJS's receipt of the complete file, never from the Pemda's
+# own document check.
 
 
 @dataclass(frozen=True)
@@ -94,19 +97,20 @@ class ServiceLevel:
 def service_level(
     book: RuleBook,
     program: Program,
-    complete_on: datetime.date | None,
+    received_on: datetime.date | None,
     paid_on: datetime.date | None,
     today: datetime.date,
     benefit_total: int,
 ) -> ServiceLevel:
-    """Where a claim stands against the payment promise, counted from complete documents."""
-    rule = book.at("claims.service_level", complete_on or today)
+    """Where a claim stands against BPJS's payment promise, counted from BPJS's receipt of the
+    complete file; the late compensation is a share of ``benefit_total`` per working day."""
+    rule = book.at("claims.service_level", received_on or today)
     target = rule.value[f"{program.value.lower()}_working_days"]
-    if complete_on is None:
+    if received_on is None:
         return ServiceLevel(target, None, None, 0, 0, False, rule.ref)
-    due = add_working_days(complete_on, target)
+    due = add_working_days(received_on, target)
     end = paid_on or today
-    taken = working_days_between(complete_on, end)
+    taken = working_days_between(received_on, end)
     late = max(0, taken - target)
     penalty = whole_rupiah(Decimal(rule.value["late_penalty_per_day"]) * late * benefit_total)
     return ServiceLevel(
@@ -120,15 +124,45 @@ def service_level(
     )
 
 
-def latest_overdue_completion(
+def latest_overdue_receipt(
     book: RuleBook, program: Program, today: datetime.date
 ) -> datetime.date:
-    """The latest completion date whose payment deadline has passed by ``today`` (for SQL)."""
+    """The latest BPJS receipt date whose payment deadline has passed by ``today`` (for SQL)."""
     target = book.at("claims.service_level", today).value[f"{program.value.lower()}_working_days"]
     day = today - datetime.timedelta(days=1)
     while add_working_days(day, target) >= today:
         day -= datetime.timedelta(days=1)
     return day
+
+
+# --- What the family is told -------------------------------------------------------------------
+
+
+class FamilyStage(StrEnum):
+    """The claim's status as a family can be told (and later notified of) it."""
+
+    REPORTED = "reported"
+    FILE_COMPLETE = "file_complete"
+    AT_BPJS = "at_bpjs"
+    PAID = "paid"
+    HANDED_OVER = "handed_over"
+    REFUSED = "refused"
+
+
+def family_stage(status: str, documents_complete: bool, handed_over: bool) -> FamilyStage | None:
+    """The family's stage for a claim status (None for a potential or dismissed claim, which
+    the family was never told of)."""
+    if status in {"potential", "dismissed"}:
+        return None
+    if status == "rejected":
+        return FamilyStage.REFUSED
+    if status == "paid":
+        return FamilyStage.HANDED_OVER if handed_over else FamilyStage.PAID
+    if status in {"sent", "at_bpjs", "approved"}:
+        return FamilyStage.AT_BPJS
+    if status in {"checking", "checked"} or documents_complete:
+        return FamilyStage.FILE_COMPLETE
+    return FamilyStage.REPORTED
 
 
 # --- Documents ------------------------------------------------------------------------------

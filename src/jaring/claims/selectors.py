@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,10 +50,14 @@ def may_approve(user, claim: Claim) -> bool:
     return scope_for(user, Capability.APPROVE_CLAIMS).contains(claim.village_id)
 
 
+def may_record_bpjs(user, claim: Claim) -> bool:
+    return scope_for(user, Capability.RECORD_BPJS_CLAIMS).contains(claim.village_id)
+
+
 def may_approve_now(user, claim: Claim) -> bool:
-    """The approve button: a checker of the region who made no part of this submitted claim."""
+    """The check button: a Pemda checker of the region who made no part of this claim."""
     return (
-        claim.status == ClaimStatus.SUBMITTED
+        claim.status == ClaimStatus.CHECKING
         and may_approve(user, claim)
         and user.pk not in makers_of(claim)
     )
@@ -61,20 +65,36 @@ def may_approve_now(user, claim: Claim) -> bool:
 
 def next_step(claim: Claim) -> str:
     """Who acts next on the claim, and how: "Berikutnya: …" on its page."""
-    if claim.status == ClaimStatus.SUBMITTED:
-        return _(
-            "a claims supervisor or BPJS officer who did not prepare this claim approves, "
-            "returns or rejects it"
-        )
     if claim.status == ClaimStatus.REPORTED:
         return _reported_step(claim)
     return {
         ClaimStatus.POTENTIAL: _("the claims officer opens the claim or dismisses it"),
-        ClaimStatus.APPROVED: _("the claims officer records the payment to the heirs"),
-        ClaimStatus.PAID: ""
-        if hasattr(claim, "handover")
-        else _("the claims officer records the handover"),
+        ClaimStatus.CHECKING: _(
+            "a claims supervisor who did not prepare this claim checks the file, or returns it"
+        ),
+        ClaimStatus.CHECKED: _(
+            "the claims officer takes the file with its cover letter to the BPJS branch and "
+            "records when and how it was sent"
+        ),
+        ClaimStatus.SENT: _(
+            "the BPJS officer records the receipt of the complete file and BPJS's claim number, "
+            "or asks for more documents"
+        ),
+        ClaimStatus.AT_BPJS: _(
+            "BPJS decides: approves with its amounts, refuses, or asks for more documents"
+        ),
+        ClaimStatus.APPROVED: _("BPJS pays the heir's account; the BPJS officer records it"),
+        ClaimStatus.PAID: _handover_step(claim),
     }.get(claim.status, "")
+
+
+def _handover_step(claim: Claim) -> str:
+    handover = getattr(claim, "handover", None)
+    if handover is None:
+        return _("the claims officer records the handover")
+    if not handover.is_signed:
+        return _("the claims officer records that the berita acara was signed")
+    return ""
 
 
 def _reported_step(claim: Claim) -> str:
@@ -83,7 +103,7 @@ def _reported_step(claim: Claim) -> str:
         return _("an officer other than the uploader checks the documents")
     if services.submission_problems(claim):
         return _("the claims officer completes the claim")
-    return _("the claims officer submits the claim for approval")
+    return _("the claims officer puts the file forward for the Pemda's check")
 
 
 def may_see_personal_data(user, claim: Claim) -> bool:
@@ -136,13 +156,15 @@ def checklist(claim: Claim) -> list[ChecklistItem]:
 
 
 def service_level_of(claim: Claim, today: datetime.date | None = None) -> rules.ServiceLevel:
+    """BPJS's service level, from its receipt of the complete file; the late compensation on
+    BPJS's amount once decided, else on the expected one."""
     return rules.service_level(
         default_rulebook(),
         Program(claim.program),
-        claim.documents_complete_on,
+        claim.bpjs_received_on,
         claim.paid_on,
         today or timezone.localdate(),
-        claim.benefit_total,
+        claim.benefit_total if claim.bpjs_total is None else claim.bpjs_total,
     )
 
 
@@ -152,16 +174,26 @@ def with_service_levels(claims, today: datetime.date | None = None) -> list[tupl
 
 
 def overdue(claims: QuerySet[Claim], today: datetime.date | None = None) -> QuerySet[Claim]:
-    """Unpaid claims past their payment deadline, filtered in SQL."""
+    """Files BPJS received and has not paid past its deadline, filtered in SQL."""
     today = today or timezone.localdate()
     book = default_rulebook()
     late = Q(pk__in=[])
     for program in (Program.JKM, Program.JKK):
-        cutoff = rules.latest_overdue_completion(book, program, today)
-        late |= Q(program=program.value, documents_complete_on__lte=cutoff)
-    return claims.filter(late, paid_on__isnull=True).exclude(
-        status__in=[ClaimStatus.REJECTED, ClaimStatus.DISMISSED]
+        cutoff = rules.latest_overdue_receipt(book, program, today)
+        late |= Q(program=program.value, bpjs_received_on__lte=cutoff)
+    return claims.filter(
+        late, paid_on__isnull=True, status__in=[ClaimStatus.AT_BPJS, ClaimStatus.APPROVED]
     )
+
+
+def amount_differences(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Claims where BPJS's cash benefit differs from Jaring's expected one: to follow up."""
+    return claims.filter(bpjs_total__isnull=False).exclude(bpjs_total=F("benefit_total"))
+
+
+def waiting_potential(claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Potential claims from death lists no officer has opened or dismissed yet."""
+    return claims.filter(status=ClaimStatus.POTENTIAL)
 
 
 def discovery_counts(user) -> dict:
@@ -185,7 +217,7 @@ def paid_total(user) -> int:
     return (
         claims_for(user)
         .filter(status=ClaimStatus.PAID)
-        .aggregate(total=Sum("benefit_total"))["total"]
+        .aggregate(total=Sum("bpjs_total"))["total"]
         or 0
     )
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +18,7 @@ from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
 from jaring.claims import exports, selectors, services
 from jaring.claims.forms import (
+    BpjsDecisionForm,
     DeathListForm,
     DecisionForm,
     DocumentForm,
@@ -24,10 +26,12 @@ from jaring.claims.forms import (
     HandoverForm,
     HeirOverrideForm,
     PaymentForm,
+    ReceiptForm,
     ReportForm,
+    SendingForm,
 )
-from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
-from jaring.claims.models import ClaimStatus
+from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS, FAMILY_STAGE_LABELS
+from jaring.claims.models import SENT_STATUSES, ClaimStatus
 from jaring.core.masking import mask_name
 from jaring.core.spreadsheets import FileRefused
 from jaring.regions.models import Level, Region
@@ -64,6 +68,9 @@ def claim_list(request):
     overdue_only = request.GET.get("terlambat") == "1"
     if overdue_only:
         claims = selectors.overdue(claims)
+    differences_only = request.GET.get("selisih") == "1"
+    if differences_only:
+        claims = selectors.amount_differences(claims)
     page = Paginator(claims, 50).get_page(request.GET.get("page"))
     personal = not scope_for(request.user, Capability.VIEW_PERSONAL_DATA).is_empty
     rows = [
@@ -100,6 +107,7 @@ def claim_list(request):
             "paid_total": selectors.paid_total(request.user),
             "can_prepare": not scope_for(request.user, Capability.PREPARE_CLAIMS).is_empty,
             "overdue_only": overdue_only,
+            "differences_only": differences_only,
         },
     )
 
@@ -165,7 +173,11 @@ def _worker_to_report(request, data):
 
 @login_required
 def claim_detail(request, pk: int):
-    claim = selectors.claim_for(request.user, pk)
+    return _detail_page(request, selectors.claim_for(request.user, pk))
+
+
+def _detail_page(request, claim, family_form=None, status: int = 200):
+    """The claim's page: its facts, and only the actions this user may take now."""
     personal = selectors.may_see_personal_data(request.user, claim)
     if personal:
         log_personal_access(
@@ -178,6 +190,9 @@ def claim_detail(request, pk: int):
         )
     can_prepare = selectors.may_prepare(request.user, claim)
     can_approve = selectors.may_approve(request.user, claim)
+    can_bpjs = selectors.may_record_bpjs(request.user, claim)
+    handover = getattr(claim, "handover", None)
+    stage = claim.family_stage
     context = {
         "claim": claim,
         "personal": personal,
@@ -185,47 +200,78 @@ def claim_detail(request, pk: int):
         "can_prepare": can_prepare,
         "can_approve": selectors.may_approve_now(request.user, claim),
         "next_step": selectors.next_step(claim),
+        "family_stage": FAMILY_STAGE_LABELS[stage] if stage else "",
         "sla": selectors.service_level_of(claim),
         "family": list(claim.family.all()) if personal else [],
         "checklist": [(DOCUMENT_LABELS[i.kind], i) for i in selectors.checklist(claim)],
-        "can_verify": personal and claim.is_editable and (can_prepare or can_approve),
+        "can_verify": personal and claim.is_editable and (can_prepare or can_approve or can_bpjs),
         "components": [
             {"label": COMPONENT_LABELS[c["code"]], "amount": c["amount"]} for c in claim.components
         ],
+        "bpjs_components": [
+            {"label": COMPONENT_LABELS[c["code"]], "amount": c["amount"]}
+            for c in claim.bpjs_components
+        ],
         "problems": services.submission_problems(claim) if claim.is_editable else [],
+        "cover_letter": personal and claim.status in {ClaimStatus.CHECKED, *SENT_STATUSES},
         "instalments": list(claim.instalments.select_related("child")),
         "payments": selectors.payments_of(claim),
         "history": claim.history.select_related("history_user").order_by("-history_date")[:30],
-        "handover": getattr(claim, "handover", None),
+        "handover": handover,
     }
+    today = timezone.localdate()
     if can_prepare and claim.is_editable:
         context |= {
-            "family_form": FamilyMemberForm(),
+            "family_form": family_form or FamilyMemberForm(),
             "override_form": HeirOverrideForm(claim=claim),
             "document_form": DocumentForm(),
         }
-    if (can_prepare or can_approve) and claim.status in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
-        context["payment_form"] = PaymentForm(
-            claim=claim, initial={"paid_on": timezone.localdate()}
+    if (can_prepare or can_approve) and claim.status == ClaimStatus.CHECKED:
+        context["sending_form"] = SendingForm(initial={"sent_on": today})
+    if can_bpjs and claim.status == ClaimStatus.SENT:
+        context["receipt_form"] = ReceiptForm(initial={"received_on": today})
+    if can_bpjs and claim.status in {ClaimStatus.SENT, ClaimStatus.AT_BPJS}:
+        context["bpjs_decision_form"] = BpjsDecisionForm(
+            claim=claim, initial={"decided_on": today}
         )
-    if can_prepare and claim.status == ClaimStatus.PAID and not context["handover"]:
-        context["handover_form"] = HandoverForm(
-            claim=claim, initial={"held_on": timezone.localdate()}
-        )
-    return render(request, "claims/claim_detail.html", context)
+    if can_bpjs and claim.status == ClaimStatus.APPROVED:
+        context["payment_form"] = PaymentForm(claim=claim, initial={"paid_on": today})
+    if can_prepare and claim.status == ClaimStatus.PAID and not (handover and handover.is_signed):
+        initial = {"held_on": today}
+        if handover:
+            initial = {
+                name: getattr(handover, name)
+                for name in HandoverForm.base_fields
+                if name not in {"photo", "recipient"}
+            } | {"recipient": handover.recipient_id}
+        context["handover_form"] = HandoverForm(claim=claim, initial=initial)
+    return render(request, "claims/claim_detail.html", context, status=status)
 
 
 @login_required
 @require_POST
 def family_add(request, pk: int):
+    """A refused family form comes back with what was typed and the errors by its fields."""
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
-        request,
-        claim,
-        FamilyMemberForm(request.POST),
-        lambda data: services.add_family_member(claim, request.user, nik=data.pop("nik"), **data),
-        _("Check the family member's details."),
-    )
+    form = FamilyMemberForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.add_family_member(claim, request.user, nik=data.pop("nik"), **data)
+        except ValidationError as exc:
+            form.add_error(_family_error_field(getattr(exc, "code", "") or ""), exc)
+        else:
+            messages.success(request, _("Family member added."))
+            return redirect("claims:detail", claim.pk)
+    messages.error(request, _("Check the family member's details."))
+    return _detail_page(request, claim, family_form=form, status=400)
+
+
+def _family_error_field(code: str) -> str | None:
+    """Which field of the family form a service refusal belongs to (by its code)."""
+    if code.startswith("nik_"):
+        return "nik"
+    return {"child_birth_date_missing": "birth_date"}.get(code)
 
 
 @login_required
@@ -307,6 +353,80 @@ def decide(request, pk: int):
 
 @login_required
 @require_POST
+def send(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    return _apply(
+        request,
+        claim,
+        SendingForm(request.POST),
+        lambda data: services.record_sending(claim, request.user, data["sent_on"], data["via"]),
+        _("Give the date and how the file was sent."),
+        _("Recorded as sent to BPJS."),
+    )
+
+
+@login_required
+@require_POST
+def bpjs_receipt(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    return _apply(
+        request,
+        claim,
+        ReceiptForm(request.POST),
+        lambda data: services.record_receipt(
+            claim, request.user, data["received_on"], data["bpjs_claim_number"]
+        ),
+        _("Give the receipt date and BPJS's claim number."),
+        _("Receipt of the complete file recorded."),
+    )
+
+
+@login_required
+@require_POST
+def bpjs_decision(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    form = BpjsDecisionForm(request.POST, claim=claim)
+    return _apply(
+        request,
+        claim,
+        form,
+        lambda data: services.record_decision(
+            claim,
+            request.user,
+            services.BpjsDecision(
+                data["outcome"], data["decided_on"], data["reason"], form.amounts()
+            ),
+        ),
+        _("Check BPJS's decision and amounts."),
+        _("BPJS's decision recorded."),
+    )
+
+
+@login_required
+def cover_letter_pdf(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    sent = claim.status in {ClaimStatus.CHECKED, *SENT_STATUSES}
+    if not sent or not selectors.may_see_personal_data(request.user, claim):
+        raise Http404(pk)
+    log_personal_access(
+        request.user,
+        PersonalDataAccess.Action.EXPORT,
+        "claim_cover_letter",
+        claim.pk,
+        claim.village_id,
+        request=request,
+    )
+    documents = [(i.kind, i.documents) for i in selectors.checklist(claim) if i.documents]
+    response = HttpResponse(
+        exports.cover_letter_pdf(claim, documents), content_type="application/pdf"
+    )
+    name = claim.number.replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="pengantar-{name}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
 def payment(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
     return _apply(
@@ -350,13 +470,28 @@ def handover(request, pk: int):
                 data["handed_by_title"],
                 data["bpjs_name"],
                 data["bpjs_title"],
+                data["witness_name"],
+                data["witness_title"],
             ),
             request.user,
             photo=data["photo"],
         ),
         _("Check the handover details."),
-        _("Handover recorded."),
+        _("Handover recorded; it can be corrected until the berita acara is signed."),
     )
+
+
+@login_required
+@require_POST
+def handover_sign(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    try:
+        services.sign_handover(claim, request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("The berita acara is signed and frozen."))
+    return redirect("claims:detail", claim.pk)
 
 
 @login_required
@@ -376,6 +511,25 @@ def handover_pdf(request, pk: int):
     name = claim.handover.number.replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
+
+
+def home_section(sender, user, today, **kwargs) -> str | None:
+    """The claims officer's queue on the home page (``accounts.signals.home_sections``): the
+    potential claims waiting to be opened and the files overdue at BPJS; the BPJS officer's
+    overdue files."""
+    prepares = not scope_for(user, Capability.PREPARE_CLAIMS).is_empty
+    if not prepares and scope_for(user, Capability.RECORD_BPJS_CLAIMS).is_empty:
+        return None
+    claims = selectors.claims_for(user)
+    return render_to_string(
+        "claims/_home.html",
+        {
+            "prepares": prepares,
+            "waiting": selectors.waiting_potential(claims)[:20],
+            "waiting_count": selectors.waiting_potential(claims).count(),
+            "overdue": selectors.with_service_levels(selectors.overdue(claims, today)[:20], today),
+        },
+    )
 
 
 def _death_list_regions(user):

@@ -101,7 +101,7 @@ def claims_xlsx(claims) -> bytes:
                 c.program,
                 c.event_date.isoformat(),
                 c.paid_on.isoformat() if c.paid_on else None,
-                c.benefit_total,
+                c.bpjs_total,  # what BPJS paid
             ]
             for c, name in claims
         ],

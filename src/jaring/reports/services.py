@@ -109,7 +109,7 @@ def _add_claims(regency_code: str) -> None:
             open=Count("id", filter=Q(status__in=OPEN_CLAIM_STATUSES)),
             paid_n=Count("id", filter=paid),
             rejected=Count("id", filter=Q(status=ClaimStatus.REJECTED)),
-            amount=Sum("benefit_total", filter=paid, default=0),
+            amount=Sum("bpjs_total", filter=paid, default=0),  # what BPJS paid
         )
     )
     days = _pay_days_by_village(regency_code)

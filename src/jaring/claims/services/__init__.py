@@ -2,9 +2,17 @@
 
 ``reporting`` (report, deceased), ``judging`` (eligibility, benefit, heirs chosen by the rules),
 ``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
-``decisions`` (maker-checker), ``payments`` (instalments, payments, handover) and
-``discovery`` (death lists). Callers use ``claims.services.<name>``."""
+``decisions`` (the Pemda's maker-checker on the submission), ``bpjs`` (sent to the branch,
+BPJS's receipt, decision and amounts), ``payments`` (instalments, BPJS's payments, the handover
+and its signing) and ``discovery`` (death lists). Callers use ``claims.services.<name>``."""
 
+from jaring.claims.services.bpjs import (
+    BpjsDecision,
+    Outcome,
+    record_decision,
+    record_receipt,
+    record_sending,
+)
 from jaring.claims.services.common import (
     DEATH_EVENTS,
     claims_dir,
@@ -42,6 +50,7 @@ from jaring.claims.services.payments import (
     create_instalments,
     record_benefit_payment,
     record_handover,
+    sign_handover,
 )
 from jaring.claims.services.reporting import (
     EventReport,
@@ -51,6 +60,8 @@ from jaring.claims.services.reporting import (
 
 __all__ = [
     "BankTransfer",
+    "BpjsDecision",
+    "Outcome",
     "DEATH_EVENTS",
     "EventReport",
     "HandoverFacts",
@@ -68,11 +79,15 @@ __all__ = [
     "open_potential",
     "override_heirs",
     "record_benefit_payment",
+    "record_decision",
     "record_handover",
+    "record_receipt",
+    "record_sending",
     "report_event",
     "require_editable",
     "required_documents",
     "send_back",
+    "sign_handover",
     "submission_problems",
     "submit",
     "upload_document",

@@ -1,8 +1,8 @@
-"""Maker-checker: submitting a claim, approving, returning or rejecting it (compare-and-set)."""
+"""The Pemda's maker-checker on the submission (compare-and-set on the status): the officer puts
+the complete file forward, another person checks it (``approve``) or returns it; potential claims
+are opened or dismissed. BPJS's side (receipt, decision, payment) is in ``bpjs``."""
 
 from __future__ import annotations
-
-import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,14 +18,13 @@ from jaring.claims.models import (
 from jaring.claims.participants import require_checker
 from jaring.claims.services.common import DEATH_EVENTS, require_editable
 from jaring.claims.services.judging import judge
-from jaring.claims.services.payments import create_instalments
 from jaring.core.events import Change, region_changed
 from jaring.core.i18n import stored
 
 
 def submission_problems(claim: Claim) -> list[ValidationError]:
-    """What still stops the claims officer from sending the claim for approval, each with its
-    code (a page shows ``problem.messages``)."""
+    """What still stops the claims officer from putting the file forward for the Pemda's check,
+    each with its code (a page shows ``problem.messages``)."""
     problems = []
     if not claim.eligible:
         reason = claim.eligibility or {}
@@ -60,89 +59,76 @@ def submission_problems(claim: Claim) -> list[ValidationError]:
 def open_potential(claim: Claim, user) -> None:
     """A potential claim from a death list becomes a claim in preparation."""
     require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
-    _transition(claim, ClaimStatus.POTENTIAL, ClaimStatus.REPORTED, user, "Klaim potensial dibuka")
+    transition(claim, ClaimStatus.POTENTIAL, ClaimStatus.REPORTED, user, "Klaim potensial dibuka")
 
 
 @transaction.atomic
 def dismiss(claim: Claim, user, note: str) -> None:
     """A potential claim that is not one (not the same person, already claimed elsewhere)."""
     require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
-    _require_note(note)
-    _transition(
+    require_note(note)
+    transition(
         claim, ClaimStatus.POTENTIAL, ClaimStatus.DISMISSED, user, note, decision_note=note.strip()
     )
 
 
 @transaction.atomic
 def submit(claim: Claim, user) -> None:
-    """The officer sends a complete claim to the checker."""
+    """The officer puts the complete file forward for the Pemda's check (the maker's step)."""
     require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     judge(claim)
     problems = submission_problems(claim)
     if problems:
         raise ValidationError(problems)  # each problem keeps its own code
-    _transition(
+    transition(
         claim,
         ClaimStatus.REPORTED,
-        ClaimStatus.SUBMITTED,
+        ClaimStatus.CHECKING,
         user,
-        "Diajukan untuk persetujuan",
+        "Diajukan untuk diperiksa",
         submitted_by=user,
         submitted_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def approve(claim: Claim, user, note: str = "", today: datetime.date | None = None) -> None:
-    """The checker approves: one conditional UPDATE, so two approvals at once cannot both win."""
+def approve(claim: Claim, user, note: str = "") -> None:
+    """The Pemda's checker passes the file to be sent to BPJS: one conditional UPDATE, so two
+    checks at once cannot both win. BPJS, not the Pemda, then decides the benefit."""
     require_in(user, Capability.APPROVE_CLAIMS, claim.village_id)
-    today = today or timezone.localdate()
     current = Claim.objects.get(pk=claim.pk)
     require_checker(current, user)  # no maker of any part of the claim, whatever its roles
-    _transition(
+    transition(
         current,
-        ClaimStatus.SUBMITTED,
-        ClaimStatus.APPROVED,
+        ClaimStatus.CHECKING,
+        ClaimStatus.CHECKED,
         user,
-        "Disetujui",
+        "Berkas diperiksa, siap dikirim ke BPJS",
         decided_by=user,
         decided_at=timezone.now(),
         decision_note=note.strip(),
     )
-    create_instalments(Claim.objects.get(pk=claim.pk), today)
 
 
 @transaction.atomic
-def send_back(claim: Claim, user, note: str, reject: bool) -> None:
-    """The checker rejects the claim, or returns it to the officer to be corrected."""
+def send_back(claim: Claim, user, note: str) -> None:
+    """The checker returns the file to the officer to be corrected."""
     require_in(user, Capability.APPROVE_CLAIMS, claim.village_id)
-    _require_note(note)
+    require_note(note)
     current = Claim.objects.get(pk=claim.pk)
     if current.submitted_by_id == user.pk:
-        raise PermissionDenied("Pengaju klaim tidak boleh memutus klaimnya sendiri.")
-    if reject:
-        _transition(
-            current,
-            ClaimStatus.SUBMITTED,
-            ClaimStatus.REJECTED,
-            user,
-            note,
-            decided_by=user,
-            decided_at=timezone.now(),
-            decision_note=note.strip(),
-        )
-    else:
-        _transition(
-            current,
-            ClaimStatus.SUBMITTED,
-            ClaimStatus.REPORTED,
-            user,
-            note,
-            submitted_by=None,
-            submitted_at=None,
-            decision_note=note.strip(),
-        )
+        raise PermissionDenied("Pengaju klaim tidak boleh memeriksa klaimnya sendiri.")
+    transition(
+        current,
+        ClaimStatus.CHECKING,
+        ClaimStatus.REPORTED,
+        user,
+        note,
+        submitted_by=None,
+        submitted_at=None,
+        decision_note=note.strip(),
+    )
 
 
 def recheck(claim: Claim, user) -> None:
@@ -160,21 +146,22 @@ def decide(claim: Claim, user, action: str, note: str = "") -> None:
         "recheck": lambda: recheck(claim, user),
         "submit": lambda: submit(claim, user),
         "approve": lambda: approve(claim, user, note),
-        "return": lambda: send_back(claim, user, note, reject=False),
-        "reject": lambda: send_back(claim, user, note, reject=True),
+        "return": lambda: send_back(claim, user, note),
     }[action]()
 
 
-def _require_note(note: str) -> None:
+def require_note(note: str) -> None:
     if len(note.strip()) < 10:
         raise ValidationError(
             _("Write the reason (at least 10 characters)."), code="note_too_short"
         )
 
 
-def _transition(claim: Claim, from_status: str, to_status: str, user, reason: str, **fields):
-    """Compare-and-set on the status: whoever loses a race gets a clear error, not a repeat."""
-    changed = Claim.objects.filter(pk=claim.pk, status=from_status).update(
+def transition(claim: Claim, from_status, to_status: str, user, reason: str, **fields):
+    """Compare-and-set on the status (one status or several it may come from): whoever loses a
+    race gets a clear error, not a repeat."""
+    allowed = [from_status] if isinstance(from_status, str) else list(from_status)
+    changed = Claim.objects.filter(pk=claim.pk, status__in=allowed).update(
         status=to_status, **fields
     )
     if changed != 1:

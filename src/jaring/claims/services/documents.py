@@ -21,8 +21,13 @@ from jaring.claims.services.common import require_editable, store_upload
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Event, Relationship
 
-# Who may check a document or pay a benefit: the officer preparing the claim or its checker.
-CHECKERS = (Capability.PREPARE_CLAIMS, Capability.APPROVE_CLAIMS)
+# Who may check a document against its original: the Pemda's claims officers and checkers, or a
+# BPJS officer (never its uploader).
+CHECKERS = (
+    Capability.PREPARE_CLAIMS,
+    Capability.APPROVE_CLAIMS,
+    Capability.RECORD_BPJS_CLAIMS,
+)
 
 
 def required_documents(claim: Claim) -> list[str]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
-from jaring.accounts.scoping import require_in, require_one_of_in
+from jaring.accounts.scoping import require_in
 from jaring.claims import rules
 from jaring.claims.models import (
     BenefitPayment,
@@ -23,15 +23,16 @@ from jaring.claims.models import (
     Instalment,
 )
 from jaring.claims.services.common import DEATH_EVENTS, PHOTO, store_upload
-from jaring.claims.services.documents import CHECKERS
 from jaring.core import crypto
 from jaring.core.events import Change, region_changed
 from jaring.programs import rules as program_rules
 
 
 def create_instalments(claim: Claim, today: datetime.date) -> None:
+    """What BPJS is to pay once it approved: the cash benefit as BPJS computed it, and the
+    scholarship years by Jaring's schedule."""
     rows = [
-        Instalment(claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.benefit_total)
+        Instalment(claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.bpjs_total)
     ]
     remaining_cap = claim.scholarship.get("total", 0) if claim.scholarship.get("eligible") else 0
     for entry in claim.scholarship.get("children", []):
@@ -87,12 +88,15 @@ class BankTransfer:
 def record_benefit_payment(
     instalment: Instalment, recipient: FamilyMember | None, transfer: BankTransfer, user
 ) -> BenefitPayment:
-    """Money paid to an heir. The instalment's paid total is raised by one guarded UPDATE, so
-    two payments at once cannot exceed what is due."""
+    """BPJS's payment to the heir's account, recorded by the BPJS officer (date and reference).
+    The instalment's paid total is raised by one guarded UPDATE, so two payments at once cannot
+    exceed what is due."""
     claim = Claim.objects.get(pk=instalment.claim_id)
-    require_one_of_in(user, CHECKERS, claim.village_id)
+    require_in(user, Capability.RECORD_BPJS_CLAIMS, claim.village_id)
     if claim.status not in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
-        raise ValidationError(_("The claim is not approved yet."), code="claim_not_approved")
+        raise ValidationError(
+            _("BPJS has not approved the claim yet."), code="claim_not_approved"
+        )
     _check_recipient(claim, recipient)
     amount = transfer.amount
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
@@ -158,39 +162,63 @@ class HandoverFacts:
     handed_by_title: str
     bpjs_name: str
     bpjs_title: str
+    witness_name: str = ""
+    witness_title: str = ""
 
 
 @transaction.atomic
 def record_handover(
     claim: Claim, recipient: FamilyMember | None, facts: HandoverFacts, user, photo=None
 ) -> Handover:
-    """The public handover of a paid benefit (the berita acara's facts; one per claim)."""
+    """The public handover of a paid benefit: its berita acara's facts, recorded or corrected
+    until it is signed (one per claim)."""
     claim = Claim.objects.get(pk=claim.pk)
     require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     if claim.status != ClaimStatus.PAID:
         raise ValidationError(
-            _("The handover is recorded after the benefit is paid."), code="claim_not_paid"
+            _("The handover is recorded after BPJS paid the benefit."), code="claim_not_paid"
         )
     _check_recipient(claim, recipient)
-    if hasattr(claim, "handover"):
+    handover = Handover.objects.select_for_update().filter(claim=claim).first()
+    if handover is not None and handover.is_signed:
         raise ValidationError(
-            _("This claim's handover is already recorded."), code="handover_exists"
+            _("The berita acara is signed; it can no longer change."), code="handover_signed"
         )
-    photo_path = ""
+    handover = handover or Handover(claim=claim, number=f"BA/{claim.number}", recorded_by=user)
     if photo is not None:
-        photo_path = str(store_upload(claim, photo, PHOTO, prefix="serah-terima-").path)
-    return Handover.objects.create(
-        claim=claim,
-        number=f"BA/{claim.number}",
-        held_on=facts.held_on,
-        place=facts.place.strip(),
-        city=facts.city.strip(),
-        recipient=recipient,
-        handed_by_name=facts.handed_by_name.strip(),
-        handed_by_title=facts.handed_by_title.strip(),
-        bpjs_name=facts.bpjs_name.strip(),
-        bpjs_title=facts.bpjs_title.strip(),
-        amount=claim.benefit_total,
-        photo=photo_path,
-        recorded_by=user,
-    )
+        handover.photo = str(store_upload(claim, photo, PHOTO, prefix="serah-terima-").path)
+    handover.held_on = facts.held_on
+    handover.recipient = recipient
+    handover.amount = claim.bpjs_total
+    for name in (
+        "place",
+        "city",
+        "handed_by_name",
+        "handed_by_title",
+        "bpjs_name",
+        "bpjs_title",
+        "witness_name",
+        "witness_title",
+    ):
+        setattr(handover, name, getattr(facts, name).strip())
+    handover.save()
+    return handover
+
+
+@transaction.atomic
+def sign_handover(claim: Claim, user) -> Handover:
+    """The berita acara was signed: freeze it with every fact it prints (the snapshot), so a
+    later change of the worker, the heir or the claim does not change the signed record."""
+    from jaring.claims.exports import handover_record
+
+    claim = Claim.objects.get(pk=claim.pk)
+    require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
+    handover = Handover.objects.select_for_update().filter(claim=claim).first()
+    if handover is None:
+        raise ValidationError(_("Record the handover first."), code="handover_missing")
+    if handover.is_signed:
+        raise ValidationError(_("The berita acara is already signed."), code="handover_signed")
+    handover.snapshot = handover_record(claim, handover)
+    handover.signed_at, handover.signed_by = timezone.now(), user
+    handover.save(update_fields=["snapshot", "signed_at", "signed_by"])
+    return handover
