@@ -116,7 +116,28 @@ def prepare(claim, officer, clerk, heirs=(("Istri", "spouse"),)):
     return claim
 
 
-PAID_ON = D(2025, 9, 17)
+PAID_ON = D(2026, 1, 23)
+SENT_ON, RECEIVED_ON, DECIDED_ON = D(2026, 1, 20), D(2026, 1, 20), D(2026, 1, 21)
+
+
+def to_bpjs(claim, officer, checker, bpjs, received_on=RECEIVED_ON) -> Claim:
+    """Put forward by the officer, checked by the Pemda's checker, carried to the branch on
+    ``SENT_ON`` and received complete by BPJS on ``received_on``."""
+    services.submit(claim, officer)
+    services.approve(claim, checker, "Berkas lengkap")
+    services.record_sending(claim, officer, SENT_ON, "hand")
+    services.record_receipt(claim, bpjs, received_on, f"JKM-{claim.pk:05d}")
+    claim.refresh_from_db()
+    return claim
+
+
+def bpjs_approves(claim, bpjs, decided_on=DECIDED_ON, **amounts) -> Claim:
+    """BPJS approves with Jaring's expected amounts, or with ``amounts`` where given."""
+    expected = {c["code"]: c["amount"] for c in claim.components}
+    decision = services.BpjsDecision("approved", decided_on, amounts=expected | amounts)
+    services.record_decision(claim, bpjs, decision)
+    claim.refresh_from_db()
+    return claim
 
 
 def transfer(amount, reference="TRF-1", paid_on=PAID_ON):
@@ -303,55 +324,76 @@ def test_complete_documents_start_the_service_clock(people):
 def test_the_seed_case_from_report_to_handover(people, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     officer, clerk, supervisor = people["officer"], people["clerk"], people["supervisor"]
+    bpjs = people["bpjs"]
     claim = prepare(death(RUSNI, D(2025, 8, 10), officer, place="Desa Kelebuk"), officer, clerk)
     assert services.submission_problems(claim) == []
     stale = Claim.objects.get(pk=claim.pk)  # a page opened before the submission
     services.submit(claim, officer)
     with pytest.raises(PermissionDenied):
         services.approve(claim, officer)
-    services.approve(claim, supervisor, "Lengkap", today=D(2025, 9, 15))
+    with pytest.raises(PermissionDenied):
+        services.approve(claim, bpjs)  # BPJS decides the benefit, it does not check the file
+    services.approve(claim, supervisor, "Lengkap")
     claim.refresh_from_db()
-    assert (claim.status, claim.decided_by) == (ClaimStatus.APPROVED, supervisor)
-    cash = claim.instalments.get()
-    assert (cash.kind, cash.amount, cash.due_on) == ("cash", 42_000_000, D(2025, 9, 15))
+    assert (claim.status, claim.decided_by) == (ClaimStatus.CHECKED, supervisor)
+    assert not claim.instalments.exists()  # the Pemda approves no benefit
     with pytest.raises(ValidationError, match="berubah"):
-        services.approve(claim, people["bpjs"])
+        services.approve(claim, people["supervisor"])
     services.judge(stale)  # judging from a stale copy never writes the status back
-    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.APPROVED
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.CHECKED
     with pytest.raises(ValidationError, match="sudah diajukan"):
         services.decide(Claim.objects.get(pk=claim.pk), officer, "recheck")
+    services.record_sending(claim, officer, SENT_ON, "hand")
+    with pytest.raises(PermissionDenied):
+        services.record_receipt(claim, officer, RECEIVED_ON, "JKM-1")  # the Pemda cannot
+    services.record_receipt(claim, bpjs, RECEIVED_ON, "JKM/DURI/0001")
+    claim = bpjs_approves(claim, bpjs)
+    assert (claim.status, claim.bpjs_total, claim.amount_difference) == (
+        ClaimStatus.APPROVED,
+        42_000_000,
+        0,
+    )
+    cash = claim.instalments.get()
+    assert (cash.kind, cash.amount, cash.due_on) == ("cash", 42_000_000, DECIDED_ON)
     heir = claim.family.get(is_heir=True)
-    services.record_benefit_payment(cash, heir, transfer(40_000_000), officer)
+    with pytest.raises(PermissionDenied):
+        services.record_benefit_payment(cash, heir, transfer(42_000_000), officer)
+    with pytest.raises(ValidationError, match="sebelum keputusannya"):
+        services.record_benefit_payment(cash, heir, transfer(1, "TRF-0", D(2026, 1, 19)), bpjs)
+    services.record_benefit_payment(cash, heir, transfer(40_000_000), bpjs)
     with pytest.raises(ValidationError, match="melebihi"):
-        services.record_benefit_payment(cash, heir, transfer(2_000_001, "TRF-2"), officer)
+        services.record_benefit_payment(cash, heir, transfer(2_000_001, "TRF-2"), bpjs)
     with pytest.raises(ValidationError, match="sudah dicatat"):
-        services.record_benefit_payment(cash, heir, transfer(1, "TRF-1"), officer)
+        services.record_benefit_payment(cash, heir, transfer(1, "TRF-1"), bpjs)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.APPROVED  # partly paid
-    with pytest.raises(ValidationError, match="setelah manfaat dibayar"):
+    with pytest.raises(ValidationError, match="setelah BPJS membayar"):
         services.record_handover(claim, heir, handover_facts(), officer)
-    payment = services.record_benefit_payment(cash, heir, transfer(2_000_000, "TRF-2"), officer)
+    payment = services.record_benefit_payment(cash, heir, transfer(2_000_000, "TRF-2"), bpjs)
     claim.refresh_from_db()
-    assert (claim.status, claim.paid_on) == (ClaimStatus.PAID, D(2025, 9, 17))
+    assert (claim.status, claim.paid_on) == (ClaimStatus.PAID, PAID_ON)
     assert payment.masked_account == "••••8901" and b"8901" not in bytes(payment.account_cipher)
     assert crypto.decrypt_personal(payment.account_cipher) == "012345678901"
     sla = selectors.service_level_of(claim)
-    assert (sla.target_days, sla.working_days_taken, sla.days_late, sla.overdue) == (3, 2, 0, False)
+    assert (sla.target_days, sla.working_days_taken, sla.days_late, sla.overdue) == (3, 3, 0, False)
     handover = services.record_handover(
         claim, heir, handover_facts(), officer, photo=SimpleUploadedFile("foto.png", PNG)
     )
     assert handover.photo.endswith(".png") and str(tmp_path / "media") in handover.photo
-    with pytest.raises(ValidationError, match="sudah dicatat"):
+    assert not handover.is_signed and "KONSEP" in pdf_text(handover_pdf(claim))
+    services.sign_handover(claim, officer)
+    with pytest.raises(ValidationError, match="sudah ditandatangani"):
         services.record_handover(claim, heir, handover_facts(), officer)
     text = pdf_text(handover_pdf(claim))
-    assert "Senin, 22 September 2025" in text
+    assert "KONSEP" not in text and "Senin, 22 September 2025" in text
     assert "Wisma Daerah Sri Mahkota, Bengkalis" in text
     assert "Rp42.000.000" in text and "empat puluh dua juta rupiah" in text
     assert "Rusni" in text and "Istri" in text and handover.number in text
+    assert "JKM/DURI/0001" in text
     assert "Halaman 1 dari 1" in text  # one sheet to sign
     statuses = list(claim.history.order_by("history_date").values_list("status", flat=True))
     steps = [s for i, s in enumerate(statuses) if i == 0 or s != statuses[i - 1]]
-    assert steps == ["reported", "submitted", "approved", "paid"]
+    assert steps == ["reported", "checking", "checked", "sent", "at_bpjs", "approved", "paid"]
 
 
 def handover_facts():
@@ -423,18 +465,20 @@ def test_the_database_refuses_a_maker_who_checks_himself(people):
 
 
 def test_a_returned_claim_goes_back_to_its_officer(people):
-    officer, clerk, bpjs = people["officer"], people["clerk"], people["bpjs"]
+    officer, clerk, supervisor = people["officer"], people["clerk"], people["supervisor"]
     claim = prepare(death(BAHTIAR, D(2025, 6, 1), officer), officer, clerk)
     services.submit(claim, officer)
     with pytest.raises(ValidationError, match="alasan"):
-        services.send_back(claim, bpjs, "kurang", reject=False)
-    services.send_back(claim, bpjs, "KTP ahli waris buram, unggah ulang.", reject=False)
+        services.send_back(claim, supervisor, "kurang")
+    services.send_back(claim, supervisor, "KTP ahli waris buram, unggah ulang.")
     claim.refresh_from_db()
     assert (claim.status, claim.submitted_by) == (ClaimStatus.REPORTED, None)
-    services.submit(claim, officer)
-    services.send_back(claim, bpjs, "Bukan peserta yang sama (NIK berbeda).", reject=True)
+    claim = to_bpjs(claim, officer, supervisor, people["bpjs"])
+    refusal = services.BpjsDecision("refused", DECIDED_ON, "Bukan peserta yang sama (NIK berbeda).")
+    services.record_decision(claim, people["bpjs"], refusal)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.REJECTED and not claim.instalments.exists()
+    assert claim.bpjs_reason.startswith("Bukan peserta")
 
 
 def test_scholarship_years_become_scheduled_instalments(people):
@@ -459,16 +503,16 @@ def test_scholarship_years_become_scheduled_instalments(people):
         claim.scholarship["eligible"]
         and claim.scholarship["total"] == 3 * 3_000_000 + 4 * 12_000_000
     )  # PT until 23
-    services.submit(claim, officer)
-    services.approve(claim, people["bpjs"], today=D(2025, 9, 1))
+    claim = to_bpjs(claim, officer, people["supervisor"], people["bpjs"])
+    bpjs_approves(claim, people["bpjs"], decided_on=D(2026, 9, 1))
     years = list(
         claim.instalments.filter(kind="scholarship").values_list("level", "due_on", "amount")
     )
     assert years[:4] == [
-        ("SMA", D(2025, 9, 1), 3_000_000),
         ("SMA", D(2026, 9, 1), 3_000_000),
         ("SMA", D(2027, 9, 1), 3_000_000),
-        ("PT", D(2028, 9, 1), 12_000_000),
+        ("SMA", D(2028, 9, 1), 3_000_000),
+        ("PT", D(2029, 9, 1), 12_000_000),
     ]
     assert sum(amount for *_, amount in years) == claim.scholarship["total"]
 
@@ -507,21 +551,28 @@ def _at_once(*calls):
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_approvals_at_once_pay_once(people):
-    officer, clerk = people["officer"], people["clerk"]
+def test_two_approvals_at_once_pay_once(people, make_user):
+    officer, clerk, bpjs = people["officer"], people["clerk"], people["bpjs"]
     claim = prepare(death(RUSNI, D(2025, 8, 10), officer), officer, clerk)
     services.submit(claim, officer)
+    second = make_user("supervisor2", RoleCode.CLAIMS_SUPERVISOR, BENGKALIS)
     outcomes = _at_once(
         lambda: services.approve(claim, people["supervisor"]),
-        lambda: services.approve(claim, people["bpjs"]),
+        lambda: services.approve(claim, second),
     )
+    assert sorted(outcomes) == ["ValidationError", "ok"]
+    services.record_sending(claim, officer, SENT_ON, "hand")
+    services.record_receipt(claim, bpjs, RECEIVED_ON, "JKM-RACE")
+    claim.refresh_from_db()
+    other = make_user("bpjs2", RoleCode.BPJS_OFFICER, BENGKALIS)
+    outcomes = _at_once(lambda: bpjs_approves(claim, bpjs), lambda: bpjs_approves(claim, other))
     assert sorted(outcomes) == ["ValidationError", "ok"]
     assert Instalment.objects.filter(claim=claim).count() == 1
     cash = Instalment.objects.get(claim=claim)
     heir = claim.family.get(is_heir=True)
     outcomes = _at_once(
-        lambda: services.record_benefit_payment(cash, heir, transfer(42_000_000, "A"), officer),
-        lambda: services.record_benefit_payment(cash, heir, transfer(42_000_000, "B"), clerk),
+        lambda: services.record_benefit_payment(cash, heir, transfer(42_000_000, "A"), bpjs),
+        lambda: services.record_benefit_payment(cash, heir, transfer(42_000_000, "B"), other),
     )
     assert sorted(outcomes) == ["ValidationError", "ok"]
     cash.refresh_from_db()

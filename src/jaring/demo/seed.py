@@ -235,20 +235,23 @@ SEED_DEATHS = [
 SEED_HANDOVER_DAY = datetime.date(2025, 9, 22)
 
 
-# Who checks the seed claims' documents: a maker of the claim, so not the supervisor approving.
+# Who checks the seed claims' documents and records BPJS's side (receipt, decision, payment): the
+# branch officer; having checked documents it is a maker, so the supervisor checks the file.
 DEMO_DOCUMENT_CHECKER = "bpjs.duri"
 
 
 def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
-    """The seed's three JKM claims through report, heirs, documents, approval, payment and the
-    handover by the Bupati; then a death list that leaves potential claims for the officer."""
+    """The seed's three JKM claims through report, heirs, documents, the Pemda's check, the
+    file carried to the BPJS branch, BPJS's receipt, decision and payment, and the handover by
+    the Bupati with its signed berita acara; then a death list that leaves potential claims for
+    the officer."""
     import tempfile
     from pathlib import Path
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from jaring.claims import services as claims
-    from jaring.claims.models import Claim
+    from jaring.claims.models import Claim, SentVia
     from jaring.core.crypto import nik_index
     from jaring.registry.models import Worker
 
@@ -271,11 +274,24 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
                 document, checker, today=SEED_HANDOVER_DAY - datetime.timedelta(days=5)
             )
         claims.submit(claim, officer)
-        claims.approve(
+        claims.approve(claim, supervisor, "Berkas lengkap")  # the Pemda's check of the file
+        claims.record_sending(
+            claim, officer, SEED_HANDOVER_DAY - datetime.timedelta(days=5), SentVia.HAND
+        )
+        claims.record_receipt(
             claim,
-            supervisor,
-            "Berkas lengkap",
-            today=SEED_HANDOVER_DAY - datetime.timedelta(days=4),
+            checker,
+            SEED_HANDOVER_DAY - datetime.timedelta(days=5),
+            f"JKM/DURI/2025/{nik[-4:]}",
+        )
+        claims.record_decision(
+            claim,
+            checker,
+            claims.BpjsDecision(
+                claims.Outcome.APPROVED,
+                SEED_HANDOVER_DAY - datetime.timedelta(days=4),
+                amounts={c["code"]: c["amount"] for c in claim.components},
+            ),
         )
         heir = claim.family.get(is_heir=True)
         transfer = claims.BankTransfer(
@@ -286,9 +302,7 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
             heir_name,
             f"BPJS-DURI/{nik[-4:]}",
         )
-        claims.record_benefit_payment(
-            claim.instalments.get(kind="cash"), heir, transfer, supervisor
-        )
+        claims.record_benefit_payment(claim.instalments.get(kind="cash"), heir, transfer, checker)
         claims.record_handover(
             claim,
             heir,
@@ -303,6 +317,7 @@ def seed_demo_claims(officer: User, supervisor: User, operator: User) -> None:
             ),
             officer,
         )
+        claims.sign_handover(claim, officer)
     _demo_death_list(officer, Path(tempfile.mkdtemp()) / "laporan-kematian-dukcapil-okt-2025.csv")
 
 

@@ -55,10 +55,10 @@ def record_sending(claim: Claim, user, sent_on: datetime.date, via: str) -> None
     if via not in SentVia.values:
         raise ValidationError(_("Choose how the file was sent."), code="sent_via_unknown")
     _not_future(sent_on, "sent_on_future")
-    checked_on = timezone.localdate(claim.decided_at) if claim.decided_at else None
-    if checked_on and sent_on < checked_on:
+    if sent_on < claim.reported_on:
         raise ValidationError(
-            _("The file cannot be sent before the Pemda checked it."), code="sent_before_check"
+            _("The file cannot be sent before the claim was reported."),
+            code="sent_before_report",
         )
     transition(
         claim,

@@ -107,6 +107,10 @@ def record_benefit_payment(
         raise ValidationError(
             _("The payment date cannot be in the future."), code="payment_date_future"
         )
+    if claim.bpjs_decided_on and transfer.paid_on < claim.bpjs_decided_on:
+        raise ValidationError(
+            _("BPJS cannot pay before its decision."), code="payment_before_decision"
+        )
     account, problem = rules.normalise_account_number(transfer.account_number)
     if problem:
         raise ValidationError(
