@@ -1,8 +1,8 @@
 """Issue #13, finding 2: maker-checker by person across the whole claim.
 
-Whoever prepared, added heirs, uploaded or verified documents of a claim, or submitted it, may
-not approve it, even holding the supervisor's role too; the page offers the approve button only
-to users who may press it and says who acts next.
+Whoever prepared, added heirs, uploaded or verified documents of a claim, or put it forward, may
+not check its submission to BPJS, even holding the supervisor's role too; the page offers the
+check button only to users who may press it and says who acts next.
 """
 
 import json
@@ -78,19 +78,19 @@ def test_a_maker_of_any_part_cannot_approve_even_with_both_roles(
     with pytest.raises(MakerCannotCheck) as refused:
         services.approve(claim, both_roles)
     assert refused.value.code == "maker_cannot_approve"
-    assert "petugas lain harus menyetujuinya" in refused.value.messages[0]
+    assert "petugas lain yang harus memeriksanya" in refused.value.messages[0]
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.SUBMITTED and claim.decided_by is None
+    assert claim.status == ClaimStatus.CHECKING and claim.decided_by is None
     services.approve(claim, people["supervisor"])
     claim.refresh_from_db()
-    assert (claim.status, claim.decided_by) == (ClaimStatus.APPROVED, people["supervisor"])
+    assert (claim.status, claim.decided_by) == (ClaimStatus.CHECKED, people["supervisor"])
 
 
 def test_a_checker_who_returned_the_claim_may_approve_it_later(people, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     claim = _submitted(people, "heir", people["officer"])
     supervisor = people["supervisor"]
-    services.send_back(claim, supervisor, "Perbaiki nama ahli waris.", reject=False)
+    services.send_back(claim, supervisor, "Perbaiki nama ahli waris.")
     services.submit(claim, people["officer"])
     assert supervisor.pk not in makers_of(claim)
     services.approve(claim, supervisor)
@@ -109,13 +109,13 @@ def test_the_page_offers_approval_only_to_a_checker_who_made_nothing(
     refused = client.post(reverse("claims:decide", args=[claim.pk]), {"action": "approve"})
     assert refused.status_code == 302
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.SUBMITTED
-    assert "petugas lain harus menyetujuinya" in client.get(page).text
+    assert claim.status == ClaimStatus.CHECKING
+    assert "petugas lain yang harus memeriksanya" in client.get(page).text
     client.force_login(people["supervisor"])
     assert 'id="approve-claim"' in client.get(page).text
     client.post(reverse("claims:decide", args=[claim.pk]), {"action": "approve"})
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.APPROVED
+    assert claim.status == ClaimStatus.CHECKED
 
 
 def test_the_uploader_is_not_offered_the_check_of_its_own_document(
@@ -143,4 +143,4 @@ def test_the_api_refuses_a_maker_with_the_stable_code(people, both_roles, settin
         content_type="application/json",
     )
     assert response.status_code == 409 and response.json()["code"] == "maker_cannot_approve"
-    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.CHECKING
