@@ -100,8 +100,13 @@ ROUTES = {
     "claims:heirs_override": Route("post", object_kind="claim"),
     "claims:document_upload": Route("post", object_kind="claim"),
     "claims:decide": Route("post", object_kind="claim"),
+    "claims:send": Route("post", object_kind="claim"),
+    "claims:cover_letter_pdf": Route("object", Capability.VIEW_PERSONAL_DATA, "claim"),
+    "claims:bpjs_receipt": Route("post", object_kind="claim"),
+    "claims:bpjs_decision": Route("post", object_kind="claim"),
     "claims:payment": Route("post", object_kind="claim"),
     "claims:handover": Route("post", object_kind="claim"),
+    "claims:handover_sign": Route("post", object_kind="claim"),
     "claims:handover_pdf": Route("object", Capability.VIEW_PERSONAL_DATA, "claim"),
     "claims:document": Route("object", Capability.VIEW_PERSONAL_DATA, "document"),
     "claims:document_verify": Route("post", object_kind="document"),
@@ -145,12 +150,18 @@ def _paid_claim(worker, user, checker, tmp_path):
         document = claims_services.upload_document(claim, kind, upload, user)
         claims_services.verify_document(document, verifier)
     claims_services.submit(claim, user)
-    claims_services.approve(claim, checker)
+    claims_services.approve(claim, checker)  # the Pemda's check; then BPJS's side (superuser)
+    claims_services.record_sending(claim, user, datetime.date(2025, 2, 1), "hand")
+    claims_services.record_receipt(claim, checker, datetime.date(2025, 2, 1), f"JKM-{claim.pk}")
+    claim.refresh_from_db()
+    amounts = {c["code"]: c["amount"] for c in claim.components}
+    decision = claims_services.BpjsDecision("approved", datetime.date(2025, 2, 2), amounts=amounts)
+    claims_services.record_decision(claim, checker, decision)
     heir = claim.family.get()
     transfer = claims_services.BankTransfer(
         42_000_000, datetime.date(2025, 2, 3), "BRK", "1234567890", "Ahli Waris", "TRF"
     )
-    claims_services.record_benefit_payment(claim.instalments.get(), heir, transfer, user)
+    claims_services.record_benefit_payment(claim.instalments.get(), heir, transfer, checker)
     claim.refresh_from_db()
     facts = claims_services.HandoverFacts(
         datetime.date(2025, 2, 10), "Kantor Bupati", "Kota", "Bupati", "Bupati", "BPJS", "Kepala"

@@ -19,9 +19,11 @@ from tests.test_claims import (
     PDF,
     PNG,
     RUSNI,
+    bpjs_approves,
     build_coverage,
     death,
     prepare,
+    to_bpjs,
     transfer,
     worker,
 )
@@ -37,6 +39,7 @@ def people(make_user, occupations, tmp_path):
         "officer": make_user("klaim", RoleCode.CLAIMS_OFFICER, BENGKALIS),
         "clerk": make_user("klaim2", RoleCode.CLAIMS_OFFICER, BENGKALIS),
         "supervisor": make_user("supervisor", RoleCode.CLAIMS_SUPERVISOR, BENGKALIS),
+        "bpjs": make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS),
     }
 
 
@@ -76,9 +79,8 @@ def test_a_death_benefit_is_paid_only_to_an_heir_of_the_claim(people):
         clerk,
         heirs=(("Zulkifli", "spouse"), ("Ibu Rusni", "parent")),
     )
-    services.submit(claim, officer)
-    services.approve(claim, supervisor, today=D(2025, 9, 16))
-    claim.refresh_from_db()
+    bpjs = people["bpjs"]
+    claim = bpjs_approves(to_bpjs(claim, officer, supervisor, bpjs), bpjs)
     widower, mother = (
         claim.family.get(full_name="Zulkifli"),
         claim.family.get(full_name="Ibu Rusni"),
@@ -88,13 +90,13 @@ def test_a_death_benefit_is_paid_only_to_an_heir_of_the_claim(people):
     other = prepare(death(BAHTIAR, D(2025, 8, 3), officer), officer, clerk).family.get()
     for stranger in (mother, other, None):
         with pytest.raises(ValidationError, match="ahli waris klaim ini") as refused:
-            services.record_benefit_payment(cash, stranger, transfer(42_000_000), officer)
+            services.record_benefit_payment(cash, stranger, transfer(42_000_000), bpjs)
         assert refused.value.code == "recipient_not_heir"
     cash.refresh_from_db()
     claim.refresh_from_db()
     assert (cash.paid_amount, claim.status) == (0, ClaimStatus.APPROVED)
     assert not BenefitPayment.objects.exists()
-    services.record_benefit_payment(cash, widower, transfer(42_000_000), officer)
+    services.record_benefit_payment(cash, widower, transfer(42_000_000), bpjs)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.PAID
 

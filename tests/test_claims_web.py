@@ -151,6 +151,14 @@ def test_the_demo_pays_the_seed_claims_and_leaves_potential_ones(
     assert all(
         c.decided_by == users["supervisor"] and c.submitted_by == users["klaim"] for c in paid
     )
+    # BPJS received, decided and paid before the handover, which is signed and frozen.
+    assert all(
+        c.bpjs_received_on < c.paid_on < c.handover.held_on
+        and c.bpjs_total == c.benefit_total
+        and c.handover.is_signed
+        and c.handover.snapshot["worker_name"] == c.worker.full_name
+        for c in paid
+    )
     found = DeathList.objects.get()
     assert (
         found.rows,

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jaring.claims import services as claims
+from jaring.claims.services.decisions import transition
 from jaring.claims.models import Claim, ClaimStatus
 from jaring.enrolment import services as enrolment
 from jaring.enrolment.models import Enrolment
@@ -165,9 +166,20 @@ def submitted_claim(world) -> Claim:
     return Claim.objects.get(pk=claim.pk)
 
 
-def approved_claim(world) -> Claim:
+def received_claim(world) -> Claim:
+    """Checked by the approver (who made nothing), carried to the branch, received by BPJS."""
     claim = submitted_claim(world)
-    claims.approve(claim, world["approver"], today=D(2025, 6, 4))
+    claims.approve(claim, world["approver"])
+    claims.record_sending(claim, world["builder"], D(2025, 6, 4), "hand")
+    claims.record_receipt(claim, world["approver"], D(2025, 6, 4), f"JKM-{claim.pk}")
+    return Claim.objects.get(pk=claim.pk)
+
+
+def approved_claim(world) -> Claim:
+    claim = received_claim(world)
+    amounts = {c["code"]: c["amount"] for c in claim.components}
+    decision = claims.BpjsDecision("approved", D(2025, 6, 4), amounts=amounts)
+    claims.record_decision(claim, world["approver"], decision)
     return Claim.objects.get(pk=claim.pk)
 
 
@@ -277,13 +289,21 @@ SCENARIOS: dict[str, Scenario] = {
         lambda w, claim: claims.dismiss(claim, w["builder"], "Bukan peserta yang sama."),
         lambda w: death_claim(w, status=ClaimStatus.POTENTIAL),
     ),
-    "jaring.claims.services.decisions.send_back": Scenario(
-        lambda w, claim: claims.send_back(claim, w["checker"], "Ahli waris keliru.", reject=True),
-        submitted_claim,
-    ),
     "jaring.claims.services.decisions.decide": Scenario(
-        lambda w, claim: claims.decide(claim, w["checker"], "reject", "Ahli waris keliru."),
-        submitted_claim,
+        lambda w, claim: claims.decide(claim, w["builder"], "dismiss", "Bukan peserta yang sama."),
+        lambda w: death_claim(w, status=ClaimStatus.POTENTIAL),
+    ),
+    "jaring.claims.services.decisions.transition": Scenario(
+        lambda w, claim: transition(claim, "potential", "dismissed", w["builder"], "Bukan dia"),
+        lambda w: death_claim(w, status=ClaimStatus.POTENTIAL),
+    ),
+    "jaring.claims.services.bpjs.record_decision": Scenario(
+        lambda w, claim: claims.record_decision(
+            claim,
+            w["approver"],
+            claims.BpjsDecision("refused", D(2025, 6, 5), "Bukan peserta yang sama (NIK)."),
+        ),
+        received_claim,
     ),
     "jaring.claims.services.payments.record_benefit_payment": Scenario(
         lambda w, claim: pay(w, claim), approved_claim
@@ -317,8 +337,13 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.documents.verify_document": "documents are not counted",
     "jaring.claims.services.decisions.recheck": "judges an editable claim again (see judge)",
     "jaring.claims.services.decisions.open_potential": "potential and reported both count open",
-    "jaring.claims.services.decisions.submit": "reported and submitted both count open",
-    "jaring.claims.services.decisions.approve": "submitted and approved both count open",
+    "jaring.claims.services.decisions.submit": "reported and checking both count open",
+    "jaring.claims.services.decisions.approve": "checking and checked both count open",
+    "jaring.claims.services.decisions.send_back": "checking and reported both count open",
+    "jaring.claims.services.bpjs.record_sending": "checked and sent both count open",
+    "jaring.claims.services.bpjs.record_receipt": "sent and at BPJS both count open",
+    "jaring.claims.services.payments.sign_handover": "freezes the berita acara of a claim "
+    "already paid; the summaries count the payment",
     "jaring.claims.services.common.store_upload": "a file in the claim's directory, no row",
     "jaring.claims.services.payments.create_instalments": "instalments are not counted",
     "jaring.claims.services.payments.record_handover": "the berita acara of a claim already "

@@ -46,11 +46,17 @@ def bengkalis(make_user, occupations, tmp_path, settings):
         document = claim_services.upload_document(claim, kind, upload, builder)
         claim_services.verify_document(document, verifier, today=D(2025, 6, 3))
     claim_services.submit(claim, builder)
-    claim_services.approve(claim, checker, today=D(2025, 6, 4))
+    claim_services.approve(claim, checker)
+    claim_services.record_sending(claim, builder, D(2025, 6, 4), "hand")
+    claim_services.record_receipt(claim, checker, D(2025, 6, 4), "JKM-1")
+    claim.refresh_from_db()
+    amounts = {c["code"]: c["amount"] for c in claim.components}
+    decision = claim_services.BpjsDecision("approved", D(2025, 6, 4), amounts=amounts)
+    claim_services.record_decision(claim, checker, decision)
     transfer = claim_services.BankTransfer(42_000_000, D(2025, 6, 5), "BRK", "123456789", "Z", "T1")
     claim.refresh_from_db()
     heir = claim.family.get()
-    claim_services.record_benefit_payment(claim.instalments.get(), heir, transfer, builder)
+    claim_services.record_benefit_payment(claim.instalments.get(), heir, transfer, checker)
     refresh_regency(BENGKALIS, today=MID_YEAR)
     return {"builder": builder}
 
