@@ -226,9 +226,11 @@ def _login(browser, live_server, username):
     return page
 
 
-def test_a_death_goes_from_report_to_handover_with_two_officers(
+def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     riau_regions, occupations, live_server, browser, settings, tmp_path
 ):
+    """Two Pemda officers (the claims officer prepares, the supervisor checks the file) and the
+    BPJS branch officer (documents against the originals, receipt, decision, payment)."""
     import io
 
     import pypdf
@@ -243,6 +245,9 @@ def test_a_death_goes_from_report_to_handover_with_two_officers(
     build_coverage(User.objects.get(username="keuangan"), tmp_path)
     officer = _login(browser, live_server, "klaim")
     officer.goto(live_server.url + "/klaim/lapor/")
+    assert not officer.is_visible("#id_cause")  # accident fields only for JKK
+    officer.select_option("#id_program", "JKK")
+    assert officer.is_visible("#id_cause")
     officer.fill("#id_nik", BAHTIAR[0])
     officer.select_option("#id_program", "JKM")
     officer.select_option("#id_event", "death")
@@ -253,11 +258,17 @@ def test_a_death_goes_from_report_to_handover_with_two_officers(
     officer.wait_for_selector("#eligibility")
     assert "Terlindungi pada tanggal kejadian" in officer.inner_text("#eligibility")
     assert "Rp42.000.000" in officer.inner_text("#benefit")
+    assert officer.inner_text("#family-stage").endswith("Dilaporkan")
     claim = Claim.objects.get()
 
     officer.click("text=Tambah anggota keluarga")
     officer.fill("#family-form #id_full_name", "Nurhayati")
+    officer.fill("#family-form #id_nik", "12345")
     officer.select_option("#family-form #id_relationship", "spouse")
+    officer.click("#family-form button[type=submit]")
+    officer.wait_for_selector("#family-form .errorlist")  # refused: the error by its field
+    assert officer.input_value("#family-form #id_full_name") == "Nurhayati"
+    officer.fill("#family-form #id_nik", "")
     officer.click("#family-form button[type=submit]")
     officer.wait_for_selector("#family tbody tr >> text=Nurhayati")
     required = services.required_documents(claim)
@@ -275,63 +286,98 @@ def test_a_death_goes_from_report_to_handover_with_two_officers(
         officer.click("#document-form button[type=submit]")
         officer.wait_for_selector(".messages")
 
-    # The BPJS branch checks the documents; having checked them, it may not approve the claim.
-    checker = _login(browser, live_server, "bpjs.duri")
-    checker.goto(f"{live_server.url}/klaim/{claim.pk}/")
-    while checker.locator("button.verify").count():
-        checker.locator("button.verify").first.click()
-        checker.wait_for_load_state()
+    # The BPJS officer checks the documents against the originals (not their uploader).
+    bpjs = _login(browser, live_server, "bpjs.duri")
+    bpjs.goto(f"{live_server.url}/klaim/{claim.pk}/")
+    while bpjs.locator("button.verify").count():
+        bpjs.locator("button.verify").first.click()
+        bpjs.wait_for_load_state()
     officer.reload()
     assert officer.locator("#problems").count() == 0
     officer.click("#submit-claim")
-    officer.wait_for_selector("text=Menunggu persetujuan petugas lain")
-    checker.reload()
-    assert checker.locator("#approve-claim").count() == 0
-    assert "Berikutnya:" in checker.inner_text("#next-step")
+    officer.wait_for_selector("text=Menunggu pemeriksaan Pemda")
+    assert officer.locator("#approve-claim").count() == 0  # the maker does not check
+    assert "Berikutnya:" in officer.inner_text("#next-step")
 
     supervisor = _login(browser, live_server, "supervisor")
     supervisor.goto(f"{live_server.url}/klaim/{claim.pk}/")
     supervisor.click("#approve-claim")
-    supervisor.wait_for_selector("#payment-form")
-    assert supervisor.inner_text("#claim-status") == "Disetujui, menunggu pembayaran"
+    supervisor.wait_for_selector("#sending-form")
+    assert supervisor.inner_text("#claim-status") == "Sudah diperiksa, siap dikirim ke BPJS"
 
     officer.reload()
-    officer.select_option("#payment-form #id_instalment", index=1)
-    officer.select_option("#payment-form #id_recipient", index=1)
-    officer.fill("#payment-form #id_amount", "42000000")
-    officer.fill("#payment-form #id_paid_on", "2025-09-19")
-    officer.fill("#payment-form #id_bank", "Bank Riau Kepri Syariah")
-    officer.fill("#payment-form #id_account_number", "1020 3040 5060")
-    officer.fill("#payment-form #id_account_holder", "Nurhayati")
-    officer.fill("#payment-form #id_reference", "BPJS-DURI/0919/001")
-    officer.click("#payment-form button[type=submit]")
-    officer.wait_for_selector("#handover-form")
-    assert officer.inner_text("#claim-status") == "Dibayar"
-    assert "••••5060" in officer.inner_text("#payments")
+    with officer.expect_download() as download:
+        officer.click("#cover-letter")
+    letter = Path(download.value.path()).read_bytes()
+    letter_text = " ".join(pypdf.PdfReader(io.BytesIO(letter)).pages[0].extract_text().split())
+    assert "SURAT PENGANTAR" in letter_text and "Buku nikah" in letter_text
+    officer.fill("#sending-form #id_sent_on", "2025-09-15")
+    officer.select_option("#sending-form #id_via", "hand")
+    officer.click("#sending-form button[type=submit]")
+    officer.wait_for_selector("#sent")
+    assert officer.inner_text("#claim-status") == "Dikirim ke BPJS"
+    assert officer.inner_text("#family-stage").endswith("Di BPJS")
 
+    bpjs.reload()
+    bpjs.fill("#receipt-form #id_received_on", "2025-09-15")
+    bpjs.fill("#receipt-form #id_bpjs_claim_number", "JKM/DURI/2025/0917")
+    bpjs.click("#receipt-form button[type=submit]")
+    bpjs.wait_for_selector("#bpjs-decision-form")
+    assert bpjs.inner_text("#claim-status") == "Diterima BPJS"
+    bpjs.select_option("#bpjs-decision-form #id_outcome", "approved")
+    bpjs.fill("#bpjs-decision-form #id_decided_on", "2025-09-16")
+    bpjs.click("#bpjs-decision-form button[type=submit]")
+    bpjs.wait_for_selector("#payment-form")
+    assert bpjs.inner_text("#claim-status") == "Disetujui BPJS, menunggu pembayaran"
+    assert "Santunan tunai — Rp42.000.000" in bpjs.inner_text("#payment-form #id_instalment")
+    bpjs.select_option("#payment-form #id_instalment", index=1)
+    bpjs.select_option("#payment-form #id_recipient", index=1)
+    bpjs.fill("#payment-form #id_amount", "42000000")
+    bpjs.fill("#payment-form #id_paid_on", "2025-09-18")
+    bpjs.fill("#payment-form #id_bank", "Bank Riau Kepri Syariah")
+    bpjs.fill("#payment-form #id_account_number", "1020 3040 5060")
+    bpjs.fill("#payment-form #id_account_holder", "Nurhayati")
+    bpjs.fill("#payment-form #id_reference", "BPJS-DURI/0919/001")
+    bpjs.click("#payment-form button[type=submit]")
+    bpjs.wait_for_selector("#payments")
+    assert bpjs.inner_text("#claim-status") == "Dibayar BPJS"
+    assert "••••5060" in bpjs.inner_text("#payments")
+    assert "dibayar dalam 3 hari kerja" in bpjs.inner_text("#sla")
+
+    officer.reload()
     officer.select_option("#handover-form #id_recipient", index=1)
     officer.fill("#handover-form #id_held_on", "2025-09-22")
     officer.fill("#handover-form #id_place", "Wisma Daerah Sri Mahkota")
     officer.fill("#handover-form #id_city", "Bengkalis")
     officer.fill("#handover-form #id_handed_by_name", "Kasmarni")
     officer.fill("#handover-form #id_handed_by_title", "Bupati Bengkalis")
-    officer.fill("#handover-form #id_bpjs_name", "Kepala Kantor Cabang")
-    officer.fill("#handover-form #id_bpjs_title", "BPJS Ketenagakerjaan Cabang Duri")
+    officer.fill("#handover-form #id_bpjs_name", "Ahmad Fauzi")
+    officer.fill("#handover-form #id_bpjs_title", "Kepala Kantor Cabang Duri")
+    officer.fill("#handover-form #id_witness_name", "Bagus Santoso")
+    officer.fill("#handover-form #id_witness_title", "Wakil Bupati Bengkalis")
     officer.click("#handover-form button[type=submit]")
-    officer.wait_for_selector("#handover-pdf")
+    officer.wait_for_selector("#sign-handover")
     assert "Senin, 22 September 2025" in officer.inner_text("#handover")
+    officer.click("#sign-handover")
+    officer.wait_for_selector("text=Sudah ditandatangani")
+    assert officer.locator("#handover-form").count() == 0  # frozen
+    assert officer.inner_text("#family-stage").endswith("Sudah diserahkan")
     officer.screenshot(path=str(ARTIFACTS / "claim.png"), full_page=True)
     with officer.expect_download() as download:
         officer.click("#handover-pdf")
     content = Path(download.value.path()).read_bytes()
     text = " ".join(pypdf.PdfReader(io.BytesIO(content)).pages[0].extract_text().split())
     assert "Nurhayati" in text and "Rp42.000.000" in text and "empat puluh dua juta rupiah" in text
+    assert "Yang menyerahkan, Bupati Bengkalis" in text
+    assert "Pihak BPJS Ketenagakerjaan, Kepala Kantor Cabang Duri" in text
+    assert "Mengetahui / saksi, Wakil Bupati Bengkalis" in text
+    assert text.index("Ahmad Fauzi") > text.index("Pihak BPJS Ketenagakerjaan")
 
     officer.goto(live_server.url + "/klaim/")
     claim.refresh_from_db()
     summary = officer.inner_text("#claims-summary")
     assert f"{Claim.objects.filter(status='paid').count()} klaim dibayar" in summary
-    assert "Rp42.000.000" in summary and claim.benefit_total == 42_000_000
+    assert "Rp42.000.000" in summary and claim.bpjs_total == 42_000_000
 
 
 def test_dashboard_map_report_and_public_page_show_the_databases_numbers(

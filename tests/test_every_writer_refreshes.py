@@ -24,8 +24,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jaring.claims import services as claims
-from jaring.claims.services.decisions import transition
 from jaring.claims.models import Claim, ClaimStatus
+from jaring.claims.services.decisions import transition
 from jaring.enrolment import services as enrolment
 from jaring.enrolment.models import Enrolment
 from jaring.finance import services as finance
