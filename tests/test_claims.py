@@ -646,9 +646,11 @@ def test_overdue_claims_are_found_in_sql(people):
     officer, clerk = people["officer"], people["clerk"]
     claim = prepare(death(RUSNI, D(2025, 8, 10), officer), officer, clerk)  # complete 15 Sep
     claims = selectors.claims_for(officer)
-    # Mon 15 Sep + 3 working days = Thu 18 Sep; overdue from Fri 19 Sep.
-    assert not selectors.overdue(claims, today=D(2025, 9, 18)).exists()
-    assert list(selectors.overdue(claims, today=D(2025, 9, 19))) == [claim]
-    late = selectors.service_level_of(claim, today=D(2025, 9, 22))
-    assert (late.due, late.days_late, late.overdue) == (D(2025, 9, 18), 2, True)
+    assert not selectors.overdue(claims, today=D(2026, 3, 2)).exists()  # BPJS has nothing yet
+    claim = to_bpjs(claim, officer, people["supervisor"], people["bpjs"])  # Tue 20 Jan 2026
+    # Tue 20 Jan + 3 working days = Fri 23 Jan; overdue from Mon 26 Jan.
+    assert not selectors.overdue(claims, today=D(2026, 1, 23)).exists()
+    assert list(selectors.overdue(claims, today=D(2026, 1, 26))) == [claim]
+    late = selectors.service_level_of(claim, today=D(2026, 1, 27))
+    assert (late.due, late.days_late, late.overdue) == (D(2026, 1, 23), 2, True)
     assert late.late_penalty == 2 * 420_000  # 1 % of Rp42 juta per working day late

@@ -36,7 +36,7 @@ def test_adding_working_days_lands_on_a_working_day_that_many_days_later(start, 
 def test_the_overdue_cutoff_separates_late_from_on_time(today, program):
     book = default_rulebook()
     target = book.at("claims.service_level", today).value[f"{program.value.lower()}_working_days"]
-    cutoff = rules.latest_overdue_completion(book, program, today)
+    cutoff = rules.latest_overdue_receipt(book, program, today)
     assert rules.add_working_days(cutoff, target) < today
     assert rules.add_working_days(cutoff + datetime.timedelta(days=1), target) >= today
 
@@ -52,7 +52,7 @@ def test_late_payment_compensation_is_one_percent_per_working_day(complete, take
     assert not level.overdue
 
 
-def test_an_unpaid_claim_without_complete_documents_has_no_deadline():
+def test_a_claim_bpjs_has_not_received_has_no_deadline():
     level = rules.service_level(default_rulebook(), Program.JKK, None, None, D(2025, 1, 1), 10)
     assert (level.target_days, level.due, level.overdue) == (7, None, False)
 
