@@ -311,7 +311,7 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     letter = Path(download.value.path()).read_bytes()
     letter_text = " ".join(pypdf.PdfReader(io.BytesIO(letter)).pages[0].extract_text().split())
     assert "SURAT PENGANTAR" in letter_text and "Buku nikah" in letter_text
-    officer.fill("#sending-form #id_sent_on", "2025-09-15")
+    # The claim was reported today: it is sent, received, decided and paid today (prefilled).
     officer.select_option("#sending-form #id_via", "hand")
     officer.click("#sending-form button[type=submit]")
     officer.wait_for_selector("#sent")
@@ -319,13 +319,11 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     assert officer.inner_text("#family-stage").endswith("Di BPJS")
 
     bpjs.reload()
-    bpjs.fill("#receipt-form #id_received_on", "2025-09-15")
     bpjs.fill("#receipt-form #id_bpjs_claim_number", "JKM/DURI/2025/0917")
     bpjs.click("#receipt-form button[type=submit]")
     bpjs.wait_for_selector("#bpjs-decision-form")
     assert bpjs.inner_text("#claim-status") == "Diterima BPJS"
     bpjs.select_option("#bpjs-decision-form #id_outcome", "approved")
-    bpjs.fill("#bpjs-decision-form #id_decided_on", "2025-09-16")
     bpjs.click("#bpjs-decision-form button[type=submit]")
     bpjs.wait_for_selector("#payment-form")
     assert bpjs.inner_text("#claim-status") == "Disetujui BPJS, menunggu pembayaran"
@@ -333,7 +331,6 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     bpjs.select_option("#payment-form #id_instalment", index=1)
     bpjs.select_option("#payment-form #id_recipient", index=1)
     bpjs.fill("#payment-form #id_amount", "42000000")
-    bpjs.fill("#payment-form #id_paid_on", "2025-09-18")
     bpjs.fill("#payment-form #id_bank", "Bank Riau Kepri Syariah")
     bpjs.fill("#payment-form #id_account_number", "1020 3040 5060")
     bpjs.fill("#payment-form #id_account_holder", "Nurhayati")
@@ -342,7 +339,7 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     bpjs.wait_for_selector("#payments")
     assert bpjs.inner_text("#claim-status") == "Dibayar BPJS"
     assert "••••5060" in bpjs.inner_text("#payments")
-    assert "dibayar dalam 3 hari kerja" in bpjs.inner_text("#sla")
+    assert "dibayar dalam 0 hari kerja (target 3)" in bpjs.inner_text("#sla")
 
     officer.reload()
     officer.select_option("#handover-form #id_recipient", index=1)
