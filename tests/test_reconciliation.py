@@ -3,6 +3,7 @@ every kind of bad row) is found by the set-based compare; a re-import duplicates
 decision is recorded with who, when and why, and money moves only through a credit note."""
 
 import datetime
+import io
 import json
 
 import openpyxl
@@ -11,10 +12,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db.models import Count
+from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jaring.accounts.models import OrgUnit
+from jaring.accounts.models import OrgUnit, PersonalDataAccess
 from jaring.accounts.rules import RoleCode
 from jaring.core import crypto
 from jaring.core.spreadsheets import FileRefused
@@ -65,8 +67,9 @@ def statement_rows(enrolments):
         elif index == 5:
             amount, status = "0", "NONAKTIF"  # ended at BPJS, active in Jaring
         elif index == 8:  # no KPJ: found by NIK, agrees
-            rows.append(["", crypto.decrypt_nik(enrolment.worker.nik_cipher), "04-2025", amount,
-                         status])
+            rows.append(
+                ["", crypto.decrypt_nik(enrolment.worker.nik_cipher), "04-2025", amount, status]
+            )
             continue
         rows.append([kpj, "", "2025-04", amount, status])
     # index 4 stays listed as active: it died in March in Jaring (active at BPJS, ended here)
@@ -120,7 +123,9 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
     by_enrolment = {d.enrolment_id: d for d in statement.differences.all()}
     higher, lower = by_enrolment[enrolments[1].pk], by_enrolment[enrolments[2].pk]
     assert (higher.cause, higher.bpjs_amount, higher.ours_amount) == (
-        rules.Cause.AMOUNT_HIGHER, 20_000, PER_MONTH
+        rules.Cause.AMOUNT_HIGHER,
+        20_000,
+        PER_MONTH,
     )
     assert (lower.cause, lower.bpjs_amount) == (rules.Cause.AMOUNT_LOWER, 10_000)
     assert by_enrolment[enrolments[3].pk].cause == rules.Cause.NOT_AT_BRANCH
@@ -128,7 +133,9 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
     assert by_enrolment[enrolments[5].pk].cause == rules.Cause.ENDED_AT_BRANCH
     unknown = statement.differences.get(kind=rules.Kind.MISSING_HERE)
     assert (unknown.kpj, unknown.enrolment_id, unknown.cause) == (
-        "99999999999", None, rules.Cause.UNKNOWN_KPJ
+        "99999999999",
+        None,
+        rules.Cause.UNKNOWN_KPJ,
     )
     assert enrolments[8].pk not in by_enrolment  # matched by NIK, agrees
     assert enrolments[10].pk not in by_enrolment  # its first row agrees; the repeat is refused
@@ -175,7 +182,10 @@ def test_a_branch_layout_is_data_and_excel_is_read(billed, finance_officer, tmp_
 
 
 def test_a_decision_records_who_when_why_and_credits_through_a_note(
-    billed, finance_officer, make_user, tmp_path  # noqa: F811
+    billed,
+    finance_officer,
+    make_user,
+    tmp_path,  # noqa: F811
 ):
     source, enrolments = billed
     path = write_csv(tmp_path / "tagihan-april.csv", statement_rows(enrolments), header=HEADER)
@@ -213,8 +223,17 @@ def test_the_command_imports_and_exports(billed, tmp_path, capsys):  # noqa: F81
     path = write_csv(tmp_path / "tagihan-april.csv", statement_rows(enrolments), header=HEADER)
     out = tmp_path / "selisih.xlsx"
     call_command(
-        "reconcile", str(path), "--region", BENGKALIS, "--source", source.name,
-        "--month", "2025-04", "--xlsx", str(out), "--json",
+        "reconcile",
+        str(path),
+        "--region",
+        BENGKALIS,
+        "--source",
+        source.name,
+        "--month",
+        "2025-04",
+        "--xlsx",
+        str(out),
+        "--json",
     )
     summary = json.loads(capsys.readouterr().out)
     assert summary["differences"] == {str(k): v for k, v in EXPECTED_KINDS.items()}
@@ -243,6 +262,53 @@ def test_rupiah_never_guesses(text):
 
 @given(st.integers(min_value=2015, max_value=2100), st.integers(min_value=1, max_value=12))
 def test_a_period_is_read_in_each_spelling(year, month):
-    texts = [f"{year}-{month:02d}", f"{year}-{month:02d}-01", f"{month:02d}-{year}", f"{month}/{year}"]
-    frame = pl.DataFrame({"t": texts}).select(rules.period_expr(pl.col("t")))
+    texts = [
+        f"{year}-{month:02d}",
+        f"{year}-{month:02d}-01",
+        f"{month:02d}-{year}",
+        f"{month}/{year}",
+    ]
+    frame = pl.DataFrame({"t": texts}).select(rules.period_expr(pl.col("t")).alias("t"))
     assert frame["t"].to_list() == [f"{year}-{month:02d}"] * len(texts)
+
+
+def test_the_page_uploads_lists_decides_and_exports(billed, finance_officer, client, tmp_path):  # noqa: F811
+    source, enrolments = billed
+    path = write_csv(tmp_path / "tagihan-april.csv", statement_rows(enrolments), header=HEADER)
+    client.force_login(finance_officer)
+    with path.open("rb") as handle:
+        response = client.post(
+            reverse("finance:reconciliations"),
+            {"source": source.pk, "month": "2025-04", "file": handle},
+        )
+    statement = Difference.objects.first().statement
+    assert response.status_code == 302 and response.url == reverse(
+        "finance:reconciliation", args=[statement.pk]
+    )
+    page = client.get(response.url)
+    assert (
+        "Meninggal dunia menurut Jaring" in page.text and "Nomor KPJ harus 11 digit." in page.text
+    )
+    higher = statement.differences.get(cause=rules.Cause.AMOUNT_HIGHER)
+    decided = client.post(
+        reverse("finance:reconciliation_decide", args=[statement.pk]),
+        {"difference": higher.pk, "action": "ask_branch", "note": "Cek penghasilan"},
+    )
+    assert decided.status_code == 302
+    higher.refresh_from_db()
+    assert (higher.action, higher.acted_by, higher.note) == (
+        "ask_branch",
+        finance_officer,
+        "Cek penghasilan",
+    )
+    export = client.get(reverse("finance:reconciliation", args=[statement.pk]), {"format": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content)))["Selisih"]
+    asked = [r for r in sheet.iter_rows(values_only=True) if r[8] == "Tanyakan ke cabang"]
+    assert len(asked) == 1 and asked[0][9] == "Cek penghasilan" and asked[0][10] == "keuangan"
+    assert PersonalDataAccess.objects.filter(object_type="bpjs_reconciliation").count() == 1
+    with path.open("rb") as handle:  # the same file again: the same statement, nothing added
+        again = client.post(
+            reverse("finance:reconciliations"),
+            {"source": source.pk, "month": "2025-04", "file": handle},
+        )
+    assert again.url == response.url and Difference.objects.count() == sum(EXPECTED_KINDS.values())

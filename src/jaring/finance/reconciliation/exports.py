@@ -42,9 +42,9 @@ def write_statement_xlsx(statement: Statement, path: Path) -> int:
     sheet = book.add_worksheet("Selisih")
     for col, title in enumerate(HEADERS):
         sheet.write_string(0, col, title, bold)
-    differences = statement.differences.select_related(
-        "enrolment__worker", "acted_by"
-    ).order_by("kind", "kpj", "pk")
+    differences = statement.differences.select_related("enrolment__worker", "acted_by").order_by(
+        "kind", "kpj", "pk"
+    )
     row = 0
     for row, difference in enumerate(differences.iterator(chunk_size=5000), start=1):
         worker = difference.enrolment.worker if difference.enrolment_id else None
@@ -61,7 +61,9 @@ def write_statement_xlsx(statement: Statement, path: Path) -> int:
         sheet.write_string(row, 7, _id(rules.Action, rules.SUGGESTED[difference.cause]))
         sheet.write_string(row, 8, _id(rules.Action, difference.action))
         sheet.write_string(row, 9, neutralise_formula(difference.note))
-        sheet.write_string(row, 10, difference.acted_by.get_username() if difference.acted_by else "")
+        sheet.write_string(
+            row, 10, difference.acted_by.get_username() if difference.acted_by else ""
+        )
         if difference.acted_at:
             sheet.write_string(row, 11, f"{difference.acted_at:%d-%m-%Y %H:%M}")
         if difference.credit_note_id:

@@ -81,8 +81,12 @@ class StatementLine(models.Model):
     active = models.BooleanField(null=True)
     problem = models.CharField(max_length=16, choices=Problem.choices, blank=True)
     enrolment = models.ForeignKey(
-        "enrolment.Enrolment", null=True, on_delete=models.PROTECT, related_name="+",
-        db_index=False, db_constraint=False,
+        "enrolment.Enrolment",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -131,11 +135,13 @@ class Difference(models.Model):
         constraints = [
             # A statement row gives at most one difference; so does a billed participant.
             models.UniqueConstraint(
-                fields=["statement", "line"], condition=Q(line__isnull=False),
+                fields=["statement", "line"],
+                condition=Q(line__isnull=False),
                 name="difference_line_once",
             ),
             models.UniqueConstraint(
-                fields=["statement", "enrolment"], condition=Q(line__isnull=True),
+                fields=["statement", "enrolment"],
+                condition=Q(line__isnull=True),
                 name="difference_unlisted_once",
             ),
             models.CheckConstraint(

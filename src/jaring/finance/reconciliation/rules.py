@@ -41,8 +41,18 @@ def statement_schema(columns: list[list[str]]) -> SheetSchema:
 
 ACTIVE_WORDS = ["aktif", "active", "ditagih", "tertagih", "ya", "y", "1"]
 ENDED_WORDS = [
-    "nonaktif", "non aktif", "non-aktif", "tidak aktif", "berhenti", "keluar", "meninggal",
-    "meninggal dunia", "ended", "inactive", "tutup", "0",
+    "nonaktif",
+    "non aktif",
+    "non-aktif",
+    "tidak aktif",
+    "berhenti",
+    "keluar",
+    "meninggal",
+    "meninggal dunia",
+    "ended",
+    "inactive",
+    "tutup",
+    "0",
 ]
 
 
@@ -115,36 +125,54 @@ class Kind(models.TextChoices):
 
 
 class Cause(models.TextChoices):
-    UNKNOWN_KPJ = "unknown_kpj", _(
-        "KPJ unknown in Jaring: enrolled directly at the branch, or a wrong KPJ."
+    UNKNOWN_KPJ = (
+        "unknown_kpj",
+        _("KPJ unknown in Jaring: enrolled directly at the branch, or a wrong KPJ."),
     )
     OTHER_SOURCE = "other_source", _("Jaring pays for this participant from another funder.")
-    NOT_BILLED = "not_billed", _(
-        "Covered in Jaring, but this month is not billed yet (run the billing)."
+    NOT_BILLED = (
+        "not_billed",
+        _("Covered in Jaring, but this month is not billed yet (run the billing)."),
     )
-    OUTSIDE_PERIOD = "outside_period", _(
-        "Jaring's enrolment does not cover this month (its start or end month differs)."
+    OUTSIDE_PERIOD = (
+        "outside_period",
+        _("Jaring's enrolment does not cover this month (its start or end month differs)."),
     )
-    NOT_AT_BRANCH = "not_at_branch", _(
-        "Not registered or not active at the branch: the submission or the KPJ may not have "
-        "reached it."
+    NOT_AT_BRANCH = (
+        "not_at_branch",
+        _(
+            "Not registered or not active at the branch: the submission or the KPJ may not have "
+            "reached it."
+        ),
     )
-    AMOUNT_HIGHER = "amount_higher", _(
-        "BPJS bills more: a different declared income or programmes (JHT), or the PP 50/2025 "
-        "relief not applied."
+    AMOUNT_HIGHER = (
+        "amount_higher",
+        _(
+            "BPJS bills more: a different declared income or programmes (JHT), or the PP 50/2025 "
+            "relief not applied."
+        ),
     )
-    AMOUNT_LOWER = "amount_lower", _(
-        "BPJS bills less: a lower declared income, a relief applied, or a month not billed in full."
+    AMOUNT_LOWER = (
+        "amount_lower",
+        _(
+            "BPJS bills less: a lower declared income, a relief applied, or a month not billed "
+            "in full."
+        ),
     )
-    DEATH_UNREPORTED = "death_unreported", _(
-        "Died according to Jaring; the branch has not ended the membership (report the death)."
+    DEATH_UNREPORTED = (
+        "death_unreported",
+        _("Died according to Jaring; the branch has not ended the membership (report the death)."),
     )
-    EXIT_UNREPORTED = "exit_unreported", _(
-        "Ended in Jaring (moved, end of budget, duplicate); the branch has not been told."
+    EXIT_UNREPORTED = (
+        "exit_unreported",
+        _("Ended in Jaring (moved, end of budget, duplicate); the branch has not been told."),
     )
-    ENDED_AT_BRANCH = "ended_at_branch", _(
-        "The branch ended the membership (arrears, a death or a duplicate reported to it); "
-        "Jaring still covers it."
+    ENDED_AT_BRANCH = (
+        "ended_at_branch",
+        _(
+            "The branch ended the membership (arrears, a death or a duplicate reported to it); "
+            "Jaring still covers it."
+        ),
     )
 
 

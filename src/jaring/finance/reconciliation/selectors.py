@@ -11,7 +11,12 @@ from jaring.finance.reconciliation import rules
 from jaring.finance.reconciliation.models import Difference, Statement
 
 PAGE_ROWS = 200
-EMPTY = {"n": 0, "bpjs": 0, "ours": 0, "open": 0}  # the page lists this many per kind; the Excel lists them all
+EMPTY = {
+    "n": 0,
+    "bpjs": 0,
+    "ours": 0,
+    "open": 0,
+}  # the page lists this many per kind; the Excel lists them all
 
 
 def statements_for(user):
@@ -43,10 +48,7 @@ def summary(statement: Statement) -> list[dict]:
             open=Count("id", filter=Q(action="")),
         )
     }
-    return [
-        {"kind": kind, "label": kind.label, **rows.get(kind, EMPTY)}
-        for kind in rules.Kind
-    ]
+    return [{"kind": kind, "label": kind.label, **rows.get(kind, EMPTY)} for kind in rules.Kind]
 
 
 def differences(statement: Statement, kind: str | None = None):

@@ -158,9 +158,7 @@ def _lines(chunk: pl.DataFrame, fields: dict[str, str], statement: Statement) ->
         cell("kpj").fill_null("").str.strip_chars().str.slice(0, 20).alias("written"),
         cell("nik").alias("nik"),
         rules.rupiah_expr(cell("amount")).alias("amount"),
-        (rules.active_expr(cell("status")) if "status" in fields else pl.lit(True)).alias(
-            "active"
-        ),
+        (rules.active_expr(cell("status")) if "status" in fields else pl.lit(True)).alias("active"),
         (rules.period_expr(cell("period")) if "period" in fields else pl.lit(month)).alias(
             "period"
         ),
@@ -232,11 +230,8 @@ def _match(cursor, statement: Statement) -> None:
     lines, enrolments = _table(StatementLine), _table(Enrolment)
     sources, workers = _table(FundingSource), _table(Worker)
     readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
-    for join, condition in (
-        ("e.kpj_number = l.kpj", "l.kpj <> ''"),
-        (f"e.worker_id = (SELECT w.id FROM {workers} AS w WHERE w.nik_index = l.nik_index)",
-         "l.kpj = ''"),
-    ):
+    by_nik = f"e.worker_id = (SELECT id FROM {workers} WHERE nik_index = l.nik_index)"  # nosec B608
+    for join, condition in (("e.kpj_number = l.kpj", "l.kpj <> ''"), (by_nik, "l.kpj = ''")):
         cursor.execute(
             f"UPDATE {lines} AS t SET enrolment_id = m.enrolment_id FROM ("  # nosec B608
             f"SELECT l.id AS line_id, e.id AS enrolment_id, ROW_NUMBER() OVER (PARTITION BY l.id "
@@ -297,9 +292,20 @@ def _compare(cursor, statement: Statement) -> None:
         "ELSE NULL END"
     )
     cause_params = [
-        C.AMOUNT_HIGHER, C.AMOUNT_LOWER, C.UNKNOWN_KPJ, source, C.OTHER_SOURCE, month,
-        C.DEATH_UNREPORTED, C.EXIT_UNREPORTED, *covered_params, C.NOT_BILLED, C.OUTSIDE_PERIOD,
-        source, *covered_params, C.ENDED_AT_BRANCH,
+        C.AMOUNT_HIGHER,
+        C.AMOUNT_LOWER,
+        C.UNKNOWN_KPJ,
+        source,
+        C.OTHER_SOURCE,
+        month,
+        C.DEATH_UNREPORTED,
+        C.EXIT_UNREPORTED,
+        *covered_params,
+        C.NOT_BILLED,
+        C.OUTSIDE_PERIOD,
+        source,
+        *covered_params,
+        C.ENDED_AT_BRANCH,
     ]
     kind_cases = " ".join(["WHEN %s THEN %s"] * len(rules.KIND_OF_CAUSE))
     kind_params = [str(v) for pair in rules.KIND_OF_CAUSE.items() for v in pair]
