@@ -130,6 +130,8 @@ def import_statement(
                 StatementLine._meta.db_table, LINE_COLUMNS, _lines(chunk, fields, statement)
             )
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # its statistics, so the joins below hash
+                cursor.execute(f"ANALYZE {_table(StatementLine)}")
             _mark_duplicates(cursor, statement)
             _match(cursor, statement)
             _compare(cursor, statement)
@@ -230,6 +232,15 @@ def _match(cursor, statement: Statement) -> None:
     lines, enrolments = _table(StatementLine), _table(Enrolment)
     sources, workers = _table(FundingSource), _table(Worker)
     readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
+    # The usual case in one hash join: this funder's enrolment covering the month.
+    cursor.execute(
+        f"UPDATE {lines} AS t SET enrolment_id = e.id FROM {enrolments} AS e "  # nosec B608
+        f"WHERE t.statement_id = %s AND t.kpj <> '' AND t.problem NOT IN (%s, %s) "
+        f"AND e.kpj_number = t.kpj AND e.source_id = %s AND e.start_month <= %s "
+        f"AND e.end_month >= %s",
+        [statement.pk, *readable, statement.source_id, statement.month, statement.month],
+    )
+    # The rest ranked: by KPJ, or by NIK where the row has none.
     by_nik = f"e.worker_id = (SELECT id FROM {workers} WHERE nik_index = l.nik_index)"  # nosec B608
     for join, condition in (("e.kpj_number = l.kpj", "l.kpj <> ''"), (by_nik, "l.kpj = ''")):
         cursor.execute(
@@ -239,7 +250,8 @@ def _match(cursor, statement: Statement) -> None:
             f"CASE WHEN e.source_id = %s THEN 0 ELSE 1 END, e.start_month DESC, e.id DESC) AS n "
             f"FROM {lines} AS l JOIN {enrolments} AS e ON {join} "
             f"JOIN {sources} AS fs ON fs.id = e.source_id "
-            f"WHERE l.statement_id = %s AND {condition} AND l.problem NOT IN (%s, %s) "
+            f"WHERE l.statement_id = %s AND {condition} AND l.enrolment_id IS NULL "
+            f"AND l.problem NOT IN (%s, %s) "
             f"AND fs.region_id = %s) AS m WHERE t.id = m.line_id AND m.n = 1",
             [
                 statement.month,
