@@ -7,138 +7,502 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_region_integrity'),
-        ('enrolment', '0005_credits'),
-        ('finance', '0004_credits'),
-        ('regions', '0002_name_keys_without_inner_marks'),
+        ("accounts", "0005_region_integrity"),
+        ("enrolment", "0005_credits"),
+        ("finance", "0004_credits"),
+        ("regions", "0002_name_keys_without_inner_marks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Statement',
+            name="Statement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month')),
-                ('sha256', models.CharField(max_length=64)),
-                ('file_name', models.CharField(max_length=255, verbose_name='file')),
-                ('file_path', models.CharField(max_length=500)),
-                ('rows', models.PositiveIntegerField(default=0)),
-                ('rejected', models.PositiveIntegerField(default=0)),
-                ('bpjs_total', models.PositiveBigIntegerField(default=0, verbose_name='BPJS total (Rp)')),
-                ('ours_total', models.PositiveBigIntegerField(default=0, verbose_name='Jaring total (Rp)')),
-                ('imported_at', models.DateTimeField(auto_now_add=True)),
-                ('imported_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='finance.fundingsource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                ("sha256", models.CharField(max_length=64)),
+                ("file_name", models.CharField(max_length=255, verbose_name="file")),
+                ("file_path", models.CharField(max_length=500)),
+                ("rows", models.PositiveIntegerField(default=0)),
+                ("rejected", models.PositiveIntegerField(default=0)),
+                (
+                    "bpjs_total",
+                    models.PositiveBigIntegerField(default=0, verbose_name="BPJS total (Rp)"),
+                ),
+                (
+                    "ours_total",
+                    models.PositiveBigIntegerField(default=0, verbose_name="Jaring total (Rp)"),
+                ),
+                ("imported_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statements",
+                        to="finance.fundingsource",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'BPJS statement',
-                'ordering': ['-month', '-imported_at'],
+                "verbose_name": "BPJS statement",
+                "ordering": ["-month", "-imported_at"],
             },
         ),
         migrations.CreateModel(
-            name='StatementFormat',
+            name="StatementFormat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('columns', models.JSONField(help_text='List of [header, field] pairs.')),
-                ('office', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='bpjs_statement_format', to='accounts.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("columns", models.JSONField(help_text="List of [header, field] pairs.")),
+                (
+                    "office",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bpjs_statement_format",
+                        to="accounts.orgunit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'BPJS statement format',
+                "verbose_name": "BPJS statement format",
             },
         ),
         migrations.CreateModel(
-            name='StatementLine',
+            name="StatementLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row_number', models.PositiveIntegerField()),
-                ('kpj', models.CharField(blank=True, max_length=20)),
-                ('nik_index', models.CharField(blank=True, max_length=64)),
-                ('amount', models.BigIntegerField(null=True)),
-                ('active', models.BooleanField(null=True)),
-                ('problem', models.CharField(blank=True, choices=[('kpj_invalid', 'The KPJ number must be 11 digits.'), ('no_participant', 'Neither a KPJ number nor a valid NIK.'), ('amount_invalid', 'The contribution is not an amount in whole rupiah.'), ('status_unknown', 'The status is not one this import knows.'), ('other_month', 'The row is for another month than the statement.'), ('duplicate', 'The same participant is listed on an earlier row.')], max_length=16)),
-                ('enrolment', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='enrolment.enrolment')),
-                ('statement', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='finance.statement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("row_number", models.PositiveIntegerField()),
+                ("kpj", models.CharField(blank=True, max_length=20)),
+                ("nik_index", models.CharField(blank=True, max_length=64)),
+                ("amount", models.BigIntegerField(null=True)),
+                ("active", models.BooleanField(null=True)),
+                (
+                    "problem",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("kpj_invalid", "The KPJ number must be 11 digits."),
+                            ("no_participant", "Neither a KPJ number nor a valid NIK."),
+                            (
+                                "amount_invalid",
+                                "The contribution is not an amount in whole rupiah.",
+                            ),
+                            ("status_unknown", "The status is not one this import knows."),
+                            ("other_month", "The row is for another month than the statement."),
+                            ("duplicate", "The same participant is listed on an earlier row."),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="enrolment.enrolment",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="finance.statement",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalDifference',
+            name="HistoricalDifference",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('missing_here', 'Billed by BPJS, not billed in Jaring'), ('missing_bpjs', 'Billed in Jaring, not on the BPJS statement'), ('amount', 'Different amount'), ('active_bpjs', 'Active at BPJS, ended in Jaring'), ('ended_bpjs', 'Ended at BPJS, active in Jaring')], max_length=16, verbose_name='difference')),
-                ('cause', models.CharField(choices=[('unknown_kpj', 'KPJ unknown in Jaring: enrolled directly at the branch, or a wrong KPJ.'), ('other_source', 'Jaring pays for this participant from another funder.'), ('not_billed', 'Covered in Jaring, but this month is not billed yet (run the billing).'), ('outside_period', "Jaring's enrolment does not cover this month (its start or end month differs)."), ('not_at_branch', 'Not registered or not active at the branch: the submission or the KPJ may not have reached it.'), ('amount_higher', 'BPJS bills more: a different declared income or programmes (JHT), or the PP 50/2025 relief not applied.'), ('amount_lower', 'BPJS bills less: a lower declared income, a relief applied, or a month not billed in full.'), ('death_unreported', 'Died according to Jaring; the branch has not ended the membership (report the death).'), ('exit_unreported', 'Ended in Jaring (moved, end of budget, duplicate); the branch has not been told.'), ('ended_at_branch', 'The branch ended the membership (arrears, a death or a duplicate reported to it); Jaring still covers it.')], max_length=20, verbose_name='likely cause')),
-                ('kpj', models.CharField(blank=True, max_length=20)),
-                ('bpjs_amount', models.BigIntegerField(null=True)),
-                ('ours_amount', models.BigIntegerField(null=True)),
-                ('action', models.CharField(blank=True, choices=[('accept_bpjs', "Accept BPJS's figure"), ('correct_ours', "Correct Jaring's data"), ('ask_branch', 'Ask the branch')], max_length=12, verbose_name='action')),
-                ('note', models.CharField(blank=True, max_length=255, verbose_name='why')),
-                ('acted_at', models.DateTimeField(null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('acted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('credit_note', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.creditnote')),
-                ('enrolment', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enrolment.enrolment')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('statement', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.statement')),
-                ('line', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='finance.statementline')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("missing_here", "Billed by BPJS, not billed in Jaring"),
+                            ("missing_bpjs", "Billed in Jaring, not on the BPJS statement"),
+                            ("amount", "Different amount"),
+                            ("active_bpjs", "Active at BPJS, ended in Jaring"),
+                            ("ended_bpjs", "Ended at BPJS, active in Jaring"),
+                        ],
+                        max_length=16,
+                        verbose_name="difference",
+                    ),
+                ),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[
+                            (
+                                "unknown_kpj",
+                                "KPJ unknown in Jaring: enrolled directly at the branch, or a wrong KPJ.",
+                            ),
+                            (
+                                "other_source",
+                                "Jaring pays for this participant from another funder.",
+                            ),
+                            (
+                                "not_billed",
+                                "Covered in Jaring, but this month is not billed yet (run the billing).",
+                            ),
+                            (
+                                "outside_period",
+                                "Jaring's enrolment does not cover this month (its start or end month differs).",
+                            ),
+                            (
+                                "not_at_branch",
+                                "Not registered or not active at the branch: the submission or the KPJ may not have reached it.",
+                            ),
+                            (
+                                "amount_higher",
+                                "BPJS bills more: a different declared income or programmes (JHT), or the PP 50/2025 relief not applied.",
+                            ),
+                            (
+                                "amount_lower",
+                                "BPJS bills less: a lower declared income, a relief applied, or a month not billed in full.",
+                            ),
+                            (
+                                "death_unreported",
+                                "Died according to Jaring; the branch has not ended the membership (report the death).",
+                            ),
+                            (
+                                "exit_unreported",
+                                "Ended in Jaring (moved, end of budget, duplicate); the branch has not been told.",
+                            ),
+                            (
+                                "ended_at_branch",
+                                "The branch ended the membership (arrears, a death or a duplicate reported to it); Jaring still covers it.",
+                            ),
+                        ],
+                        max_length=20,
+                        verbose_name="likely cause",
+                    ),
+                ),
+                ("kpj", models.CharField(blank=True, max_length=20)),
+                ("bpjs_amount", models.BigIntegerField(null=True)),
+                ("ours_amount", models.BigIntegerField(null=True)),
+                (
+                    "action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("accept_bpjs", "Accept BPJS's figure"),
+                            ("correct_ours", "Correct Jaring's data"),
+                            ("ask_branch", "Ask the branch"),
+                        ],
+                        max_length=12,
+                        verbose_name="action",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=255, verbose_name="why")),
+                ("acted_at", models.DateTimeField(null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "acted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.creditnote",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="enrolment.enrolment",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.statement",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="finance.statementline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical reconciliation difference',
-                'verbose_name_plural': 'historical reconciliation differences',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical reconciliation difference",
+                "verbose_name_plural": "historical reconciliation differences",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Difference',
+            name="Difference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('missing_here', 'Billed by BPJS, not billed in Jaring'), ('missing_bpjs', 'Billed in Jaring, not on the BPJS statement'), ('amount', 'Different amount'), ('active_bpjs', 'Active at BPJS, ended in Jaring'), ('ended_bpjs', 'Ended at BPJS, active in Jaring')], max_length=16, verbose_name='difference')),
-                ('cause', models.CharField(choices=[('unknown_kpj', 'KPJ unknown in Jaring: enrolled directly at the branch, or a wrong KPJ.'), ('other_source', 'Jaring pays for this participant from another funder.'), ('not_billed', 'Covered in Jaring, but this month is not billed yet (run the billing).'), ('outside_period', "Jaring's enrolment does not cover this month (its start or end month differs)."), ('not_at_branch', 'Not registered or not active at the branch: the submission or the KPJ may not have reached it.'), ('amount_higher', 'BPJS bills more: a different declared income or programmes (JHT), or the PP 50/2025 relief not applied.'), ('amount_lower', 'BPJS bills less: a lower declared income, a relief applied, or a month not billed in full.'), ('death_unreported', 'Died according to Jaring; the branch has not ended the membership (report the death).'), ('exit_unreported', 'Ended in Jaring (moved, end of budget, duplicate); the branch has not been told.'), ('ended_at_branch', 'The branch ended the membership (arrears, a death or a duplicate reported to it); Jaring still covers it.')], max_length=20, verbose_name='likely cause')),
-                ('kpj', models.CharField(blank=True, max_length=20)),
-                ('bpjs_amount', models.BigIntegerField(null=True)),
-                ('ours_amount', models.BigIntegerField(null=True)),
-                ('action', models.CharField(blank=True, choices=[('accept_bpjs', "Accept BPJS's figure"), ('correct_ours', "Correct Jaring's data"), ('ask_branch', 'Ask the branch')], max_length=12, verbose_name='action')),
-                ('note', models.CharField(blank=True, max_length=255, verbose_name='why')),
-                ('acted_at', models.DateTimeField(null=True)),
-                ('acted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('credit_note', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='finance.creditnote')),
-                ('enrolment', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='enrolment.enrolment')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='differences', to='finance.statement')),
-                ('line', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='finance.statementline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("missing_here", "Billed by BPJS, not billed in Jaring"),
+                            ("missing_bpjs", "Billed in Jaring, not on the BPJS statement"),
+                            ("amount", "Different amount"),
+                            ("active_bpjs", "Active at BPJS, ended in Jaring"),
+                            ("ended_bpjs", "Ended at BPJS, active in Jaring"),
+                        ],
+                        max_length=16,
+                        verbose_name="difference",
+                    ),
+                ),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[
+                            (
+                                "unknown_kpj",
+                                "KPJ unknown in Jaring: enrolled directly at the branch, or a wrong KPJ.",
+                            ),
+                            (
+                                "other_source",
+                                "Jaring pays for this participant from another funder.",
+                            ),
+                            (
+                                "not_billed",
+                                "Covered in Jaring, but this month is not billed yet (run the billing).",
+                            ),
+                            (
+                                "outside_period",
+                                "Jaring's enrolment does not cover this month (its start or end month differs).",
+                            ),
+                            (
+                                "not_at_branch",
+                                "Not registered or not active at the branch: the submission or the KPJ may not have reached it.",
+                            ),
+                            (
+                                "amount_higher",
+                                "BPJS bills more: a different declared income or programmes (JHT), or the PP 50/2025 relief not applied.",
+                            ),
+                            (
+                                "amount_lower",
+                                "BPJS bills less: a lower declared income, a relief applied, or a month not billed in full.",
+                            ),
+                            (
+                                "death_unreported",
+                                "Died according to Jaring; the branch has not ended the membership (report the death).",
+                            ),
+                            (
+                                "exit_unreported",
+                                "Ended in Jaring (moved, end of budget, duplicate); the branch has not been told.",
+                            ),
+                            (
+                                "ended_at_branch",
+                                "The branch ended the membership (arrears, a death or a duplicate reported to it); Jaring still covers it.",
+                            ),
+                        ],
+                        max_length=20,
+                        verbose_name="likely cause",
+                    ),
+                ),
+                ("kpj", models.CharField(blank=True, max_length=20)),
+                ("bpjs_amount", models.BigIntegerField(null=True)),
+                ("ours_amount", models.BigIntegerField(null=True)),
+                (
+                    "action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("accept_bpjs", "Accept BPJS's figure"),
+                            ("correct_ours", "Correct Jaring's data"),
+                            ("ask_branch", "Ask the branch"),
+                        ],
+                        max_length=12,
+                        verbose_name="action",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=255, verbose_name="why")),
+                ("acted_at", models.DateTimeField(null=True)),
+                (
+                    "acted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="finance.creditnote",
+                    ),
+                ),
+                (
+                    "enrolment",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="enrolment.enrolment",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="differences",
+                        to="finance.statement",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="finance.statementline",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reconciliation difference',
+                "verbose_name": "reconciliation difference",
             },
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('source', 'month', 'sha256'), name='statement_file_once'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("source", "month", "sha256"), name="statement_file_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='statement_month_first_day'),
+            model_name="statement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="statement_month_first_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementline',
-            constraint=models.UniqueConstraint(fields=('statement', 'row_number'), name='statement_line_row_once'),
+            model_name="statementline",
+            constraint=models.UniqueConstraint(
+                fields=("statement", "row_number"), name="statement_line_row_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='difference',
-            constraint=models.UniqueConstraint(condition=models.Q(('line__isnull', False)), fields=('statement', 'line'), name='difference_line_once'),
+            model_name="difference",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("line__isnull", False)),
+                fields=("statement", "line"),
+                name="difference_line_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='difference',
-            constraint=models.UniqueConstraint(condition=models.Q(('line__isnull', True)), fields=('statement', 'enrolment'), name='difference_unlisted_once'),
+            model_name="difference",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("line__isnull", True)),
+                fields=("statement", "enrolment"),
+                name="difference_unlisted_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='difference',
-            constraint=models.CheckConstraint(condition=models.Q(('action', ''), models.Q(('acted_at__isnull', False), models.Q(('note', ''), _negated=True)), _connector='OR'), name='difference_action_has_who_when_why'),
+            model_name="difference",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("action", ""),
+                    models.Q(("acted_at__isnull", False), models.Q(("note", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="difference_action_has_who_when_why",
+            ),
         ),
     ]
