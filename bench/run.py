@@ -209,6 +209,38 @@ def bench_money(rows: int) -> list[str]:
     return lines
 
 
+def bench_recon(rows: int) -> list[str]:
+    """Import and compare a BPJS statement of ``rows`` lines (bench/recon.py)."""
+    if not _postgres_available():
+        print("reconciliation benchmark skipped: PostgreSQL is not reachable")
+        return []
+    runs = []
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as tmp:
+            _fresh_postgres(POSTGRES_URL)
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "recon.py"), str(rows)],
+                env=_env(POSTGRES_URL, tmp),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+    seconds, again, floor = (
+        statistics.median(r[key] for r in runs) for key in ("seconds", "again_s", "floor_s")
+    )
+    last = runs[-1]
+    found = ", ".join(f"{kind} {n:,}" for kind, n in sorted(last["differences"].items()))
+    line = (
+        f"| recon_{rows // 1000}k | postgresql | {last['lines']:,} | {seconds:.2f} s | "
+        f"{last['lines'] / seconds:,.0f} lines/s | {RUNS} | floor INSERT … SELECT of the staged "
+        f"rows {floor:.2f} s → ratio {seconds / floor:.1f}×; differences: {found}; re-import "
+        f"{again:.2f} s adds nothing |"
+    )
+    print(line, flush=True)
+    return [line]
+
+
 def bench_api(rows: int) -> list[str]:
     """gunicorn (2 workers per core) over PostgreSQL; the load from one asyncio process."""
     if not _postgres_available():
@@ -350,6 +382,8 @@ BENCHMARKS = {
     "import_1m": lambda: bench_import(1_000_000),
     "money_100k": lambda: bench_money(100_000),
     "money_1m": lambda: bench_money(1_000_000),
+    "recon_100k": lambda: bench_recon(100_000),
+    "recon_1m": lambda: bench_recon(1_000_000),  # target: ≤ 10 s
     "api_1m": lambda: bench_api(1_000_000),
     "reports_1m": lambda: bench_reports(1_000_000, 49, 20_000),
 }

@@ -25,6 +25,7 @@ from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
 from jaring.finance import planning
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice
+from jaring.finance.reconciliation import services as reconciliation
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import DuplicateCandidate, Worker
@@ -82,6 +83,9 @@ ROUTES = {
     "finance:plan_commit": Route("post", object_kind="plan"),
     "finance:invoices": Route("list", Capability.VIEW_REPORTS),
     "finance:invoice": Route("object", Capability.VIEW_REPORTS, "invoice"),
+    "finance:reconciliations": Route("list", Capability.MANAGE_FINANCE),
+    "finance:reconciliation": Route("object", Capability.MANAGE_FINANCE, "statement"),
+    "finance:reconciliation_decide": Route("post", object_kind="statement"),
     "enrolment:submissions": Route("list", EXCHANGE),
     "enrolment:submission_create": Route("post"),
     "enrolment:submission_download": Route("object", EXCHANGE, "submission"),
@@ -212,6 +216,12 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     finance_services.record_payment(
         invoice, invoice.total, datetime.date(2025, 1, 10), "SP2D", user
     )
+    statement = reconciliation.import_statement(
+        source,
+        datetime.date(2025, 1, 1),
+        write_csv(tmp_path / f"bpjs-{code}.csv", [["1" * 11, "1"]], header=["KPJ", "IURAN"]),
+        user,
+    ).statement
     claimed = Worker.objects.filter(village=village).order_by("-id").first()
     claim, death_list = _paid_claim(claimed, user, checker, tmp_path)
     refresh_regency(code, today=datetime.date(2025, 1, 20))
@@ -227,6 +237,7 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
         "claim": claim,
         "document": claim.documents.first(),
         "death_list": death_list,
+        "statement": statement,
     }
 
 
@@ -371,6 +382,12 @@ def test_post_routes_refuse_foreign_objects(world, client):
     assert client.post(own_transfer, {"decision": "accept"}).status_code == 403
     client.force_login(users[RoleCode.FINANCE_OFFICER])
     assert client.post(reverse("finance:plan_commit", args=[foreign["plan"].pk])).status_code == 404
+    decide = reverse("finance:reconciliation_decide", args=[foreign["statement"].pk])
+    difference = foreign["statement"].differences.first()
+    post = {"difference": difference.pk, "action": "ask_branch", "note": "x"}
+    assert client.post(decide, post).status_code == 404
+    difference.refresh_from_db()
+    assert difference.action == ""
     assert client.post(reverse("enrolment:submission_create"), {"region": SIAK}).status_code == 404
     client.force_login(users[RoleCode.AUDITOR])
     assert client.post(reverse("finance:allocate"), {}).status_code == 403

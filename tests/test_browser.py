@@ -215,6 +215,68 @@ def test_finance_officer_renews_next_year_and_reads_continued_dropped_new(
     )
 
 
+def test_finance_officer_uploads_a_bpjs_statement_and_reads_the_differences(
+    riau_regions, occupations, live_server, page, tmp_path
+):
+    """The branch's March 2025: one participant billed higher, one missing, one unknown KPJ and
+    a row with a broken KPJ; the officer reads them and records what to do about one."""
+    from jaring.accounts.models import User
+    from jaring.demo.seed import import_demo_workers, seed_demo_money
+    from jaring.enrolment.models import Enrolment
+    from tests.test_registry_import import write_csv
+
+    setup_demo()
+    users = {u.username: u for u in User.objects.all()}
+    import_demo_workers(users["operator"], workers=200)
+    seed_demo_money(
+        users["keuangan"], users["operator"], users["bpjs.duri"], allocation=20_160_000, paid=0
+    )
+    kpjs = list(Enrolment.objects.order_by("pk").values_list("kpj_number", flat=True))
+    rows = [[kpj, "2025-03", "16.800", "AKTIF"] for kpj in kpjs]
+    rows[0][2] = "20.000"  # billed higher by the branch
+    del rows[1]  # billed by Jaring, not by the branch
+    rows += [["99999999999", "2025-03", "16.800", "AKTIF"], ["12345", "2025-03", "16.800", "AKTIF"]]
+    header = ["NO KPJ", "PERIODE", "IURAN", "STATUS"]
+    path = write_csv(tmp_path / "tagihan-maret.csv", rows, header=header)
+    page.goto(live_server.url + "/akun/masuk/")
+    page.fill("#id_username", "keuangan")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("#roles")
+    page.goto(live_server.url + "/anggaran/?tahun=2025")
+    page.click("#reconciliation-link")
+    form = page.locator("#statement-form")
+    form.locator("[name=source]").select_option(label="APBD Kabupaten Bengkalis")
+    form.locator("[name=month]").fill("2025-03")
+    form.locator("[name=file]").set_input_files(str(path))
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#difference-summary")
+    counts = {
+        row.get_attribute("data-kind"): row.locator("[data-field=n]").inner_text()
+        for row in page.locator("#difference-summary tbody tr").all()
+    }
+    assert counts == {
+        "missing_here": "1",
+        "missing_bpjs": "1",
+        "amount": "1",
+        "active_bpjs": "0",
+        "ended_bpjs": "0",
+    }
+    differences = page.locator("#differences").inner_text()
+    assert "KPJ tidak dikenal di Jaring" in differences
+    assert "BPJS menagih lebih besar" in differences and "Rp20.000" in differences
+    assert "Nomor KPJ harus 11 digit." in page.locator("#rejected-rows").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "reconciliation.png"), full_page=True)
+    higher = page.locator("#differences tr[data-kind=amount]")
+    higher.locator("[name=action]").select_option("ask_branch")
+    higher.locator("[name=note]").fill("Minta cabang cek penghasilan")
+    higher.locator("button[type=submit]").click()
+    page.wait_for_selector(".messages")
+    decided = page.locator("#differences tr[data-kind=amount]").inner_text()
+    assert "Tanyakan ke cabang" in decided and "Minta cabang cek penghasilan" in decided
+    assert "keuangan" in decided
+
+
 def _login(browser, live_server, username):
     context = browser.new_context(locale="id-ID", accept_downloads=True)
     page = context.new_page()

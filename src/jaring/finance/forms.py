@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jaring.finance.models import FundingSource
+from jaring.finance.reconciliation.rules import Action
 
 
 class AllocationForm(forms.Form):
@@ -65,3 +66,27 @@ class PaymentForm(forms.Form):
     )
     reference = forms.CharField(label=_("Reference (SP2D / transfer)"), max_length=80)
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class StatementForm(forms.Form):
+    """A BPJS branch's monthly statement for one funding source (reconciliation)."""
+
+    source = forms.ModelChoiceField(
+        label=_("Funding source"), queryset=FundingSource.objects.none()
+    )
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}),
+    )
+    file = forms.FileField(label=_("Statement from the BPJS branch (.xlsx, .xls, .csv)"))
+
+    def __init__(self, *args, sources=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+
+
+class DecisionForm(forms.Form):
+    difference = forms.IntegerField(widget=forms.HiddenInput)
+    action = forms.ChoiceField(label=_("Action"), choices=Action.choices)
+    note = forms.CharField(label=_("Why"), max_length=255)

@@ -243,3 +243,9 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return f"NK/{self.source_id}/{self.pk}: {self.total}"
+from jaring.finance.reconciliation.models import (  # noqa: E402, F401  (registered here)
+    Difference,
+    Statement,
+    StatementFormat,
+    StatementLine,
+)

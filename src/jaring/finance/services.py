@@ -254,18 +254,25 @@ def credit_months_not_owed(sender, enrolment, user, **kwargs) -> None:
     lines = InvoiceLine.objects.filter(enrolment=enrolment, credit_note__isnull=True)
     if enrolment.status != Enrolment.Status.CANCELLED:
         lines = lines.filter(month__gt=enrolment.end_month)
-    total = lines.aggregate(total=Sum("amount"))["total"]
-    if not total:
-        return
     after = (
         "seluruh bulan (batal sebelum mulai)"
         if enrolment.status == Enrolment.Status.CANCELLED
         else f"bulan setelah {enrolment.end_month:%m/%Y}"
     )
+    credit_lines(enrolment, lines, f"{enrolment.get_end_reason_display()}: {after}", user)
+
+
+def credit_lines(enrolment, lines, reason: str, user) -> CreditNote | None:
+    """Put the not yet credited ``lines`` of one enrolment onto one credit note against its
+    funding source, with who and why; the lines stay as billed (None when nothing to credit)."""
+    lines = lines.filter(enrolment=enrolment, credit_note__isnull=True)
+    total = lines.aggregate(total=Sum("amount"))["total"]
+    if not total:
+        return None
     note = CreditNote(
         source_id=enrolment.source_id,
         enrolment=enrolment,
-        reason=f"{enrolment.get_end_reason_display()}: {after}",
+        reason=reason[:255],
         total=total,
         created_by=user,
     )
@@ -273,3 +280,4 @@ def credit_months_not_owed(sender, enrolment, user, **kwargs) -> None:
     note.save()
     lines.update(credit_note=note)
     region_changed(enrolment.source.region_id, Change.MONEY)
+    return note

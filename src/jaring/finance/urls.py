@@ -1,6 +1,7 @@
 from django.urls import path
 
 from jaring.finance import views
+from jaring.finance.reconciliation import views as reconciliation
 
 app_name = "finance"
 urlpatterns = [
@@ -11,4 +12,7 @@ urlpatterns = [
     path("rencana/<int:pk>/tetapkan/", views.plan_commit, name="plan_commit"),
     path("tagihan/", views.invoices, name="invoices"),
     path("tagihan/<int:pk>/", views.invoice_detail, name="invoice"),
+    path("rekonsiliasi/", reconciliation.statements, name="reconciliations"),
+    path("rekonsiliasi/<int:pk>/", reconciliation.statement_detail, name="reconciliation"),
+    path("rekonsiliasi/<int:pk>/tindakan/", reconciliation.decide, name="reconciliation_decide"),
 ]

@@ -5,12 +5,11 @@ Identifiers in this SQL come from model metadata; every value is a query paramet
 
 from __future__ import annotations
 
-import io
-
 import polars as pl
 from django.db import connection
 from django.utils import timezone
 
+from jaring.core.bulk import write_frame
 from jaring.core.history import record_history
 from jaring.registry.models import (
     DuplicateCandidate,
@@ -74,25 +73,13 @@ def table_name(model) -> str:
 
 def write_staging(staged: pl.DataFrame) -> None:
     """Append validated rows (columns in STAGED_COLUMNS order) to the staging table."""
-    if connection.vendor == "postgresql":
-        _copy_into_staging(staged)
-        return
-    placeholders = ", ".join(["%s"] * len(STAGED_COLUMNS))
-    columns = ", ".join(STAGED_COLUMNS)
-    sql = f"INSERT INTO {table_name(ImportStaging)} ({columns}) VALUES ({placeholders})"  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, staged.iter_rows())
-
-
-def _copy_into_staging(staged: pl.DataFrame) -> None:
-    buffer = io.BytesIO()
-    staged.with_columns(
-        pl.concat_str([pl.lit("\\x"), pl.col("nik_cipher").bin.encode("hex")]).alias("nik_cipher")
-    ).write_csv(buffer, include_header=False, null_value="")
-    columns = ", ".join(STAGED_COLUMNS)
-    copy_sql = f"COPY {table_name(ImportStaging)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-        copy.write(buffer.getvalue())
+    if connection.vendor == "postgresql":  # COPY reads bytea as hex text
+        staged = staged.with_columns(
+            pl.concat_str([pl.lit("\\x"), pl.col("nik_cipher").bin.encode("hex")]).alias(
+                "nik_cipher"
+            )
+        )
+    write_frame(ImportStaging._meta.db_table, STAGED_COLUMNS, staged)
 
 
 def _outside(batch: ImportBatch, alias: str = "w") -> tuple[str, list]:

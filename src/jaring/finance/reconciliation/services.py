@@ -1,0 +1,404 @@
+"""Writes of the reconciliation: import a BPJS statement (streamed into ``StatementLine``),
+compare it with Jaring's invoice lines set-based, and record each decision on a difference.
+
+Import: ``core.spreadsheets.open_sheet`` → 50k-row text chunks → Polars expressions
+(``rules``) → ``core.bulk.write_frame`` (COPY) → SQL: duplicates, matching by KPJ (or NIK),
+then one ``INSERT … SELECT`` that classifies every row and one for participants the statement
+does not list. All in one transaction; the same file for the same funder and month is found
+again, never imported twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jaring.accounts.rules import Capability
+from jaring.accounts.scoping import require_in
+from jaring.core import crypto
+from jaring.core.bulk import write_frame
+from jaring.core.history import record_history
+from jaring.core.spreadsheets import FileRefused, open_sheet
+from jaring.enrolment.models import Enrolment
+from jaring.enrolment.services import submissions_dir
+from jaring.finance.models import FundingSource, Invoice, InvoiceLine
+from jaring.finance.protection import PROTECTING_STATUSES
+from jaring.finance.reconciliation import rules
+from jaring.finance.reconciliation.models import (
+    Difference,
+    Statement,
+    StatementFormat,
+    StatementLine,
+)
+from jaring.finance.services import credit_lines
+from jaring.registry import rules as registry_rules
+from jaring.registry.models import Worker
+
+LINE_COLUMNS = ["statement_id", "row_number", "kpj", "nik_index", "amount", "active", "problem"]
+
+
+def branch_columns(region_code: str) -> list[list[str]]:
+    """The statement layout of the region's BPJS branch, or the default one."""
+    branch = StatementFormat.objects.filter(
+        office__kind="bpjs", office__region_id=region_code
+    ).first()
+    return branch.columns if branch else rules.DEFAULT_STATEMENT_COLUMNS
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class ImportOutcome:
+    statement: Statement
+    created: bool
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        s = self.statement
+        return {
+            "statement": s.pk,
+            "created": self.created,
+            "source": s.source.name,
+            "month": s.month.strftime("%Y-%m"),
+            "rows": s.rows,
+            "rejected": s.rejected,
+            "bpjs_total": s.bpjs_total,
+            "ours_total": s.ours_total,
+            "differences": self.by_kind,
+        }
+
+
+def differences_by_kind(statement: Statement) -> dict[str, int]:
+    return dict(
+        statement.differences.values("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+
+
+def import_statement(
+    source: FundingSource, month: datetime.date, path: Path, user, file_name: str = ""
+) -> ImportOutcome:
+    """Import a branch's statement for ``source`` and ``month`` and compare it with Jaring.
+
+    Raises ``FileRefused`` (a ValueError, Indonesian message) when the file cannot be read;
+    rows that cannot be read are kept with their reason (``StatementLine.problem``)."""
+    require_in(user, Capability.MANAGE_FINANCE, source.region_id)
+    month = month.replace(day=1)
+    digest = _sha256(path)
+    with transaction.atomic():
+        # One import per funder at a time: a concurrent re-import waits and then finds this one.
+        FundingSource.objects.select_for_update().get(pk=source.pk)
+        existing = Statement.objects.filter(source=source, month=month, sha256=digest).first()
+        if existing is not None:
+            return ImportOutcome(existing, False, differences_by_kind(existing))
+        sheet = open_sheet(path, rules.statement_schema(branch_columns(source.region_id)))
+        fields = sheet.layout.fields
+        if "kpj" not in fields and "nik" not in fields:
+            raise FileRefused(
+                "missing_columns",
+                "Kolom wajib tidak ditemukan: No KPJ (atau NIK). Kolom yang ada: "
+                + ", ".join(sheet.layout.headers),
+            )
+        statement = Statement.objects.create(
+            region_id=source.region_id,
+            source=source,
+            month=month,
+            sha256=digest,
+            file_name=(file_name or path.name)[:255],
+            file_path="",
+            imported_by=user,
+        )
+        kept = submissions_dir() / f"tagihan-{statement.pk}{path.suffix.lower()}"
+        shutil.copyfile(path, kept)
+        for chunk in sheet.chunks:
+            write_frame(
+                StatementLine._meta.db_table, LINE_COLUMNS, _lines(chunk, fields, statement)
+            )
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # its statistics, so the joins below hash
+                cursor.execute(f"ANALYZE {_table(StatementLine)}")
+            _mark_duplicates(cursor, statement)
+            _match(cursor, statement)
+            _compare(cursor, statement)
+        record_history(
+            Difference,
+            "t.statement_id = %s",
+            [statement.pk],
+            "+",
+            getattr(user, "pk", None),
+            f"Rekonsiliasi BPJS {month:%m/%Y} #{statement.pk}",
+        )
+        _count(statement, kept)
+    return ImportOutcome(statement, True, differences_by_kind(statement))
+
+
+def _lines(chunk: pl.DataFrame, fields: dict[str, str], statement: Statement) -> pl.DataFrame:
+    """One chunk of the file as ``StatementLine`` rows: parsed column-wise, a reason per bad row."""
+
+    def cell(name: str) -> pl.Expr:
+        return pl.col(fields[name]) if name in fields else pl.lit(None, dtype=pl.String)
+
+    month = statement.month.strftime("%Y-%m")
+    parsed = chunk.select(
+        pl.col("_row").alias("row_number"),
+        rules.kpj_expr(cell("kpj")).alias("digits"),
+        cell("kpj").fill_null("").str.strip_chars().str.slice(0, 20).alias("written"),
+        cell("nik").alias("nik"),
+        rules.rupiah_expr(cell("amount")).alias("amount"),
+        (rules.active_expr(cell("status")) if "status" in fields else pl.lit(True)).alias("active"),
+        (rules.period_expr(cell("period")) if "period" in fields else pl.lit(month)).alias(
+            "period"
+        ),
+    )
+    # A row without a KPJ is found by its NIK's blind index (computed only for those rows).
+    without_kpj = parsed.filter(pl.col("written") == "")
+    indexes = {
+        row: crypto.nik_index(nik) if nik else ""
+        for row, nik in zip(
+            without_kpj["row_number"],
+            (registry_rules.normalise_nik(v)[0] for v in without_kpj["nik"]),
+            strict=True,
+        )
+    }
+    parsed = parsed.with_columns(
+        pl.col("row_number")
+        .replace_strict(indexes, default="", return_dtype=pl.String)
+        .alias("nik_index")
+    )
+    problem = (
+        pl.when((pl.col("written") != "") & (pl.col("digits").str.len_chars() != 11))
+        .then(pl.lit(rules.Problem.KPJ_INVALID.value))
+        .when((pl.col("written") == "") & (pl.col("nik_index") == ""))
+        .then(pl.lit(rules.Problem.NO_PARTICIPANT.value))
+        .when(pl.col("active").is_null())
+        .then(pl.lit(rules.Problem.STATUS_UNKNOWN.value))
+        .when(pl.col("amount").is_null() & pl.col("active"))
+        .then(pl.lit(rules.Problem.AMOUNT_INVALID.value))
+        .when(pl.col("period").is_null() | (pl.col("period") != month))
+        .then(pl.lit(rules.Problem.OTHER_MONTH.value))
+        .otherwise(pl.lit(""))
+    )
+    return parsed.select(
+        pl.lit(statement.pk, dtype=pl.Int64).alias("statement_id"),
+        "row_number",
+        pl.when(pl.col("digits").str.len_chars() == 11)
+        .then(pl.col("digits"))
+        .otherwise(pl.col("written"))
+        .alias("kpj"),
+        "nik_index",
+        pl.when(pl.col("active") == False)  # noqa: E712 (a Polars expression)
+        .then(pl.col("amount").fill_null(0))
+        .otherwise(pl.col("amount"))
+        .alias("amount"),
+        "active",
+        problem.alias("problem"),
+    )
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _mark_duplicates(cursor, statement: Statement) -> None:
+    """A participant listed again further down the file: the later rows are refused."""
+    lines = _table(StatementLine)
+    cursor.execute(
+        f"UPDATE {lines} SET problem = %s WHERE statement_id = %s AND id IN ("  # nosec B608
+        f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY kpj, nik_index "
+        f"ORDER BY row_number) AS n FROM {lines} WHERE statement_id = %s AND problem = '') "
+        f"AS ranked WHERE n > 1)",
+        [rules.Problem.DUPLICATE.value, statement.pk, statement.pk],
+    )
+
+
+def _match(cursor, statement: Statement) -> None:
+    """Each row's enrolment in the region: by KPJ (or by NIK where the row has none), the one
+    covering the month first, then this funder's, then the latest."""
+    lines, enrolments = _table(StatementLine), _table(Enrolment)
+    sources, workers = _table(FundingSource), _table(Worker)
+    readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
+    # The usual case in one hash join: this funder's enrolment covering the month.
+    cursor.execute(
+        f"UPDATE {lines} AS t SET enrolment_id = e.id FROM {enrolments} AS e "  # nosec B608
+        f"WHERE t.statement_id = %s AND t.kpj <> '' AND t.problem NOT IN (%s, %s) "
+        f"AND e.kpj_number = t.kpj AND e.source_id = %s AND e.start_month <= %s "
+        f"AND e.end_month >= %s",
+        [statement.pk, *readable, statement.source_id, statement.month, statement.month],
+    )
+    # The rest ranked: by KPJ, or by NIK where the row has none.
+    by_nik = f"e.worker_id = (SELECT id FROM {workers} WHERE nik_index = l.nik_index)"  # nosec B608
+    for join, condition in (("e.kpj_number = l.kpj", "l.kpj <> ''"), (by_nik, "l.kpj = ''")):
+        cursor.execute(
+            f"UPDATE {lines} AS t SET enrolment_id = m.enrolment_id FROM ("  # nosec B608
+            f"SELECT l.id AS line_id, e.id AS enrolment_id, ROW_NUMBER() OVER (PARTITION BY l.id "
+            f"ORDER BY CASE WHEN e.start_month <= %s AND e.end_month >= %s THEN 0 ELSE 1 END, "
+            f"CASE WHEN e.source_id = %s THEN 0 ELSE 1 END, e.start_month DESC, e.id DESC) AS n "
+            f"FROM {lines} AS l JOIN {enrolments} AS e ON {join} "
+            f"JOIN {sources} AS fs ON fs.id = e.source_id "
+            f"WHERE l.statement_id = %s AND {condition} AND l.enrolment_id IS NULL "
+            f"AND l.problem NOT IN (%s, %s) "
+            f"AND fs.region_id = %s) AS m WHERE t.id = m.line_id AND m.n = 1",
+            [
+                statement.month,
+                statement.month,
+                statement.source_id,
+                statement.pk,
+                *readable,
+                statement.region_id,
+            ],
+        )
+
+
+def _ours_sql() -> str:
+    """Jaring's bill for the statement's funder and month, per enrolment (credited lines are
+    no longer owed)."""
+    return (
+        f"SELECT il.enrolment_id, SUM(il.amount) AS amount FROM {_table(InvoiceLine)} AS il "  # nosec B608
+        f"WHERE il.invoice_id = %s AND il.credit_note_id IS NULL GROUP BY il.enrolment_id"
+    )
+
+
+def _compare(cursor, statement: Statement) -> None:
+    """Every difference, in two INSERT … SELECT: the statement's rows, then Jaring's billed
+    participants the statement does not list."""
+    invoice_id = (
+        Invoice.objects.filter(source=statement.source_id, month=statement.month)
+        .values_list("pk", flat=True)
+        .first()
+    ) or 0
+    lines, enrolments, differences = _table(StatementLine), _table(Enrolment), _table(Difference)
+    month, source = statement.month, statement.source_id
+    statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
+    covered = (
+        f"(e.status IN ({statuses}) AND e.kpj_number <> '' "
+        f"AND e.start_month <= %s AND e.end_month >= %s)"
+    )
+    covered_params = [*PROTECTING_STATUSES, month, month]
+    C = rules.Cause
+    cause = (
+        "CASE WHEN l.active THEN CASE "
+        "WHEN o.amount IS NOT NULL THEN CASE WHEN o.amount = l.amount THEN NULL "
+        "WHEN l.amount > o.amount THEN %s ELSE %s END "
+        "WHEN e.id IS NULL THEN %s "
+        "WHEN e.source_id <> %s THEN %s "
+        "WHEN e.status = 'cancelled' OR e.end_month < %s THEN "
+        "CASE WHEN e.end_reason = 'death' THEN %s ELSE %s END "
+        f"WHEN {covered} THEN %s "
+        "ELSE %s END "
+        f"WHEN o.amount IS NOT NULL OR (e.source_id = %s AND {covered}) THEN %s "
+        "ELSE NULL END"
+    )
+    cause_params = [
+        C.AMOUNT_HIGHER,
+        C.AMOUNT_LOWER,
+        C.UNKNOWN_KPJ,
+        source,
+        C.OTHER_SOURCE,
+        month,
+        C.DEATH_UNREPORTED,
+        C.EXIT_UNREPORTED,
+        *covered_params,
+        C.NOT_BILLED,
+        C.OUTSIDE_PERIOD,
+        source,
+        *covered_params,
+        C.ENDED_AT_BRANCH,
+    ]
+    kind_cases = " ".join(["WHEN %s THEN %s"] * len(rules.KIND_OF_CAUSE))
+    kind_params = [str(v) for pair in rules.KIND_OF_CAUSE.items() for v in pair]
+    columns = (
+        "statement_id, kind, cause, line_id, enrolment_id, kpj, bpjs_amount, ours_amount, "
+        "action, note"
+    )
+    cursor.execute(
+        f"INSERT INTO {differences} ({columns}) SELECT %s, CASE c.cause {kind_cases} END, "  # nosec B608
+        f"c.cause, c.line_id, c.enrolment_id, c.kpj, c.bpjs_amount, c.ours_amount, '', '' FROM ("
+        f"SELECT {cause} AS cause, l.id AS line_id, e.id AS enrolment_id, l.kpj, "
+        f"l.amount AS bpjs_amount, o.amount AS ours_amount "
+        f"FROM {lines} AS l LEFT JOIN {enrolments} AS e ON e.id = l.enrolment_id "
+        f"LEFT JOIN ({_ours_sql()}) AS o ON o.enrolment_id = l.enrolment_id "
+        f"WHERE l.statement_id = %s AND l.problem = '') AS c WHERE c.cause IS NOT NULL",
+        [statement.pk, *kind_params, *(str(p) for p in cause_params), invoice_id, statement.pk],
+    )
+    cursor.execute(
+        f"INSERT INTO {differences} ({columns}) SELECT %s, %s, %s, NULL, o.enrolment_id, "  # nosec B608
+        f"e.kpj_number, NULL, o.amount, '', '' FROM ({_ours_sql()}) AS o "
+        f"JOIN {enrolments} AS e ON e.id = o.enrolment_id "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {lines} AS l WHERE l.statement_id = %s "
+        f"AND l.enrolment_id = o.enrolment_id)",
+        [
+            statement.pk,
+            rules.Kind.MISSING_AT_BPJS.value,
+            rules.Cause.NOT_AT_BRANCH.value,
+            invoice_id,
+            statement.pk,
+        ],
+    )
+
+
+def _count(statement: Statement, kept: Path) -> None:
+    lines = statement.lines.aggregate(
+        rows=Count("id"),
+        rejected=Count("id", filter=~Q(problem="")),
+        total=Sum("amount", filter=Q(problem="", active=True)),
+    )
+    ours = InvoiceLine.objects.filter(
+        invoice__source=statement.source_id,
+        invoice__month=statement.month,
+        credit_note__isnull=True,
+    ).aggregate(total=Sum("amount"))["total"]
+    statement.rows, statement.rejected = lines["rows"], lines["rejected"]
+    statement.bpjs_total, statement.ours_total = lines["total"] or 0, ours or 0
+    statement.file_path = str(kept)
+    statement.save(update_fields=["rows", "rejected", "bpjs_total", "ours_total", "file_path"])
+
+
+@transaction.atomic
+def decide(difference: Difference, action: str, note: str, user) -> Difference:
+    """Record what is done about a difference, by whom, when and why. Accepting BPJS's figure
+    where BPJS bills nothing for a month Jaring billed credits that month (a credit note)."""
+    statement = difference.statement
+    require_in(user, Capability.MANAGE_FINANCE, statement.region_id)
+    difference = Difference.objects.select_for_update().get(pk=difference.pk)
+    if action not in rules.Action.values:
+        raise ValidationError(_("Choose an action."), code="action_invalid")
+    if not note.strip():
+        raise ValidationError(_("Say why (the note is required)."), code="note_missing")
+    if difference.action:
+        raise ValidationError(
+            _("This difference has already been decided."), code="difference_decided"
+        )
+    if (
+        action == rules.Action.ACCEPT_BPJS
+        and rules.credits_on_accept(difference.kind)
+        and difference.enrolment_id
+    ):
+        lines = InvoiceLine.objects.filter(
+            invoice__source=statement.source_id, month=statement.month
+        )
+        difference.credit_note = credit_lines(
+            difference.enrolment,
+            lines,
+            f"Rekonsiliasi BPJS {statement.month:%m/%Y}: {note.strip()}",
+            user,
+        )
+    difference.action, difference.note = action, note.strip()[:255]
+    difference.acted_by, difference.acted_at = user, timezone.now()
+    difference._history_user = user
+    difference.save()
+    return difference
