@@ -1,4 +1,4 @@
-"""History rows for set-based writes.
+"""History rows for set-based writes, and history read back for people.
 
 django-simple-history records a row per ``save()``; bulk SQL bypasses that, so bulk paths call
 :func:`record_history` to write the same rows set-based: the current state of every affected
@@ -6,6 +6,8 @@ row, with who, when and why.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
@@ -58,3 +60,63 @@ def record_history(
     with connection.cursor() as cursor:
         cursor.execute(sql, [timezone.now(), history_type, user_id, reason[:100], *params])
         return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # the field's verbose name
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One history row of a record as a person reads it: who, when, what before and after."""
+
+    when: object
+    who: object
+    kind: str  # "+" created, "~" changed, "-" deleted
+    reason: str
+    changes: list[Change]
+
+
+def _shown(value) -> str:
+    return "" if value is None else str(value)
+
+
+def entries(instance, limit: int = 50) -> list[Entry]:
+    """The newest ``limit`` history rows of ``instance`` (a model with ``HistoricalRecords``),
+    each compared with the row before it."""
+    model = type(instance)
+    rows = list(
+        instance.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    pk_name = model._meta.pk.name
+    tracked = {
+        f.name: f.attname
+        for f in model.history.model._meta.concrete_fields
+        if f.name not in HISTORY_FIELDS and f.name != pk_name
+    }
+    names = {name: str(model._meta.get_field(name).verbose_name) for name in tracked}
+    result = []
+    for newer, older in zip(rows[:limit], [*rows[1:], None], strict=False):
+        if older is None:
+            changes = [
+                Change(label, "", _shown(getattr(newer, tracked[name])))
+                for name, label in names.items()
+            ]
+        else:
+            delta = newer.diff_against(older, included_fields=list(names))
+            changes = [Change(names[c.field], _shown(c.old), _shown(c.new)) for c in delta.changes]
+        result.append(
+            Entry(
+                newer.history_date,
+                newer.history_user,
+                newer.history_type,
+                newer.history_change_reason or "",
+                changes,
+            )
+        )
+    return result

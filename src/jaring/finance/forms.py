@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jaring.finance.models import FundingSource
+from jaring.reference.screens import ReferenceForm
 
 
 class AllocationForm(forms.Form):
@@ -65,3 +66,11 @@ class PaymentForm(forms.Form):
     )
     reference = forms.CharField(label=_("Reference (SP2D / transfer)"), max_length=80)
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class FundingSourceForm(ReferenceForm):
+    region_levels = (2,)
+
+    class Meta:
+        model = FundingSource
+        fields = ["region", "kind", "name", "active"]

@@ -11,4 +11,6 @@ urlpatterns = [
     path("rencana/<int:pk>/tetapkan/", views.plan_commit, name="plan_commit"),
     path("tagihan/", views.invoices, name="invoices"),
     path("tagihan/<int:pk>/", views.invoice_detail, name="invoice"),
+    path("sumber-dana/", views.funding_sources, name="funding_sources"),
+    path("sumber-dana/<int:pk>/", views.funding_source, name="funding_source"),
 ]
