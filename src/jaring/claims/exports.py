@@ -8,6 +8,8 @@ from django.utils.translation import override
 
 from jaring.claims.labels import COMPONENT_LABELS
 from jaring.claims.models import Claim
+from jaring.reference.models import Signatory
+from jaring.reference.selectors import document_heading
 
 
 def handover_pdf(claim: Claim) -> bytes:
@@ -27,6 +29,7 @@ def handover_pdf(claim: Claim) -> bytes:
                     for c in claim.components
                 ],
                 "printed_at": timezone.localtime(),
+                **document_heading(claim.village_id, Signatory.Purpose.HANDOVER),
             },
         )
     return HTML(string=html).write_pdf()

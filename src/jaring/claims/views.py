@@ -30,6 +30,7 @@ from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
 from jaring.claims.models import ClaimStatus
 from jaring.core.masking import mask_name
 from jaring.core.spreadsheets import FileRefused
+from jaring.reference.selectors import plkk_near
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors as registry_selectors
 
@@ -197,6 +198,8 @@ def claim_detail(request, pk: int):
         "payments": selectors.payments_of(claim),
         "history": claim.history.select_related("history_user").order_by("-history_date")[:30],
         "handover": getattr(claim, "handover", None),
+        # Where a work-accident patient is treated without charge (JKK claims only).
+        "plkk": plkk_near(claim.village_id) if claim.program == "JKK" else [],
     }
     if can_prepare and claim.is_editable:
         context |= {

@@ -50,3 +50,12 @@ def plkk_near(region_code: str) -> list[Plkk]:
         .select_related("region")
         .order_by("name")
     )
+
+
+def document_heading(region_code: str, purpose: str) -> dict:
+    """What a printed document about ``region_code`` needs: its ``letterhead`` and the
+    ``signatory`` for ``purpose`` (a ``Signatory.Purpose``), each None when not recorded."""
+    return {
+        "letterhead": letterhead_for(region_code),
+        "signatory": signatory_for(region_code, purpose),
+    }
