@@ -64,7 +64,8 @@ def record_history(
 
 @dataclass(frozen=True)
 class Change:
-    field: str  # the field's verbose name
+    field: str  # the field's name
+    label: str  # its verbose name, in the active language
     before: str
     after: str
 
@@ -104,12 +105,15 @@ def entries(instance, limit: int = 50) -> list[Entry]:
     for newer, older in zip(rows[:limit], [*rows[1:], None], strict=False):
         if older is None:
             changes = [
-                Change(label, "", _shown(getattr(newer, tracked[name])))
+                Change(name, label, "", _shown(getattr(newer, tracked[name])))
                 for name, label in names.items()
             ]
         else:
             delta = newer.diff_against(older, included_fields=list(names))
-            changes = [Change(names[c.field], _shown(c.old), _shown(c.new)) for c in delta.changes]
+            changes = [
+                Change(c.field, names[c.field], _shown(c.old), _shown(c.new))
+                for c in delta.changes
+            ]
         result.append(
             Entry(
                 newer.history_date,

@@ -46,7 +46,7 @@ def plkk_near(region_code: str) -> list[Plkk]:
     regency = _up(region_code)[-2] if level_of(region_code) > Level.PROVINCE else region_code
     return list(
         Plkk.objects.filter(active=True)
-        .filter(Q(region_id=regency) | Q(region_id__startswith=regency + "."))
+        .filter(Q(region__code=regency) | Q(region__code__startswith=regency + "."))
         .select_related("region")
         .order_by("name")
     )
