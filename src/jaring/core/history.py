@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 HISTORY_FIELDS = {
     "history_id",
@@ -81,8 +82,15 @@ class Entry:
     changes: list[Change]
 
 
-def _shown(value) -> str:
-    return "" if value is None else str(value)
+def _shown(field, value) -> str:
+    """A stored value as a person reads it: a choice's label, yes/no, "" for nothing."""
+    if value is None:
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return str(value)
 
 
 def entries(instance, limit: int = 50) -> list[Entry]:
@@ -100,18 +108,24 @@ def entries(instance, limit: int = 50) -> list[Entry]:
         for f in model.history.model._meta.concrete_fields
         if f.name not in HISTORY_FIELDS and f.name != pk_name
     }
-    names = {name: str(model._meta.get_field(name).verbose_name) for name in tracked}
+    fields = {name: model._meta.get_field(name) for name in tracked}
+    names = {name: str(field.verbose_name) for name, field in fields.items()}
     result = []
     for newer, older in zip(rows[:limit], [*rows[1:], None], strict=False):
         if older is None:
             changes = [
-                Change(name, label, "", _shown(getattr(newer, tracked[name])))
+                Change(name, label, "", _shown(fields[name], getattr(newer, tracked[name])))
                 for name, label in names.items()
             ]
         else:
             delta = newer.diff_against(older, included_fields=list(names))
             changes = [
-                Change(c.field, names[c.field], _shown(c.old), _shown(c.new))
+                Change(
+                    c.field,
+                    names[c.field],
+                    _shown(fields[c.field], c.old),
+                    _shown(fields[c.field], c.new),
+                )
                 for c in delta.changes
             ]
         result.append(
