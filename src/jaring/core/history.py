@@ -138,3 +138,30 @@ def entries(instance, limit: int = 50) -> list[Entry]:
             )
         )
     return result
+
+
+def seed_history(app_label: str, model_name: str, reason: str = "Riwayat awal"):
+    """A migration operation's function: one "+" history row for every existing row of a model
+    that starts being tracked, so its first change still shows what it was before. For small
+    reference tables (a few hundred rows)."""
+
+    def forwards(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        historical = apps.get_model(app_label, f"Historical{model_name}")
+        kept = {f.attname for f in historical._meta.concrete_fields}
+        columns = [f.attname for f in model._meta.concrete_fields if f.attname in kept]
+        now = timezone.now()
+        historical.objects.bulk_create(
+            (
+                historical(
+                    **{c: getattr(row, c) for c in columns},
+                    history_date=now,
+                    history_type="+",
+                    history_change_reason=reason,
+                )
+                for row in model.objects.iterator(chunk_size=500)
+            ),
+            batch_size=500,
+        )
+
+    return forwards

@@ -54,3 +54,4 @@ class BranchFormatForm(ReferenceForm):
         super().__init__(*args, user=user, **kwargs)
         offices = OrgUnit.objects.filter(kind=OrgUnit.Kind.BPJS).order_by("name")
         self.fields["office"].queryset = scoped(offices, user, Capability.MANAGE_REFERENCE)
+        self.fields["office"].disabled = self.instance.pk is not None

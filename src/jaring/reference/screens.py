@@ -33,6 +33,8 @@ class ReferenceForm(forms.ModelForm):
         if "region" in self.fields:
             levels = self.region_levels or (1, 2)
             self.fields["region"].queryset = regions_for_editing(user, levels)
+            # A row stays in its region: other data (allocations, documents) is filed there.
+            self.fields["region"].disabled = self.instance.pk is not None
 
 
 def _save(request, form) -> bool:

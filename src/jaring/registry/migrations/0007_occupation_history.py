@@ -5,6 +5,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from jaring.core.history import seed_history
+
 
 class Migration(migrations.Migration):
 
@@ -41,4 +43,5 @@ class Migration(migrations.Migration):
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
+        migrations.RunPython(seed_history('registry', 'Occupation'), migrations.RunPython.noop),
     ]
