@@ -271,10 +271,10 @@ def test_the_rules_page_shows_the_row_in_force_on_the_chosen_day_with_its_source
     client.force_login(make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS))
     url = reverse("reference:rules")
     during = client.get(url, {"tanggal": "2026-06-01"})
-    rows = dict(during.context["rows"])
+    rows = {key: version for key, version, _shown in during.context["rows"]}
     assert rows["contribution.relief"].effective_from == datetime.date(2026, 1, 1)
     assert "PP 50/2025" in during.text
-    before = dict(client.get(url, {"tanggal": "2025-06-01"}).context["rows"])
+    before = {k: v for k, v, _ in client.get(url, {"tanggal": "2025-06-01"}).context["rows"]}
     assert before["contribution.relief"] is None
     assert before["contribution.jkm.amount"].value == 6800
     assert client.post(url).status_code == 405

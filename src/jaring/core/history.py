@@ -7,6 +7,7 @@ row, with who, when and why.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -83,9 +84,15 @@ class Entry:
 
 
 def _shown(field, value) -> str:
-    """A stored value as a person reads it: a choice's label, yes/no, "" for nothing."""
+    """A stored value as a person reads it: the related row's name, a choice's label, yes/no,
+    JSON for structured data, "" for nothing."""
     if value is None:
         return ""
+    if field.is_relation:  # the related row's name, not its id
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):

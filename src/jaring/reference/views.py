@@ -1,3 +1,5 @@
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -132,7 +134,12 @@ def rules_in_force(request):
     form = RulesDayForm(request.GET or None)
     day = form.cleaned_data["tanggal"] if form.is_valid() else timezone.localdate()
     book = default_rulebook()
-    rows = [(key, book.find(key, day)) for key in book.keys()]
+    rows = []
+    for key in book.keys():
+        version = book.find(key, day)
+        value = version.value if version else None
+        shown = value if isinstance(value, str | int) else json.dumps(value, ensure_ascii=False)
+        rows.append((key, version, shown))
     return render(
         request,
         "reference/rules.html",
