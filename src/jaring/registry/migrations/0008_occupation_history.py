@@ -11,7 +11,7 @@ from jaring.core.history import seed_history
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0006_person_name_keys'),
+        ('registry', '0007_importrowissue_worker_link'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
