@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, reverse
 
-from jaring.accounts.models import User
+from jaring.accounts.models import OrgUnit, User
 from jaring.accounts.rules import Capability, RoleCode
 from jaring.accounts.scoping import scope_for
 from jaring.api import services as api_services
@@ -21,14 +21,16 @@ from jaring.claims import services as claims_services
 from jaring.core import crypto
 from jaring.demo.seed import _regional_admin_group
 from jaring.enrolment import services as enrolment_services
-from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
+from jaring.enrolment.models import BranchFormat, CoveragePlan, Enrolment, Submission
 from jaring.finance import planning
 from jaring.finance import services as finance_services
 from jaring.finance.models import FundingSource, Invoice
 from jaring.finance.reconciliation import services as reconciliation
+from jaring.reference.models import Letterhead, Plkk, Signatory
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
-from jaring.registry.models import DuplicateCandidate, Worker
+from jaring.registry.models import DuplicateCandidate, Occupation, Worker
+from jaring.reports.models import WorkforceEstimate
 from jaring.reports.services import refresh_regency
 from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_registry_import import write_csv
@@ -40,7 +42,7 @@ EXCHANGE = "exchange"  # BPJS files carry NIKs: enrolment + personal data, or th
 
 @dataclass(frozen=True)
 class Route:
-    kind: str  # public, list, object, post
+    kind: str  # public, list, object, post, national (an object of no region: like a list)
     capability: Capability | str | None = None
     object_kind: str | None = None
     public_status: int = 200
@@ -116,6 +118,23 @@ ROUTES = {
     "claims:document_verify": Route("post", object_kind="document"),
     "claims:death_lists": Route("list", Capability.PREPARE_CLAIMS),
     "claims:death_list": Route("object", Capability.PREPARE_CLAIMS, "death_list"),
+    # Reference data: the region's admin edits its own rows; national rows are the superuser's.
+    "reference:index": Route("list", Capability.MANAGE_REFERENCE),
+    "reference:letterheads": Route("list", Capability.MANAGE_REFERENCE),
+    "reference:letterhead": Route("object", Capability.MANAGE_REFERENCE, "letterhead"),
+    "reference:signatories": Route("list", Capability.MANAGE_REFERENCE),
+    "reference:signatory": Route("object", Capability.MANAGE_REFERENCE, "signatory"),
+    "reference:plkk_list": Route("list", Capability.MANAGE_REFERENCE),
+    "reference:plkk": Route("object", Capability.MANAGE_REFERENCE, "plkk"),
+    "reference:rules": Route("list", Capability.VIEW_REGIONS),
+    "finance:funding_sources": Route("list", Capability.MANAGE_REFERENCE),
+    "finance:funding_source": Route("object", Capability.MANAGE_REFERENCE, "source"),
+    "registry:occupations": Route("list", Capability.MANAGE_REFERENCE),
+    "registry:occupation": Route("national", Capability.MANAGE_REFERENCE, "occupation"),
+    "enrolment:branch_formats": Route("list", Capability.MANAGE_REFERENCE),
+    "enrolment:branch_format": Route("object", Capability.MANAGE_REFERENCE, "branch_format"),
+    "reports:estimates": Route("list", Capability.MANAGE_REFERENCE),
+    "reports:estimate_edit": Route("object", Capability.MANAGE_REFERENCE, "estimate"),
 }
 ROLES = [None, "no_role", *RoleCode]
 ROLE_REGION = {RoleCode.NATIONAL_VIEWER: None, RoleCode.PROVINCIAL_ADMIN: RIAU}
@@ -225,7 +244,8 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
     claimed = Worker.objects.filter(village=village).order_by("-id").first()
     claim, death_list = _paid_claim(claimed, user, checker, tmp_path)
     refresh_regency(code, today=datetime.date(2025, 1, 20))
-    return {
+    bpjs = OrgUnit.objects.create(name=f"BPJS {code}", kind="bpjs", region=region)
+    return _reference_objects(region, source, bpjs) | {
         "region": code,
         "worker": Worker.objects.filter(village=village).order_by("id").first(),
         "batch": batch,
@@ -238,6 +258,27 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
         "document": claim.documents.first(),
         "death_list": death_list,
         "statement": statement,
+    }
+
+
+def _reference_objects(region, source, bpjs_office) -> dict:
+    """One row of every kind of reference data, in ``region``."""
+    return {
+        "source": source,
+        "letterhead": Letterhead.objects.create(
+            region=region, government="PEMERINTAH", office="DISNAKER", address="Jl.", city="Kota"
+        ),
+        "signatory": Signatory.objects.create(
+            region=region, purpose="invoice", name="Kepala", position="Kepala Dinas"
+        ),
+        "plkk": Plkk.objects.create(region=region, name="RSUD", kind="hospital", address="Jl."),
+        "branch_format": BranchFormat.objects.create(
+            office=bpjs_office, columns=[["NIK", "nik"], ["NAMA", "full_name"]]
+        ),
+        "estimate": WorkforceEstimate.objects.create(
+            region=region, year=2025, informal_workers=1000, source="BPS"
+        ),
+        "occupation": Occupation.objects.order_by("code").first().code,
     }
 
 
@@ -282,6 +323,8 @@ def _region_of(obj) -> str:
         return obj.org_unit.region_id
     if hasattr(obj, "claim"):  # claim documents
         return obj.claim.village_id
+    if isinstance(obj, BranchFormat):
+        return obj.office.region_id
     for path in ("village_id", "region_id"):
         if hasattr(obj, path):
             return getattr(obj, path)
@@ -318,7 +361,7 @@ def _expected(route: Route, user, obj) -> int:
         return 302
     if route.kind == "post":
         return 405
-    if route.kind == "list":
+    if route.kind in {"list", "national"}:
         return 200 if _allowed(user, route.capability) else 403
     return 200 if _allowed(user, route.capability, _region_of(obj)) else 404
 

@@ -498,3 +498,39 @@ def test_the_api_docs_render_under_the_content_security_policy(riau_regions, liv
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/coverage/{nik}" in paths
     assert blocked == []
+
+
+def test_a_regency_admin_edits_a_plkk_and_reads_the_change_in_its_history(
+    riau_regions, live_server, page, make_user
+):
+    from jaring.accounts.rules import RoleCode
+    from jaring.reference.models import Plkk
+    from tests.conftest import BENGKALIS, PASSWORD
+
+    make_user("admin.bks", RoleCode.REGENCY_ADMIN, BENGKALIS, first_name="Nurhayati")
+    Plkk.objects.create(
+        region_id=BENGKALIS, name="Klinik Pratama Duri", kind="clinic", address="Jl. Hang Tuah"
+    )
+    Plkk.objects.create(
+        region_id="14.08", name="RSUD Tengku Rafian", kind="hospital", address="Siak"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(live_server.url + "/akun/masuk/")
+    page.fill("#id_username", "admin.bks")
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("#roles")
+    page.click("nav.mainnav >> text=Data referensi")
+    page.click("#reference-kinds >> text=PLKK")
+    rows = page.locator("#reference-rows tbody").inner_text()
+    assert "Klinik Pratama Duri" in rows and "RSUD Tengku Rafian" not in rows  # Siak's
+    page.click("#reference-rows >> text=Ubah / riwayat")
+    page.fill("#id_address", "Jl. Hang Tuah No. 12, Duri")
+    page.fill("#id_reason", "Alamat pindah")
+    page.click("#reference-edit button[type=submit]")
+    page.wait_for_selector(".messages")
+    newest = page.locator("#history tbody tr").first.inner_text()
+    assert "Nurhayati" in newest and "Alamat pindah" in newest
+    assert "Jl. Hang Tuah" in newest and "Jl. Hang Tuah No. 12, Duri" in newest
+    assert page.locator("#history del").first.inner_text() == "Jl. Hang Tuah"
+    page.screenshot(path=str(ARTIFACTS / "reference-history.png"), full_page=True)

@@ -203,6 +203,38 @@ def test_bpjs_exchange_files_round_trip(apbd, finance_officer, tmp_path):
     assert first.history.latest().history_change_reason.startswith("Balasan BPJS")
 
 
+def test_the_branchs_layout_shapes_the_submission_and_its_reply_headers_are_read(
+    apbd, finance_officer, tmp_path
+):
+    from jaring.accounts.models import OrgUnit
+    from jaring.core.spreadsheets import FileRefused
+    from jaring.enrolment.models import BranchFormat
+
+    planning.commit_plan(plan(apbd, finance_officer), finance_officer)
+    office = OrgUnit.objects.create(name="BPJS Duri", kind="bpjs", region_id=BENGKALIS)
+    branch = BranchFormat.objects.create(
+        office=office, columns=[["NO KTP", "nik"], ["NAMA PESERTA", "full_name"]]
+    )
+    submission = enrolment_services.export_submission(
+        Region.objects.get(code=BENGKALIS), exchange_officer()
+    )
+    rows = list(openpyxl.load_workbook(submission.file_path).active.iter_rows(values_only=True))
+    assert rows[0] == ("NO KTP", "NAMA PESERTA")
+    reply = openpyxl.Workbook()
+    reply.active.append(["NO KTP", "NOMOR KARTU", "HASIL VERIFIKASI"])
+    reply.active.append([rows[1][0], "25012345678", "Diterima"])
+    path = tmp_path / "balasan-cabang.xlsx"
+    reply.save(path)
+    with pytest.raises(FileRefused):  # without the branch's own headers: no status column
+        enrolment_services.import_reply(submission, path, exchange_officer())
+    branch.reply_columns = [["NOMOR KARTU", "kpj"], ["HASIL VERIFIKASI", "status"]]
+    branch.save()
+    outcome = enrolment_services.import_reply(submission, path, exchange_officer())
+    assert (outcome["matched"], outcome["unknown"]) == (1, 0)
+    first = Enrolment.objects.get(worker__nik_index=crypto.nik_index(rows[1][0]))
+    assert first.kpj_number == "25012345678"
+
+
 def test_billing_three_months_to_the_rupiah_and_rerun_adds_nothing(apbd, finance_officer, tmp_path):
     enrol_and_activate(apbd, finance_officer, tmp_path)
     region = Region.objects.get(code=BENGKALIS)

@@ -85,6 +85,12 @@ def test_upgrade_from_the_previous_release_keeps_the_data():
     fact = CurrentFact.objects.get(region_code="14.03")
     assert (fact.registered, fact.covered) == (1, 1)
     assert fact.protected_on is None  # the column a later migration added, on an old row
+    # Reference data that starts being tracked gets its first history row: "what before".
+    from jaring.registry.models import Occupation as CurrentOccupation
+
+    kept = CurrentOccupation.history.filter(history_type="+", history_change_reason="Riwayat awal")
+    assert kept.count() == CurrentOccupation.objects.count() > 0
+    assert kept.filter(code=occupation.code, name=occupation.name).exists()
     fresh = MigrationExecutor(connection)
     assert not fresh.migration_plan(fresh.loader.graph.leaf_nodes())
 

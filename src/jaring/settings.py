@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "jaring.accounts",
     "jaring.regions",
     "jaring.programs",
+    "jaring.reference",
     "jaring.registry",
     "jaring.enrolment",
     "jaring.finance",

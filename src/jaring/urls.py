@@ -16,6 +16,7 @@ urlpatterns = [
     path("anggaran/", include("jaring.finance.urls")),
     path("kepesertaan/", include("jaring.enrolment.urls")),
     path("klaim/", include("jaring.claims.urls")),
+    path("referensi/", include("jaring.reference.urls")),
     path("", include("jaring.reports.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

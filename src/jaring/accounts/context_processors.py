@@ -20,6 +20,7 @@ NAVIGATION = [
     (_("Claims"), "claims:list", Capability.VIEW_REGISTRY),
     (_("Access log"), "access_log", Capability.VIEW_AUDIT_LOG),
     (_("Compare regions"), "reports:national", Capability.VIEW_REPORTS),
+    (_("Reference data"), "reference:index", Capability.MANAGE_REFERENCE),
 ]
 
 

@@ -25,6 +25,9 @@ class Capability(StrEnum):
     RECORD_BPJS_CLAIMS = "claims.bpjs"
     VIEW_AUDIT_LOG = "audit.view"
     MANAGE_USERS = "users.manage"
+    # Edit the region's reference data (funding sources, branch file layouts, letterhead and
+    # signatories, PLKK list, workforce estimate); national reference data is the superuser's.
+    MANAGE_REFERENCE = "reference.manage"
 
 
 class RoleCode(StrEnum):
@@ -44,7 +47,7 @@ _BASE = {Capability.VIEW_REGIONS, Capability.VIEW_REPORTS}
 ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
     RoleCode.NATIONAL_VIEWER: frozenset(_BASE),
     RoleCode.PROVINCIAL_ADMIN: frozenset(
-        _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_USERS}
+        _BASE | {Capability.VIEW_REGISTRY, Capability.MANAGE_USERS, Capability.MANAGE_REFERENCE}
     ),
     RoleCode.REGENCY_ADMIN: frozenset(
         _BASE
@@ -53,6 +56,7 @@ ROLE_CAPABILITIES: dict[RoleCode, frozenset[Capability]] = {
             Capability.VIEW_PERSONAL_DATA,
             Capability.MANAGE_USERS,
             Capability.DECIDE_TRANSFERS,
+            Capability.MANAGE_REFERENCE,
         }
     ),
     RoleCode.OPERATOR: frozenset(

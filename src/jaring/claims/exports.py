@@ -11,13 +11,23 @@ from django.utils.translation import override
 
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
 from jaring.claims.models import Claim, Handover
+from jaring.reference.models import Signatory
+from jaring.reference.selectors import document_heading, letterhead_for
 
 
-def _pdf(template: str, context: dict) -> bytes:
+def _pdf(template: str, context: dict, region_code: str, purpose: str | None = None) -> bytes:
+    """An official paper of the region's office: in Indonesian, under its letterhead, with the
+    signatory recorded for ``purpose`` when the paper has one."""
     from weasyprint import HTML
 
-    with override("id"):  # an official paper is written in Indonesian
-        html = render_to_string(template, {**context, "printed_at": timezone.localtime()})
+    if purpose:
+        heading = document_heading(region_code, purpose)
+    else:
+        heading = {"letterhead": letterhead_for(region_code)}
+    with override("id"):
+        html = render_to_string(
+            template, {**context, **heading, "printed_at": timezone.localtime()}
+        )
     return HTML(string=html).write_pdf()
 
 
@@ -66,7 +76,12 @@ def handover_pdf(claim: Claim) -> bytes:
     record = dict(handover.snapshot if handover.is_signed else handover_record(claim, handover))
     for day in ("held_on", "event_date"):
         record[day] = datetime.date.fromisoformat(record[day])
-    return _pdf("claims/handover_pdf.html", {"ba": record, "signed": handover.is_signed})
+    return _pdf(
+        "claims/handover_pdf.html",
+        {"ba": record, "signed": handover.is_signed},
+        claim.village_id,
+        Signatory.Purpose.HANDOVER,
+    )
 
 
 def cover_letter_pdf(claim: Claim, documents: list[tuple[str, list]]) -> bytes:
@@ -84,4 +99,5 @@ def cover_letter_pdf(claim: Claim, documents: list[tuple[str, list]]) -> bytes:
                 for c in claim.components
             ],
         },
+        claim.village_id,
     )

@@ -34,6 +34,7 @@ from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS, FAMILY_STAGE
 from jaring.claims.models import SENT_STATUSES, ClaimStatus
 from jaring.core.masking import mask_name
 from jaring.core.spreadsheets import FileRefused
+from jaring.reference.selectors import plkk_near
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors as registry_selectors
 
@@ -218,6 +219,8 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
         "payments": selectors.payments_of(claim),
         "history": claim.history.select_related("history_user").order_by("-history_date")[:30],
         "handover": handover,
+        # Where a work-accident patient is treated without charge (JKK claims only).
+        "plkk": plkk_near(claim.village_id) if claim.program == "JKK" else [],
     }
     today = timezone.localdate()
     if can_prepare and claim.is_editable:

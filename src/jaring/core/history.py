@@ -1,4 +1,4 @@
-"""History rows for set-based writes.
+"""History rows for set-based writes, and history read back for people.
 
 django-simple-history records a row per ``save()``; bulk SQL bypasses that, so bulk paths call
 :func:`record_history` to write the same rows set-based: the current state of every affected
@@ -7,8 +7,12 @@ row, with who, when and why.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 HISTORY_FIELDS = {
     "history_id",
@@ -58,3 +62,113 @@ def record_history(
     with connection.cursor() as cursor:
         cursor.execute(sql, [timezone.now(), history_type, user_id, reason[:100], *params])
         return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # the field's name
+    label: str  # its verbose name, in the active language
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One history row of a record as a person reads it: who, when, what before and after."""
+
+    when: object
+    who: object
+    kind: str  # "+" created, "~" changed, "-" deleted
+    reason: str
+    changes: list[Change]
+
+
+def _shown(field, value) -> str:
+    """A stored value as a person reads it: the related row's name, a choice's label, yes/no,
+    JSON for structured data, "" for nothing."""
+    if value is None:
+        return ""
+    if field.is_relation:  # the related row's name, not its id
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return str(value)
+
+
+def entries(instance, limit: int = 50) -> list[Entry]:
+    """The newest ``limit`` history rows of ``instance`` (a model with ``HistoricalRecords``),
+    each compared with the row before it."""
+    model = type(instance)
+    rows = list(
+        instance.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    pk_name = model._meta.pk.name
+    tracked = {
+        f.name: f.attname
+        for f in model.history.model._meta.concrete_fields
+        if f.name not in HISTORY_FIELDS and f.name != pk_name
+    }
+    fields = {name: model._meta.get_field(name) for name in tracked}
+    names = {name: str(field.verbose_name) for name, field in fields.items()}
+    result = []
+    for newer, older in zip(rows[:limit], [*rows[1:], None], strict=False):
+        if older is None:
+            changes = [
+                Change(name, label, "", _shown(fields[name], getattr(newer, tracked[name])))
+                for name, label in names.items()
+            ]
+        else:
+            delta = newer.diff_against(older, included_fields=list(names))
+            changes = [
+                Change(
+                    c.field,
+                    names[c.field],
+                    _shown(fields[c.field], c.old),
+                    _shown(fields[c.field], c.new),
+                )
+                for c in delta.changes
+            ]
+        result.append(
+            Entry(
+                newer.history_date,
+                newer.history_user,
+                newer.history_type,
+                newer.history_change_reason or "",
+                changes,
+            )
+        )
+    return result
+
+
+def seed_history(app_label: str, model_name: str, reason: str = "Riwayat awal"):
+    """A migration operation's function: one "+" history row for every existing row of a model
+    that starts being tracked, so its first change still shows what it was before. For small
+    reference tables (a few hundred rows)."""
+
+    def forwards(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        historical = apps.get_model(app_label, f"Historical{model_name}")
+        kept = {f.attname for f in historical._meta.concrete_fields}
+        columns = [f.attname for f in model._meta.concrete_fields if f.attname in kept]
+        now = timezone.now()
+        historical.objects.bulk_create(
+            (
+                historical(
+                    **{c: getattr(row, c) for c in columns},
+                    history_date=now,
+                    history_type="+",
+                    history_change_reason=reason,
+                )
+                for row in model.objects.iterator(chunk_size=500)
+            ),
+            batch_size=500,
+        )
+
+    return forwards

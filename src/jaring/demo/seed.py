@@ -152,7 +152,27 @@ def setup_demo() -> list[tuple[User, str]]:
             user.groups.add(admin_group)
         grant_role(user, role, regions.get(code) if code else None)
         created.append((user, str(user.role_assignments.first())))
+    _demo_letterhead()
     return created
+
+
+def _demo_letterhead() -> None:
+    """Bengkalis's kop surat, printed on the demo's invoices, berita acara and monthly report."""
+    from jaring.reference.models import Letterhead
+    from jaring.reference.services import save_reference
+
+    if not Letterhead.objects.filter(region_id=DEMO_REGENCY).exists():
+        save_reference(
+            Letterhead(
+                region_id=DEMO_REGENCY,
+                government="PEMERINTAH KABUPATEN BENGKALIS",
+                office="DINAS TENAGA KERJA",
+                address="Bengkalis, Provinsi Riau",
+                city="Bengkalis",
+            ),
+            None,
+            "Demo",
+        )
 
 
 def _regional_admin_group() -> Group:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -216,7 +217,8 @@ class Enrolment(models.Model):
 
 
 class BranchFormat(models.Model):
-    """The columns a BPJS branch wants in its submission spreadsheet (data, per branch)."""
+    """The columns a BPJS branch wants in its submission spreadsheet, and the headers its reply
+    uses (data, per branch, edited by the region's administrator)."""
 
     FIELDS = {
         "nik": _("NIK"),
@@ -233,14 +235,75 @@ class BranchFormat(models.Model):
         "start_month": _("start month"),
         "phone": _("phone"),
     }
+    # What Jaring reads from a reply; the branch's own header names add to the usual spellings.
+    REPLY_FIELDS = {
+        "nik": _("NIK"),
+        "kpj": _("KPJ number"),
+        "status": _("status"),
+        "reason": _("reason"),
+    }
+
+    scope_field = "office__region__code"
 
     office = models.OneToOneField(
-        "accounts.OrgUnit", on_delete=models.CASCADE, related_name="bpjs_format"
+        "accounts.OrgUnit",
+        on_delete=models.CASCADE,
+        related_name="bpjs_format",
+        verbose_name=_("BPJS office"),
     )
-    columns = models.JSONField(help_text=_("List of [header, field] pairs, in order."))
+    columns = models.JSONField(
+        _("submission columns"), help_text=_("List of [header, field] pairs, in order.")
+    )
+    reply_columns = models.JSONField(
+        _("reply headers"),
+        default=list,
+        blank=True,
+        help_text=_("List of [header, field] pairs the branch's reply uses."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("BPJS branch file layout")
+        verbose_name_plural = _("BPJS branch file layouts")
 
     def __str__(self) -> str:
         return f"{self.office}: {len(self.columns)} columns"
+
+    def clean(self) -> None:
+        errors = {}
+        problem = layout_problem(self.columns, self.FIELDS, required="nik")
+        if problem:
+            errors["columns"] = problem
+        problem = layout_problem(self.reply_columns or [], self.REPLY_FIELDS, required=None)
+        if problem:
+            errors["reply_columns"] = problem
+        if self.office_id and self.office.kind != "bpjs":
+            errors["office"] = _("A file layout belongs to a BPJS office.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def layout_problem(pairs, fields: dict, required: str | None):
+    """Why ``pairs`` is not a valid list of [header, field] pairs over ``fields``, or None."""
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list | tuple) and len(p) == 2 and all(isinstance(x, str) for x in p)
+        for p in pairs
+    ):
+        return _("Write one column per line as HEADER = field.")
+    headers = [h.strip() for h, _f in pairs]
+    if any(not h for h in headers):
+        return _("Every column needs a header.")
+    if len({h.casefold() for h in headers}) != len(headers):
+        return _("A header appears twice.")
+    unknown = sorted({f for _h, f in pairs if f not in fields})
+    if unknown:
+        return _("Unknown field: %(fields)s. Known: %(known)s.") % {
+            "fields": ", ".join(unknown),
+            "known": ", ".join(fields),
+        }
+    if required and required not in {f for _h, f in pairs}:
+        return _("The layout needs the field %(field)s.") % {"field": required}
+    return None
 
 
 DEFAULT_BRANCH_COLUMNS = [

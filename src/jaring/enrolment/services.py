@@ -33,11 +33,24 @@ from jaring.enrolment.signals import enrolment_ended
 from jaring.regions.models import Level, Region
 
 
-def _branch_columns(region: Region) -> list[list[str]]:
+def _branch(region_code: str):
     from jaring.enrolment.models import BranchFormat
 
-    branch = BranchFormat.objects.filter(office__kind="bpjs", office__region=region).first()
+    return BranchFormat.objects.filter(office__kind="bpjs", office__region_id=region_code).first()
+
+
+def _branch_columns(region: Region) -> list[list[str]]:
+    branch = _branch(region.code)
     return branch.columns if branch else DEFAULT_BRANCH_COLUMNS
+
+
+def reply_schema_fields(region_code: str) -> dict[str, list[str]]:
+    """The spellings a reply's headers are recognised by: the usual ones and the branch's own."""
+    branch = _branch(region_code)
+    fields = {field: list(spellings) for field, spellings in REPLY_SCHEMA_FIELDS.items()}
+    for header, field in branch.reply_columns if branch else []:
+        fields[field].append(header)
+    return fields
 
 
 def submissions_dir() -> Path:
@@ -155,7 +168,9 @@ def import_reply(submission: Submission, path: Path, user) -> dict:
     from jaring.core.spreadsheets import SheetSchema, open_sheet
     from jaring.registry import rules as registry_rules
 
-    schema = SheetSchema(REPLY_SCHEMA_FIELDS, {"nik": "NIK", "status": "Status"})
+    schema = SheetSchema(
+        reply_schema_fields(submission.region_id), {"nik": "NIK", "status": "Status"}
+    )
     sheet = open_sheet(path, schema=schema)
     by_index = {
         e.worker.nik_index: e

@@ -5,14 +5,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for, scoped
 from jaring.enrolment import selectors, services
-from jaring.enrolment.models import Enrolment
+from jaring.enrolment.forms import BranchFormatForm
+from jaring.enrolment.models import DEFAULT_BRANCH_COLUMNS, BranchFormat, Enrolment
+from jaring.reference import screens
+from jaring.reference.selectors import editable
 from jaring.regions.models import Level, Region
 
 REPLY_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -97,3 +101,44 @@ def submission_reply(request, pk: int):
     for problem in outcome["problems"][:20]:
         messages.warning(request, _("Row %(row)s: %(problem)s") % problem)
     return redirect("enrolment:submissions")
+
+
+def _layout(pairs) -> str:
+    return " | ".join(header for header, _field in pairs)
+
+
+@login_required
+def branch_formats(request):
+    require(request.user, Capability.MANAGE_REFERENCE)
+    return screens.list_page(
+        request,
+        title=_("BPJS branch file layouts"),
+        intro=_(
+            "The columns each BPJS branch wants in the submission spreadsheet, in order, and the "
+            "header names of its reply. A branch without a layout gets the standard one: %(std)s."
+        )
+        % {"std": _layout(DEFAULT_BRANCH_COLUMNS)},
+        rows=editable(BranchFormat.objects.select_related("office__region"), request.user),
+        headers=[_("BPJS office"), _("Submission columns"), _("Reply headers")],
+        cells=lambda b: [b.office.name, _layout(b.columns), _layout(b.reply_columns) or "—"],
+        link=lambda b: reverse("enrolment:branch_format", args=[b.pk]),
+        form=BranchFormatForm(
+            request.POST or None,
+            user=request.user,
+            initial={"columns": DEFAULT_BRANCH_COLUMNS},
+        ),
+    )
+
+
+@login_required
+def branch_format(request, pk: int):
+    row = get_object_or_404(
+        editable(BranchFormat.objects.select_related("office__region"), request.user), pk=pk
+    )
+    return screens.edit_page(
+        request,
+        row,
+        BranchFormatForm(request.POST or None, instance=row, user=request.user),
+        title=_("File layout: %(office)s") % {"office": row.office.name},
+        back=reverse("enrolment:branch_formats"),
+    )

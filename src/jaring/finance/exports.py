@@ -122,6 +122,8 @@ def invoice_summary(invoice: Invoice) -> dict:
 def invoice_pdf(invoice: Invoice) -> bytes:
     from weasyprint import HTML
 
+    from jaring.reference.models import Signatory
+    from jaring.reference.selectors import document_heading
     from jaring.regions.models import Region
 
     summary = invoice_summary(invoice)
@@ -136,6 +138,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
             "invoice": invoice,
             "summary": summary,
             "printed_at": timezone.localtime(),
+            **document_heading(invoice.source.region_id, Signatory.Purpose.INVOICE),
         },
     )
     return HTML(string=html).write_pdf()

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.finance.models import FundingSource
 from jaring.finance.reconciliation.rules import Action
+from jaring.reference.screens import ReferenceForm
 
 
 class AllocationForm(forms.Form):
@@ -90,3 +91,9 @@ class DecisionForm(forms.Form):
     difference = forms.IntegerField(widget=forms.HiddenInput)
     action = forms.ChoiceField(label=_("Action"), choices=Action.choices)
     note = forms.CharField(label=_("Why"), max_length=255)
+class FundingSourceForm(ReferenceForm):
+    region_levels = (2,)
+
+    class Meta:
+        model = FundingSource
+        fields = ["region", "kind", "name", "active"]

@@ -15,4 +15,6 @@ urlpatterns = [
     path("rekonsiliasi/", reconciliation.statements, name="reconciliations"),
     path("rekonsiliasi/<int:pk>/", reconciliation.statement_detail, name="reconciliation"),
     path("rekonsiliasi/<int:pk>/tindakan/", reconciliation.decide, name="reconciliation_decide"),
+    path("sumber-dana/", views.funding_sources, name="funding_sources"),
+    path("sumber-dana/<int:pk>/", views.funding_source, name="funding_source"),
 ]

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +13,16 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.finance import exports, planning, selectors, services
-from jaring.finance.forms import AllocationForm, BillForm, PaymentForm, PlanForm
+from jaring.finance.forms import (
+    AllocationForm,
+    BillForm,
+    FundingSourceForm,
+    PaymentForm,
+    PlanForm,
+)
 from jaring.finance.models import FundingSource
+from jaring.reference import screens
+from jaring.reference.selectors import editable
 from jaring.regions.models import Level, Region
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -228,4 +236,39 @@ def worker_coverage_section(sender, worker, user, personal: bool, today, **kwarg
     return render_to_string(
         "finance/_worker_coverage.html",
         {**selectors.worker_coverage(worker, today), "personal": personal},
+    )
+
+
+@login_required
+def funding_sources(request):
+    require(request.user, Capability.MANAGE_REFERENCE)
+    return screens.list_page(
+        request,
+        title=_("Funding sources"),
+        intro=_(
+            "Where the money for contributions comes from. Its kind decides how the rate rules "
+            "treat the participants it pays for; an inactive source is not offered for new "
+            "coverage plans."
+        ),
+        rows=editable(FundingSource.objects.select_related("region"), request.user),
+        headers=[_("Region"), _("Name"), _("Kind"), _("Active")],
+        cells=lambda s: [
+            s.region.display_name, s.name, s.get_kind_display(), _("yes") if s.active else _("no")
+        ],
+        link=lambda s: reverse("finance:funding_source", args=[s.pk]),
+        form=FundingSourceForm(request.POST or None, user=request.user),
+    )
+
+
+@login_required
+def funding_source(request, pk: int):
+    source = get_object_or_404(
+        editable(FundingSource.objects.select_related("region"), request.user), pk=pk
+    )
+    return screens.edit_page(
+        request,
+        source,
+        FundingSourceForm(request.POST or None, instance=source, user=request.user),
+        title=_("Funding source: %(name)s") % {"name": source.name},
+        back=reverse("finance:funding_sources"),
     )

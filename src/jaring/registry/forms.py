@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jaring.core.spreadsheets import MAX_FILE_BYTES
+from jaring.reference.screens import ReferenceForm
 from jaring.regions.models import Region
 from jaring.registry.models import DuplicateCandidate, Occupation, Sex, WorkerStatus
 
@@ -118,3 +119,9 @@ class WorkerEditForm(forms.Form):
     def __init__(self, *args, villages=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].choices = [(v.code, f"{v.parent.name} — {v.name}") for v in villages]
+
+
+class OccupationForm(ReferenceForm):
+    class Meta:
+        model = Occupation
+        fields = ["code", "name", "group", "synonyms", "sort_order"]

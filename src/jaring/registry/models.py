@@ -19,7 +19,8 @@ class Occupation(models.Model):
     synonyms = models.TextField(
         _("synonyms"), blank=True, help_text=_("Other spellings in source files, one per line.")
     )
-    sort_order = models.PositiveSmallIntegerField(default=100)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("occupation")

@@ -17,4 +17,6 @@ urlpatterns = [
     path("duplikat/<int:pk>/", views.duplicate_review, name="duplicate_review"),
     path("pindah/", views.transfer_list, name="transfers"),
     path("pindah/<int:pk>/", views.transfer_decide, name="transfer_decide"),
+    path("pekerjaan/", views.occupations, name="occupations"),
+    path("pekerjaan/<slug:code>/", views.occupation, name="occupation"),
 ]

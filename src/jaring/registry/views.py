@@ -1,9 +1,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,17 +13,21 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.core.masking import mask_name
 from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
+from jaring.reference import screens
+from jaring.reference.services import may_edit_national
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors, services, tasks
 from jaring.registry.forms import (
     DuplicateReviewForm,
     ImportForm,
+    OccupationForm,
     RevealNikForm,
     TransferDecisionForm,
     WorkerEditForm,
     WorkerFilterForm,
     WorkerForm,
 )
+from jaring.registry.models import Occupation
 from jaring.registry.signals import worker_page_sections
 from jaring.registry.template import import_template_xlsx
 
@@ -339,3 +344,47 @@ def _register(request, form):
         for message in exc.messages:
             form.add_error(None, message)
         return None
+
+
+def _occupation_form(request, instance=None):
+    """National data: the form only for a system administrator; a POST by anyone else is 403."""
+    if not may_edit_national(request.user):
+        if request.method == "POST":
+            raise PermissionDenied
+        return None
+    return OccupationForm(request.POST or None, instance=instance, user=request.user)
+
+
+@login_required
+def occupations(request):
+    require(request.user, Capability.MANAGE_REFERENCE)
+    return screens.list_page(
+        request,
+        title=_("Occupations"),
+        intro=_(
+            "The occupation categories every region's worker lists are matched against (by name "
+            "and synonyms). The group ties an occupation to rate rules, e.g. 'transport' for "
+            "PP 50/2025. National data: only a system administrator changes it."
+        ),
+        rows=Occupation.objects.all(),
+        headers=[_("Code"), _("Name"), _("Group"), _("Synonyms")],
+        cells=lambda o: [o.code, o.name, o.group, ", ".join(o.synonyms.split())],
+        link=lambda o: reverse("registry:occupation", args=[o.code]),
+        form=_occupation_form(request),
+    )
+
+
+@login_required
+def occupation(request, code: str):
+    require(request.user, Capability.MANAGE_REFERENCE)
+    row = get_object_or_404(Occupation, code=code)
+    form = _occupation_form(request, row)
+    if form is not None:
+        form.fields["code"].disabled = True  # workers point at it
+    return screens.edit_page(
+        request,
+        row,
+        form,
+        title=_("Occupation: %(name)s") % {"name": row.name},
+        back=reverse("registry:occupations"),
+    )

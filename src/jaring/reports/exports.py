@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from jaring.core.spreadsheets import TableSheet, fitted_columns
+from jaring.reference.models import Signatory
+from jaring.reference.selectors import document_heading
 
 PANELS = {"districts", "sex", "occupation", "months", "claims"}
 IDENTIFIERS = ("Kode", "Nomor klaim")
@@ -150,6 +152,7 @@ def monthly_pdf(board, map_svg: str, trend_svg: str) -> bytes:
                 "map": map_svg,
                 "trend": trend_svg,
                 "printed_at": timezone.localtime(),
+                **document_heading(board.region.code, Signatory.Purpose.REPORT),
             },
         )
     return HTML(string=html).write_pdf()

@@ -5,9 +5,11 @@ reply, a billing run, a payment, a claim), so no page aggregates a million rows 
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 NATIONAL = "ID"  # region_code of the country row
 
@@ -17,14 +19,25 @@ class WorkforceEstimate(models.Model):
 
     scope_field = "region__code"
 
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(_("year"))
-    informal_workers = models.PositiveIntegerField(_("informal workers"))
-    source = models.CharField(_("source"), max_length=255)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(2015), MaxValueValidator(2100)]
+    )
+    informal_workers = models.PositiveIntegerField(
+        _("informal workers"), validators=[MinValueValidator(1)]
+    )
+    source = models.CharField(_("source"), max_length=255, help_text=_("e.g. BPS Sakernas"))
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at", "updated_by"])
 
     class Meta:
         verbose_name = _("informal workforce estimate")

@@ -5,6 +5,8 @@ from jaring.reports import views
 app_name = "reports"
 urlpatterns = [
     path("laporan/", views.index, name="index"),
+    path("laporan/perkiraan-angkatan-kerja/", views.estimates, name="estimates"),
+    path("laporan/perkiraan-angkatan-kerja/<int:pk>/", views.estimate_edit, name="estimate_edit"),
     path("laporan/<str:code>/", views.dashboard, name="dashboard"),
     path("laporan/<str:code>/bulanan.pdf", views.monthly_pdf, name="monthly_pdf"),
     path("laporan/<str:code>/perkiraan/", views.estimate, name="estimate"),

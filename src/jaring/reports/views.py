@@ -1,12 +1,12 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jaring.accounts.models import PersonalDataAccess
@@ -14,6 +14,11 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
 from jaring.core.masking import mask_name
+from jaring.core.templatetags.jaring_format import ribuan
+from jaring.reference import screens
+from jaring.reference.screens import ReferenceForm
+from jaring.reference.selectors import editable
+from jaring.reference.services import save_reference
 from jaring.regions.models import Level, Region
 from jaring.reports import exports, graphics, selectors
 from jaring.reports.models import WorkforceEstimate
@@ -29,14 +34,18 @@ def _year(request) -> int:
         return report_date().year
 
 
-class EstimateForm(forms.Form):
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2015, max_value=2100)
-    informal_workers = forms.IntegerField(
-        label=gettext_lazy("Informal workers (estimate)"), min_value=1
-    )
-    source = forms.CharField(
-        label=gettext_lazy("Source"), max_length=255, help_text=gettext_lazy("e.g. BPS Sakernas")
-    )
+class EstimateForm(ReferenceForm):
+    region_levels = (2, 3)
+
+    class Meta:
+        model = WorkforceEstimate
+        fields = ["region", "year", "informal_workers", "source"]
+
+
+def _dashboard_estimate_form(user, code: str, year: int) -> EstimateForm:
+    form = EstimateForm(initial={"year": year, "region": code}, user=user)
+    form.fields["region"].widget = forms.HiddenInput()
+    return form
 
 
 @login_required
@@ -79,7 +88,7 @@ def dashboard(request, code: str):
             code,
             request=request,
         )
-    can_estimate = scope_for(request.user, Capability.MANAGE_REGISTRY).contains(code)
+    can_estimate = scope_for(request.user, Capability.MANAGE_REFERENCE).contains(code)
     return render(
         request,
         "reports/dashboard.html",
@@ -95,7 +104,9 @@ def dashboard(request, code: str):
                 (claim, claim.worker.full_name if personal else mask_name(claim.worker.full_name))
                 for claim in paid
             ],
-            "estimate_form": EstimateForm(initial={"year": year}) if can_estimate else None,
+            "estimate_form": _dashboard_estimate_form(request.user, code, year)
+            if can_estimate
+            else None,
         },
     )
 
@@ -143,23 +154,74 @@ def monthly_pdf(request, code: str):
 @login_required
 @require_POST
 def estimate(request, code: str):
+    """The dashboard's own form: this region's estimate for a year, created or replaced."""
     region = selectors.region_for_dashboard(request.user, code)
-    require(request.user, Capability.MANAGE_REGISTRY, code)
-    form = EstimateForm(request.POST)
+    require(request.user, Capability.MANAGE_REFERENCE, code)
+    year = request.POST.get("year", "")
+    row = WorkforceEstimate.objects.filter(
+        region=region, year=int(year) if year.isdigit() else 0
+    ).first()
+    form = EstimateForm(
+        {**request.POST.dict(), "region": region.code}, instance=row, user=request.user
+    )
     if form.is_valid():
-        WorkforceEstimate.objects.update_or_create(
-            region=region,
-            year=form.cleaned_data["year"],
-            defaults={
-                "informal_workers": form.cleaned_data["informal_workers"],
-                "source": form.cleaned_data["source"],
-                "updated_by": request.user,
-            },
-        )
-        messages.success(request, _("Estimate saved."))
+        form.instance.updated_by = request.user
+        try:
+            save_reference(form.save(commit=False), request.user, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Estimate saved."))
     else:
         messages.error(request, _("Check the estimate."))
     return redirect("reports:dashboard", region.code)
+
+
+def _estimate_title(row) -> str:
+    return f"{row.region.display_name} ({row.region_id}) {row.year}"
+
+
+@login_required
+def estimates(request):
+    require(request.user, Capability.MANAGE_REFERENCE)
+    form = EstimateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.instance.updated_by = request.user
+    return screens.list_page(
+        request,
+        title=_("Informal workforce estimates"),
+        intro=_(
+            "The informal workforce of a kabupaten/kota or kecamatan per year: the denominator of "
+            "the coverage rate on the dashboards. Name the source (e.g. BPS Sakernas)."
+        ),
+        rows=editable(
+            WorkforceEstimate.objects.select_related("region").order_by("region", "-year"),
+            request.user,
+        ),
+        headers=[_("Region"), _("Year"), _("Informal workers"), _("Source")],
+        cells=lambda e: [
+            f"{e.region.display_name} ({e.region_id})", e.year, ribuan(e.informal_workers), e.source
+        ],
+        link=lambda e: reverse("reports:estimate_edit", args=[e.pk]),
+        form=form,
+    )
+
+
+@login_required
+def estimate_edit(request, pk: int):
+    row = get_object_or_404(
+        editable(WorkforceEstimate.objects.select_related("region"), request.user), pk=pk
+    )
+    form = EstimateForm(request.POST or None, instance=row, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.instance.updated_by = request.user
+    return screens.edit_page(
+        request,
+        row,
+        form,
+        title=_("Informal workforce estimate: %(what)s") % {"what": _estimate_title(row)},
+        back=reverse("reports:estimates"),
+    )
 
 
 def public(request, code: str = ""):
