@@ -1,4 +1,4 @@
-"""The coverage look-up under load: ``GET /api/v1/coverage/{nik}``.
+"""The coverage look-up under load: ``POST /api/v1/coverage`` with ``{"nik": …}``.
 
 ``python bench/api.py setup ROWS`` fills the (fresh) database: ROWS workers in Kabupaten
 Bengkalis, each with an active enrolment, 10,000 of them with real NIKs (blind-indexed like an
@@ -106,9 +106,11 @@ async def _load(url: str, token: str, niks: list[str], seconds: float, concurren
         rng = random.Random(seed)
         while time.perf_counter() < deadline:
             nik = rng.choice(niks)
+            body = json.dumps({"nik": nik})
             request = (
-                f"GET /api/v1/coverage/{nik} HTTP/1.1\r\nHost: {host}\r\n"
-                f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+                f"POST /api/v1/coverage HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}"
             ).encode()
             latency, head = await _one(host, port, request)
             if head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200"):

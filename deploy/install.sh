@@ -13,7 +13,7 @@
 #   5. PostgreSQL role and database (peer authentication over the local socket: no password)
 #   6. jaring upgrade (migrate, collectstatic) and the Kemendagri regions on first install
 #   7. a self-signed TLS certificate if none is there (replace with certbot)
-#   8. systemd units (web, worker, backup timer) and the nginx site, then start them
+#   8. systemd units (web, worker, backup and retention timers) and the nginx site, then start them
 #
 # Every path and name can be changed through the environment (the CI stack test installs into a
 # temporary folder with its own user, database and ports, and without systemd):
@@ -188,7 +188,8 @@ rewrite() {
       -e "s#https://\$host\$request_uri#https://\$host:$HTTPS_PORT\$request_uri#" "$1"
 }
 install -d "$SYSTEMD_DIR" "$NGINX_SITES" "$NGINX_SNIPPETS"
-for unit in jaring-web.service jaring-worker.service jaring-backup.service jaring-backup.timer; do
+for unit in jaring-web.service jaring-worker.service jaring-backup.service jaring-backup.timer \
+  jaring-purge.service jaring-purge.timer; do
   rewrite "$SRC/deploy/systemd/$unit" > "$SYSTEMD_DIR/$unit"
 done
 rewrite "$SRC/deploy/nginx/jaring.conf" > "$NGINX_SITES/jaring.conf"
@@ -202,7 +203,8 @@ if [ "$USE_SYSTEMD" = 1 ]; then
   ln -sf "$NGINX_SITES/jaring.conf" "$NGINX_ENABLED/jaring.conf"
   nginx -t
   systemctl daemon-reload
-  systemctl enable --now jaring-web.service jaring-worker.service jaring-backup.timer
+  systemctl enable --now jaring-web.service jaring-worker.service jaring-backup.timer \
+    jaring-purge.timer
   systemctl restart jaring-web.service jaring-worker.service
   systemctl reload nginx || systemctl start nginx
   say "Jaring is at https://$DOMAIN$([ "$HTTPS_PORT" = 443 ] || echo ":$HTTPS_PORT")/"

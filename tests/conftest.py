@@ -15,6 +15,13 @@ RIAU = "14"
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Each test keeps its files (sealed uploads, workbooks, documents) in a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    return settings.MEDIA_ROOT
+
+
 def write_region_subset(path, prefixes):
     """The reference CSV cut down to some provinces: the full load is tested on its own."""
     with REGIONS_CSV.open(newline="", encoding="utf-8") as source, path.open("w") as target:

@@ -652,8 +652,15 @@ API_ROUTES = {
         body=lambda o: {"kind": "other", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")},
         multipart=True,
     ),
+    "api:worker_search": ApiRoute(
+        "post", Capability.VIEW_REGISTRY, body=lambda o: {"nik": _nik(o)}, required_first=True
+    ),
     "api:coverage": ApiRoute(
-        "get", Capability.VIEW_REGISTRY, "worker", lambda o: {"nik": _nik(o)}, required_first=True
+        "post",
+        Capability.VIEW_REGISTRY,
+        "worker",
+        body=lambda o: {"nik": _nik(o)},
+        required_first=True,
     ),
     "api:report_summary": ApiRoute("get", Capability.VIEW_REPORTS),
     "api:rules_evaluate": ApiRoute(

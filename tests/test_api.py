@@ -52,11 +52,16 @@ def bearer(user, name="integrasi"):
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
+def look_up(api, nik: str):
+    """The coverage look-up: the NIK in a POST body, never in the URL."""
+    return api.post("/api/v1/coverage", json.dumps({"nik": nik}), content_type="application/json")
+
+
 def test_the_schema_and_the_docs_load(client):
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert "/api/v1/coverage/{nik}" in paths and "/api/v1/claims/{claim_id}/transitions" in paths
+    assert "post" in paths["/api/v1/coverage"] and "/api/v1/claims/{claim_id}/transitions" in paths
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and b"swagger-ui-bundle.js" in docs.content
 
@@ -66,15 +71,15 @@ def test_a_token_is_hashed_revocable_and_expires(world):
     assert token.startswith("jrg_") and token not in row.token_digest
     assert not ApiToken.objects.filter(token_digest=token).exists()
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").status_code == 200
+    assert look_up(api, nik_of(RUSNI)).status_code == 200
     ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now())
-    expired = api.get(f"/api/v1/coverage/{nik_of(RUSNI)}")
+    expired = look_up(api, nik_of(RUSNI))
     assert expired.status_code == 401 and expired.json()["code"] == "not_authenticated"
     ApiToken.objects.filter(pk=row.pk).update(
         expires_at=timezone.now() + datetime.timedelta(days=1)
     )
     api_services.revoke_token(row)
-    assert api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").status_code == 401
+    assert look_up(api, nik_of(RUSNI)).status_code == 401
     tampered = Client(HTTP_AUTHORIZATION=f"Bearer {token[:-1]}x")
     assert tampered.get("/api/v1/regions/").status_code == 401
 
@@ -101,7 +106,7 @@ def test_tokens_are_created_from_a_session_only(world, client):
 
 def test_coverage_by_nik_answers_for_the_officers_region_only(world):
     api = bearer(world["bpjs"])
-    covered = api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").json()
+    covered = look_up(api, nik_of(RUSNI)).json()
     today = timezone.localdate()
     assert covered == {
         "nik": "1403**********0001",
@@ -114,19 +119,29 @@ def test_coverage_by_nik_answers_for_the_officers_region_only(world):
     Worker.objects.filter(full_name="Bahtiar").update(
         status="deceased", date_of_death=today - datetime.timedelta(days=1)
     )
-    assert api.get(f"/api/v1/coverage/{nik_of(BAHTIAR)}").json() == {
+    assert look_up(api, nik_of(BAHTIAR)).json() == {
         "nik": "1403**********0002",
         "covered": False,
         "programs": [],
         "covered_until": None,
         "kpj": "",
     }
-    foreign = bearer(world["siak"]).get(f"/api/v1/coverage/{nik_of(RUSNI)}")
+    foreign = look_up(bearer(world["siak"]), nik_of(RUSNI))
     assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
-    assert api.get("/api/v1/coverage/123").status_code == 404
+    assert look_up(api, "123").status_code == 404
     looked_up = PersonalDataAccess.objects.filter(user=world["bpjs"], object_type="coverage")
     assert looked_up.count() == 2  # every look-up of a well-formed NIK is logged
     assert PersonalDataAccess.objects.filter(user=world["siak"], object_id="").exists()
+    assert api.get(f"/api/v1/coverage/{nik_of(RUSNI)}").status_code == 404  # never in a URL
+    in_url = api.get("/api/v1/workers/", {"q": nik_of(RUSNI)})
+    assert in_url.status_code == 400 and in_url.json()["code"] == "nik_in_url"
+    found = api.post(
+        "/api/v1/workers/search",
+        json.dumps({"nik": nik_of(RUSNI)}),
+        content_type="application/json",
+    )
+    assert [w["name"] for w in found.json()["items"]] == ["Rusni"]
+    assert "no-store" in look_up(api, nik_of(RUSNI))["Cache-Control"]
 
 
 def test_errors_have_one_shape_in_the_asked_language(world):
@@ -301,14 +316,20 @@ def test_the_same_read_logs_the_same_event_on_the_screen_and_in_the_api(world, c
     web_url, api_url = {
         "record": (reverse("registry:worker", args=[rusni.pk]), f"/api/v1/workers/{rusni.pk}"),
         "list": (reverse("registry:workers"), "/api/v1/workers/"),
-        "nik_search": (
-            f"{reverse('registry:workers')}?q={nik_of(RUSNI)}",
-            f"/api/v1/workers/?q={nik_of(RUSNI)}",
-        ),
+        "nik_search": (reverse("registry:workers"), "/api/v1/workers/search"),
     }[read]
     client.force_login(operator)
     start = _last_log()
-    assert client.get(web_url).status_code == 200
+    if read == "nik_search":  # both post the NIK (never in a URL)
+        assert client.post(web_url, {"q": nik_of(RUSNI)}).status_code == 200
+    else:
+        assert client.get(web_url).status_code == 200
     web, middle = _logged_after(start), _last_log()
-    assert bearer(operator).get(api_url).status_code == 200
+    api = bearer(operator)
+    answer = (
+        api.post(api_url, json.dumps({"nik": nik_of(RUSNI)}), content_type="application/json")
+        if read == "nik_search"
+        else api.get(api_url)
+    )
+    assert answer.status_code == 200
     assert len(web) == 1 and _logged_after(middle) == web

@@ -1,7 +1,9 @@
 """Targeting, enrolment with BPJS, billing and payments: the money adds up to the rupiah."""
 
 import datetime
+import io
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -13,7 +15,7 @@ from django.utils import timezone
 from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import RoleCode
 from jaring.accounts.services import grant_role
-from jaring.core import crypto
+from jaring.core import crypto, sealed
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import CoveragePlan, Enrolment
@@ -147,11 +149,16 @@ def exchange_officer():
     return operator
 
 
+def _opened(sealed_path: str) -> io.BytesIO:
+    """A BPJS submission workbook as the download gives it (kept sealed at rest)."""
+    return io.BytesIO(b"".join(sealed.unseal(Path(sealed_path))))
+
+
 def enrol_and_activate(source, user, tmp_path):
     planning.commit_plan(plan(source, user), user)
     operator = exchange_officer()
     submission = enrolment_services.export_submission(Region.objects.get(code=BENGKALIS), operator)
-    sheet = openpyxl.load_workbook(submission.file_path).active
+    sheet = openpyxl.load_workbook(_opened(submission.file_path)).active
     rows = list(sheet.iter_rows(values_only=True))
     reply = openpyxl.Workbook()
     reply.active.append(["NIK", "No KPJ", "Status", "Keterangan"])
@@ -167,7 +174,9 @@ def test_bpjs_exchange_files_round_trip(apbd, finance_officer, tmp_path):
     submission = enrolment_services.export_submission(
         Region.objects.get(code=BENGKALIS), exchange_officer()
     )
-    rows = list(openpyxl.load_workbook(submission.file_path).active.iter_rows(values_only=True))
+    rows = list(
+        openpyxl.load_workbook(_opened(submission.file_path)).active.iter_rows(values_only=True)
+    )
     assert rows[0][:4] == ("NIK", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR")
     assert len(rows) == 101 and submission.rows == 100
     first = Enrolment.objects.get(worker__nik_index=crypto.nik_index(rows[1][0]))

@@ -5,6 +5,7 @@ import base64
 import json
 import secrets
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -84,6 +85,7 @@ def test_rotation_reseals_and_reindexes_in_resumable_batches(workers, settings):
         "resealed": 16,
         "reindexed": 16,
         "history_rows": partial["history_rows"],
+        "files_resealed": 0,  # the files come after the rows
         "finished": False,
     }
     ids = [
@@ -116,3 +118,57 @@ def test_rotation_reseals_and_reindexes_in_resumable_batches(workers, settings):
     again = json.loads(out.getvalue())
     assert (again["resealed"], again["reindexed"], again["checked"]) == (0, 0, 30)
     assert old_index_key != settings.NIK_INDEX_KEY
+
+
+@pytest.mark.django_db
+def test_rotation_covers_raw_rows_and_sealed_files(riau_regions, occupations, tmp_path, settings):
+    """What is sealed besides NIKs — rejected rows as they came, the kept list, the rejects and
+    BPJS workbooks — moves to the new key too, and still opens once the old key is gone."""
+    from jaring.core import sealed
+    from jaring.regions.models import Region
+    from jaring.registry import services
+    from jaring.registry.models import ImportRowIssue
+    from jaring.registry.synthetic import write_csv
+
+    path = tmp_path / "workers.csv"
+    write_csv(path, "14.03", rows=40, bad_share=0.2, seed=3)
+    batch = services.run_import(services.create_batch(path, Region.objects.get(code="14.03")))
+    raw_before = {i.pk: i.raw for i in ImportRowIssue.objects.exclude(raw_cipher=None)}
+    files = {p: b"".join(sealed.unseal(p)) for p in sealed.kept_files()}
+    assert raw_before and len(files) == 2  # the kept list and its rejects workbook
+    assert Path(batch.stored_file) in files and services.rejects_path(batch) in files
+
+    cache.clear()
+    old_key = settings.NIK_ENCRYPTION_KEY
+    settings.NIK_KEY_ID, settings.NIK_ENCRYPTION_KEY = 2, new_key()
+    settings.NIK_OLD_ENCRYPTION_KEYS = {1: old_key}
+    status = StringIO()
+    call_command("rotate_nik_keys", "--status", stdout=status)
+    stale = json.loads(status.getvalue())
+    assert stale["registry.ImportRowIssue"] == len(raw_before) and stale["files"] == 2
+    out = StringIO()
+    call_command("rotate_nik_keys", "--json", stdout=out)
+    assert json.loads(out.getvalue())["files_resealed"] == 2
+
+    settings.NIK_OLD_ENCRYPTION_KEYS = {}
+    for issue in ImportRowIssue.objects.exclude(raw_cipher=None):
+        assert crypto.key_id_of(issue.raw_cipher) == 2 and issue.raw == raw_before[issue.pk]
+    for file, content in files.items():
+        assert sealed.key_id_of(file) == 2 and b"".join(sealed.unseal(file)) == content
+        assert file.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.django_db
+def test_rotation_seals_files_kept_in_plaintext_by_an_earlier_release(settings, tmp_path):
+    from jaring.core import sealed
+
+    old = Path(settings.MEDIA_ROOT) / "imports" / "lama.csv"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(f"NIK;Nama\n{NIK};Rusni\n".encode())
+    assert b"".join(sealed.unseal(old)).startswith(b"NIK;Nama")  # read as it is meanwhile
+    status = StringIO()
+    call_command("rotate_nik_keys", "--status", stdout=status)
+    assert json.loads(status.getvalue())["files"] == 1
+    call_command("rotate_nik_keys", stdout=StringIO())
+    assert sealed.key_id_of(old) == settings.NIK_KEY_ID and NIK.encode() not in old.read_bytes()
+    assert b"".join(sealed.unseal(old)) == f"NIK;Nama\n{NIK};Rusni\n".encode()

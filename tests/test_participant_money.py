@@ -90,7 +90,7 @@ def test_the_excel_file_names_who_is_unpaid(billed, finance_officer):  # noqa: F
     may = billed[D(2025, 5, 1)]
     pay = finance_services.record_payment
     pay(may, 99 * PER_MONTH, D(2025, 5, 9), "SP2D-MEI", finance_officer)
-    sheet = openpyxl.load_workbook(io.BytesIO(exports.invoice_xlsx(may))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.invoice_xlsx(may, full_kpj=True))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))[:-1]  # the last row is the total
     assert rows[0][:6] and sum(1 for r in rows if r[5] == "BELUM DIBAYAR") == 2  # JKK + JKM
     assert sum(1 for r in rows if str(r[5]).endswith("SP2D-MEI")) == 198

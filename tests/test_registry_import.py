@@ -12,7 +12,7 @@ import xlwt
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from jaring.core import crypto
+from jaring.core import crypto, sealed
 from jaring.regions.models import Region
 from jaring.registry import services
 from jaring.registry.models import (
@@ -237,11 +237,16 @@ def test_a_village_name_found_in_two_districts_is_refused_with_both_named(bengka
     assert "11.01.11.2006" in issue.message and "11.01.17.2008" in issue.message
 
 
+def rejects_book(batch) -> io.BytesIO:
+    """The rejects workbook as the operator downloads it (kept sealed at rest)."""
+    return io.BytesIO(b"".join(sealed.unseal(services.rejects_path(batch))))
+
+
 def test_rejects_file_holds_every_bad_row_as_it_came_with_reasons(bengkalis, tmp_path):
     rows = [RUSNI, *[r for r, _ in REJECTIONS[:5]], RUSNI]
     batch = run(write_csv(tmp_path / "mixed.csv", rows))
     assert (batch.rejected, batch.duplicates) == (5, 1)
-    sheet = openpyxl.load_workbook(services.rejects_path(batch)).active
+    sheet = openpyxl.load_workbook(rejects_book(batch)).active
     table = list(sheet.iter_rows(values_only=True))
     assert list(table[0]) == [*HEADER, "Baris asal", "Alasan ditolak", "Kode alasan"]
     assert len(table) == 1 + 6
@@ -253,7 +258,7 @@ def test_rejects_file_holds_every_bad_row_as_it_came_with_reasons(bengkalis, tmp
 def test_formula_in_a_cell_stays_inert_text_in_the_rejects_file(bengkalis, tmp_path):
     hostile = ["", '=HYPERLINK("http://evil","klik")', "L", "", "Kelebuk", "", "", "", "", ""]
     batch = run(write_csv(tmp_path / "evil.csv", [hostile]))
-    with zipfile.ZipFile(services.rejects_path(batch)) as book:
+    with zipfile.ZipFile(rejects_book(batch)) as book:
         sheet = book.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet  # written as a string, never a formula
 

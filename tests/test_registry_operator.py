@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 
-from jaring.core import spreadsheets
+from jaring.core import sealed, spreadsheets
 from jaring.core.spreadsheets import open_sheet
 from jaring.regions.models import Region
 from jaring.registry import rules, services
@@ -95,7 +95,8 @@ def test_rejects_give_back_each_cell_as_read_with_text_columns_and_widths(bengka
     ]
     batch = run(_write_xlsx(tmp_path / "angka.xlsx", HEADER, rows))
     assert batch.rejected == 2
-    path = services.rejects_path(batch)
+    path = tmp_path / "ditolak.xlsx"  # as downloaded: kept sealed, decrypted on the way out
+    sealed.unseal_to(services.rejects_path(batch), path)
     sheet = openpyxl.load_workbook(path).active
     table = list(sheet.iter_rows(values_only=True))
     first, second = table[1], table[2]

@@ -42,7 +42,7 @@ def test_bengkalis_operator_sees_only_bengkalis_workers(registry, bengkalis_oper
     assert "Pekerja Siak" not in page.text
     siak = Worker.objects.get(full_name="Pekerja Siak")
     assert client.get(reverse("registry:worker", args=[siak.pk])).status_code == 404
-    by_nik = client.get(reverse("registry:workers"), {"q": "1408010101900001"})
+    by_nik = client.post(reverse("registry:workers"), {"q": "1408010101900001"})
     assert "Pekerja Siak" not in by_nik.text and "0 pekerja" in by_nik.text
 
 
@@ -50,11 +50,34 @@ def test_search_by_full_nik_uses_the_blind_index_and_is_logged(
     registry, bengkalis_operator, client
 ):
     client.force_login(bengkalis_operator)
-    page = client.get(reverse("registry:workers"), {"q": "1403 0141 0185 0001"})
-    assert "Rusni" in page.text and "Bahtiar" not in page.text
+    page = client.post(reverse("registry:workers"), {"q": "1403 0141 0185 0001"})
+    assert page.status_code == 200 and "Rusni" in page.text and "Bahtiar" not in page.text
     log = PersonalDataAccess.objects.get(action="search_nik")
     assert log.user == bengkalis_operator
     assert log.object_id == str(Worker.objects.get(full_name="Rusni").pk)
+    assert "no-store" in page["Cache-Control"]
+
+
+def test_a_nik_never_travels_in_the_search_url(registry, bengkalis_operator, client):
+    client.force_login(bengkalis_operator)
+    workers = reverse("registry:workers")
+    form = client.get(workers).text
+    assert '<form method="post" class="filters"' in form
+    # A NIK posted is answered on the spot: no redirect carries it into a URL.
+    posted = client.post(workers, {"q": "1403014101850001", "district": ""})
+    assert posted.status_code == 200 and "1403014101850001" not in posted.get("Location", "")
+    assert "1403014101850001" not in "".join(posted.text.split('name="q"')[0])  # not in links
+    # Anything else goes to its URL (names and filters may be bookmarked and paged).
+    by_name = client.post(workers, {"q": "bahtiar", "district": "14.03.02"})
+    assert (
+        by_name.status_code == 302
+        and by_name["Location"] == f"{workers}?q=bahtiar&district=14.03.02"
+    )
+    # A NIK typed into the address bar is not searched.
+    before = PersonalDataAccess.objects.filter(action="search_nik").count()
+    typed = client.get(workers, {"q": "1403014101850001"})
+    assert typed.status_code == 200 and "kotak pencarian" in typed.text
+    assert PersonalDataAccess.objects.filter(action="search_nik").count() == before
 
 
 def test_name_search_and_filters(registry, bengkalis_operator, client):

@@ -229,8 +229,9 @@ def main() -> int:
 
         wait_for("the dashboard to count the workers", dashboard_shows)
         check(True, f"the dashboard shows {args.expect_workers} registered workers")
-        status, _, page = browser.request("GET", f"/pekerja/?q={SEARCHED_NIK}")
-        check(status == 200 and "Bahtiar" in page, "a search by full NIK finds the worker")
+        # A NIK travels in the POST body, never in a URL (the log check below relies on it).
+        status, _, page = browser.post_form("/pekerja/", {"q": SEARCHED_NIK})
+        check(status == 200 and "Bahtiar" in page, "a search by full NIK (posted) finds the worker")
 
     print("metrics")
     status, _, text = browser.request("GET", "/metrics")

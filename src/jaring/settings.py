@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "jaring.core.middleware.RefuseNulBytesMiddleware",
+    "jaring.core.middleware.NoStorePersonalDataMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "jaring.core.middleware.ChosenLanguageMiddleware",
@@ -286,6 +287,13 @@ JARING_ACCESS_LOG = env_flag("JARING_ACCESS_LOG", default=not DEBUG)
 LOGGING = logging_config(
     json_logs=os.environ.get("JARING_LOG_FORMAT", "text" if DEBUG else "json") == "json",
     level=os.environ.get("JARING_LOG_LEVEL", "INFO"),
+)
+
+# Retention of personal data kept as files or raw rows (sealed at rest, core.sealed): an import's
+# kept list, rejects workbook and raw rejected rows, a replied BPJS submission workbook are deleted
+# by `jaring purge_personal_files` this many days after the import finished / the reply came.
+JARING_PERSONAL_DATA_RETENTION_DAYS = int(
+    os.environ.get("JARING_PERSONAL_DATA_RETENTION_DAYS", "90")
 )
 
 # Operations (jaring.ops): readiness thresholds, metrics, error reporting.

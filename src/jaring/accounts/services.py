@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from jaring.accounts import scoping
 from jaring.accounts.models import RoleAssignment, User
 from jaring.accounts.rules import RoleCode, scope_level_error
+from jaring.core.middleware import mark_personal
 
 if TYPE_CHECKING:  # accounts sits below regions: the region arrives as an object
     from jaring.regions.models import Region
@@ -70,6 +71,7 @@ def log_personal_access(
     """Record that ``user`` saw or exported personal data (append-only; auditors read it)."""
     from jaring.accounts.models import PersonalDataAccess
 
+    mark_personal(request)  # the response carries what was logged: Cache-Control: no-store
     return PersonalDataAccess.objects.create(
         user=user,
         action=action,

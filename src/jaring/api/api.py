@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import File, Form, NinjaAPI, Query, Router, Schema, Status
@@ -30,6 +31,8 @@ from jaring.claims import selectors as claim_selectors
 from jaring.claims import services as claim_services
 from jaring.claims.models import ClaimDocument
 from jaring.core.masking import mask_nik, nik_hint
+from jaring.core.sealed import sealed_response
+from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
@@ -38,7 +41,7 @@ from jaring.regions.models import Level, Region
 from jaring.registry import rules as registry_rules
 from jaring.registry import selectors as registry_selectors
 from jaring.registry import services as registry_services
-from jaring.registry.models import Occupation
+from jaring.registry.models import Occupation, Worker
 
 
 class TokenAuth(HttpBearer):
@@ -129,9 +132,8 @@ class WorkerPage(Page):
     def paginate_queryset(self, queryset, pagination, request, **params):
         page = super().paginate_queryset(queryset, pagination, request, **params)
         page["items"] = list(page["items"])
-        registry_selectors.log_worker_list(
-            request.user, page["items"], params.get("q", ""), request
-        )
+        query = params.get("q") or getattr(params.get("body"), "nik", "")
+        registry_selectors.log_worker_list(request.user, page["items"], query, request)
         return page
 
 
@@ -142,12 +144,27 @@ def worker_list(
     district: str = "",
     village: str = "",
     status: str = "",
-    q: str = Query("", description="a full NIK (blind index) or part of a name"),
+    q: str = Query("", description="part of a name (a NIK: POST /workers/search)"),
 ):
     require(request.user, Capability.VIEW_REGISTRY)
+    if registry_selectors.is_full_nik(q):
+        raise DjangoValidationError(errors.MESSAGES["nik_in_url"], code="nik_in_url")
     filters = registry_selectors.WorkerFilters(
         district=district, village=village, status=status, query=q
     )
+    return registry_selectors.filter_workers(request.user, filters)
+
+
+@workers.post(
+    "/search", response={200: list[schemas.WorkerOut], **ERRORS}, url_name="worker_search"
+)
+@paginate(WorkerPage)
+def worker_search(request, body: schemas.WorkerSearchIn):
+    """Workers by full NIK (blind index), the NIK in the body: URLs end up in access logs."""
+    require(request.user, Capability.VIEW_REGISTRY)
+    if not registry_selectors.is_full_nik(body.nik):
+        return Worker.objects.none()
+    filters = registry_selectors.WorkerFilters(query=body.nik)
     return registry_selectors.filter_workers(request.user, filters)
 
 
@@ -245,7 +262,7 @@ def import_detail(request, batch_id: int):
 @imports.get("/{batch_id}/rejects", response={200: None, **ERRORS}, url_name="import_rejects")
 def import_rejects(request, batch_id: int):
     batch, path = registry_selectors.rejects_file_for(request.user, batch_id, request)
-    return FileResponse(path.open("rb"), as_attachment=True, filename=f"ditolak-{batch.pk}.xlsx")
+    return sealed_response(path, f"ditolak-{batch.pk}.xlsx", XLSX_CONTENT_TYPE)
 
 
 # --- Enrolments, invoices, payments, billing ----------------------------------------------------
@@ -442,13 +459,14 @@ def _document(document: ClaimDocument) -> dict:
 lookups = Router(tags=["coverage, reports and rules"])
 
 
-@lookups.get("/coverage/{nik}", response={200: schemas.CoverageOut, **ERRORS}, url_name="coverage")
-def coverage(request, nik: str):
-    """Is this NIK protected today, by which programmes, until when (the most-called call)."""
+@lookups.post("/coverage", response={200: schemas.CoverageOut, **ERRORS}, url_name="coverage")
+def coverage(request, body: schemas.CoverageIn):
+    """Is this NIK protected today, by which programmes, until when (the most-called call).
+    The NIK travels in the body, never in the URL: URLs end up in access logs and histories."""
     require(request.user, Capability.VIEW_REGISTRY)
-    normalised, problem = registry_rules.normalise_nik(nik)
+    normalised, problem = registry_rules.normalise_nik(body.nik)
     if problem:
-        raise Http404(nik)  # never say whether a malformed number exists
+        raise Http404  # never say whether a malformed number exists
     found = selectors.coverage_by_nik(request.user, normalised, timezone.localdate())
     _log(
         request,
@@ -458,7 +476,7 @@ def coverage(request, nik: str):
         found.village_code if found else "",
     )
     if found is None:
-        raise Http404(nik)
+        raise Http404
     return {
         "nik": mask_nik(nik_hint(normalised)),
         "covered": found.covered,

@@ -31,12 +31,14 @@ MESSAGES = {
     "value_not_storable": _("A value cannot be stored (too long or out of range)."),
     "registered_elsewhere": _("The NIK is registered in another region; see details."),
     "transfer_required": _("A move to another kabupaten needs a transfer; see details."),
+    "nik_in_url": _("A NIK never goes in a URL: search it with POST /api/v1/workers/search."),
 }
 
 
 # The HTTP status of a refusal by its code; any other code of a service refusal is a conflict
 # (409: schema-valid, but against a rule or the current state).
 STATUS_BY_CODE = {
+    "nik_in_url": 400,
     "text_contains_nul": 400,
     "value_not_storable": 400,
 }

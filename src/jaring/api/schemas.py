@@ -251,6 +251,14 @@ class DocumentOut(Schema):
     verified: bool
 
 
+class WorkerSearchIn(Schema):
+    nik: str = Field(max_length=32, description="a full NIK (16 digits)")
+
+
+class CoverageIn(Schema):
+    nik: str = Field(max_length=32, description="the NIK to look up (16 digits)")
+
+
 class CoverageOut(Schema):
     nik: str = Field(description="masked")
     covered: bool

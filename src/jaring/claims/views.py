@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -33,6 +33,7 @@ from jaring.claims.forms import (
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS, FAMILY_STAGE_LABELS
 from jaring.claims.models import SENT_STATUSES, ClaimStatus
 from jaring.core.masking import mask_name
+from jaring.core.sealed import sealed_response
 from jaring.core.spreadsheets import FileRefused
 from jaring.reference.selectors import plkk_near
 from jaring.regions.models import Level, Region
@@ -320,11 +321,10 @@ def document(request, pk: int):
     path = Path(document.stored_file)
     if not path.is_file():
         raise Http404(pk)
-    return FileResponse(
-        path.open("rb"),
-        content_type=document.content_type,
-        as_attachment=True,
-        filename=f"{document.claim.number.replace('/', '-')}-{document.kind}{path.suffix}",
+    return sealed_response(
+        path,
+        f"{document.claim.number.replace('/', '-')}-{document.kind}{path.suffix}",
+        document.content_type,
     )
 
 

@@ -23,7 +23,6 @@ def both(text, **values) -> tuple[str, str]:
     return render(text, "en", **values), render(text, "id", **values)
 
 
-
 def _pick(english: str, indonesian: str) -> str:
     language = translation.get_language() or "id"
     return english if language.startswith("en") and english else indonesian

@@ -4,8 +4,8 @@ Every request gets an id (taken from nginx's ``X-Request-ID`` when it looks like
 made here); it is echoed in the response header, attached to every log record written while the
 request runs, and to error reports. Log records are JSON lines (python-json-logger) so journald,
 Loki or any collector can index them; a filter masks anything that looks like a NIK (16 digits)
-in the message and the arguments before a handler sees it — NIKs travel in some URLs
-(``/api/v1/coverage/<nik>``) and must not reach a log file.
+in the message and the arguments before a handler sees it — a NIK look-up travels in a POST
+body, but a client may still put one in a URL, and it must not reach a log file.
 """
 
 import contextvars
@@ -16,16 +16,12 @@ import uuid
 
 from django.conf import settings
 
+from jaring.core.masking import mask_personal
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-# A NIK is 16 digits; card and account numbers are similar runs. Mask any run of 10 or more.
-_LONG_DIGITS = re.compile(r"\d{10,}")
 access_logger = logging.getLogger("jaring.request")
-
-
-def mask_personal(text: str) -> str:
-    return _LONG_DIGITS.sub(lambda m: m.group(0)[:4] + "*" * (len(m.group(0)) - 4), text)
 
 
 class RequestIdMiddleware:

@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 300 * 1024 * 1024
 MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # unpacked / packed; real sheets compress ~5-20x
 
+
 @dataclass(frozen=True)
 class SheetSchema:
     """Which columns a kind of sheet has: canonical field -> spellings, and required labels."""
@@ -37,8 +38,6 @@ class SheetSchema:
 
     def lookup(self) -> dict[str, str]:
         return {name_key(s): field for field, spellings in self.synonyms.items() for s in spellings}
-
-
 
 
 class FileRefused(ValueError):

@@ -201,6 +201,7 @@ def seed_demo_money(
 
     import openpyxl
 
+    from jaring.core import sealed
     from jaring.enrolment import services as enrolment
     from jaring.finance import planning
     from jaring.finance import services as finance
@@ -218,12 +219,14 @@ def seed_demo_money(
     )
     planning.commit_plan(plan, finance_officer)
     submission = enrolment.export_submission(region, operator)
-    sent = openpyxl.load_workbook(submission.file_path, read_only=True).active
     reply = openpyxl.Workbook(write_only=True)
     sheet = reply.create_sheet("Balasan")
     sheet.append(["NIK", "No KPJ", "Status", "Keterangan"])
-    for index, row in enumerate(sent.iter_rows(min_row=2, values_only=True)):
-        sheet.append([row[0], f"{24_030_000_000 + index:011d}", "Diterima", ""])
+    with sealed.plain_copy(Path(submission.file_path)) as sent_file:
+        sent = openpyxl.load_workbook(sent_file, read_only=True)
+        for index, row in enumerate(sent.active.iter_rows(min_row=2, values_only=True)):
+            sheet.append([row[0], f"{24_030_000_000 + index:011d}", "Diterima", ""])
+        sent.close()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "balasan-bpjs-cabang-duri.xlsx"
         reply.save(path)

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaring.core.fields import NikFreeCharField
 from jaring.programs.rules import months_between
 
 
@@ -171,7 +172,7 @@ class Enrolment(models.Model):
         on_delete=models.SET_NULL,
         related_name="enrolments",
     )
-    bpjs_note = models.CharField(_("BPJS note"), max_length=255, blank=True)
+    bpjs_note = NikFreeCharField(_("BPJS note"), max_length=255, blank=True)  # BPJS's free text
     end_reason = models.CharField(
         _("end reason"), max_length=12, choices=EndReason.choices, blank=True
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.db.models import Count
 from django.http import Http404
 
@@ -120,6 +122,8 @@ def submission_for(user, pk: int) -> Submission:
 def submission_file_for(user, pk: int, request=None) -> Submission:
     """A submission whose file (one row per participant, with NIKs) is being handed out: logged."""
     submission = submission_for(user, pk)
+    if not submission.file_path or not Path(submission.file_path).is_file():
+        raise Http404(pk)  # purged after the retention period
     log_personal_access(
         user,
         PersonalDataAccess.Action.EXPORT,

@@ -18,7 +18,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.accounts.services import log_personal_access
-from jaring.core import crypto
+from jaring.core import crypto, sealed
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
 from jaring.core.spreadsheets import IDENTIFIER, Column, TableSheet
@@ -78,18 +78,7 @@ def export_submission(region: Region, user, request=None) -> Submission:
         )
     submission = Submission.objects.create(region=region, created_by=user, file_path="")
     path = submissions_dir() / f"pengajuan-{region.code}-{submission.pk}.xlsx"
-    columns = _branch_columns(region)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    table = TableSheet(
-        book,
-        "Peserta BPU",
-        [Column(header, IDENTIFIER, SUBMISSION_WIDTHS.get(field, 16)) for header, field in columns],
-    )
-    for enrolment in pending.iterator(chunk_size=2000):
-        values = _submission_values(enrolment)
-        table.add([values[field] for _header, field in columns])
-    book.close()
-    rows = table.row_count
+    rows = _write_submission(path, _branch_columns(region), pending)
     Enrolment.objects.filter(pk__in=pending.values("pk")).update(
         status="submitted", submission=submission, updated_at=timezone.now()
     )
@@ -117,6 +106,38 @@ def export_submission(region: Region, user, request=None) -> Submission:
 
 # Every cell of a submission is text as the branch reads it (NIK, dates, phone): "@" columns.
 SUBMISSION_WIDTHS = {"nik": 20, "full_name": 28, "address": 32, "village": 20, "district": 18}
+
+
+def purge_submission_files(before: datetime.datetime) -> dict[str, int]:
+    """Retention: a submission workbook whose BPJS reply came before ``before`` is deleted (the
+    enrolments it carried keep their KPJ numbers and history)."""
+    files = 0
+    done = Submission.objects.filter(replied_at__lt=before).exclude(file_path="")
+    for path in done.values_list("file_path", flat=True).iterator():
+        if Path(path).is_file():
+            Path(path).unlink()
+            files += 1
+    done.update(file_path="")
+    return {"submission_files": files}
+
+
+def _write_submission(path: Path, columns: list[list[str]], pending) -> int:
+    """The workbook, kept only sealed (it lists NIKs)."""
+    with sealed.sealed_output(path) as plain:
+        book = xlsxwriter.Workbook(str(plain), {"constant_memory": True})
+        table = TableSheet(
+            book,
+            "Peserta BPU",
+            [
+                Column(header, IDENTIFIER, SUBMISSION_WIDTHS.get(field, 16))
+                for header, field in columns
+            ],
+        )
+        for enrolment in pending.iterator(chunk_size=2000):
+            values = _submission_values(enrolment)
+            table.add([values[field] for _header, field in columns])
+        book.close()
+    return table.row_count
 
 
 def _submission_values(enrolment: Enrolment) -> dict[str, str]:

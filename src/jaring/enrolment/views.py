@@ -4,7 +4,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for, scoped
+from jaring.core.sealed import sealed_response
+from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.enrolment import selectors, services
 from jaring.enrolment.forms import BranchFormatForm
 from jaring.enrolment.models import DEFAULT_BRANCH_COLUMNS, BranchFormat, Enrolment
@@ -69,10 +71,10 @@ def submission_create(request):
 @login_required
 def submission_download(request, pk: int):
     submission = selectors.submission_file_for(request.user, pk, request)
-    return FileResponse(
-        Path(submission.file_path).open("rb"),
-        as_attachment=True,
-        filename=f"pengajuan-bpu-{submission.region_id}-{submission.pk}.xlsx",
+    return sealed_response(
+        Path(submission.file_path),
+        f"pengajuan-bpu-{submission.region_id}-{submission.pk}.xlsx",
+        XLSX_CONTENT_TYPE,
     )
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from jaring.core.masking import mask_name
+from jaring.core.masking import mask_kpj, mask_name
 from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
 from jaring.finance.models import Invoice
 from jaring.finance.selectors import BudgetLine, paid_amount
@@ -63,7 +63,8 @@ def budget_xlsx(lines: list[BudgetLine], fiscal_year: int) -> bytes:
     return buffer.getvalue()
 
 
-def invoice_xlsx(invoice: Invoice) -> bytes:
+def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
+    """One row per participant-month; the KPJ in full only for personal-data roles."""
     buffer, book = _workbook()
     table = TableSheet(book, "Tagihan", INVOICE_COLUMNS)
     lines = invoice.lines.select_related("enrolment__worker__village", "payment").order_by(
@@ -71,6 +72,7 @@ def invoice_xlsx(invoice: Invoice) -> bytes:
     )
     for line in lines.iterator(chunk_size=5000):
         worker = line.enrolment.worker
+        kpj = line.enrolment.kpj_number
         # Which payment paid this participant-month (finance.allocation), or the credit note
         # that took it back (a month not owed).
         if line.credit_note_id:
@@ -81,7 +83,7 @@ def invoice_xlsx(invoice: Invoice) -> bytes:
             paid = "BELUM DIBAYAR"
         table.add(
             [
-                line.enrolment.kpj_number,
+                kpj if full_kpj else mask_kpj(kpj),
                 mask_name(worker.full_name),
                 worker.village.name,
                 line.program,

@@ -9,8 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 
+from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
-from jaring.accounts.scoping import scoped
+from jaring.accounts.scoping import require, scope_for, scoped
+from jaring.accounts.services import log_personal_access
 from jaring.enrolment.models import OPEN_STATUSES, Enrolment
 from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
 from jaring.finance.protection import paid_through, protected_on
@@ -31,6 +33,22 @@ def invoice_for(user, pk: int) -> Invoice:
     if invoice is None:
         raise Http404(pk)
     return invoice
+
+
+def invoice_lines_export(user, invoice: Invoice, request=None) -> bool:
+    """An invoice's participant rows are being handed out (registry rights in its region, else
+    403): logged like every per-person export. True when the user may see full KPJ numbers."""
+    region = invoice.source.region_id
+    require(user, Capability.VIEW_REGISTRY, region)
+    log_personal_access(
+        user,
+        PersonalDataAccess.Action.EXPORT,
+        "invoice_lines",
+        invoice.pk,
+        region,
+        request=request,
+    )
+    return scope_for(user, Capability.VIEW_PERSONAL_DATA).contains(region)
 
 
 def paid_amount(invoice: Invoice) -> int:

@@ -188,12 +188,12 @@ def invoices(request):
 def invoice_detail(request, pk: int):
     invoice = selectors.invoice_for(request.user, pk)
     export = request.GET.get("format")
-    if export == "xlsx":  # one row per participant: registry roles only
-        require(request.user, Capability.VIEW_REGISTRY, invoice.source.region_id)
     if export in {"xlsx", "pdf"}:
-        content = (
-            exports.invoice_xlsx(invoice) if export == "xlsx" else exports.invoice_pdf(invoice)
-        )
+        if export == "xlsx":  # one row per participant: registry roles only, logged
+            full_kpj = selectors.invoice_lines_export(request.user, invoice, request)
+            content = exports.invoice_xlsx(invoice, full_kpj)
+        else:
+            content = exports.invoice_pdf(invoice)
         response = HttpResponse(
             content, content_type=XLSX if export == "xlsx" else "application/pdf"
         )

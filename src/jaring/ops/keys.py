@@ -2,11 +2,14 @@
 under the current index key — in batches, each its own transaction, resumable.
 
 What is rotated (``TARGETS``): workers' and family members' NIKs (cipher and blind index),
-heirs' bank accounts and users' TOTP secrets (cipher only). A row is done when its ciphertext
-carries the current key id and its index equals the HMAC of its NIK under the current index key;
-a run skips done rows, so an interrupted run is simply started again (a checkpoint in the cache
-lets it skip ahead without re-reading the rows it already finished). History tables keep the
-blind index too: a history row that holds a worker's old index gets the new one.
+heirs' bank accounts, users' TOTP secrets and rejected import rows (cipher only); then every
+file kept under MEDIA_ROOT (``core.sealed``: kept lists, rejects and BPJS workbooks, claim
+documents), re-sealed whole — plaintext files of earlier releases are sealed. A row is done when
+its ciphertext carries the current key id and its index equals the HMAC of its NIK under the
+current index key; a run skips done rows, so an interrupted run is simply started again (a
+checkpoint in the cache lets it skip ahead without re-reading the rows it already finished).
+History tables keep the blind index too: a history row that holds a worker's old index gets the
+new one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from jaring.core import crypto
+from jaring.core import crypto, sealed
 from jaring.core.crypto import ASSOCIATED_DATA, PERSONAL_DATA
 
 
@@ -34,7 +37,9 @@ TARGETS = [
     Target("claims.FamilyMember", "nik_cipher", "nik_index", ASSOCIATED_DATA),
     Target("claims.BenefitPayment", "account_cipher", None, PERSONAL_DATA),
     Target("accounts.User", "totp_cipher", None, PERSONAL_DATA),
+    Target("registry.ImportRowIssue", "raw_cipher", None, PERSONAL_DATA),
 ]
+FILES = "files"  # the sealed files' entry in progress and status
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Progress:
     resealed: int = 0
     reindexed: int = 0
     history_rows: int = 0
+    files_resealed: int = 0
     finished: bool = True
     per_model: dict[str, int] = field(default_factory=dict)
 
@@ -133,6 +139,8 @@ def rotate(
             cache.set(checkpoint, last_pk, 30 * 24 * 3600)
             batches += 1
             progress.per_model[target.model] = progress.per_model.get(target.model, 0) + len(rows)
+    for path in sealed.kept_files():  # each file replaced atomically: a rerun resumes
+        progress.files_resealed += sealed.reseal(path)
     return progress
 
 
@@ -152,4 +160,7 @@ def remaining() -> dict[str, int]:
             if blob and crypto.key_id_of(blob) != settings.NIK_KEY_ID:
                 stale += 1
         counts[target.model] = stale
+    counts[FILES] = sum(
+        sealed.key_id_of(path) != settings.NIK_KEY_ID for path in sealed.kept_files()
+    )
     return counts

@@ -262,10 +262,10 @@ def _warn_possible_duplicates(cursor, batch: ImportBatch) -> None:
     codes = '["possible_duplicate"]'
     json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     cursor.execute(
-        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message, raw) "  # noqa: S608  # nosec B608
-        f"SELECT s.batch_id, s.row_number, 'warning', {json}, %s, {json} FROM {staging} AS s "
+        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message) "  # noqa: S608  # nosec B608
+        f"SELECT s.batch_id, s.row_number, 'warning', {json}, %s FROM {staging} AS s "
         f"JOIN {worker} AS a ON a.nik_index = s.nik_index "
         f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') AND EXISTS (SELECT 1 FROM "
         f"{candidates} AS c WHERE c.status = 'open' AND (c.worker_id = a.id OR c.other_id = a.id))",
-        [codes, str(WARNING_MESSAGES["possible_duplicate"]), "{}", batch.pk],
+        [codes, str(WARNING_MESSAGES["possible_duplicate"]), batch.pk],
     )

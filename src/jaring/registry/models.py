@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -5,6 +7,8 @@ from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaring.core import crypto
+from jaring.core.fields import NikFreeTextField
 from jaring.core.masking import mask_nik
 
 
@@ -188,7 +192,7 @@ class ImportBatch(models.Model):
     # Rows whose NIK is registered outside the batch's region: a transfer request each.
     registered_elsewhere = models.PositiveIntegerField(default=0)
     warnings = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = NikFreeTextField(blank=True)  # an exception's text may quote a row
 
     class Meta:
         verbose_name = _("import batch")
@@ -244,8 +248,10 @@ class ImportRowIssue(models.Model):
     row_number = models.PositiveIntegerField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     codes = models.JSONField(default=list)
-    message = models.TextField()
-    raw = models.JSONField(default=dict)
+    message = NikFreeTextField()
+    # The row as it came in (its NIK included), sealed like a NIK (``seal_raw``); emptied by
+    # ``jaring purge_personal_files`` after the retention period.
+    raw_cipher = models.BinaryField(null=True, editable=False)
     # The worker an accepted row with a warning became (linked when the batch merges).
     worker = models.ForeignKey(
         "Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -256,6 +262,15 @@ class ImportRowIssue(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.message}"
+
+    @staticmethod
+    def seal_raw(raw: dict) -> bytes | None:
+        return crypto.encrypt_personal(json.dumps(raw, default=str)) if raw else None
+
+    @property
+    def raw(self) -> dict:
+        """The row as it came in (decrypted: for the rejects workbook and its readers)."""
+        return json.loads(crypto.decrypt_personal(self.raw_cipher)) if self.raw_cipher else {}
 
 
 class DuplicateCandidate(models.Model):

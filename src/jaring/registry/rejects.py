@@ -5,14 +5,18 @@ The operator fixes these rows and uploads the same file again. Each cell is the 
 that retyping a NIK or phone in Excel keeps it text, except income and decile, which a plain
 number gives back as a number. Cells are written as strings, never formulas, so a value such as
 ``=HYPERLINK(...)`` from a hostile file stays inert.
+The rows carry NIKs: the workbook is built in a private temporary file and kept only sealed
+(``core.sealed``); the download decrypts it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import xlsxwriter
 
+from jaring.core import sealed
 from jaring.core.spreadsheets import (
     AS_READ,
     IDENTIFIER,
@@ -48,7 +52,9 @@ class RejectsWriter:
     def __init__(self, path: Path, headers: list[str], fields: dict[str, str] | None = None):
         self.path = path
         self.headers = headers
-        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        self._sealing = contextlib.ExitStack()
+        plain = self._sealing.enter_context(sealed.sealed_output(path))
+        self._book = xlsxwriter.Workbook(str(plain), {"constant_memory": True})
         self._table = TableSheet(
             self._book, "Ditolak", _columns(headers, fields or {}), header_color="#F4CCCC"
         )
@@ -63,6 +69,7 @@ class RejectsWriter:
 
     def close(self) -> None:
         self._book.close()
+        self._sealing.close()  # seals the workbook, removes the plaintext
 
     def __enter__(self) -> RejectsWriter:
         return self

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
-from jaring.core import crypto
+from jaring.core import crypto, sealed
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
 from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
@@ -73,15 +72,15 @@ def create_batch(
     dry_run: bool = False,
     original_name: str | None = None,
 ) -> ImportBatch:
-    """Keep a copy of the uploaded file (outside the web root) and register the batch."""
+    """Keep a sealed copy of the uploaded file (outside the web root) and register the batch."""
     stored = (
         imports_dir() / f"{uuid.uuid4().hex}{Path(original_name or file_path.name).suffix.lower()}"
     )
-    shutil.copyfile(file_path, stored)
     digest = hashlib.sha256()
-    with stored.open("rb") as handle:
+    with file_path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    sealed.seal_file(file_path, stored)
     return ImportBatch.objects.create(
         region=region,
         source=source[:50],
@@ -125,6 +124,9 @@ def run_import(
         return _fail(
             batch, f"Impor dibatalkan, tidak ada data yang berubah ({type(exc).__name__}: {exc})."
         )
+    finally:
+        if batch.dry_run:  # a check keeps its counts and rejects, not the list it checked
+            forget_upload(batch)
     for name, value in outcome.items():
         setattr(batch, name, value)
     batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
@@ -132,6 +134,36 @@ def run_import(
     if not batch.dry_run:
         region_changed(batch.region_id, Change.WORKERS)
     return batch
+
+
+def forget_upload(batch: ImportBatch) -> None:
+    """Delete a batch's kept list (a dry run's at once, the others after the retention period);
+    its name and SHA-256 stay as the record of what was imported."""
+    if batch.stored_file:
+        Path(batch.stored_file).unlink(missing_ok=True)
+        ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
+        batch.stored_file = ""
+
+
+def purge_import_files(before: datetime.datetime) -> dict[str, int]:
+    """Retention: for every batch finished (or abandoned) before ``before``, delete its kept
+    list and rejects workbook and empty its raw rejected rows; counts and reasons stay."""
+    from django.db.models import Q
+
+    old = ImportBatch.objects.filter(
+        Q(finished_at__lt=before) | Q(finished_at__isnull=True, created_at__lt=before)
+    )
+    files = 0
+    for batch in old.iterator():
+        for path in (Path(batch.stored_file) if batch.stored_file else None, rejects_path(batch)):
+            if path is not None and path.is_file():
+                path.unlink()
+                files += 1
+    old.exclude(stored_file="").update(stored_file="")
+    rows = ImportRowIssue.objects.filter(batch__in=old, raw_cipher__isnull=False).update(
+        raw_cipher=None
+    )
+    return {"import_files": files, "raw_rows": rows}
 
 
 def _fail(batch: ImportBatch, message: str) -> ImportBatch:
@@ -147,15 +179,18 @@ def _fail(batch: ImportBatch, message: str) -> ImportBatch:
 
 
 def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_rows: int) -> dict:
-    sheet = open_sheet(Path(batch.stored_file), WORKER_LIST, chunk_rows)
     ctx = _context(batch.region)
     totals = _Totals()
     seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
-    with RejectsWriter(rejects_path(batch), sheet.layout.headers, sheet.layout.fields) as rejects:
-        for chunk in sheet.chunks:
-            seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, rejects)
-            if progress:
-                progress(totals.rows, sheet.total_rows)
+    with sealed.plain_copy(Path(batch.stored_file)) as plain:
+        sheet = open_sheet(plain, WORKER_LIST, chunk_rows)
+        with RejectsWriter(
+            rejects_path(batch), sheet.layout.headers, sheet.layout.fields
+        ) as rejects:
+            for chunk in sheet.chunks:
+                seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, rejects)
+                if progress:
+                    progress(totals.rows, sheet.total_rows)
     counts = merge_staged(batch)
     return {
         "rows": totals.rows,
@@ -221,7 +256,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
                 outcome="rejected",
                 codes=codes,
                 message=message,
-                raw=raw_rows[row],
+                raw_cipher=ImportRowIssue.seal_raw(raw_rows[row]),
             )
         )
         rejects.add(row, raw_rows[row], message, codes)
@@ -234,7 +269,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
                 outcome="duplicate",
                 codes=["duplicate_in_file"],
                 message=message,
-                raw=raw_rows[row],
+                raw_cipher=ImportRowIssue.seal_raw(raw_rows[row]),
             )
         )
         rejects.add(row, raw_rows[row], message, ["duplicate_in_file"])
@@ -252,7 +287,6 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
                 outcome="warning",
                 codes=warnings,
                 message=message,
-                raw={},
             )
         )
     return issues
@@ -272,7 +306,7 @@ def _elsewhere_issues(batch, chunk, rows: list[int], rejects) -> list[ImportRowI
                 outcome=ImportRowIssue.Outcome.REGISTERED_ELSEWHERE,
                 codes=[code],
                 message=message,
-                raw=raw,
+                raw_cipher=ImportRowIssue.seal_raw(raw),
             )
         )
         rejects.add(row["_row"], raw, message, [code])

@@ -1,8 +1,10 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_POST
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.core.masking import mask_name
+from jaring.core.sealed import sealed_response
 from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.reference import screens
 from jaring.reference.services import may_edit_national
@@ -51,8 +54,21 @@ def _row(worker, personal: bool) -> dict:
 
 @login_required
 def worker_list(request):
+    """Filters and name searches sit in the URL (pages, bookmarks); a full NIK never does: the
+    search form posts, a posted NIK is answered on the spot, anything else is redirected to
+    its URL, and a NIK put in the URL by hand is dropped with a word why."""
     require(request.user, Capability.VIEW_REGISTRY)
-    form = WorkerFilterForm(request.GET or None, districts=_visible_districts(request.user))
+    given = request.POST if request.method == "POST" else request.GET.copy()
+    nik_query = selectors.is_full_nik(given.get("q", ""))
+    if request.method == "POST" and not nik_query:
+        filters = {k: v for k in WorkerFilterForm.base_fields if (v := given.get(k, "").strip())}
+        return redirect(f"{request.path}?{urlencode(filters)}" if filters else request.path)
+    if request.method == "GET" and nik_query:
+        given.pop("q")
+        messages.warning(
+            request, _("A NIK is never searched from the address bar: type it in the search box.")
+        )
+    form = WorkerFilterForm(given or None, districts=_visible_districts(request.user))
     data = form.cleaned_data if form.is_valid() else {}
     filters = selectors.WorkerFilters(
         district=data.get("district") or "",
@@ -224,9 +240,7 @@ def import_status(request, pk: int):
 @login_required
 def import_rejects(request, pk: int):
     batch, path = selectors.rejects_file_for(request.user, pk, request)
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=f"ditolak-batch-{batch.pk}.xlsx"
-    )
+    return sealed_response(path, f"ditolak-batch-{batch.pk}.xlsx", XLSX_CONTENT_TYPE)
 
 
 @login_required

@@ -16,6 +16,7 @@ from jaring.claims import rules
 from jaring.claims.models import (
     Claim,
 )
+from jaring.core import sealed
 from jaring.programs.rules import Event
 
 DEATH_EVENTS = {Event.DEATH.value, Event.WORK_ACCIDENT_DEATH.value}
@@ -64,16 +65,20 @@ class StoredFile:
 
 def store_upload(claim: Claim, upload, kind: UploadKind = DOCUMENT, prefix: str = "") -> StoredFile:
     """Check an upload's size (the one limit) and real type (sniffed from its first bytes, never
-    its name), then keep it outside the web root in the claim's directory."""
+    its name), then keep it sealed (``core.sealed``) outside the web root in the claim's
+    directory."""
     content_type = _checked_type(upload, kind)
     suffix = rules.ACCEPTED_DOCUMENT_TYPES[content_type]
     target = claims_dir(claim) / f"{prefix}{uuid.uuid4().hex}{suffix}"
     digest = hashlib.sha256()
     upload.seek(0)
-    with target.open("wb") as handle:
+
+    def chunks():
         for chunk in upload.chunks():
             digest.update(chunk)
-            handle.write(chunk)
+            yield chunk
+
+    sealed.seal_stream(chunks(), target)  # a KTP or family card: kept sealed, 0600
     return StoredFile(target, content_type, digest.hexdigest())
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
-from jaring.core import crypto
+from jaring.core import crypto, sealed
 from jaring.core.bulk import write_frame
 from jaring.core.history import record_history
 from jaring.core.spreadsheets import FileRefused, open_sheet
@@ -124,7 +123,7 @@ def import_statement(
             imported_by=user,
         )
         kept = submissions_dir() / f"tagihan-{statement.pk}{path.suffix.lower()}"
-        shutil.copyfile(path, kept)
+        sealed.seal_file(path, kept)  # the branch's list of NIKs/KPJs: kept sealed, 0600
         for chunk in sheet.chunks:
             write_frame(
                 StatementLine._meta.db_table, LINE_COLUMNS, _lines(chunk, fields, statement)

@@ -7,7 +7,7 @@ from jaring.ops.keys import remaining, rotate
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt NIKs and other personal secrets under the current key "
+        "Re-encrypt NIKs, other personal secrets and sealed files under the current key "
         "(JARING_NIK_KEY_ID / JARING_NIK_ENCRYPTION_KEY, old keys in JARING_NIK_OLD_KEYS) and "
         "recompute blind indexes under the current JARING_NIK_INDEX_KEY. In batches, each its "
         "own transaction; run it again to resume after an interruption."
@@ -34,6 +34,7 @@ class Command(BaseCommand):
             "resealed": progress.resealed,
             "reindexed": progress.reindexed,
             "history_rows": progress.history_rows,
+            "files_resealed": progress.files_resealed,
             "finished": progress.finished,
         }
         if options["json"]:

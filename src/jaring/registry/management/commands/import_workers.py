@@ -1,10 +1,10 @@
 import json
-import shutil
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from jaring.core.sealed import unseal_to
 from jaring.regions.models import Region
 from jaring.registry.selectors import warnings_of
 from jaring.registry.services import create_batch, rejects_path, run_import
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         batch = create_batch(path, region, options["source"], dry_run=options["dry_run"])
         batch = run_import(batch, progress=None if options["json"] else self._progress)
         if options["rejects"] and rejects_path(batch).exists():
-            shutil.copyfile(rejects_path(batch), options["rejects"])
+            unseal_to(rejects_path(batch), options["rejects"])
         summary = batch.summary() | ({"error": batch.error} if batch.error else {})
         if options["json"]:
             summary["warning_rows"] = [
