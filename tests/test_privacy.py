@@ -293,5 +293,7 @@ def test_every_response_with_personal_data_is_not_cached(world, client, make_use
                 failures.append(name)
     assert failures == []
     assert {"registry:worker", "registry:import_rejects", "claims:detail"} <= set(personal)
+    # A page declared personal without a log row of its own: staff names and addresses.
+    assert "no-store" in client.get(reverse("access_log"))["Cache-Control"]
     public = client.get(reverse("reports:public"))
     assert "no-store" not in public.get("Cache-Control", "")  # aggregates stay cacheable

@@ -18,6 +18,7 @@ from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require
 from jaring.accounts.signals import home_sections
+from jaring.core.middleware import personal_data
 from jaring.core.spreadsheets import IDENTIFIER, LONG_TEXT, TEXT, Column, TableSheet
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -36,6 +37,7 @@ class AccessLogFilter(forms.Form):
 
 
 @login_required
+@personal_data  # users' names and addresses, and whose records they read
 def access_log(request):
     """Who read or exported personal data, when and why: for auditors, with an Excel export."""
     require(request.user, Capability.VIEW_AUDIT_LOG)
