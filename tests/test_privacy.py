@@ -9,6 +9,7 @@ import datetime
 import io
 import json
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -152,6 +153,19 @@ def test_the_rejects_download_shows_the_rows_as_they_came_and_is_logged(
     assert PersonalDataAccess.objects.filter(
         user=bengkalis_operator, object_type="import_rejects", object_id=str(batch.pk)
     ).exists()
+
+
+def test_no_plaintext_copy_of_a_list_is_left_behind(bengkalis, tmp_path, monkeypatch):
+    """The import reads a private plaintext copy (and a UTF-8 copy of an Excel CSV): both go."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = tmp_path / "excel.csv"
+    lines = [";".join(HEADER), ";".join([*RUSNI[:1], "Rusni Amélia", *RUSNI[2:]])]
+    path.write_bytes("\r\n".join(lines).encode("cp1252"))
+    batch = services.run_import(services.create_batch(path, bengkalis))
+    assert batch.status == "done" and batch.accepted == 1
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_sealed_file_cut_short_or_changed_does_not_open(tmp_path):

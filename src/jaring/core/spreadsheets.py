@@ -181,16 +181,25 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
         row_index_name="_row",
         row_index_offset=2,  # the header is spreadsheet row 1
     ).select("_row", *headers)
-    return OpenedSheet(layout, _batches(lazy, chunk_rows), total)
+    # A converted copy holds the whole list in plaintext: removed once it has been read.
+    return OpenedSheet(
+        layout, _batches(lazy, chunk_rows, source if source != path else None), total
+    )
 
 
 def _split_header(line: str, separator: str):
     return csv.reader(io.StringIO(line.lstrip("\ufeff")), delimiter=separator)
 
 
-def _batches(lazy: pl.LazyFrame, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    for batch in lazy.collect_batches(chunk_size=chunk_rows):
-        yield batch.with_columns(pl.col("_row").cast(pl.Int64))
+def _batches(
+    lazy: pl.LazyFrame, chunk_rows: int, temporary: Path | None = None
+) -> Iterator[pl.DataFrame]:
+    try:
+        for batch in lazy.collect_batches(chunk_size=chunk_rows):
+            yield batch.with_columns(pl.col("_row").cast(pl.Int64))
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def _cell_text(value) -> str | None:
