@@ -2,7 +2,8 @@
 
 Whatever writes them — ``save()``, ``bulk_create``, ``update()`` — goes through
 ``get_db_prep_save``, which masks every NIK-like digit run (``core.masking.mask_personal``):
-an exception text that quoted a row of the uploaded file cannot store the row's NIK.
+an exception text that quoted a row of the uploaded file cannot store the row's NIK. NUL
+characters, which such a quote may carry and PostgreSQL cannot store, are dropped.
 """
 
 from django.db import models
@@ -13,7 +14,7 @@ from jaring.core.masking import mask_personal
 class _NikFree:
     def get_db_prep_save(self, value, connection):
         if isinstance(value, str):
-            value = mask_personal(value)
+            value = mask_personal(value).replace("\x00", "")
         return super().get_db_prep_save(value, connection)
 
 
