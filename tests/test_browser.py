@@ -114,6 +114,8 @@ def test_operator_uploads_a_messy_list_and_downloads_the_rejects(
     with page.expect_download() as download:
         page.click("#rejects-link")
     assert download.value.suggested_filename.endswith(".xlsx")
+    # Kept sealed on the server, handed out as the workbook it was.
+    assert Path(download.value.path()).read_bytes().startswith(b"PK\x03\x04")
     warning.locator("a").click()
     page.wait_for_selector("h1:has-text('Safri Ismail')")
     assert "Prapat Tunggal" in page.locator("dl.facts").inner_text()
@@ -126,6 +128,38 @@ def test_operator_uploads_a_messy_list_and_downloads_the_rejects(
     page.wait_for_selector("#id_village option[value='14.03.02.2002']", state="attached")
     assert page.locator("#id_village option[value='14.03.01.2022']").count() == 0
     assert page.locator("#workers tbody tr").count() == 1  # Bahtiar, of Bantan
+
+
+def test_operator_finds_a_worker_by_nik_without_the_nik_in_the_address(
+    riau_regions, occupations, live_server, page, tmp_path
+):
+    from jaring.regions.models import Region
+    from jaring.registry import services
+    from tests.test_registry_import import BAHTIAR, RUSNI, write_csv
+
+    setup_demo()
+    region = Region.objects.get(code="14.03")
+    services.run_import(
+        services.create_batch(write_csv(tmp_path / "d.csv", [RUSNI, BAHTIAR]), region)
+    )
+    page.goto(live_server.url + "/akun/masuk/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("#roles")
+    page.click("nav.mainnav a[href='/pekerja/']")
+    page.wait_for_selector("#workers")
+    page.fill("#id_q", RUSNI[0])
+    page.click("#worker-filters button[type=submit]")
+    page.wait_for_selector("#workers")
+    assert page.locator("#workers tbody tr").count() == 1
+    assert "Rusni" in page.locator("#workers").inner_text()
+    assert RUSNI[0] not in page.url and page.url.endswith("/pekerja/")  # posted, not in the URL
+    # A name is an ordinary filter: it goes to the address (pages, bookmarks).
+    page.fill("#id_q", "bahtiar")
+    page.click("#worker-filters button[type=submit]")
+    page.wait_for_url("**/pekerja/?q=bahtiar")
+    assert "Bahtiar" in page.locator("#workers").inner_text()
 
 
 def test_finance_officer_sees_the_seed_budget_line(riau_regions, occupations, live_server, page):
