@@ -227,7 +227,9 @@ def test_the_branchs_layout_shapes_the_submission_and_its_reply_headers_are_read
     submission = enrolment_services.export_submission(
         Region.objects.get(code=BENGKALIS), exchange_officer()
     )
-    rows = list(openpyxl.load_workbook(submission.file_path).active.iter_rows(values_only=True))
+    rows = list(
+        openpyxl.load_workbook(_opened(submission.file_path)).active.iter_rows(values_only=True)
+    )
     assert rows[0] == ("NO KTP", "NAMA PESERTA")
     reply = openpyxl.Workbook()
     reply.active.append(["NO KTP", "NOMOR KARTU", "HASIL VERIFIKASI"])

@@ -1,8 +1,9 @@
 """Files with personal data, sealed at rest under the NIK key ring (``core.crypto``).
 
-Uploaded and CLI-imported lists, rejects workbooks, BPJS submission workbooks and statements, and
-claim documents are kept only in this form under ``MEDIA_ROOT``: owner-only (0600) and encrypted with
-AES-256-GCM under the current key id, in 1 MiB chunks so a large list never sits in memory.
+Uploaded and CLI-imported lists, rejects workbooks, BPJS submission workbooks and statements,
+and claim documents are kept only in this form under ``MEDIA_ROOT``: owner-only (0600) and
+encrypted with AES-256-GCM under the current key id, in 1 MiB chunks so a large list never
+sits in memory.
 
 Layout: ``JRSF``, the format byte ``0x02``, the key id (one byte), an 8-byte random prefix; then
 chunks, each ``nonce = prefix + chunk number (4 bytes)`` and sealed with the header, the prefix
