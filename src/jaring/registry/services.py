@@ -19,6 +19,7 @@ import polars as pl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -148,18 +149,16 @@ def forget_upload(batch: ImportBatch) -> None:
 def purge_import_files(before: datetime.datetime) -> dict[str, int]:
     """Retention: for every batch finished (or abandoned) before ``before``, delete its kept
     list and rejects workbook and empty its raw rejected rows; counts and reasons stay."""
-    from django.db.models import Q
-
     old = ImportBatch.objects.filter(
         Q(finished_at__lt=before) | Q(finished_at__isnull=True, created_at__lt=before)
     )
     files = 0
     for batch in old.iterator():
-        for path in (Path(batch.stored_file) if batch.stored_file else None, rejects_path(batch)):
-            if path is not None and path.is_file():
-                path.unlink()
-                files += 1
-    old.exclude(stored_file="").update(stored_file="")
+        files += bool(batch.stored_file) and Path(batch.stored_file).is_file()
+        forget_upload(batch)
+        if rejects_path(batch).is_file():
+            rejects_path(batch).unlink()
+            files += 1
     rows = ImportRowIssue.objects.filter(batch__in=old, raw_cipher__isnull=False).update(
         raw_cipher=None
     )
