@@ -207,6 +207,27 @@ def test_retention_purges_kept_lists_workbooks_and_raw_rows(bengkalis, tmp_path,
     assert json.loads(out.getvalue())["import_files"] == 0
 
 
+def test_retention_purges_replied_submission_workbooks_only(bengkalis, settings):
+    from jaring.enrolment.models import Submission
+
+    days = settings.JARING_PERSONAL_DATA_RETENTION_DAYS
+    long_ago = timezone.now() - datetime.timedelta(days=days + 1)
+    kept = {}
+    for name, replied in [("replied", long_ago), ("waiting", None), ("recent", timezone.now())]:
+        path = Path(settings.MEDIA_ROOT) / "bpjs" / f"{name}.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sealed.seal_stream([b"PK"], path)
+        kept[name] = Submission.objects.create(
+            region=bengkalis, file_path=str(path), replied_at=replied
+        )
+    out = io.StringIO()
+    call_command("purge_personal_files", "--json", stdout=out)
+    assert json.loads(out.getvalue())["submission_files"] == 1
+    paths = {name: Path(s.file_path) for name, s in kept.items()}
+    assert not paths["replied"].exists() and paths["waiting"].exists() and paths["recent"].exists()
+    assert Submission.objects.get(pk=kept["replied"].pk).file_path == ""
+
+
 def test_a_stored_import_error_holds_no_nik(bengkalis, tmp_path, monkeypatch):
     """An import that dies on an exception quoting a row keeps the reason, not the NIK."""
 
