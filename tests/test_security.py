@@ -107,7 +107,9 @@ def test_guessing_codes_to_switch_the_second_factor_off_locks_too(make_user, cli
     for _ in range(settings.AXES_FAILURE_LIMIT):
         answer = client.post("/akun/dua-langkah/", {"password": PASSWORD, "code": "000000"})
     assert answer.status_code == 429
-    right = client.post("/akun/dua-langkah/", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
+    right = client.post(
+        "/akun/dua-langkah/", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()}
+    )
     assert right.status_code == 429
     officer.refresh_from_db()
     assert officer.totp_enabled_at is not None

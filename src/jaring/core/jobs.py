@@ -31,11 +31,13 @@ LEASE_KEY = "jaring:lease:{}"
 
 
 class JobTimeLimit(Exception):
-    """A job ran longer than it may; raised inside the job's thread."""
+    """A job ran longer than it may; raised inside the job's thread (as a subclass that carries
+    the job's limit: an exception raised in another thread is given as a class)."""
 
-    def __init__(self, seconds: float):
-        super().__init__(f"time limit of {seconds:g} s exceeded")
-        self.seconds = seconds
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"time limit of {self.seconds:g} s exceeded"
 
 
 class JobLost(Exception):
@@ -67,7 +69,7 @@ def alive(names: Iterable[str]) -> set[str]:
     }
 
 
-def _raise_in(thread_id: int, exception: BaseException) -> None:
+def _raise_in(thread_id: int, exception: type[BaseException]) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread_id), ctypes.py_object(exception)
     )
@@ -93,7 +95,8 @@ def running(name: str, time_limit: float | None = None) -> Iterator[None]:
                 with guard:
                     if not stop.is_set():
                         logger.error("%s exceeded its time limit of %s s", name, time_limit)
-                        _raise_in(job_thread, JobTimeLimit(time_limit))
+                        limit = type("JobTimeLimit", (JobTimeLimit,), {"seconds": time_limit})
+                        _raise_in(job_thread, limit)
                 stopped = True
 
     def finish() -> None:

@@ -135,6 +135,9 @@ def _xlsx(request, board, panel: str) -> HttpResponse:
 def monthly_pdf(request, code: str, year: int):
     region = selectors.region_for_dashboard(request.user, code)
     board = selectors.dashboard(region, year)
+    if board.total is None:  # nothing counted yet: the dashboard says so
+        messages.info(request, _("No figures yet: they appear after the first import."))
+        return redirect("reports:dashboard", code)
     content = exports.monthly_pdf(
         board,
         graphics.choropleth(graphics.features_under(code), _areas(board, False), width=640),
