@@ -14,6 +14,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
 from django.db import connection
 from django.tasks import task
 from django.urls import reverse
@@ -105,6 +106,14 @@ def test_header_mapping_takes_time_in_proportion_to_the_width(monkeypatch):
     assert layout.fields["nik"] == "NIK"
     with pytest.raises(spreadsheets.FileRefused, match="berulang: NIK"):
         spreadsheets.map_headers([*headers, "NIK"], WORKER_LIST)
+
+
+def test_the_worker_command_beats_and_runs_the_queue(db, shared_connection):
+    cache.delete(health.HEARTBEAT_KEY)
+    queued = answer.enqueue()
+    call_command("worker", "--batch", "--no-startup-delay", "--no-reload", "--worker-id", "w1")
+    assert DBTaskResult.objects.get(id=queued.id).status == "SUCCESSFUL"
+    assert health.last_beat()["worker"] == "w1"
 
 
 # --- Time limits -----------------------------------------------------------------------------
