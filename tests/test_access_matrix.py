@@ -74,6 +74,7 @@ ROUTES = {
     "registry:import_detail": Route("object", Capability.MANAGE_REGISTRY, "batch"),
     "registry:import_status": Route("object", Capability.MANAGE_REGISTRY, "batch"),
     "registry:import_rejects": Route("object", Capability.MANAGE_REGISTRY, "batch"),
+    "registry:import_rerun": Route("post", object_kind="batch"),
     "registry:duplicates": Route("list", Capability.MANAGE_REGISTRY),
     "registry:duplicate_review": Route("post", object_kind="duplicate"),
     "registry:transfers": Route("list", Capability.VIEW_REGISTRY),

@@ -98,7 +98,12 @@ def test_leap_day_2000_and_century_resolution():
     assert rules.resolve_birth_date(future_this_year, TODAY) == datetime.date(1926, 12, 1)
 
 
-noise = st.text(alphabet="0123456789 .-'E+e,xO", max_size=22)
+# Digits as people type them on phones and foreign keyboards too (Arabic-Indic, full width).
+noise = st.text(alphabet="0123456789 .-'E+e,xO\u0660\u0661\u0669\uff10\uff11\uff19", max_size=22)
+
+
+def _arabic(nik: str) -> str:
+    return "".join(chr(0x0660 + int(ch)) for ch in nik)
 
 
 def _pure_code(raw: str) -> str | None:
@@ -111,7 +116,13 @@ def _pure_code(raw: str) -> str | None:
     return None if facts.district_code in DISTRICTS else "nik_region_unknown"
 
 
-@given(st.lists(st.one_of(noise, valid_niks.map(lambda c: c[0])), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.one_of(noise, valid_niks.map(lambda c: c[0]), valid_niks.map(lambda c: _arabic(c[0]))),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_vectorised_nik_check_agrees_with_the_pure_rule(raws):
     frame = pl.DataFrame({"nik": pl.Series(raws, dtype=pl.String)})
     checks = nik_checks(pl.col("nik"), DISTRICTS, TODAY)

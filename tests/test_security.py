@@ -41,17 +41,78 @@ def test_a_finance_officer_switches_on_a_second_factor_and_needs_it_to_log_in(ma
     assert logged_in.status_code == 302 and client.session["_auth_user_id"] == str(officer.pk)
 
 
-def test_wrong_codes_end_the_pending_login(make_user, client):
-    officer = make_user("keuangan", RoleCode.FINANCE_OFFICER, BENGKALIS)
+def _with_second_factor(make_user):
     from jaring.accounts import totp
 
+    officer = make_user("keuangan", RoleCode.FINANCE_OFFICER, BENGKALIS)
     secret = totp.new_secret()
-    assert totp.enable(officer, secret, pyotp.TOTP(secret).now())
+    assert totp.enable(officer, secret, pyotp.TOTP(secret).at(timezone.now().timestamp() - 30))
+    return officer, secret
+
+
+def test_wrong_codes_count_towards_the_login_lockout(make_user, client, settings):
+    from axes.models import AccessAttempt
+
+    officer, secret = _with_second_factor(make_user)
     client.post("/akun/masuk/", {"username": "keuangan", "password": PASSWORD})
-    for _ in range(5):
-        client.post("/akun/masuk/kode/", {"code": "123456"})
-    assert client.get("/akun/masuk/kode/")["Location"] == "/akun/masuk/"
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        answer = client.post("/akun/masuk/kode/", {"code": "123456"})
+        if attempt < settings.AXES_FAILURE_LIMIT - 1:
+            assert answer.status_code == 200 and "Kode salah" in answer.text
+    assert answer.status_code == 429 and 'id="locked"' in answer.text
+    assert AccessAttempt.objects.get(username="keuangan").failures_since_start == 5
+    assert client.get("/akun/masuk/kode/")["Location"] == "/akun/masuk/"  # the pending login ended
+    # A new login does not give five more guesses: the password and the right code are refused.
+    again = client.post("/akun/masuk/", {"username": "keuangan", "password": PASSWORD})
+    assert again.status_code == 429 and "_auth_user_id" not in client.session
+    assert "jaring_pending_login" not in client.session
+    client.post("/akun/masuk/kode/", {"code": pyotp.TOTP(secret).now()})
     assert "_auth_user_id" not in client.session
+
+
+def test_a_right_code_after_wrong_ones_logs_in_and_clears_the_count(make_user, client):
+    from axes.models import AccessAttempt
+
+    officer, secret = _with_second_factor(make_user)
+    client.post("/akun/masuk/", {"username": "keuangan", "password": PASSWORD})
+    client.post("/akun/masuk/kode/", {"code": "123456"})
+    assert AccessAttempt.objects.get(username="keuangan").failures_since_start == 1
+    logged_in = client.post("/akun/masuk/kode/", {"code": pyotp.TOTP(secret).now()})
+    assert logged_in.status_code == 302 and client.session["_auth_user_id"] == str(officer.pk)
+    assert not AccessAttempt.objects.filter(username="keuangan").exists()
+
+
+def test_switching_the_second_factor_off_needs_the_password_and_a_code(make_user, client):
+    officer, secret = _with_second_factor(make_user)
+    client.force_login(officer)
+    page = client.get("/akun/dua-langkah/")
+    assert 'id="disable-form"' in page.text and 'name="password"' in page.text
+    code = pyotp.TOTP(secret).now()
+    assert client.post("/akun/dua-langkah/", {"action": "disable"}).status_code == 200
+    refused = client.post("/akun/dua-langkah/", {"password": "salah-sekali-123", "code": code})
+    assert "Kata sandi atau kode salah" in refused.text
+    refused = client.post("/akun/dua-langkah/", {"password": PASSWORD, "code": "000000"})
+    assert "Kata sandi atau kode salah" in refused.text
+    officer.refresh_from_db()
+    assert officer.totp_enabled_at is not None
+    off = client.post("/akun/dua-langkah/", {"password": PASSWORD, "code": code}, follow=True)
+    officer.refresh_from_db()
+    assert officer.totp_enabled_at is None and officer.totp_cipher is None
+    assert 'id="enable-form"' in off.text
+
+
+def test_guessing_codes_to_switch_the_second_factor_off_locks_too(make_user, client, settings):
+    officer, secret = _with_second_factor(make_user)
+    client.force_login(officer)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        answer = client.post("/akun/dua-langkah/", {"password": PASSWORD, "code": "000000"})
+    assert answer.status_code == 429
+    right = client.post(
+        "/akun/dua-langkah/", {"password": PASSWORD, "code": pyotp.TOTP(secret).now()}
+    )
+    assert right.status_code == 429
+    officer.refresh_from_db()
+    assert officer.totp_enabled_at is not None
 
 
 def test_only_money_and_admin_roles_are_offered_the_second_factor(make_user, client):

@@ -182,6 +182,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'jaring.sqlite3'}"),
         conn_max_age=int(os.environ.get("JARING_DB_CONN_MAX_AGE", "60")),
+        # A reused connection the server dropped (restart, failover, a killed backend) is
+        # tested before a request or a worker round uses it, and replaced, instead of a 500.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -300,6 +303,10 @@ JARING_PERSONAL_DATA_RETENTION_DAYS = int(
 # /readyz fails when no worker has reported for this long, or a task has waited this long.
 JARING_WORKER_STALE_SECONDS = int(os.environ.get("JARING_WORKER_STALE_SECONDS", "60"))
 JARING_QUEUE_MAX_AGE = int(os.environ.get("JARING_QUEUE_MAX_AGE", "900"))
+# Long jobs (core.jobs): a running import or task renews a lease this long; one whose lease has
+# expired was killed and is marked failed. The worker stops any task after its time limit.
+JARING_JOB_LEASE_SECONDS = float(os.environ.get("JARING_JOB_LEASE_SECONDS", "60"))
+JARING_TASK_TIME_LIMIT = float(os.environ.get("JARING_TASK_TIME_LIMIT", "1800"))
 # /metrics answers only these networks (the caller's address as nginx saw it, X-Real-IP, when
 # the request came from a trusted proxy); elsewhere it is a 404.
 JARING_METRICS_ALLOW = [

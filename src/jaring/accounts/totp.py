@@ -6,7 +6,9 @@ import io
 
 import pyotp
 import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 
@@ -76,7 +78,44 @@ def verify(user, code: str) -> bool:
     return True
 
 
-def disable(user) -> None:
+def _count_failure(request, credentials: dict) -> None:
+    """A wrong code or password counts towards the login lockout (django-axes), which then
+    shows its page instead of the response (AxesMiddleware)."""
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+
+
+def _locked(request, credentials: dict) -> bool:
+    if AxesProxyHandler.is_locked(request, credentials):
+        request.axes_locked_out, request.axes_credentials = True, credentials
+        return True
+    return False
+
+
+def code_accepted(request, user, code: str) -> bool:
+    """A code a person typed: current and unused. A wrong one counts as a failed login (the same
+    lockout as wrong passwords: a few per user name and address); while locked out none is
+    accepted, the right one included."""
+    credentials = {"username": user.get_username()}
+    if _locked(request, credentials):
+        return False
+    if verify(user, code):
+        return True
+    _count_failure(request, credentials)
+    return False
+
+
+def disable(request, user, password: str, code: str) -> bool:
+    """Switch the second factor off: only with the current password and a valid code, so a
+    borrowed or stolen session cannot remove it. Failures count towards the lockout."""
+    credentials = {"username": user.get_username()}
+    if _locked(request, credentials):
+        return False
+    if not user.check_password(password):
+        _count_failure(request, credentials)
+        return False
+    if not code_accepted(request, user, code):
+        return False
     get_user_model().objects.filter(pk=user.pk).update(
         totp_cipher=None, totp_enabled_at=None, totp_last_step=None
     )
+    return True

@@ -89,7 +89,6 @@ def _access_log_xlsx(rows) -> bytes:
 # --- Login with an optional second factor ---------------------------------------------------
 
 PENDING = "jaring_pending_login"
-MAX_CODE_ATTEMPTS = 5
 
 
 class LoginView(auth_views.LoginView):
@@ -105,7 +104,6 @@ class LoginView(auth_views.LoginView):
             "user": user.pk,
             "backend": user.backend,
             "next": self.get_success_url(),
-            "attempts": 0,
         }
         return redirect("login_code")
 
@@ -118,37 +116,42 @@ class CodeForm(forms.Form):
     )
 
 
+class DisableForm(CodeForm):
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["password", "code"]
+
+
 def login_code(request):
+    """The login's second step. Wrong codes count towards the login lockout (django-axes), which
+    then answers with its page and ends the pending login."""
     pending = request.session.get(PENDING)
     if not pending:
         return redirect("login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = User.objects.get(pk=pending["user"])
-        if totp.verify(user, form.cleaned_data["code"]):
+        if totp.code_accepted(request, user, form.cleaned_data["code"]):
             del request.session[PENDING]
             auth_login(request, user, backend=pending["backend"])
             return redirect(pending["next"])
-        pending["attempts"] += 1
-        request.session[PENDING] = pending
-        if pending["attempts"] >= MAX_CODE_ATTEMPTS:
+        if getattr(request, "axes_locked_out", False):
             del request.session[PENDING]
-            messages.error(request, _("Too many wrong codes. Log in again."))
-            return redirect("login")
         form.add_error("code", _("The code is wrong or already used."))
     return render(request, "accounts/login_code.html", {"form": form})
 
 
 @login_required
 def second_factor(request):
-    """Switch the second factor on (scan, then prove with a code) or off."""
+    """Switch the second factor on (scan, then prove with a code) or off (password and code)."""
     if not totp.may_use_second_factor(request.user):
         raise PermissionDenied
+    if request.user.totp_enabled_at is not None:
+        return _second_factor_on(request)
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and request.POST.get("action") == "disable":
-        totp.disable(request.user)
-        messages.success(request, _("Second factor switched off."))
-        return redirect("second_factor")
     secret = request.session.get("jaring_totp_setup") or totp.new_secret()
     request.session["jaring_totp_setup"] = secret
     if request.method == "POST" and form.is_valid():
@@ -157,17 +160,27 @@ def second_factor(request):
             messages.success(request, _("Second factor switched on."))
             return redirect("second_factor")
         form.add_error("code", _("The code is wrong or already used."))
-    request.user.refresh_from_db()
     return render(
         request,
         "accounts/second_factor.html",
         {
             "form": form,
-            "enabled": request.user.totp_enabled_at is not None,
+            "enabled": False,
             "secret": secret,
             "qr": totp.provisioning_svg(request.user, secret),
         },
     )
+
+
+def _second_factor_on(request):
+    form = DisableForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if totp.disable(request, request.user, data["password"], data["code"]):
+            messages.success(request, _("Second factor switched off."))
+            return redirect("second_factor")
+        form.add_error(None, _("The password or the code is wrong."))
+    return render(request, "accounts/second_factor.html", {"form": form, "enabled": True})
 
 
 def home(request):

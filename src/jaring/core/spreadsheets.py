@@ -14,6 +14,7 @@ import io
 import re
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ CHUNK_ROWS = 50_000
 MAX_FILE_BYTES = 300 * 1024 * 1024
 MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # unpacked / packed; real sheets compress ~5-20x
+# No list an operator keeps has more columns; a longer header is a wrong separator or a hostile
+# file, refused before anything else is done with it.
+MAX_COLUMNS = 500
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,15 @@ class SheetLayout:
 
 
 def map_headers(headers: list[str], schema: SheetSchema) -> SheetLayout:
+    """Canonical fields from the header row as written, in time linear in its width."""
+    if len(headers) > MAX_COLUMNS:
+        raise FileRefused(
+            "too_many_columns",
+            f"Baris judul berisi {len(headers)} kolom; paling banyak {MAX_COLUMNS}. "
+            "Periksa pemisah kolom (koma atau titik koma) dan hapus kolom yang tidak dipakai.",
+        )
     written = [str(h or "").strip() for h in headers]
-    repeated = sorted({h for h in written if written.count(h) > 1})
+    repeated = sorted(h for h, count in Counter(written).items() if count > 1 and h)
     if repeated or "" in written:
         raise FileRefused(
             "bad_header",
@@ -168,12 +179,12 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
     source = _csv_as_utf8(path)
     with source.open("r", encoding="utf-8-sig", newline="") as handle:
         header_line = handle.readline()
+        separator = max([",", ";", "\t"], key=header_line.count)
+        headers = next(iter(_split_header(header_line, separator)))
+        while headers and not headers[-1].strip():
+            headers.pop()  # Excel's empty trailing column: every line ends in the separator
+        layout = map_headers(headers, schema)
         total = sum(1 for _ in handle)
-    separator = max([",", ";", "\t"], key=header_line.count)
-    headers = next(iter(_split_header(header_line, separator)))
-    while headers and not headers[-1].strip():
-        headers.pop()  # Excel's empty trailing column: every line ends in the separator
-    layout = map_headers(headers, schema)
     lazy = pl.scan_csv(
         source,
         separator=separator,

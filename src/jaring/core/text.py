@@ -28,3 +28,15 @@ def person_key(name: str) -> str:
     "Ma'ruf", "Maruf" and "MA RUF" all give "maruf" (the registry's ``Worker.name_key``).
     """
     return name_key(name).replace(" ", "")
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with every decimal digit written as an ASCII digit; nothing else changes.
+
+    A NIK typed on a phone set to Arabic (١٤٠٣…), on a full-width keyboard (１４０３…) or in
+    any other script's digits is the same NIK. Every place that reads a NIK from a person (the
+    search, the import, the API, the forms) passes it through here first.
+    """
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)

@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jaring.core.params import FIRST_YEAR, LAST_YEAR
 from jaring.finance.models import FundingSource
 from jaring.finance.reconciliation.rules import Action
 from jaring.reference.screens import ReferenceForm
@@ -11,7 +12,9 @@ from jaring.reference.screens import ReferenceForm
 class AllocationForm(forms.Form):
     source_name = forms.CharField(label=_("Funding source"), max_length=120)
     kind = forms.ChoiceField(label=_("Kind"), choices=FundingSource.Kind.choices)
-    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)
+    fiscal_year = forms.IntegerField(
+        label=_("Fiscal year"), min_value=FIRST_YEAR, max_value=LAST_YEAR
+    )
     amount = forms.IntegerField(label=_("Allocation (Rp)"), min_value=0)
     budget_document = forms.CharField(label=_("Budget document"), max_length=120, required=False)
 
@@ -20,7 +23,9 @@ class PlanForm(forms.Form):
     source = forms.ModelChoiceField(
         label=_("Funding source"), queryset=FundingSource.objects.none()
     )
-    fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=2015, max_value=2100)
+    fiscal_year = forms.IntegerField(
+        label=_("Fiscal year"), min_value=FIRST_YEAR, max_value=LAST_YEAR
+    )
     start_month = forms.DateField(
         label=_("First covered month"),
         required=False,

@@ -7,6 +7,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaring.core.params import FIRST_YEAR, LAST_YEAR
+
 
 class FundingSource(models.Model):
     """Where the money for contributions comes from (sumber dana)."""
@@ -82,7 +84,7 @@ class Allocation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "fiscal_year"], name="allocation_per_year"),
             models.CheckConstraint(
-                condition=Q(fiscal_year__gte=2015, fiscal_year__lte=2100),
+                condition=Q(fiscal_year__gte=FIRST_YEAR, fiscal_year__lte=LAST_YEAR),
                 name="allocation_year_range",
             ),
         ]

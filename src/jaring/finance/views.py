@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
+from jaring.core.params import takes_year
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.finance import exports, planning, selectors, services
 from jaring.finance.forms import (
@@ -28,13 +29,6 @@ from jaring.regions.models import Level, Region
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _year(request) -> int:
-    try:
-        return int(request.GET.get("tahun", ""))
-    except ValueError:
-        return timezone.localdate().year
-
-
 def _managed_regency(user) -> Region:
     """The kabupaten/kota whose money this user manages (its finance scope)."""
     scope = scope_for(user, Capability.MANAGE_FINANCE)
@@ -47,9 +41,9 @@ def _managed_regency(user) -> Region:
 
 
 @login_required
-def budget(request):
+@takes_year(default=lambda: timezone.localdate().year)
+def budget(request, year: int):
     require(request.user, Capability.VIEW_REPORTS)
-    year = _year(request)
     lines = selectors.budget_lines(request.user, year)
     if request.GET.get("format") == "xlsx":
         response = HttpResponse(exports.budget_xlsx(lines, year), content_type=XLSX)

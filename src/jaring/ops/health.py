@@ -7,7 +7,11 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.tasks import TaskResultStatus
 from django.utils import timezone
+
+from jaring.core import jobs
+from jaring.registry.services import fail_dead_imports
 
 HEARTBEAT_KEY = "jaring:worker-heartbeat"
 
@@ -38,6 +42,30 @@ def queue_state() -> dict:
         "running": DBTaskResult.objects.running().count(),
         "oldest_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0,
     }
+
+
+def task_lease(task_id) -> str:
+    """The name of the lease a task holds while `jaring worker` runs it (core.jobs)."""
+    return f"task:{task_id}"
+
+
+def fail_dead_jobs() -> dict:
+    """Mark failed the imports and tasks left running by a process that died (lease expired).
+    `jaring worker` calls it on every heartbeat."""
+    from django_tasks_db.models import DBTaskResult
+
+    running = DBTaskResult.objects.running()
+    ids = list(running.values_list("id", flat=True))
+    alive = jobs.alive(task_lease(task_id) for task_id in ids)
+    dead = [task_id for task_id in ids if task_lease(task_id) not in alive]
+    if dead:
+        running.filter(id__in=dead).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=timezone.now(),
+            exception_class_path=f"{jobs.JobLost.__module__}.{jobs.JobLost.__qualname__}",
+            traceback="The worker running this task stopped without finishing it.",
+        )
+    return {"tasks": dead, "imports": fail_dead_imports()}
 
 
 def readiness() -> tuple[bool, dict]:

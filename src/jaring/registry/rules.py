@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from jaring.core.text import ascii_digits
+
 NIK_LENGTH = 16
 _SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _NIK_NOISE = re.compile(r"[\s.\-]")
@@ -87,7 +89,7 @@ def normalise_nik(raw: object) -> tuple[str | None, str | None]:
         # A number cell of 16 digits: Excel keeps 15 significant digits, so the last one may
         # already be lost, whatever the cell now shows.
         return None, "nik_scientific"
-    text = str(raw).strip()
+    text = ascii_digits(str(raw)).strip()
     if text.startswith("'"):  # Excel's "store as text" marker
         text = text[1:]
     if not text:

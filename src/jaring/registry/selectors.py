@@ -70,13 +70,16 @@ def filter_workers(user, filters: WorkerFilters) -> QuerySet[Worker]:
 
 
 def _search(user, workers: QuerySet[Worker], query: str) -> QuerySet[Worker]:
-    """A full NIK finds by the blind index; anything else searches names (personal data roles)."""
+    """A full NIK finds by the blind index; anything else searches names (personal data roles).
+    A query with nothing of a name in it (symbols, a script names are not kept in) finds no one,
+    never everyone."""
     nik, problem = rules.normalise_nik(query)
     if problem is None:
         return workers.filter(nik_index=crypto.nik_index(nik))
-    if scope_for(user, Capability.VIEW_PERSONAL_DATA).is_empty:
+    key = person_key(query)
+    if not key or scope_for(user, Capability.VIEW_PERSONAL_DATA).is_empty:
         return workers.none()
-    return workers.filter(name_key__contains=person_key(query))
+    return workers.filter(name_key__contains=key)
 
 
 def worker_for(user, pk: int) -> Worker:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
-from jaring.core import crypto, sealed
+from jaring.core import crypto, jobs, sealed
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
 from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
@@ -105,33 +105,49 @@ class _Totals:
     warnings: int = 0
 
 
+def import_lease(batch_id: int) -> str:
+    """The name of the lease a running import holds (core.jobs)."""
+    return f"import:{batch_id}"
+
+
 def run_import(
     batch: ImportBatch, progress: ProgressCallback | None = None, chunk_rows: int = CHUNK_ROWS
 ) -> ImportBatch:
-    """Process a batch to the end. Never raises for bad input: the batch records what failed."""
-    batch.status, batch.started_at = ImportBatch.Status.RUNNING, timezone.now()
-    batch.save(update_fields=["status", "started_at"])
-    try:
-        with transaction.atomic():
-            outcome = _import_file(batch, progress, chunk_rows)
-            if batch.dry_run:
-                raise ImportInterrupted
-    except ImportInterrupted:
-        pass  # the dry run's counts are kept; its writes are rolled back
-    except FileRefused as exc:
-        return _fail(batch, str(exc))
-    except Exception as exc:
-        logger.exception("import batch %s failed", batch.pk)
-        return _fail(
-            batch, f"Impor dibatalkan, tidak ada data yang berubah ({type(exc).__name__}: {exc})."
-        )
-    finally:
-        if batch.dry_run:  # a check keeps its counts and rejects, not the list it checked
-            forget_upload(batch)
-    for name, value in outcome.items():
-        setattr(batch, name, value)
-    batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
-    batch.save()
+    """Process a batch to the end. Never raises for bad input: the batch records what failed.
+
+    While it runs the batch holds a lease (core.jobs); a batch left running by a killed process
+    loses it and :func:`fail_dead_imports` marks it failed."""
+    with jobs.running(import_lease(batch.pk)):
+        batch.status, batch.started_at = ImportBatch.Status.RUNNING, timezone.now()
+        batch.save(update_fields=["status", "started_at"])
+        try:
+            with transaction.atomic():
+                outcome = _import_file(batch, progress, chunk_rows)
+                if batch.dry_run:
+                    raise ImportInterrupted
+        except ImportInterrupted:
+            pass  # the dry run's counts are kept; its writes are rolled back
+        except FileRefused as exc:
+            return _fail(batch, str(exc))
+        except jobs.JobTimeLimit as exc:
+            return _fail(
+                batch,
+                f"Impor dihentikan karena melewati batas waktu {exc.seconds / 60:g} menit; tidak "
+                "ada data yang berubah. Bagi berkas menjadi beberapa bagian lalu impor lagi.",
+            )
+        except Exception as exc:
+            logger.exception("import batch %s failed", batch.pk)
+            return _fail(
+                batch,
+                f"Impor dibatalkan, tidak ada data yang berubah ({type(exc).__name__}: {exc}).",
+            )
+        finally:
+            if batch.dry_run:  # a check keeps its counts and rejects, not the list it checked
+                forget_upload(batch)
+        for name, value in outcome.items():
+            setattr(batch, name, value)
+        batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
+        batch.save()
     if not batch.dry_run:
         region_changed(batch.region_id, Change.WORKERS)
     return batch
@@ -165,14 +181,69 @@ def purge_import_files(before: datetime.datetime) -> dict[str, int]:
     return {"import_files": files, "raw_rows": rows}
 
 
+IMPORT_DIED = (
+    "Impor terhenti tanpa selesai: prosesnya dimatikan atau servernya mati. Tidak ada data yang "
+    "berubah; jalankan ulang impor ini."
+)
+
+
+def fail_dead_imports() -> list[int]:
+    """Mark failed every batch left running by a process that died (its lease expired): the
+    database rolled its transaction back, so nothing changed and the batch can be run again."""
+    running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING)
+    ids = list(running.values_list("pk", flat=True))
+    alive = jobs.alive(import_lease(pk) for pk in ids)
+    dead = [pk for pk in ids if import_lease(pk) not in alive]
+    if dead:
+        running.filter(pk__in=dead).update(
+            status=ImportBatch.Status.FAILED,
+            error=IMPORT_DIED,
+            finished_at=timezone.now(),
+            **dict.fromkeys(_COUNTS, 0),
+        )
+        logger.warning("import batches %s stopped without finishing; marked failed", dead)
+    return dead
+
+
+def rerun_import(batch: ImportBatch, user) -> ImportBatch:
+    """Queue a failed batch again with its kept file (the operator's re-run)."""
+    require_in(user, Capability.MANAGE_REGISTRY, batch.region_id)
+    if not Path(batch.stored_file).is_file():
+        raise ValidationError(
+            _("The uploaded file is no longer kept: upload it again."), code="file_gone"
+        )
+    queued = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED).update(
+        status=ImportBatch.Status.PENDING, error="", started_at=None, finished_at=None
+    )
+    if not queued:
+        raise ValidationError(_("Only a failed import can be run again."), code="not_failed")
+    from jaring.registry import tasks
+
+    transaction.on_commit(lambda: tasks.import_workers.enqueue(batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+_COUNTS = (
+    "rows",
+    "accepted",
+    "updated",
+    "unchanged",
+    "duplicates",
+    "rejected",
+    "warnings",
+    "registered_elsewhere",
+)
+
+
 def _fail(batch: ImportBatch, message: str) -> ImportBatch:
     batch.status, batch.error, batch.finished_at = (
         ImportBatch.Status.FAILED,
         message,
         timezone.now(),
     )
-    batch.rows = batch.accepted = batch.updated = batch.unchanged = 0
-    batch.duplicates = batch.rejected = batch.warnings = batch.registered_elsewhere = 0
+    for name in _COUNTS:
+        setattr(batch, name, 0)
     batch.save()
     return batch
 

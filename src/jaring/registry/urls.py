@@ -12,6 +12,7 @@ urlpatterns = [
     path("impor/templat.xlsx", views.import_template, name="import_template"),
     path("impor/<int:pk>/", views.import_detail, name="import_detail"),
     path("impor/<int:pk>/status/", views.import_status, name="import_status"),
+    path("impor/<int:pk>/ulang/", views.import_rerun, name="import_rerun"),
     path("impor/<int:pk>/ditolak.xlsx", views.import_rejects, name="import_rejects"),
     path("duplikat/", views.duplicate_list, name="duplicates"),
     path("duplikat/<int:pk>/", views.duplicate_review, name="duplicate_review"),

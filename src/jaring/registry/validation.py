@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from jaring.core.spreadsheets import LONG_NUMBERS
-from jaring.core.text import INNER_MARKS
+from jaring.core.text import INNER_MARKS, ascii_digits
 from jaring.registry import rules
 
 CODE_COLUMNS = "_codes"
@@ -59,7 +59,7 @@ def nik_checks(
 
     ``from_number``: the cell was a number of 16 digits or more (normalise_nik of a number)."""
     from_number = pl.lit(False) if from_number is None else from_number
-    raw = column.str.strip_chars()
+    raw = ascii_digits_expr(column).str.strip_chars()
     unquoted = raw.str.strip_prefix("'").str.strip_chars()
     scientific = unquoted.str.replace_all(" ", "").str.contains(r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$")
     nik = unquoted.str.replace_all(r"[\s.\-]", "")
@@ -161,6 +161,17 @@ def phone_checks(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit("phone_repaired"))
     )
     return value, code
+
+
+def _ascii_digits(values: pl.Series) -> pl.Series:
+    if not values.str.contains(r"[^\x00-\x7f]").any():
+        return values  # the usual chunk: nothing to fold, no Python per value
+    return values.map_elements(ascii_digits, return_dtype=pl.String, skip_nulls=True)
+
+
+def ascii_digits_expr(column: pl.Expr) -> pl.Expr:
+    """The vectorised form of core.text.ascii_digits."""
+    return column.map_batches(_ascii_digits, return_dtype=pl.String)
 
 
 def name_key_expr(column: pl.Expr) -> pl.Expr:

@@ -238,6 +238,19 @@ def import_status(request, pk: int):
 
 
 @login_required
+@require_POST
+def import_rerun(request, pk: int):
+    """Run a failed import again with the file it kept (after a killed or timed-out run)."""
+    batch = selectors.batch_for(request.user, pk)
+    try:
+        services.rerun_import(batch, request.user)
+        messages.info(request, _("The import was queued again."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("registry:import_detail", pk=batch.pk)
+
+
+@login_required
 def import_rejects(request, pk: int):
     batch, path = selectors.rejects_file_for(request.user, pk, request)
     return sealed_response(path, f"ditolak-batch-{batch.pk}.xlsx", XLSX_CONTENT_TYPE)

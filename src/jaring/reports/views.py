@@ -14,6 +14,7 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
 from jaring.core.masking import mask_name
+from jaring.core.params import takes_year
 from jaring.core.templatetags.jaring_format import ribuan
 from jaring.reference import screens
 from jaring.reference.screens import ReferenceForm
@@ -25,13 +26,6 @@ from jaring.reports.models import WorkforceEstimate
 from jaring.reports.services import report_date
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _year(request) -> int:
-    try:
-        return int(request.GET.get("tahun", ""))
-    except ValueError:
-        return report_date().year
 
 
 class EstimateForm(ReferenceForm):
@@ -70,9 +64,9 @@ def _areas(board, link: bool) -> dict:
 
 
 @login_required
-def dashboard(request, code: str):
+@takes_year(default=lambda: report_date().year)
+def dashboard(request, code: str, year: int):
     region = selectors.region_for_dashboard(request.user, code)
-    year = _year(request)
     board = selectors.dashboard(region, year)
     panel = request.GET.get("panel", "")
     if request.GET.get("format") == "xlsx" and panel in exports.PANELS:
@@ -137,9 +131,13 @@ def _xlsx(request, board, panel: str) -> HttpResponse:
 
 
 @login_required
-def monthly_pdf(request, code: str):
+@takes_year(default=lambda: report_date().year)
+def monthly_pdf(request, code: str, year: int):
     region = selectors.region_for_dashboard(request.user, code)
-    board = selectors.dashboard(region, _year(request))
+    board = selectors.dashboard(region, year)
+    if board.total is None:  # nothing counted yet: the dashboard says so
+        messages.info(request, _("No figures yet: they appear after the first import."))
+        return redirect("reports:dashboard", code)
     content = exports.monthly_pdf(
         board,
         graphics.choropleth(graphics.features_under(code), _areas(board, False), width=640),
@@ -258,10 +256,10 @@ def public(request, code: str = ""):
 
 
 @login_required
-def national(request):
+@takes_year(default=lambda: report_date().year)
+def national(request, year: int):
     require(request.user, Capability.VIEW_REPORTS)
     province = request.GET.get("provinsi") or None
-    year = _year(request)
     rows = selectors.league(request.user, province, year)
     if request.GET.get("format") == "xlsx":
         response = HttpResponse(exports.league_xlsx(rows), content_type=XLSX)
