@@ -100,7 +100,7 @@ def build(base, history):
         Worker.objects.filter(pk=worker.pk).update(
             status="deceased", date_of_death=month(death[0]).replace(day=death[1])
         )
-    invoices = {}
+    invoices, billed_months = {}, set()
     for index, spec in enumerate(enrolments):
         enrolment = Enrolment.objects.create(
             worker=worker,
@@ -114,17 +114,23 @@ def build(base, history):
         )
         for offset in range(spec["billed"]):
             billed = month(spec["start"] + offset)
+            if billed in billed_months:  # one funder per participant-month: the DB refuses more
+                continue
+            billed_months.add(billed)
             invoice = invoices.get(billed)
             if invoice is None:
                 invoice = invoices[billed] = Invoice.objects.create(
                     source=source, month=billed, number=f"T/{billed:%Y-%m}"
                 )
-            InvoiceLine.objects.create(
-                invoice=invoice, enrolment=enrolment, month=billed, program="JKM", amount=6_800
-            )
-            InvoiceLine.objects.create(
-                invoice=invoice, enrolment=enrolment, month=billed, program="JKK", amount=10_000
-            )
+            for program, amount in (("JKM", 6_800), ("JKK", 10_000)):
+                InvoiceLine.objects.create(
+                    invoice=invoice,
+                    enrolment=enrolment,
+                    worker=worker,
+                    month=billed,
+                    program=program,
+                    amount=amount,
+                )
     for position, (billed, invoice) in enumerate(sorted(invoices.items())):
         invoice.total = 16_800 * invoice.lines.filter(program="JKM").count()
         invoice.save(update_fields=["total"])
@@ -185,7 +191,12 @@ def bill_and_pay(base, enrolment, months, paid_through, paid_on=None):
             source=base["source"], month=billed, defaults={"number": f"T/{billed:%Y-%m}"}
         )
         InvoiceLine.objects.create(
-            invoice=invoice, enrolment=enrolment, month=billed, program="JKM", amount=6_800
+            invoice=invoice,
+            enrolment=enrolment,
+            worker=enrolment.worker,
+            month=billed,
+            program="JKM",
+            amount=6_800,
         )
         invoice.total += 6_800
         invoice.save(update_fields=["total"])

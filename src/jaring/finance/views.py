@@ -165,13 +165,19 @@ def invoices(request):
     if request.method == "POST":
         region = _managed_regency(request.user)
         if form.is_valid():
-            result = services.bill_month(region, form.cleaned_data["month"], request.user)
+            try:
+                result = services.bill_month(region, form.cleaned_data["month"], request.user)
+            except ValidationError as exc:  # nothing billable: no empty invoice, the reasons
+                messages.error(request, " ".join(exc.messages))
+                return redirect("finance:invoices")
             summary = result.summary()
             messages.success(
                 request,
                 _("Billed %(month)s: %(lines)s new lines.")
                 % {"month": summary["month"], "lines": summary["new_lines"]},
             )
+            for refused in result.refused:
+                messages.warning(request, refused["reason"])
             return redirect("finance:invoices")
     return render(
         request,

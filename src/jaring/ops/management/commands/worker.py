@@ -1,6 +1,7 @@
 """`jaring worker`: the background task worker that production runs (systemd jaring-worker).
 
-django-tasks-db's ``db_worker`` plus a heartbeat: a thread records every few seconds that this
+django-tasks-db's ``db_worker`` plus a heartbeat, and the monthly lapse run queued if none
+waits (``finance.tasks``): a thread records every few seconds that this
 worker is alive (in the shared cache), which /readyz and the metrics read. A worker whose task
 loop hangs keeps beating, but then the queue's oldest task ages and /readyz fails on that.
 """
@@ -11,6 +12,7 @@ import threading
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
+from jaring.finance.tasks import ensure_lapse_run_scheduled
 from jaring.ops import health
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class Command(db_worker.Command):
                 stop.wait(heartbeat)
 
         health.beat(worker_id)
+        ensure_lapse_run_scheduled()  # the monthly lapse run keeps itself queued from then on
         threading.Thread(target=beat_forever, name="heartbeat", daemon=True).start()
         try:
             return super().handle(*args, **options)

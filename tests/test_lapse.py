@@ -1,0 +1,108 @@
+"""Lapse and reactivation: after more unpaid months than the arrears rule tolerates the monthly
+run marks the participant lapsed (history, announced), paid arrears within the window
+reactivate, after the window they do not; the run is idempotent, scheduled on the task worker
+and shown on the budget page, the dashboard and the invoice Excel."""
+
+import datetime
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from jaring.enrolment.models import Enrolment
+from jaring.finance import selectors as finance_selectors
+from jaring.finance import services as finance_services
+from jaring.finance import tasks as finance_tasks
+from jaring.finance.models import Invoice, Lapse
+from jaring.finance.protection import add_months, protected_on, tolerated_arrears
+from jaring.programs.rulebook import default_rulebook
+from jaring.regions.models import Region
+from jaring.reports.models import RegionFact
+from jaring.reports.services import refresh_regency
+from tests.conftest import BENGKALIS
+from tests.test_claims import RUSNI, build_coverage, worker
+
+D = datetime.date
+
+
+@pytest.fixture
+def builder(make_user, occupations):
+    return make_user("pembangun", is_superuser=True)
+
+
+def region():
+    return Region.objects.get(code=BENGKALIS)
+
+
+def pay_months(builder, months, paid_on):
+    for invoice in Invoice.objects.filter(month__in=months).order_by("month"):
+        finance_services.record_payment(
+            invoice, invoice.total, paid_on, f"SP2D/{invoice.month:%m}/late", builder
+        )
+
+
+def test_lapsed_after_the_rules_months_and_reactivated_when_the_arrears_are_paid(
+    builder, tmp_path, django_capture_on_commit_callbacks
+):
+    build_coverage(builder, tmp_path, paid_months=8)  # paid through August 2025
+    tolerated, _refs = tolerated_arrears(default_rulebook(), D(2025, 9, 1))
+    assert tolerated == 3  # contribution.arrears, [check]: the test follows the rule's number
+    first_inactive = add_months(D(2025, 9, 1), tolerated)  # September is the first unpaid month
+    last_tolerated_day = first_inactive - datetime.timedelta(days=1)
+    assert finance_services.mark_lapses(region(), last_tolerated_day).lapsed == 0
+    assert protected_on(worker(RUSNI), last_tolerated_day).protected
+    with django_capture_on_commit_callbacks() as announced:
+        run = finance_services.mark_lapses(region(), first_inactive, builder)
+    assert (run.lapsed, run.reactivated) == (3, 0) and announced
+    assert not protected_on(worker(RUSNI), first_inactive).protected
+    lapse = Lapse.objects.get(enrolment__worker=worker(RUSNI))
+    assert (lapse.paid_through, lapse.lapsed_on, lapse.reactivated_on) == (
+        D(2025, 8, 1),
+        first_inactive,
+        None,
+    )
+    assert lapse.history.get().history_change_reason == "Nonaktif: iuran menunggak"
+    assert lapse.history.get().history_user == builder
+    # Idempotent: a re-run finds nothing new.
+    assert finance_services.mark_lapses(region(), first_inactive).lapsed == 0
+    # The arrears paid within the window: protected again, reactivated, in the history.
+    pay_months(builder, [D(2025, m, 1) for m in range(9, 13)], D(2025, 12, 10))
+    run = finance_services.mark_lapses(region(), D(2025, 12, 15))
+    assert (run.lapsed, run.reactivated) == (0, 3)
+    lapse.refresh_from_db()
+    assert lapse.reactivated_on == D(2025, 12, 15)
+    assert [h.history_type for h in lapse.history.order_by("history_id")] == ["+", "~"]
+    assert finance_services.mark_lapses(region(), D(2025, 12, 16)).reactivated == 0
+    assert lapse.history.count() == 2
+
+
+def test_arrears_paid_after_the_window_do_not_reactivate(builder, tmp_path):
+    build_coverage(builder, tmp_path, paid_months=4)  # paid through April: lapsed from August
+    Enrolment.objects.update(end_month=D(2026, 6, 1))  # still enrolled months later
+    assert finance_services.mark_lapses(region(), D(2025, 8, 1)).lapsed == 3
+    # Window: protection ended with July; arrears may be paid until October (rule: 3 months).
+    pay_months(builder, [D(2025, m, 1) for m in range(5, 13)], D(2025, 11, 5))
+    assert protected_on(worker(RUSNI), D(2025, 11, 10)).protected  # the money is there ...
+    run = finance_services.mark_lapses(region(), D(2025, 11, 10))
+    assert run.reactivated == 0  # ... but too late to reactivate the membership
+    assert Lapse.objects.filter(reactivated_on__isnull=True).count() == 3
+
+
+def test_the_cli_and_the_monthly_task(builder, tmp_path, settings):
+    build_coverage(builder, tmp_path, paid_months=8)
+    out = io.StringIO()
+    call_command("lapse", "--region", BENGKALIS, "--date", "2025-12-01", "--json", stdout=out)
+    assert json.loads(out.getvalue())["lapsed"] == 3
+    Lapse.objects.all().delete()
+    Lapse.history.model.objects.all().delete()
+    results = finance_tasks.lapse_run.call("2025-12-01")
+    assert [r["lapsed"] for r in results] == [3]
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.get(task_path=finance_tasks.lapse_run.module_path)
+    assert queued.status == "READY"
+    assert timezone.localtime(queued.run_after).date() == D(2026, 1, 1)
+    assert not finance_tasks.ensure_lapse_run_scheduled()  # one chain only
