@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -257,6 +257,25 @@ class CreditNote(models.Model):
         return f"NK/{self.source_id}/{self.pk}: {self.total}"
 
 
+class LapseQuerySet(models.QuerySet):
+    def current(self) -> LapseQuerySet:
+        """Lapsed now: not reactivated, and the enrolment still active (``lapsed_sql``'s rule)."""
+        return self.filter(reactivated_on__isnull=True, enrolment__status="active")
+
+
+def lapsed_sql(worker_id: str) -> str:
+    """``EXISTS (…)``: the worker in column ``worker_id`` is lapsed now — the set form of
+    ``Lapse.objects.current()`` for summaries (no parameters)."""
+    quote = connection.ops.quote_name
+    lapses = quote(Lapse._meta.db_table)
+    enrolments = quote(Lapse._meta.get_field("enrolment").related_model._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {lapses} ll JOIN {enrolments} le ON le.id = ll.enrolment_id "  # nosec B608
+        f"WHERE le.worker_id = {worker_id} AND ll.reactivated_on IS NULL "
+        f"AND le.status = 'active')"
+    )
+
+
 class Lapse(models.Model):
     """A participant whose membership went inactive for unpaid contributions (nonaktif karena
     menunggak), from the month after the months the arrears rule tolerates, until the arrears
@@ -280,6 +299,8 @@ class Lapse(models.Model):
     lapsed_on = models.DateField(_("lapsed on (found by the monthly run)"))
     reactivated_on = models.DateField(_("reactivated on"), null=True, blank=True)
     history = HistoricalRecords(no_db_index=["enrolment"])
+
+    objects = LapseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lapse")

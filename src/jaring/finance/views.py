@@ -29,10 +29,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(request) -> int:
+    """The year asked for, else the latest year with an allocation, else this year."""
     try:
         return int(request.GET.get("tahun", ""))
     except ValueError:
-        return timezone.localdate().year
+        return selectors.latest_allocated_year(request.user) or timezone.localdate().year
 
 
 def _managed_regency(user) -> Region:
@@ -63,10 +64,13 @@ def budget(request):
             "year": year,
             "lines": lines,
             "can_manage": can_manage,
-            "totals": {
-                key: sum(getattr(line, key) for line in lines)
-                for key in ("allocation", "committed", "billed", "credited", "paid", "remaining")
-            },
+            "measures": selectors.BUDGET_MEASURES,
+            "totals": selectors.budget_totals(lines),
+            "lapsed_total": sum(line.lapsed for line in lines),
+            # Per-participant rows only for those who may see the registry; others the counts.
+            "lapsed": selectors.lapsed_participants(request.user, year)
+            if not scope_for(request.user, Capability.VIEW_REGISTRY).is_empty
+            else [],
             "allocation_form": AllocationForm(initial={"fiscal_year": year})
             if can_manage
             else None,
@@ -122,6 +126,7 @@ def plan_new(request):
 @login_required
 def plan_detail(request, pk: int):
     plan = enrolment_selectors.plan_for(request.user, pk)
+    lines = selectors.budget_lines(request.user, plan.fiscal_year, plan.source)
     # Per-worker rows only for those who may see the registry there; others see the totals.
     selections = []
     if scope_for(request.user, Capability.VIEW_REGISTRY).contains(plan.region_id):
@@ -137,7 +142,12 @@ def plan_detail(request, pk: int):
             "districts": enrolment_selectors.plan_by_district(plan),
             "parts": enrolment_selectors.plan_parts(plan),
             "selections": selections,
-            "remaining": plan.budget_available - plan.cost,
+            "measures": selectors.BUDGET_MEASURES,
+            "lines": lines,
+            # A draft is not committed yet: what would remain to commit once it is.
+            "after_plan": lines[0].remaining_to_commit - plan.cost
+            if lines and plan.status == plan.Status.DRAFT
+            else None,
             "can_commit": scope_for(request.user, Capability.MANAGE_FINANCE).contains(
                 plan.region_id
             ),
