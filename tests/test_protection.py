@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -12,9 +13,13 @@ from jaring.finance.protection import (
     PROTECTING_STATUSES,
     Why,
     add_months,
+    paid_through,
+    paid_through_sql,
+    payments_counted_until,
     protected_on,
     protected_workers,
 )
+from jaring.programs.rulebook import default_rulebook
 from jaring.finance.services import allocate_to_participants
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
@@ -163,6 +168,19 @@ def test_the_sql_form_says_what_the_python_form_says(base, history):
         answer = protected_on(worker, day)
         in_sql = protected_workers(Worker.objects.filter(pk=worker.pk), day).exists()
         assert in_sql == answer.protected, (answer, history)
+        # paid_through's set form (the lapse run stores it) says what the Python form says.
+        counted = payments_counted_until(default_rulebook(), day)
+        sql, params = paid_through_sql("e.id", counted)
+        with connection.cursor() as cursor:
+            table = Enrolment._meta.db_table
+            cursor.execute(f"SELECT e.id, {sql} FROM {table} e", params)  # noqa: S608
+            # SQLite hands a computed date back as text.
+            in_sql_paid = {
+                pk: datetime.date.fromisoformat(str(value)) if value else None
+                for pk, value in cursor.fetchall()
+            }
+        for enrolment in Enrolment.objects.filter(worker=worker):
+            assert in_sql_paid[enrolment.pk] == paid_through(enrolment, counted), history
         event(f"protected: {answer.protected}, {answer.why.value}")
         if answer.protected:
             assert answer.until >= day and answer.enrolment.status in PROTECTING_STATUSES

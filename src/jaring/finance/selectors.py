@@ -65,7 +65,7 @@ BUDGET_MEASURES = (
     ),
     BudgetMeasure(
         "committed",
-        _("Committed"),
+        _("Committed to year end"),
         _(
             "Months planned for the enrolled participants in this year times the monthly "
             "contribution at the lowest income bracket (the rules in force in January)."
@@ -78,7 +78,7 @@ BUDGET_MEASURES = (
     ),
     BudgetMeasure(
         "credited",
-        _("Credited"),
+        _("Credited (months not owed)"),
         _("Billed months that were not owed (death or exit before them), taken back by credit notes."),
     ),
     BudgetMeasure(
