@@ -92,7 +92,9 @@ def test_billing_bills_a_participant_month_once_whoever_asks(apbd, province, fin
 
 
 def test_a_plan_skips_workers_another_funder_covers_with_the_reason(
-    apbd, province, finance_officer  # noqa: F811
+    apbd,
+    province,
+    finance_officer,  # noqa: F811
 ):
     first_choice = plan(apbd, finance_officer).selections.order_by("overall_rank").first()
     covered = enrol(first_choice.worker, province, D(2025, 1, 1), D(2025, 12, 1))

@@ -6,10 +6,12 @@ and shown on the budget page, the dashboard and the invoice Excel."""
 import datetime
 import io
 import json
+import re
 
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from jaring.enrolment.models import Enrolment
@@ -106,3 +108,30 @@ def test_the_cli_and_the_monthly_task(builder, tmp_path, settings):
     assert queued.status == "READY"
     assert timezone.localtime(queued.run_after).date() == D(2026, 1, 1)
     assert not finance_tasks.ensure_lapse_run_scheduled()  # one chain only
+
+
+def test_lapsed_participants_are_counted_and_listed(builder, tmp_path, client):
+    source = build_coverage(builder, tmp_path, paid_months=8)
+    finance_services.mark_lapses(region(), D(2025, 12, 1))
+    Lapse.objects.filter(enrolment__worker=worker(RUSNI)).update(reactivated_on=D(2025, 12, 2))
+    [line] = finance_selectors.budget_lines(builder, 2025)
+    assert line.lapsed == 2 == Lapse.objects.current().count()
+    client.force_login(builder)
+    page = client.get(reverse("finance:budget"), {"tahun": 2025}).text
+    assert re.search(r'data-field="lapsed">2<', page)
+    listed = re.search(r'<table class="data" id="lapsed">.*?</table>', page, re.S).group(0)
+    assert listed.count("<tr>") == 1 + 2 and "12/2025" in listed  # not protected since December
+    refresh_regency(BENGKALIS, today=D(2025, 12, 1))
+    fact = RegionFact.objects.get(region_code=BENGKALIS, dimension="total")
+    assert fact.lapsed == 2
+    dashboard = client.get(reverse("reports:dashboard", args=[BENGKALIS])).text
+    assert re.search(r'<strong data-field="lapsed">2</strong>', dashboard)
+    december = Invoice.objects.get(source=source, month=D(2025, 12, 1))
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(
+            client.get(reverse("finance:invoice", args=[december.pk]), {"format": "xlsx"}).content
+        )
+    ).active
+    status = [row[6] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert status.count("NONAKTIF (menunggak) sejak 12/2025") == 2 * 2  # two programmes each
+    assert status.count("AKTIF") == 2  # Rusni, reactivated

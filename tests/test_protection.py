@@ -19,8 +19,8 @@ from jaring.finance.protection import (
     protected_on,
     protected_workers,
 )
-from jaring.programs.rulebook import default_rulebook
 from jaring.finance.services import allocate_to_participants
+from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import Worker

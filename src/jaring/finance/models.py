@@ -270,7 +270,7 @@ def lapsed_sql(worker_id: str) -> str:
     lapses = quote(Lapse._meta.db_table)
     enrolments = quote(Lapse._meta.get_field("enrolment").related_model._meta.db_table)
     return (
-        f"EXISTS (SELECT 1 FROM {lapses} ll JOIN {enrolments} le ON le.id = ll.enrolment_id "  # nosec B608
+        f"EXISTS (SELECT 1 FROM {lapses} ll JOIN {enrolments} le ON le.id = ll.enrolment_id "  # noqa: S608  # nosec B608
         f"WHERE le.worker_id = {worker_id} AND ll.reactivated_on IS NULL "
         f"AND le.status = 'active')"
     )

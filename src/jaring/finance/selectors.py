@@ -79,7 +79,10 @@ BUDGET_MEASURES = (
     BudgetMeasure(
         "credited",
         _("Credited (months not owed)"),
-        _("Billed months that were not owed (death or exit before them), taken back by credit notes."),
+        _(
+            "Billed months that were not owed (death or exit before them), taken back by "
+            "credit notes."
+        ),
     ),
     BudgetMeasure(
         "paid",

@@ -45,9 +45,7 @@ def ensure_lapse_run_scheduled(today: datetime.date | None = None) -> bool:
     """Queue next month's run unless one already waits (database backend). True if queued."""
     from django_tasks_db.models import DBTaskResult
 
-    waiting = DBTaskResult.objects.filter(
-        task_path=lapse_run.module_path, status="READY"
-    ).exists()
+    waiting = DBTaskResult.objects.filter(task_path=lapse_run.module_path, status="READY").exists()
     if waiting:
         return False
     today = today or timezone.localdate()

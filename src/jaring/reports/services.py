@@ -89,7 +89,8 @@ def _count_workers(regency_code: str, today: datetime.date, now) -> None:
         sql = (
             f"INSERT INTO {FACT_TABLE} (region_code, level, parent_code, dimension, key, "
             "registered, covered, lapsed, claims_reported, claims_open, claims_paid, "
-            "claims_rejected, benefits_paid, pay_days_total, allocated, billed, paid, refreshed_at) "
+            "claims_rejected, benefits_paid, pay_days_total, allocated, billed, paid, "
+            "refreshed_at) "
             f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), SUM(lapsed), "  # nosec B608
             f"0, 0, 0, 0, 0, 0, 0, 0, 0, %s FROM ({workers}) AS workers "  # nosec B608
             f"GROUP BY {group}"  # nosec B608
