@@ -18,7 +18,7 @@ from jaring.enrolment.models import Enrolment
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
 from jaring.finance import tasks as finance_tasks
-from jaring.finance.models import Invoice, Lapse
+from jaring.finance.models import CreditNote, Invoice, Lapse
 from jaring.finance.protection import add_months, protected_on, tolerated_arrears
 from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
@@ -81,16 +81,28 @@ def test_lapsed_after_the_rules_months_and_reactivated_when_the_arrears_are_paid
     assert lapse.history.count() == 2
 
 
-def test_arrears_paid_after_the_window_do_not_reactivate(builder, tmp_path):
+def test_past_the_window_the_membership_ends_and_late_money_does_not_reactivate(builder, tmp_path):
     build_coverage(builder, tmp_path, paid_months=4)  # paid through April: lapsed from August
     Enrolment.objects.update(end_month=D(2026, 6, 1))  # still enrolled months later
     assert finance_services.mark_lapses(region(), D(2025, 8, 1)).lapsed == 3
     # Window: protection ended with July; arrears may be paid until October (rule: 3 months).
+    assert finance_services.mark_lapses(region(), D(2025, 10, 31)).ended == 0
     pay_months(builder, [D(2025, m, 1) for m in range(5, 13)], D(2025, 11, 5))
-    assert protected_on(worker(RUSNI), D(2025, 11, 10)).protected  # the money is there ...
     run = finance_services.mark_lapses(region(), D(2025, 11, 10))
-    assert run.reactivated == 0  # ... but too late to reactivate the membership
-    assert Lapse.objects.filter(reactivated_on__isnull=True).count() == 3
+    assert (run.reactivated, run.ended) == (0, 3)  # too late: the membership has ended
+    enrolment = Enrolment.objects.get(worker=worker(RUSNI))
+    assert (enrolment.status, enrolment.end_reason, enrolment.end_month) == (
+        "ended",
+        "lapsed",
+        D(2025, 4, 1),
+    )
+    # protected_on, the one definition, now says so too, whatever was paid late ...
+    answer = protected_on(worker(RUSNI), D(2025, 11, 10))
+    assert (answer.protected, answer.why.value) == (False, "enrolment_ended")
+    # ... and what was billed after the membership ended is credited to the funder.
+    assert CreditNote.objects.get(enrolment=enrolment).total == 8 * 16_800
+    assert Lapse.objects.current().count() == 0  # no longer "lapsed now": ended
+    assert finance_services.mark_lapses(region(), D(2025, 11, 11)).ended == 0  # idempotent
 
 
 def test_the_cli_and_the_monthly_task(builder, tmp_path, settings):

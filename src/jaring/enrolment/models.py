@@ -148,6 +148,8 @@ class Enrolment(models.Model):
         MOVED = "moved", _("Moved away")
         BUDGET_END = "budget_end", _("End of budget period")
         DUPLICATE = "duplicate", _("Duplicate")
+        # Lapsed for arrears and not reactivated within the window (finance.services.mark_lapses).
+        LAPSED = "lapsed", _("Membership lapsed (arrears not paid in time)")
 
     scope_field = "worker__village__code"
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
@@ -21,6 +21,7 @@ from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
 from jaring.core.metrics import BILLING_SECONDS, timed
 from jaring.enrolment.models import Enrolment
+from jaring.enrolment.services import end_enrolment
 from jaring.finance.allocation import allocate_unpaid_months
 from jaring.finance.models import (
     Allocation,
@@ -360,6 +361,7 @@ class LapseRun:
     lapsed: int
     reactivated: int
     rule_refs: tuple[str, ...]
+    ended: int = 0  # lapsed beyond the reactivation window: the enrolment ended
 
     def summary(self) -> dict:
         return {
@@ -367,6 +369,7 @@ class LapseRun:
             "day": self.day.isoformat(),
             "lapsed": self.lapsed,
             "reactivated": self.reactivated,
+            "ended": self.ended,
             "rule_refs": list(self.rule_refs),
         }
 
@@ -382,6 +385,7 @@ def mark_lapses(
     one definition), so more months are unpaid than ``contribution.arrears`` tolerates.
     Reactivated: an open lapse whose worker is protected again on ``day`` (the arrears were
     paid) while still inside ``membership.reactivation``'s window. Both are history rows.
+    Past the window the membership has ended: the enrolment ends (``end_reason`` "lapsed").
     """
     require_in(user, Capability.MANAGE_FINANCE, region.code)
     book = book or default_rulebook()
@@ -443,6 +447,43 @@ def mark_lapses(
             user_id,
             "Aktif kembali: tunggakan dilunasi",
         )
+    ended = _end_lapsed_beyond_window(
+        region,
+        user,
+        paid_before=add_months(month, -(tolerated + window)),
+        started_before=add_months(month, -(tolerated - 1 + window)),
+    )
     if lapsed or reactivated:
         region_changed(region.code, Change.ENROLMENTS)
-    return LapseRun(region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs))
+    return LapseRun(
+        region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs), ended
+    )
+
+
+def _end_lapsed_beyond_window(
+    region: Region, user, paid_before: datetime.date, started_before: datetime.date
+) -> int:
+    """Open lapses whose window has passed: the membership has ended. Each enrolment ends at
+    its paid-through month (cancelled if nothing was ever paid) by the enrolment service, so
+    ``protected_on`` answers "ended" from then on and the months billed after it are credited.
+    Returns how many ended."""
+    column = Worker.scope_columns[region.level]
+    beyond = (
+        Lapse.objects.current()
+        .filter(**{f"enrolment__worker__{column}": region.code})
+        .filter(
+            Q(paid_through__lt=paid_before)
+            | Q(paid_through__isnull=True, enrolment__start_month__lt=started_before)
+        )
+        .select_related("enrolment__worker")
+        .order_by("pk")
+    )
+    ended = 0
+    for lapse in beyond.iterator(chunk_size=500):
+        enrolment = lapse.enrolment
+        last_month = lapse.paid_through or add_months(enrolment.start_month, -1)
+        end_enrolment(
+            enrolment, Enrolment.EndReason.LAPSED, last_month, user, Capability.MANAGE_FINANCE
+        )
+        ended += 1
+    return ended
