@@ -1,7 +1,7 @@
 """The monthly lapse run, queued on the database task worker (``jaring worker``).
 
-``lapse_run`` marks lapses and reactivations in every kabupaten/kota that has a funding source,
-then queues itself for the first day of the next month; ``ensure_lapse_run_scheduled`` (called
+``lapse_run`` queues itself for the first day of the next month, then marks lapses and
+reactivations in every kabupaten/kota with a funding source; ``ensure_lapse_run_scheduled`` (called
 when the worker starts, and by ``jaring lapse --schedule``) queues the first run if none waits.
 """
 
@@ -23,18 +23,21 @@ LAPSE_RUN_HOUR = 2  # local time on the 1st: after the day's payments are record
 @task()
 def lapse_run(day: str | None = None) -> list[dict]:
     """Mark lapses and reactivations in every kabupaten/kota with a funding source on ``day``
-    (ISO date; today by default), then queue next month's run."""
+    (ISO date; today by default). Next month's run is queued first, so that a failure here
+    does not break the chain."""
     when = datetime.date.fromisoformat(day) if day else timezone.localdate()
+    schedule_lapse_run(add_months(when.replace(day=1), 1))
     regencies = Region.objects.filter(
         code__in=FundingSource.objects.filter(active=True).values("region_id")
     ).order_by("code")
-    results = [mark_lapses(region, when).summary() for region in regencies]
-    schedule_lapse_run(add_months(when.replace(day=1), 1))
-    return results
+    return [mark_lapses(region, when).summary() for region in regencies]
 
 
 def schedule_lapse_run(first_of_month: datetime.date):
-    """Queue the lapse run for the given month's first day."""
+    """Queue the lapse run for the given month's first day (None: the configured task backend
+    cannot defer a task; run ``jaring lapse`` from a timer instead)."""
+    if not lapse_run.get_backend().supports_defer:
+        return None
     run_after = timezone.make_aware(
         datetime.datetime.combine(first_of_month, datetime.time(LAPSE_RUN_HOUR))
     )
@@ -45,6 +48,8 @@ def ensure_lapse_run_scheduled(today: datetime.date | None = None) -> bool:
     """Queue next month's run unless one already waits (database backend). True if queued."""
     from django_tasks_db.models import DBTaskResult
 
+    if not lapse_run.get_backend().supports_defer:
+        return False
     waiting = DBTaskResult.objects.filter(task_path=lapse_run.module_path, status="READY").exists()
     if waiting:
         return False
