@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0002_protected_on_day'),
+        ('reports', '0003_workforce_estimate_history'),
     ]
 
     operations = [
