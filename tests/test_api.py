@@ -34,6 +34,7 @@ def world(make_user, occupations, tmp_path, settings, django_capture_on_commit_c
         # Coverage today: stretch the seed enrolments over this year, billed and paid to now.
         today = timezone.localdate()
         Enrolment.objects.update(end_month=today.replace(month=12, day=1))
+        finance_services.allocate(source, today.year, 3 * 12 * 16_800, builder)  # billable
         for month in range(1, today.month + 1):
             finance_services.bill_month(source.region, D(today.year, month, 1), builder)
         for invoice in Invoice.objects.filter(source=source, payments=None):

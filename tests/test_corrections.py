@@ -49,7 +49,7 @@ def test_months_billed_after_a_death_become_a_credit_note(active, finance_office
     )
     line = finance_selectors.budget_lines(finance_officer, 2025)[0]
     assert line.credited == note.total
-    assert line.outstanding == line.billed - note.total - line.paid
+    assert line.remaining_to_pay == line.billed - note.total - line.paid
     # Billing again changes nothing: the ended enrolment is not billed past its end.
     bill(active, finance_officer, [D(2025, 12, 1)])
     assert CreditNote.objects.count() == 1

@@ -260,8 +260,12 @@ def test_billing_three_months_to_the_rupiah_and_rerun_adds_nothing(apbd, finance
         ("JKK", 10_000),
         ("JKM", 6_800),
     }
-    march = finance_services.bill_month(region, D(2025, 3, 1), finance_officer).summary()
-    assert march["total"] == 0  # before the coverage starts
+    # Before the coverage starts nobody is billable: refused with the reason, no empty invoice.
+    with pytest.raises(ValidationError) as refused:
+        finance_services.bill_month(region, D(2025, 3, 1), finance_officer)
+    assert refused.value.error_list[0].code == "nothing_to_bill"
+    assert "03/2025" in refused.value.messages[0]
+    assert not Invoice.objects.filter(month=D(2025, 3, 1)).exists()
 
 
 def test_a_month_with_coverage_on_any_day_is_billed_whole(apbd, finance_officer, tmp_path):
@@ -290,6 +294,7 @@ def test_sql_billing_equals_the_rule_for_every_rate_case(
     registry, finance_officer, kind, occupation, income, month
 ):
     source = FundingSource.objects.create(region_id=BENGKALIS, kind=kind, name=f"Sumber {kind}")
+    finance_services.allocate(source, month.year, 1_000_000, finance_officer)
     worker = Worker.objects.first()
     worker.occupation_id = occupation
     worker.save()
@@ -362,7 +367,8 @@ def test_budget_line_adds_up(apbd, finance_officer, tmp_path):
     assert line.allocation == 100 * 9 * 16_800 + 100_000
     assert line.committed == 100 * 9 * 16_800
     assert (line.billed, line.paid, line.covered_workers) == (1_680_000, 1_680_000, 100)
-    assert line.remaining == line.allocation - 1_680_000
+    assert line.remaining_to_commit == 100_000  # sisa pagu: allocation − committed
+    assert line.remaining_to_pay == 0  # billed − credited − paid
     assert str(line.absorption_percent) == "11.0"  # 1.680.000 / 15.220.000, half-up
 
 

@@ -278,6 +278,10 @@ SCENARIOS: dict[str, Scenario] = {
         lambda w, _: finance.bill_month(w["region"], D(2025, 12, 1), w["builder"]), drop_december
     ),
     "jaring.finance.services.record_payment": Scenario(lambda w, _: pay_september(w)),
+    # Paid through August: on 1 December four months are unpaid, one more than tolerated.
+    "jaring.finance.services.mark_lapses": Scenario(
+        lambda w, _: finance.mark_lapses(w["region"], D(2025, 12, 1), w["builder"])
+    ),
     "jaring.claims.services.reporting.report_event": Scenario(lambda w, _: death_claim(w)),
     # A worker never enrolled: no enrolment to end, so only the death itself is announced.
     "jaring.claims.services.reporting.mark_deceased": Scenario(

@@ -122,14 +122,15 @@ def test_the_whole_money_flow_through_the_screens(registry, staff, client, monke
             values_only=True
         )
     )
-    assert sheet[1][:7] == (
+    assert sheet[1][:8] == (
         "APBD Kabupaten Bengkalis",
         7_560_000,
         7_560_000,
         2_520_000,
         0,  # credited: no month billed that was not owed
         840_000,
-        6_720_000,
+        0,  # remaining to commit (sisa pagu): the plan committed the whole allocation
+        1_680_000,  # remaining to pay: May and June billed, not yet paid
     )
 
 

@@ -148,6 +148,9 @@ class BillingRunOut(Schema):
     invoices: list[dict]
     new_lines: int
     total: int
+    refused: list[dict] = Field(
+        default=[], description="sources not billed, each with its code and reason"
+    )
 
 
 class ClaimOut(Schema):

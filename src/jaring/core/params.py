@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
@@ -29,14 +30,15 @@ def parse_year(raw: str) -> int | None:
     return year if FIRST_YEAR <= year <= LAST_YEAR else None
 
 
-def takes_year(default: Callable[[], int]):
-    """Give the view ``year=``: ``?tahun=`` when it is a valid year, ``default()`` when absent."""
+def takes_year(default: Callable[[HttpRequest], int]):
+    """Give the view ``year=``: ``?tahun=`` when it is a valid year, ``default(request)`` (e.g.
+    the latest year with an allocation for this user) when absent."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             raw = request.GET.get("tahun", "")
-            year = parse_year(raw) if raw.strip() else default()
+            year = parse_year(raw) if raw.strip() else default(request)
             if year is None:
                 messages.error(
                     request,

@@ -104,7 +104,8 @@ class PlanSelection(models.Model):
 
 
 class PlanDrop(models.Model):
-    """A participant of the current cohort a renewal plan does not continue, and why."""
+    """A worker a plan does not take, and why: a participant of the current cohort a renewal
+    does not continue, or a worker another funding source already covers in the plan's months."""
 
     class Reason(models.TextChoices):
         DECEASED = "deceased", _("Died")
@@ -112,6 +113,9 @@ class PlanDrop(models.Model):
         MERGED = "merged", _("Duplicate record (merged)")
         AGE = "age", _("Past the age limit")
         BUDGET = "budget", _("Beyond the budget")
+        # Not a cohort member: a newcomer another funding source already covers in the plan's
+        # months (one funder per participant-month).
+        OTHER_FUNDER = "funded", _("Covered by another funder")
 
     plan = models.ForeignKey(CoveragePlan, on_delete=models.CASCADE, related_name="drops")
     worker = models.ForeignKey("registry.Worker", on_delete=models.CASCADE, related_name="+")
@@ -145,6 +149,8 @@ class Enrolment(models.Model):
         MOVED = "moved", _("Moved away")
         BUDGET_END = "budget_end", _("End of budget period")
         DUPLICATE = "duplicate", _("Duplicate")
+        # Lapsed for arrears and not reactivated within the window (finance.services.mark_lapses).
+        LAPSED = "lapsed", _("Membership lapsed (arrears not paid in time)")
 
     scope_field = "worker__village__code"
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 
 import xlsxwriter
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from jaring.core.i18n import render
 from jaring.core.masking import mask_kpj, mask_name
 from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
-from jaring.finance.models import Invoice
-from jaring.finance.selectors import BudgetLine, paid_amount
+from jaring.finance.models import Invoice, Lapse
+from jaring.finance.protection import lapse_start
+from jaring.finance.selectors import BUDGET_MEASURES, BudgetLine, paid_amount
+from jaring.programs.rulebook import default_rulebook
 
 
 def _workbook():
@@ -20,17 +23,17 @@ def _workbook():
     return buffer, xlsxwriter.Workbook(buffer, {"in_memory": True})
 
 
-BUDGET_COLUMNS = [
-    Column("Sumber dana", TEXT, 32),
-    Column("Pagu", NUMBER, 18),
-    Column("Komitmen s.d. akhir tahun", NUMBER, 18),
-    Column("Ditagih", NUMBER, 18),
-    Column("Dikreditkan", NUMBER, 18),
-    Column("Dibayar ke BPJS", NUMBER, 18),
-    Column("Sisa pagu", NUMBER, 18),
-    Column("Serapan (%)", DECIMAL, 12),
-    Column("Peserta ditagih", NUMBER, 16),
-]
+def budget_columns() -> list[Column]:
+    """The budget page's figures under the same names (finance.selectors.BUDGET_MEASURES)."""
+    return [
+        Column("Sumber dana", TEXT, 32),
+        *(Column(render(measure.label, "id"), NUMBER, 18) for measure in BUDGET_MEASURES),
+        Column("Serapan (%)", DECIMAL, 12),
+        Column("Peserta ditagih", NUMBER, 16),
+        Column("Peserta nonaktif (menunggak)", NUMBER, 16),
+    ]
+
+
 INVOICE_COLUMNS = [
     Column("KPJ", IDENTIFIER, 16),
     Column("Nama (disamarkan)", TEXT, 24),
@@ -38,25 +41,26 @@ INVOICE_COLUMNS = [
     Column("Program", TEXT, 10),
     Column("Iuran", NUMBER, 14),
     Column("Dibayar", TEXT, 30),
+    Column("Kepesertaan", TEXT, 30),
 ]
 
 
 def budget_xlsx(lines: list[BudgetLine], fiscal_year: int) -> bytes:
+    """The budget page's table: the same figures (``BUDGET_MEASURES``) under the same names,
+    with each one's explanation as a note on its header."""
     buffer, book = _workbook()
-    table = TableSheet(book, f"Anggaran {fiscal_year}", BUDGET_COLUMNS)
+    table = TableSheet(book, f"Anggaran {fiscal_year}", budget_columns())
+    for col, measure in enumerate(BUDGET_MEASURES, start=1):
+        table.sheet.write_comment(0, col, render(measure.explanation, "id"))
     for line in lines:
         absorption = line.absorption_percent
         table.add(
             [
                 line.source.name,
-                line.allocation,
-                line.committed,
-                line.billed,
-                line.credited,
-                line.paid,
-                line.remaining,
+                *(value for _measure, value in line.figures()),
                 None if absorption is None else float(absorption),  # display value only
                 line.covered_workers,
+                line.lapsed,
             ]
         )
     book.close()
@@ -67,9 +71,16 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
     """One row per participant-month; the KPJ in full only for personal-data roles."""
     buffer, book = _workbook()
     table = TableSheet(book, "Tagihan", INVOICE_COLUMNS)
-    lines = invoice.lines.select_related("enrolment__worker__village", "payment").order_by(
-        "enrolment__worker__village_id", "enrolment_id", "program"
+    lapse = Lapse.objects.current().filter(enrolment=OuterRef("enrolment_id"))
+    lines = (
+        invoice.lines.select_related("enrolment__worker__village", "payment")
+        .annotate(
+            lapsed_on=Subquery(lapse.values("lapsed_on")[:1]),
+            lapse_paid_through=Subquery(lapse.values("paid_through")[:1]),
+        )
+        .order_by("enrolment__worker__village_id", "enrolment_id", "program")
     )
+    rules = default_rulebook()
     for line in lines.iterator(chunk_size=5000):
         worker = line.enrolment.worker
         kpj = line.enrolment.kpj_number
@@ -81,6 +92,10 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
             paid = f"{line.payment.paid_on:%d-%m-%Y} {line.payment.reference}"
         else:
             paid = "BELUM DIBAYAR"
+        membership = "AKTIF"
+        if line.lapsed_on:  # lapsed now (finance.Lapse): visible to the branch as well
+            since = lapse_start(line.enrolment, line.lapse_paid_through, rules, line.lapsed_on)
+            membership = f"NONAKTIF (menunggak) sejak {since:%m/%Y}"
         table.add(
             [
                 kpj if full_kpj else mask_kpj(kpj),
@@ -89,9 +104,10 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
                 line.program,
                 line.amount,
                 paid,
+                membership,
             ]
         )
-    table.add([None, None, None, "Jumlah", invoice.total, None])
+    table.add([None, None, None, "Jumlah", invoice.total, None, None])
     book.close()
     return buffer.getvalue()
 

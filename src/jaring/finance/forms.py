@@ -36,7 +36,9 @@ class PlanForm(forms.Form):
         label=_("Quota per district"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("One per line: district code=number, e.g. 14.03.02=500"),
+        help_text=_(
+            "One per line: district name or code=number, e.g. Bantan=500 or 14.03.02=500"
+        ),
     )
 
     def __init__(self, *args, sources=None, **kwargs):
@@ -50,7 +52,7 @@ class PlanForm(forms.Form):
                 continue
             code, _, number = line.partition("=")
             if not number.strip().isdigit():
-                raise forms.ValidationError(_("Write each quota as code=number."))
+                raise forms.ValidationError(_("Write each quota as name or code=number."))
             quotas[code.strip()] = int(number)
         return quotas
 

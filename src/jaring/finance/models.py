@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db import connection, models
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -149,6 +149,11 @@ class InvoiceLine(models.Model):
         related_name="invoice_lines",
         db_index=False,
     )
+    # The participant (the enrolment's worker, which never changes), so that the database can
+    # refuse a second funder for the same participant-month (``line_one_funder_per_month``).
+    worker = models.ForeignKey(
+        "registry.Worker", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     month = models.DateField()
     program = models.CharField(max_length=3)
     amount = models.PositiveBigIntegerField()
@@ -177,6 +182,13 @@ class InvoiceLine(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["enrolment", "month", "program"], name="invoice_line_once"
+            ),
+            # One funder at a time: a participant-month is owed by one funding source only (a
+            # line taken back by a credit note no longer counts, so the next funder may bill it).
+            models.UniqueConstraint(
+                fields=["worker", "month", "program"],
+                condition=Q(credit_note__isnull=True),
+                name="line_one_funder_per_month",
             ),
             models.CheckConstraint(
                 condition=Q(program__in=["JKK", "JKM", "JHT"]), name="invoice_line_program"
@@ -245,6 +257,77 @@ class CreditNote(models.Model):
 
     def __str__(self) -> str:
         return f"NK/{self.source_id}/{self.pk}: {self.total}"
+
+
+class LapseQuerySet(models.QuerySet):
+    def current(self) -> LapseQuerySet:
+        """Lapsed now: not reactivated, and the enrolment still active (``lapsed_sql``'s rule)."""
+        return self.filter(reactivated_on__isnull=True, enrolment__status="active")
+
+
+def lapsed_sql(worker_id: str) -> str:
+    """``EXISTS (…)``: the worker in column ``worker_id`` is lapsed now — the set form of
+    ``Lapse.objects.current()`` for summaries (no parameters)."""
+    quote = connection.ops.quote_name
+    lapses = quote(Lapse._meta.db_table)
+    enrolments = quote(Lapse._meta.get_field("enrolment").related_model._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {lapses} ll JOIN {enrolments} le ON le.id = ll.enrolment_id "  # noqa: S608  # nosec B608
+        f"WHERE le.worker_id = {worker_id} AND ll.reactivated_on IS NULL "
+        f"AND le.status = 'active')"
+    )
+
+
+class Lapse(models.Model):
+    """A participant whose membership went inactive for unpaid contributions (nonaktif karena
+    menunggak), from the month after the months the arrears rule tolerates, until the arrears
+    are paid within the reactivation window (``reactivated_on``).
+
+    A dated state, not an enrolment status: the enrolment stays the funder's commitment with
+    its KPJ and its months, and whether the participant is protected on a day is still
+    answered by ``finance.protection.protected_on`` alone; the monthly lapse run
+    (``services.mark_lapses``) records when that answer turned to "inactive for arrears" and
+    when paid arrears turned it back.
+    """
+
+    scope_field = "enrolment__worker__village__code"
+
+    enrolment = models.ForeignKey(
+        "enrolment.Enrolment", on_delete=models.PROTECT, related_name="lapses"
+    )
+    # Paid through this month when the lapse was found (None: nothing paid); the arrears start
+    # the month after (``finance.protection.paid_through``).
+    paid_through = models.DateField(_("paid through"), null=True, blank=True)
+    lapsed_on = models.DateField(_("lapsed on (found by the monthly run)"))
+    reactivated_on = models.DateField(_("reactivated on"), null=True, blank=True)
+    history = HistoricalRecords(no_db_index=["enrolment"])
+
+    objects = LapseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lapse")
+        verbose_name_plural = _("lapses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment"],
+                condition=Q(reactivated_on__isnull=True),
+                name="lapse_one_open_per_enrolment",
+            ),
+            models.CheckConstraint(
+                condition=Q(reactivated_on__isnull=True)
+                | Q(reactivated_on__gte=F("lapsed_on")),
+                name="lapse_reactivated_after",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_through__isnull=True) | Q(paid_through__day=1),
+                name="lapse_month_first_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} nonaktif {self.lapsed_on}"
+
+
 from jaring.finance.reconciliation.models import (  # noqa: E402, F401  (registered here)
     Difference,
     Statement,

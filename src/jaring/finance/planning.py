@@ -29,6 +29,7 @@ from jaring.finance.models import Allocation, FundingSource
 from jaring.finance.selectors import committed_cost
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
+from jaring.regions import rules as region_rules
 from jaring.regions.models import Level, Region
 from jaring.registry.models import Worker
 
@@ -42,6 +43,9 @@ def default_start_month(fiscal_year: int, today: datetime.date) -> datetime.date
 
 
 _OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
+# Enrolments that hold (or will hold) a funder's months: open ones, and ended ones for the
+# months they covered.
+COVERING_STATUSES = (*OPEN_STATUSES, "ended")
 
 
 @transaction.atomic
@@ -79,6 +83,7 @@ def plan_coverage(
     available = allocation.amount - committed_cost(source, fiscal_year)
     capacity = max(0, available // (monthly * months))
     ages = book.at("enrolment.age_limits", start)
+    quotas = resolve_quotas(region, quotas or {})
     plan = CoveragePlan.objects.create(
         region=region,
         source=source,
@@ -88,16 +93,74 @@ def plan_coverage(
         monthly_cost=monthly,
         budget_available=available,
         capacity=capacity,
-        quotas={k: int(v) for k, v in (quotas or {}).items()},
+        quotas=quotas,
         created_by=user,
         rule_refs=[*params.rule_refs, ages.ref],
     )
     continued = _continue_cohort(plan, income_ages=ages.value, start=start)
+    _skip_other_funders(plan, income_ages=ages.value, start=start)
     _select(plan, income_ages=ages.value, start=start, continued=continued)
     plan.selected = plan.selections.count()
     plan.cost = plan.selected * monthly * months
     plan.save(update_fields=["selected", "cost"])
     return plan
+
+
+def resolve_quotas(region: Region, quotas: dict) -> dict[str, int]:
+    """Quotas keyed by kecamatan code: a key that is the code of a kecamatan of ``region``
+    stays, any other key is read as a kecamatan name (``regions.rules.match_name``: exact,
+    or a clear fuzzy match). A name that matches no kecamatan, or several, is refused."""
+    districts = Region.objects.filter(level=Level.DISTRICT, code__startswith=region.code + ".")
+    candidates = [(d.code, d.name_key, d.name) for d in districts.order_by("code")]
+    codes = {code for code, _key, _name in candidates}
+    resolved, unknown = {}, []
+    for key, number in quotas.items():
+        key = str(key).strip()
+        match = key if key in codes else region_rules.match_name(key, candidates).code
+        if match is None:
+            unknown.append(key)
+        else:
+            resolved[match] = int(number)
+    if unknown:
+        raise ValidationError(
+            _("No single kecamatan of %(region)s is called %(names)s: write its name or code."),
+            code="quota_district_unknown",
+            params={"region": region.name, "names": ", ".join(unknown)},
+        )
+    return resolved
+
+
+def _skip_other_funders(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> None:
+    """Workers the plan would take but another funding source already covers in some of its
+    months (one funder per participant-month) are skipped, each recorded with the reason and
+    the other source's enrolment."""
+    quote = connection.ops.quote_name
+    region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
+    oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
+    youngest = program_rules.add_years(start, -income_ages["min_age"])
+    enrolments, workers = quote(Enrolment._meta.db_table), quote(Worker._meta.db_table)
+    statuses = ", ".join(["%s"] * len(COVERING_STATUSES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(PlanDrop._meta.db_table)} "  # nosec B608
+            f"(plan_id, worker_id, previous_id, district_code, reason) "
+            f"SELECT %s, w.id, MIN(e.id), w.district_code, %s FROM {workers} AS w "
+            f"JOIN {enrolments} AS e ON e.worker_id = w.id "
+            f"WHERE w.{region_column} = %s AND w.status = 'active' "
+            f"AND w.birth_date > %s AND w.birth_date <= %s "
+            f"AND e.source_id <> %s AND e.status IN ({statuses}) "
+            f"AND e.start_month <= %s AND e.end_month >= %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {quote(PlanSelection._meta.db_table)} AS s "
+            f"WHERE s.plan_id = %s AND s.worker_id = w.id) "
+            f"AND NOT EXISTS (SELECT 1 FROM {quote(PlanDrop._meta.db_table)} AS d "
+            f"WHERE d.plan_id = %s AND d.worker_id = w.id) "
+            f"GROUP BY w.id, w.district_code",
+            [
+                *(plan.pk, PlanDrop.Reason.OTHER_FUNDER, plan.region.code, oldest, youngest),
+                *(plan.source_id, *COVERING_STATUSES, plan.end_month, plan.start_month),
+                *(plan.pk, plan.pk),
+            ],
+        )
 
 
 # The same priority everywhere: poorest desil first, unknown desil last, then who registered first.
@@ -107,11 +170,13 @@ PRIORITY = "(w.desil IS NULL), w.desil, w.created_at, w.id"
 def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> tuple[str, list]:
     """The current cohort of the plan's source: enrolments with a KPJ whose coverage ends the
     month before the plan starts (not ended by death, a move or a merge), each with why it
-    cannot continue ('' when it can) and its rank among those that can (priority order)."""
+    cannot continue ('' when it can; 'funded' when another source covers it in the plan's
+    months) and its rank among those that can (priority order)."""
     quote = connection.ops.quote_name
     region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
     oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
     previous_month = (start - datetime.timedelta(days=1)).replace(day=1)
+    statuses = ", ".join(["%s"] * len(COVERING_STATUSES))
     sql = f"""
         SELECT c.*, CASE WHEN c.drop_reason = '' THEN ROW_NUMBER() OVER (
                    PARTITION BY c.drop_reason ORDER BY c.priority_rank) END AS overall_rank,
@@ -125,6 +190,11 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
                         WHEN w.status = 'merged' THEN 'merged'
                         WHEN w.status <> 'active' OR w.{region_column} <> %s THEN 'moved'
                         WHEN w.birth_date <= %s THEN 'age'
+                        WHEN EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} AS o
+                                     WHERE o.worker_id = w.id AND o.source_id <> e.source_id
+                                       AND o.status IN ({statuses})
+                                       AND o.start_month <= %s AND o.end_month >= %s)
+                             THEN %s
                         ELSE '' END AS drop_reason
             FROM {quote(Enrolment._meta.db_table)} AS e
             JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id
@@ -132,7 +202,10 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
               AND e.end_month = %s AND e.end_reason IN ('', 'budget_end')
         ) AS c
     """  # nosec B608
-    return sql, [plan.region.code, oldest, plan.source_id, previous_month]
+    return sql, [
+        *(plan.region.code, oldest, *COVERING_STATUSES, plan.end_month, plan.start_month),
+        *(PlanDrop.Reason.OTHER_FUNDER, plan.source_id, previous_month),
+    ]
 
 
 def _continue_cohort(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> int:

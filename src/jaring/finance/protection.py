@@ -127,6 +127,39 @@ def paid_through(enrolment: Enrolment, as_of: datetime.date = datetime.date.max)
     return last
 
 
+def paid_through_sql(enrolment_id: str, as_of: datetime.date) -> tuple[str, list]:
+    """``paid_through`` in SQL for the enrolment whose id is in column ``enrolment_id``: the
+    latest billed month with no unpaid month at or before it (NULL: nothing paid)."""
+    quote = connection.ops.quote_name
+    lines, payments = quote(InvoiceLine._meta.db_table), quote(Payment._meta.db_table)
+    sql = f"""(SELECT MAX(tl.month) FROM {lines} tl
+        WHERE tl.enrolment_id = {enrolment_id} AND tl.program = %s
+          AND NOT EXISTS (
+            SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = ul.payment_id
+            WHERE ul.enrolment_id = {enrolment_id} AND ul.program = %s AND ul.month <= tl.month
+              AND (up.id IS NULL OR up.paid_on > %s)
+          ))"""  # nosec B608 - identifiers from model metadata, values are parameters
+    return sql, [MONTH_MARKER_PROGRAM, MONTH_MARKER_PROGRAM, as_of]
+
+
+def reactivation_window(book: RuleBook, day: datetime.date) -> tuple[int, tuple[str, ...]]:
+    """Months after protection ended within which paid arrears reactivate the membership."""
+    rule = book.find("membership.reactivation", day)
+    if rule is None:
+        return 0, ()
+    return rule.value["within_months"], (rule.ref,)
+
+
+def lapse_start(
+    enrolment: Enrolment, paid: datetime.date | None, book: RuleBook, day: datetime.date
+) -> datetime.date:
+    """The first month a participant paid through ``paid`` (None: nothing paid) is no longer
+    protected: the month after the unpaid months the arrears rule tolerates."""
+    tolerated, _refs = tolerated_arrears(book, day)
+    first_unpaid = add_months(paid, 1) if paid else enrolment.start_month
+    return add_months(first_unpaid, tolerated)
+
+
 def membership_start(enrolment: Enrolment) -> datetime.date:
     """The first month of the unbroken run of enrolments that ends with ``enrolment``.
 

@@ -6,16 +6,24 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.enrolment.models import OPEN_STATUSES, Enrolment
-from jaring.finance.models import Allocation, FundingSource, Invoice, InvoiceLine, Payment
-from jaring.finance.protection import paid_through, protected_on
+from jaring.finance.models import (
+    Allocation,
+    FundingSource,
+    Invoice,
+    InvoiceLine,
+    Lapse,
+    Payment,
+)
+from jaring.finance.protection import lapse_start, paid_through, protected_on
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 
@@ -56,8 +64,65 @@ def paid_amount(invoice: Invoice) -> int:
 
 
 @dataclass(frozen=True)
+class BudgetMeasure:
+    """One figure of the budget line: its field on ``BudgetLine``, its name and what it means
+    (the tooltip), the same on every page and export."""
+
+    field: str
+    label: str
+    explanation: str
+
+
+# The budget line's figures, defined once: every page (budget, plan) and the Excel show these,
+# in this order, with these names and explanations.
+BUDGET_MEASURES = (
+    BudgetMeasure(
+        "allocation",
+        _("Allocation"),
+        _("The year's budget ceiling (pagu) of this funding source, from the DPA or APBD-P."),
+    ),
+    BudgetMeasure(
+        "committed",
+        _("Committed to year end"),
+        _(
+            "Months planned for the enrolled participants in this year times the monthly "
+            "contribution at the lowest income bracket (the rules in force in January)."
+        ),
+    ),
+    BudgetMeasure(
+        "billed",
+        _("Billed"),
+        _("Contribution invoices made so far; each month priced by the rules in force then."),
+    ),
+    BudgetMeasure(
+        "credited",
+        _("Credited (months not owed)"),
+        _(
+            "Billed months that were not owed (death or exit before them), taken back by "
+            "credit notes."
+        ),
+    ),
+    BudgetMeasure(
+        "paid",
+        _("Paid to BPJS"),
+        _("Payments recorded against the invoices (SP2D or transfer)."),
+    ),
+    BudgetMeasure(
+        "remaining_to_commit",
+        _("Remaining to commit"),
+        _("Allocation minus committed: what new plans can still use (sisa pagu)."),
+    ),
+    BudgetMeasure(
+        "remaining_to_pay",
+        _("Remaining to pay"),
+        _("Billed minus credited minus paid: invoices still owed to BPJS."),
+    ),
+)
+
+
+@dataclass(frozen=True)
 class BudgetLine:
-    """The seed's sentence for one source and year: allocated, committed, billed, paid."""
+    """One funding source's year: the figures of ``BUDGET_MEASURES`` and the participants."""
 
     source: FundingSource
     fiscal_year: int
@@ -67,18 +132,23 @@ class BudgetLine:
     paid: int
     covered_workers: int
     credited: int = 0  # billed for months not owed (death, exit), taken back by credit notes
+    lapsed: int = 0  # participants of the source lapsed now for arrears (finance.Lapse)
 
     @property
-    def remaining(self) -> int:
-        return self.allocation - self.paid
-
-    @property
-    def uncommitted(self) -> int:
+    def remaining_to_commit(self) -> int:
+        """Sisa pagu: what new plans can still use."""
         return self.allocation - self.committed
 
     @property
-    def outstanding(self) -> int:
+    def remaining_to_pay(self) -> int:
+        """Billed, not credited, not yet paid."""
         return self.billed - self.credited - self.paid
+
+    @property
+    def billed_beyond_committed(self) -> int:
+        """How much the net billing exceeds the commitment (0 if it does not): months priced
+        above the lowest bracket, or a rate rule that changed after January."""
+        return max(0, self.billed - self.credited - self.committed)
 
     @property
     def absorption_percent(self) -> Decimal | None:
@@ -88,8 +158,25 @@ class BudgetLine:
             Decimal("0.1"), rounding=ROUND_HALF_UP
         )
 
+    def figures(self) -> list[tuple[BudgetMeasure, int]]:
+        return [(measure, getattr(self, measure.field)) for measure in BUDGET_MEASURES]
 
-def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
+
+def budget_totals(lines: list[BudgetLine]) -> list[tuple[BudgetMeasure, int]]:
+    """The sum of each figure over ``lines`` (the budget page's footer)."""
+    return [
+        (measure, sum(getattr(line, measure.field) for line in lines))
+        for measure in BUDGET_MEASURES
+    ]
+
+
+def latest_allocated_year(user) -> int | None:
+    """The latest fiscal year with an allocation the user may see (the budget page opens there)."""
+    allocations = scoped(Allocation.objects.all(), user, Capability.VIEW_REPORTS)
+    return allocations.aggregate(year=Max("fiscal_year"))["year"]
+
+
+def budget_lines(user, fiscal_year: int, source: FundingSource | None = None) -> list[BudgetLine]:
     year_start, year_end = datetime.date(fiscal_year, 1, 1), datetime.date(fiscal_year, 12, 1)
     allocations = {
         a.source_id: a.amount
@@ -119,21 +206,60 @@ def budget_lines(user, fiscal_year: int) -> list[BudgetLine]:
         .annotate(n=Count("enrolment_id", distinct=True))
         .values_list("invoice__source_id", "n")
     )
+    lapsed = dict(
+        _lapses_in_year(fiscal_year)
+        .values("enrolment__source_id")
+        .annotate(n=Count("enrolment__worker_id", distinct=True))
+        .values_list("enrolment__source_id", "n")
+    )
+    sources = sources_for(user).filter(Q(pk__in=allocations) | Q(pk__in=billed))
+    if source is not None:
+        sources = sources.filter(pk=source.pk)
     lines = []
-    for source in sources_for(user).filter(Q(pk__in=allocations) | Q(pk__in=billed)):
+    for each in sources:
         lines.append(
             BudgetLine(
-                source=source,
+                source=each,
                 fiscal_year=fiscal_year,
-                allocation=allocations.get(source.pk, 0),
-                committed=committed_cost(source, fiscal_year),
-                billed=billed.get(source.pk, 0),
-                paid=paid.get(source.pk, 0),
-                covered_workers=covered.get(source.pk, 0),
-                credited=credited.get(source.pk, 0),
+                allocation=allocations.get(each.pk, 0),
+                committed=committed_cost(each, fiscal_year),
+                billed=billed.get(each.pk, 0),
+                paid=paid.get(each.pk, 0),
+                covered_workers=covered.get(each.pk, 0),
+                credited=credited.get(each.pk, 0),
+                lapsed=lapsed.get(each.pk, 0),
             )
         )
     return lines
+
+
+def _lapses_in_year(fiscal_year: int):
+    """Lapsed now (``Lapse.objects.current()``), of enrolments covering part of the year."""
+    return Lapse.objects.current().filter(
+        enrolment__start_month__lte=datetime.date(fiscal_year, 12, 1),
+        enrolment__end_month__gte=datetime.date(fiscal_year, 1, 1),
+    )
+
+
+def lapsed_participants(user, fiscal_year: int, limit: int = 200) -> list[dict]:
+    """The participants lapsed now (registry roles only, names masked): KPJ, village, source,
+    paid through, the first month without protection, found on."""
+    book = default_rulebook()
+    lapses = scoped(
+        _lapses_in_year(fiscal_year).select_related(
+            "enrolment__worker__village", "enrolment__source"
+        ),
+        user,
+        Capability.VIEW_REGISTRY,
+    ).order_by("enrolment__worker__village_id", "enrolment_id")[:limit]
+    return [
+        {
+            "lapse": lapse,
+            "worker": lapse.enrolment.worker,
+            "since": lapse_start(lapse.enrolment, lapse.paid_through, book, lapse.lapsed_on),
+        }
+        for lapse in lapses
+    ]
 
 
 def committed_cost(source, fiscal_year: int) -> int:

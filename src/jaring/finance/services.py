@@ -12,14 +12,16 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core.events import Change, region_changed
+from jaring.core.history import record_history
 from jaring.core.metrics import BILLING_SECONDS, timed
 from jaring.enrolment.models import Enrolment
+from jaring.enrolment.services import end_enrolment
 from jaring.finance.allocation import allocate_unpaid_months
 from jaring.finance.models import (
     Allocation,
@@ -27,9 +29,19 @@ from jaring.finance.models import (
     FundingSource,
     Invoice,
     InvoiceLine,
+    Lapse,
     Payment,
 )
-from jaring.finance.protection import MONTH_MARKER_PROGRAM, PROTECTING_STATUSES
+from jaring.finance.protection import (
+    MONTH_MARKER_PROGRAM,
+    PROTECTING_STATUSES,
+    add_months,
+    paid_through_sql,
+    payments_counted_until,
+    protected_sql,
+    reactivation_window,
+    tolerated_arrears,
+)
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Region
@@ -63,11 +75,14 @@ def allocate(
 class BillingResult:
     month: datetime.date
     invoices: list[dict]
+    # Sources not billed, each with why (no allocation for the year, nobody to bill).
+    refused: tuple[dict, ...] = ()
 
     def summary(self) -> dict:
         return {
             "month": self.month.strftime("%Y-%m"),
             "invoices": self.invoices,
+            "refused": list(self.refused),
             "new_lines": sum(i["new_lines"] for i in self.invoices),
             "total": sum(i["total"] for i in self.invoices),
         }
@@ -87,17 +102,66 @@ def bill_month(
     source_name: str | None = None,
     book: RuleBook | None = None,
 ) -> BillingResult:
-    """Bill every covered enrolment of the region's sources for one month. Re-runs add nothing."""
+    """Bill every covered enrolment of the region's sources for one month. Re-runs add nothing.
+
+    A source with no allocation for the month's year, or with nobody enrolled (no committed
+    plan) for the month, is not billed: no empty invoice is made, and the result says why. When
+    no source can be billed the run is refused with those reasons (``ValidationError``)."""
     require_in(user, Capability.MANAGE_FINANCE, region.code)
     month = month.replace(day=1)
     book = book or default_rulebook()
-    invoices = []
+    invoices, refused = [], []
     with timed(BILLING_SECONDS):
         for source in sources_of(region, source_name):
+            refusal = billing_refusal(source, month)
+            if refusal is not None:
+                refused.append(
+                    {"source": source.name, "code": refusal.code, "reason": refusal.messages[0]}
+                )
+                continue
             with transaction.atomic():
                 invoices.append(_bill_source(source, month, user, book))
+    if not invoices:
+        reasons = [ValidationError(r["reason"], code=r["code"]) for r in refused]
+        raise ValidationError(
+            reasons
+            or [
+                ValidationError(
+                    _("%(region)s has no active funding source to bill."),
+                    code="no_source",
+                    params={"region": region.name},
+                )
+            ]
+        )
     region_changed(region.code, Change.MONEY)
-    return BillingResult(month, invoices)
+    return BillingResult(month, invoices, tuple(refused))
+
+
+def billing_refusal(source: FundingSource, month: datetime.date) -> ValidationError | None:
+    """Why ``source`` cannot be billed for ``month`` (None: it can): no allocation for that
+    fiscal year, or no enrolment with a KPJ covering the month (no committed plan)."""
+    if not Allocation.objects.filter(source=source, fiscal_year=month.year).exists():
+        return ValidationError(
+            _("%(source)s has no allocation for %(year)s: allocate the budget first."),
+            code="allocation_missing",
+            params={"source": source.name, "year": month.year},
+        )
+    billable = Enrolment.objects.filter(
+        source=source,
+        status__in=PROTECTING_STATUSES,
+        start_month__lte=month,
+        end_month__gte=month,
+    ).exclude(kpj_number="")
+    if not billable.exists():
+        return ValidationError(
+            _(
+                "%(source)s has nobody to bill for %(month)s: no committed plan covers the "
+                "month, or BPJS has not yet given KPJ numbers."
+            ),
+            code="nothing_to_bill",
+            params={"source": source.name, "month": month.strftime("%m/%Y")},
+        )
+    return None
 
 
 def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
@@ -164,8 +228,8 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {lines} (invoice_id, enrolment_id, month, program, amount) "  # nosec B608
-            f"SELECT %s, e.id, %s, p.program, CASE p.program {' '.join(cases)} END "
+            f"INSERT INTO {lines} (invoice_id, enrolment_id, worker_id, month, program, amount) "  # nosec B608
+            f"SELECT %s, e.id, e.worker_id, %s, p.program, CASE p.program {' '.join(cases)} END "
             f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
             f"CROSS JOIN ({programs}) AS p "
             # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
@@ -175,10 +239,14 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
             # invoice's row lock; the unique constraint is the last line of defence.
             f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done WHERE done.enrolment_id = e.id "
-            f"AND done.month = %s AND done.program = %s)",
+            f"AND done.month = %s AND done.program = %s) "
+            # Owed by another funder already (one funder per participant-month, which the
+            # constraint line_one_funder_per_month enforces): not billed twice.
+            f"AND NOT EXISTS (SELECT 1 FROM {lines} AS other WHERE other.worker_id = e.worker_id "
+            f"AND other.month = %s AND other.program = %s AND other.credit_note_id IS NULL)",
             [
                 *(invoice.pk, month, *case_params, source.pk, *PROTECTING_STATUSES),
-                *(month, month, "%JHT%", month, MONTH_MARKER_PROGRAM),
+                *(month, month, "%JHT%", month, MONTH_MARKER_PROGRAM, month, MONTH_MARKER_PROGRAM),
             ],
         )
         new_lines = cursor.rowcount
@@ -281,3 +349,141 @@ def credit_lines(enrolment, lines, reason: str, user) -> CreditNote | None:
     lines.update(credit_note=note)
     region_changed(enrolment.source.region_id, Change.MONEY)
     return note
+
+
+# --- Lapse and reactivation (nonaktif karena menunggak, aktif kembali) ---------------------------
+
+
+@dataclass(frozen=True)
+class LapseRun:
+    region: str
+    day: datetime.date
+    lapsed: int
+    reactivated: int
+    rule_refs: tuple[str, ...]
+    ended: int = 0  # lapsed beyond the reactivation window: the enrolment ended
+
+    def summary(self) -> dict:
+        return {
+            "region": self.region,
+            "day": self.day.isoformat(),
+            "lapsed": self.lapsed,
+            "reactivated": self.reactivated,
+            "ended": self.ended,
+            "rule_refs": list(self.rule_refs),
+        }
+
+
+@transaction.atomic
+def mark_lapses(
+    region: Region, day: datetime.date, user=None, book: RuleBook | None = None
+) -> LapseRun:
+    """The monthly lapse run for ``region`` on ``day`` (set-based, idempotent).
+
+    Lapsed: an active enrolment with a KPJ, its worker alive, that began at least the tolerated
+    number of months ago and whose worker is not protected on ``day`` (``protected_sql``, the
+    one definition), so more months are unpaid than ``contribution.arrears`` tolerates.
+    Reactivated: an open lapse whose worker is protected again on ``day`` (the arrears were
+    paid) while still inside ``membership.reactivation``'s window. Both are history rows.
+    Past the window the membership has ended: the enrolment ends (``end_reason`` "lapsed").
+    """
+    require_in(user, Capability.MANAGE_FINANCE, region.code)
+    book = book or default_rulebook()
+    month = day.replace(day=1)
+    tolerated, arrears_refs = tolerated_arrears(book, day)
+    window, window_refs = reactivation_window(book, day)
+    quote = connection.ops.quote_name
+    lapses, enrolments = quote(Lapse._meta.db_table), quote(Enrolment._meta.db_table)
+    workers = quote(Worker._meta.db_table)
+    column = quote(Worker.scope_columns[region.level])
+    protected, protected_params = protected_sql("e.worker_id", day, book)
+    paid, paid_params = paid_through_sql("e.id", payments_counted_until(book, day))
+    user_id = getattr(user, "pk", None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {lapses}")  # nosec B608
+        before = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {lapses} (enrolment_id, paid_through, lapsed_on) "  # nosec B608
+            f"SELECT e.id, {paid}, %s FROM {enrolments} e JOIN {workers} w ON w.id = e.worker_id "
+            f"WHERE w.{column} = %s AND e.status = 'active' AND e.kpj_number <> '' "
+            f"AND e.start_month <= %s AND e.end_month >= %s "
+            f"AND (w.date_of_death IS NULL OR w.date_of_death >= %s) AND NOT {protected} "
+            f"AND NOT EXISTS (SELECT 1 FROM {lapses} ol WHERE ol.enrolment_id = e.id "
+            f"AND ol.reactivated_on IS NULL)",
+            [
+                *(*paid_params, day, region.code, add_months(month, -tolerated), month, day),
+                *protected_params,
+            ],
+        )
+        lapsed = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {lapses} SET reactivated_on = %s WHERE reactivated_on IS NULL "  # nosec B608
+            f"AND lapsed_on <= %s AND EXISTS (SELECT 1 FROM {enrolments} e "
+            f"JOIN {workers} w ON w.id = e.worker_id WHERE e.id = {lapses}.enrolment_id "
+            f"AND w.{column} = %s AND {protected} "
+            # Inside the window: paid arrears reactivate only within it (months after the
+            # last protected month, ``membership.reactivation``).
+            f"AND ({lapses}.paid_through >= %s "
+            f"OR ({lapses}.paid_through IS NULL AND e.start_month >= %s)))",
+            [
+                *(day, day, region.code, *protected_params),
+                add_months(month, -(tolerated + window)),
+                add_months(month, -(tolerated - 1 + window)),
+            ],
+        )
+        reactivated = cursor.rowcount
+    if lapsed:
+        record_history(
+            Lapse, "t.id > %s", [before], "+", user_id, "Nonaktif: iuran menunggak"
+        )
+    if reactivated:
+        history = quote(Lapse.history.model._meta.db_table)
+        record_history(
+            Lapse,
+            f"t.reactivated_on = %s AND NOT EXISTS (SELECT 1 FROM {history} h "  # nosec B608
+            f"WHERE h.id = t.id AND h.reactivated_on IS NOT NULL)",
+            [day],
+            "~",
+            user_id,
+            "Aktif kembali: tunggakan dilunasi",
+        )
+    ended = _end_lapsed_beyond_window(
+        region,
+        user,
+        paid_before=add_months(month, -(tolerated + window)),
+        started_before=add_months(month, -(tolerated - 1 + window)),
+    )
+    if lapsed or reactivated:
+        region_changed(region.code, Change.ENROLMENTS)
+    return LapseRun(
+        region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs), ended
+    )
+
+
+def _end_lapsed_beyond_window(
+    region: Region, user, paid_before: datetime.date, started_before: datetime.date
+) -> int:
+    """Open lapses whose window has passed: the membership has ended. Each enrolment ends at
+    its paid-through month (cancelled if nothing was ever paid) by the enrolment service, so
+    ``protected_on`` answers "ended" from then on and the months billed after it are credited.
+    Returns how many ended."""
+    column = Worker.scope_columns[region.level]
+    beyond = (
+        Lapse.objects.current()
+        .filter(**{f"enrolment__worker__{column}": region.code})
+        .filter(
+            Q(paid_through__lt=paid_before)
+            | Q(paid_through__isnull=True, enrolment__start_month__lt=started_before)
+        )
+        .select_related("enrolment__worker")
+        .order_by("pk")
+    )
+    ended = 0
+    for lapse in beyond.iterator(chunk_size=500):
+        enrolment = lapse.enrolment
+        last_month = lapse.paid_through or add_months(enrolment.start_month, -1)
+        end_enrolment(
+            enrolment, Enrolment.EndReason.LAPSED, last_month, user, Capability.MANAGE_FINANCE
+        )
+        ended += 1
+    return ended

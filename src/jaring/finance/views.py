@@ -41,7 +41,10 @@ def _managed_regency(user) -> Region:
 
 
 @login_required
-@takes_year(default=lambda: timezone.localdate().year)
+@takes_year(
+    default=lambda request: selectors.latest_allocated_year(request.user)
+    or timezone.localdate().year
+)
 def budget(request, year: int):
     require(request.user, Capability.VIEW_REPORTS)
     lines = selectors.budget_lines(request.user, year)
@@ -57,10 +60,13 @@ def budget(request, year: int):
             "year": year,
             "lines": lines,
             "can_manage": can_manage,
-            "totals": {
-                key: sum(getattr(line, key) for line in lines)
-                for key in ("allocation", "committed", "billed", "credited", "paid", "remaining")
-            },
+            "measures": selectors.BUDGET_MEASURES,
+            "totals": selectors.budget_totals(lines),
+            "lapsed_total": sum(line.lapsed for line in lines),
+            # Per-participant rows only for those who may see the registry; others the counts.
+            "lapsed": selectors.lapsed_participants(request.user, year)
+            if not scope_for(request.user, Capability.VIEW_REGISTRY).is_empty
+            else [],
             "allocation_form": AllocationForm(initial={"fiscal_year": year})
             if can_manage
             else None,
@@ -116,6 +122,7 @@ def plan_new(request):
 @login_required
 def plan_detail(request, pk: int):
     plan = enrolment_selectors.plan_for(request.user, pk)
+    lines = selectors.budget_lines(request.user, plan.fiscal_year, plan.source)
     # Per-worker rows only for those who may see the registry there; others see the totals.
     selections = []
     if scope_for(request.user, Capability.VIEW_REGISTRY).contains(plan.region_id):
@@ -131,7 +138,12 @@ def plan_detail(request, pk: int):
             "districts": enrolment_selectors.plan_by_district(plan),
             "parts": enrolment_selectors.plan_parts(plan),
             "selections": selections,
-            "remaining": plan.budget_available - plan.cost,
+            "measures": selectors.BUDGET_MEASURES,
+            "lines": lines,
+            # A draft is not committed yet: what would remain to commit once it is.
+            "after_plan": lines[0].remaining_to_commit - plan.cost
+            if lines and plan.status == plan.Status.DRAFT
+            else None,
             "can_commit": scope_for(request.user, Capability.MANAGE_FINANCE).contains(
                 plan.region_id
             ),
@@ -159,13 +171,19 @@ def invoices(request):
     if request.method == "POST":
         region = _managed_regency(request.user)
         if form.is_valid():
-            result = services.bill_month(region, form.cleaned_data["month"], request.user)
+            try:
+                result = services.bill_month(region, form.cleaned_data["month"], request.user)
+            except ValidationError as exc:  # nothing billable: no empty invoice, the reasons
+                messages.error(request, " ".join(exc.messages))
+                return redirect("finance:invoices")
             summary = result.summary()
             messages.success(
                 request,
                 _("Billed %(month)s: %(lines)s new lines.")
                 % {"month": summary["month"], "lines": summary["new_lines"]},
             )
+            for refused in result.refused:
+                messages.warning(request, refused["reason"])
             return redirect("finance:invoices")
     return render(
         request,

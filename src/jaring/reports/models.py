@@ -66,6 +66,8 @@ class RegionFact(models.Model):
     key = models.CharField(max_length=40, blank=True)
     registered = models.PositiveIntegerField(default=0)
     covered = models.PositiveIntegerField(default=0)
+    # Enrolled workers whose membership is inactive for arrears (an open finance.Lapse).
+    lapsed = models.PositiveIntegerField(default=0)
     # The day ``covered`` counts protection on (finance.protection.protected_on); a province or
     # the country carries the earliest day among its kabupaten.
     protected_on = models.DateField(null=True)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from jaring.core.region_codes import parent_code
 from jaring.enrolment.models import Enrolment
+from jaring.finance.models import lapsed_sql
 from jaring.finance.protection import month_end, protected_sql
 from jaring.registry.models import Worker
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact
@@ -35,7 +36,8 @@ def _workers_sql(today: datetime.date) -> tuple[str, list]:
     sql = f"""
         SELECT w.village_id AS village, w.district_code AS district, w.regency_code AS regency,
                w.sex AS sex, w.occupation_id AS occupation,
-               CASE WHEN {protected} THEN 1 ELSE 0 END AS covered
+               CASE WHEN {protected} THEN 1 ELSE 0 END AS covered,
+               CASE WHEN {lapsed_sql("w.id")} THEN 1 ELSE 0 END AS lapsed
         FROM {WORKER_TABLE} w
         WHERE w.regency_code = %s AND w.status = 'active'
     """  # nosec B608
@@ -86,9 +88,10 @@ def _count_workers(regency_code: str, today: datetime.date, now) -> None:
         group = ", ".join(c for c in (column, parent, key if key != "''" else None) if c)
         sql = (
             f"INSERT INTO {FACT_TABLE} (region_code, level, parent_code, dimension, key, "
-            "registered, covered, claims_reported, claims_open, claims_paid, claims_rejected, "
-            "benefits_paid, pay_days_total, allocated, billed, paid, refreshed_at) "
-            f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), "  # nosec B608
+            "registered, covered, lapsed, claims_reported, claims_open, claims_paid, "
+            "claims_rejected, benefits_paid, pay_days_total, allocated, billed, paid, "
+            "refreshed_at) "
+            f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), SUM(lapsed), "  # nosec B608
             f"0, 0, 0, 0, 0, 0, 0, 0, 0, %s FROM ({workers}) AS workers "  # nosec B608
             f"GROUP BY {group}"  # nosec B608
         )
@@ -167,6 +170,7 @@ def _add_money(regency_code: str, year: int) -> None:
 SUMMED = [
     "registered",
     "covered",
+    "lapsed",
     "claims_reported",
     "claims_open",
     "claims_paid",

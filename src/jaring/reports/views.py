@@ -64,7 +64,7 @@ def _areas(board, link: bool) -> dict:
 
 
 @login_required
-@takes_year(default=lambda: report_date().year)
+@takes_year(default=lambda request: report_date().year)
 def dashboard(request, code: str, year: int):
     region = selectors.region_for_dashboard(request.user, code)
     board = selectors.dashboard(region, year)
@@ -131,7 +131,7 @@ def _xlsx(request, board, panel: str) -> HttpResponse:
 
 
 @login_required
-@takes_year(default=lambda: report_date().year)
+@takes_year(default=lambda request: report_date().year)
 def monthly_pdf(request, code: str, year: int):
     region = selectors.region_for_dashboard(request.user, code)
     board = selectors.dashboard(region, year)
@@ -256,7 +256,7 @@ def public(request, code: str = ""):
 
 
 @login_required
-@takes_year(default=lambda: report_date().year)
+@takes_year(default=lambda request: report_date().year)
 def national(request, year: int):
     require(request.user, Capability.VIEW_REPORTS)
     province = request.GET.get("provinsi") or None

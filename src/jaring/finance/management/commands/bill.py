@@ -1,6 +1,7 @@
 import datetime
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from jaring.finance.services import bill_month
@@ -24,7 +25,8 @@ class Command(BaseCommand):
             month = datetime.datetime.strptime(options["month"], "%Y-%m").date()  # noqa: DTZ007
         except ValueError as exc:
             raise CommandError("--month is YYYY-MM, e.g. 2025-09") from exc
-        result = bill_month(region, month, None, options["source"])
-        if not result.invoices:
-            raise CommandError(f"no active funding source in {region.name}")
+        try:
+            result = bill_month(region, month, None, options["source"])
+        except ValidationError as exc:  # nothing billable: no empty invoice, the reasons
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(json.dumps(result.summary(), indent=None if options["json"] else 2))

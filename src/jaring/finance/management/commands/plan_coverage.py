@@ -53,7 +53,7 @@ class Command(BaseCommand):
             "capacity": plan.capacity,
             "selected": plan.selected,
             "cost": plan.cost,
-            "remaining": plan.budget_available - plan.cost,
+            "remaining_to_commit": plan.budget_available - plan.cost,
             "enrolled": created,
             "by_district": selectors.plan_by_district(plan),
             "parts": _parts(selectors.plan_parts(plan)),

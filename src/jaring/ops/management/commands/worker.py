@@ -10,7 +10,7 @@ django-tasks-db's ``db_worker`` loop, made to survive what happens on a server:
   on with a new connection instead of the worker exiting.
 
 A worker whose task loop hangs keeps beating, but then the queue's oldest task ages and /readyz
-fails on that.
+fails on that. The monthly lapse run (``finance.tasks``) is queued if none waits.
 """
 
 import logging
@@ -26,6 +26,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands import db_worker
 
 from jaring.core import jobs
+from jaring.finance.tasks import ensure_lapse_run_scheduled
 from jaring.ops import health
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class Command(db_worker.Command):
                 stop.wait(heartbeat)
 
         health.beat(worker.worker_id)
+        ensure_lapse_run_scheduled()  # the monthly lapse run keeps itself queued from then on
         threading.Thread(target=beat_forever, name="heartbeat", daemon=True).start()
         try:
             if options["reload"] and not options["batch"]:
