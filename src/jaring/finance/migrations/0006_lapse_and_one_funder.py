@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrolment', '0007_other_funder_and_lapsed_end'),
+        ('enrolment', '0008_other_funder_and_lapsed_end'),
         ('finance', '0005_bpjs_reconciliation'),
         ('registry', '0006_person_name_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrolment', '0006_branch_format_reply_and_history'),
+        ('enrolment', '0007_bpjs_note_never_holds_a_nik'),
     ]
 
     operations = [
