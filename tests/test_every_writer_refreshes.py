@@ -63,8 +63,12 @@ WRITE_CALLS = {
 
 
 def service_modules() -> list[ModuleType]:
-    """``jaring.<app>.services`` of every app (with a package's submodules) and planning."""
-    modules = [importlib.import_module("jaring.finance.planning")]
+    """``jaring.<app>.services`` of every app (with a package's submodules), planning and the
+    reconciliation with BPJS."""
+    modules = [
+        importlib.import_module("jaring.finance.planning"),
+        importlib.import_module("jaring.finance.reconciliation.services"),
+    ]
     for app in settings.INSTALLED_APPS:
         if not app.startswith("jaring."):
             continue
@@ -353,6 +357,21 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.payments.record_handover": "the berita acara of a claim already "
     "paid; the summaries count the payment",
     "jaring.reports.services.refresh_regency": "the recount itself",
+    "jaring.finance.services.credit_lines": "credit notes are not summed (see "
+    "credit_months_not_owed); it announces MONEY all the same",
+    "jaring.registry.services.rerun_import": "queues run_import, which announces itself",
+    "jaring.registry.services.fail_dead_imports": "a batch whose process died rolled back: no "
+    "worker changed",
+    "jaring.registry.services.forget_upload": "deletes a kept list; no counted row",
+    "jaring.registry.services.purge_import_files": "kept lists, rejects and raw rejected rows; "
+    "the counts stay",
+    "jaring.enrolment.services.purge_submission_files": "deletes kept BPJS workbooks",
+    "jaring.finance.reconciliation.services.import_statement": "the branch's statement and its "
+    "differences are not counted",
+    "jaring.finance.reconciliation.services.decide": "records the action; accepting BPJS's figure "
+    "credits through credit_lines",
+    "jaring.reference.services.save_reference": "reference data; the dashboards read the "
+    "workforce estimate live, not from the summaries",
 }
 
 
