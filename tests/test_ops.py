@@ -86,6 +86,14 @@ def test_readyz_needs_a_live_worker_and_a_moving_queue(client, settings):
     queue = response.json()["checks"]["queue"]
     assert queue["ok"] is False and queue["ready"] == 1 and queue["oldest_seconds"] >= 3600
 
+    # A task queued a month ago to run from a minute ago (the monthly lapse run) is a minute old.
+    a_month_ago = timezone.now() - datetime.timedelta(days=30)
+    DBTaskResult.objects.update(
+        enqueued_at=a_month_ago, run_after=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    queue = client.get("/readyz").json()["checks"]["queue"]
+    assert queue["ready"] == 1 and 60 <= queue["oldest_seconds"] < 120
+
     settings.JARING_WORKER_STALE_SECONDS = -1  # every beat is now too old
     settings.JARING_QUEUE_MAX_AGE = 10**6
     response = client.get("/readyz")

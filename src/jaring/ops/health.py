@@ -30,12 +30,19 @@ def last_beat() -> dict | None:
 
 
 def queue_state() -> dict:
-    """Tasks waiting to run (READY and due) and the age of the oldest, from the task table."""
-    from django.db.models import Min
-    from django_tasks_db.models import DBTaskResult
+    """Tasks waiting to run (READY and due) and how long the oldest has been due, from the task
+    table. A task queued for later (the monthly lapse run) is due from its ``run_after``, not
+    from the day it was queued."""
+    from django.db.models import Case, F, Min, When
+    from django.db.models.functions import Greatest
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
     waiting = DBTaskResult.objects.ready()
-    summary = waiting.aggregate(oldest=Min("enqueued_at"))
+    due_since = Case(  # run_after is the date maximum for a task that may run at once
+        When(run_after=get_date_max(), then=F("enqueued_at")),
+        default=Greatest("enqueued_at", "run_after"),
+    )
+    summary = waiting.aggregate(oldest=Min(due_since))
     oldest = summary["oldest"]
     return {
         "ready": waiting.count(),
