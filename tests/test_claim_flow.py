@@ -18,6 +18,7 @@ from jaring.claims.participants import makers_of
 from jaring.claims.rules import FamilyStage
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Program
+from jaring.reference.models import Letterhead
 from jaring.registry.models import Worker
 from tests import test_claims
 from tests.test_claims import (
@@ -271,14 +272,24 @@ def test_the_berita_acara_is_editable_until_signed_then_frozen(people, media):
     Worker.objects.filter(pk=claim.worker_id).update(full_name="Rusni Binti Ali")
     assert "Rusni Binti Ali" in pdf_text(handover_pdf(claim))  # a draft follows the registry
 
+    letterhead = Letterhead.objects.create(
+        region_id=claim.village_id[:5],  # the kabupaten's
+        government="PEMERINTAH KABUPATEN BENGKALIS",
+        office="DINAS TENAGA KERJA",
+        address="Jl. Antara No. 1",
+        city="Bengkalis",
+    )
     with pytest.raises(PermissionDenied):
         services.sign_handover(claim, people["bpjs"])
     services.sign_handover(claim, officer)
     signed = pdf_text(handover_pdf(claim))
+    assert "DINAS TENAGA KERJA" in signed
     Worker.objects.filter(pk=claim.worker_id).update(full_name="Nama Lain Dari Impor")
     claim.family.filter(pk=heir.pk).update(full_name="Ahli Waris Diganti")
+    Letterhead.objects.filter(pk=letterhead.pk).update(office="DINAS PERINDUSTRIAN")
     frozen = pdf_text(handover_pdf(claim))
     assert "Nama Lain Dari Impor" not in frozen and "Ahli Waris Diganti" not in frozen
+    assert "DINAS PERINDUSTRIAN" not in frozen  # the paper keeps the letterhead it bore
     assert "Rusni Binti Ali" in frozen and "Gedung Daerah" in frozen
     assert frozen.replace(frozen[frozen.index("Dicetak") :], "") == signed.replace(
         signed[signed.index("Dicetak") :], ""

@@ -374,6 +374,15 @@ def test_an_impossible_year_sends_the_user_back_with_a_message(reader, page):
         assert reader.get(page, {"tahun": year}).status_code == 200, year
 
 
+def test_a_monthly_report_without_figures_returns_to_that_years_dashboard(
+    bengkalis, make_user, client
+):
+    client.force_login(make_user("auditor", RoleCode.AUDITOR, BENGKALIS))  # nothing counted yet
+    response = client.get(f"/laporan/{BENGKALIS}/bulanan.pdf", {"tahun": "2024"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/laporan/{BENGKALIS}/?tahun=2024"
+
+
 # --- NIKs in other digit scripts -------------------------------------------------------------
 
 # The zero of every script hypothesis may pick (Arabic-Indic, extended Arabic-Indic, Devanagari,

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from jaring.accounts.models import PersonalDataAccess
 from jaring.enrolment.models import Enrolment
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
@@ -133,6 +134,10 @@ def test_lapsed_participants_are_counted_and_listed(builder, tmp_path, client):
     assert re.search(r'data-field="lapsed">2<', page)
     listed = re.search(r'<table class="data" id="lapsed">.*?</table>', page, re.S).group(0)
     assert listed.count("<tr>") == 1 + 2 and "12/2025" in listed  # not protected since December
+    # KPJs as this user may see them, and the list of participants is an audited read
+    for lapse in Lapse.objects.current().select_related("enrolment"):
+        assert finance_selectors.kpj_shown(builder, BENGKALIS, lapse.enrolment.kpj_number) in listed
+    assert PersonalDataAccess.objects.filter(object_type="lapsed_participants").exists()
     refresh_regency(BENGKALIS, today=D(2025, 12, 1))
     fact = RegionFact.objects.get(region_code=BENGKALIS, dimension="total")
     assert fact.lapsed == 2

@@ -168,6 +168,35 @@ def test_no_plaintext_copy_of_a_list_is_left_behind(bengkalis, tmp_path, monkeyp
     assert list(scratch.iterdir()) == []
 
 
+def test_no_plaintext_copy_is_left_when_the_header_is_refused_or_never_read(
+    tmp_path, monkeypatch
+):
+    """An Excel (Windows-1252) CSV is read through a UTF-8 copy of the whole list: a refused
+    header, or a caller that refuses the columns and never reads a row, removes it too."""
+    import gc
+
+    from jaring.core.spreadsheets import FileRefused, open_sheet
+    from jaring.registry.worker_sheet import WORKER_LIST
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_bytes(f"Nomor;Nama Lengkap\r\n{RUSNI[0]};Rusni Amélia".encode("cp1252"))
+    with pytest.raises(FileRefused):
+        open_sheet(wrong, WORKER_LIST)
+    assert list(scratch.iterdir()) == []
+
+    right = tmp_path / "right.csv"
+    row = ";".join([*RUSNI[:1], "Rusni Amélia", *RUSNI[2:]])
+    right.write_bytes("\r\n".join([";".join(HEADER), row]).encode("cp1252"))
+    sheet = open_sheet(right, WORKER_LIST)
+    assert len(list(scratch.iterdir())) == 1  # the copy exists while it may be read
+    del sheet
+    gc.collect()
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_sealed_file_cut_short_or_changed_does_not_open(tmp_path):
     plain = tmp_path / "list.csv"
     plain.write_bytes(b"x" * (sealed.CHUNK_BYTES * 2 + 5))

@@ -290,6 +290,10 @@ def test_the_page_uploads_lists_decides_and_exports(billed, finance_officer, cli
         "Meninggal dunia menurut Jaring" in page.text and "Nomor KPJ harus 11 digit." in page.text
     )
     higher = statement.differences.get(cause=rules.Cause.AMOUNT_HIGHER)
+    # The finance officer has no personal-data right: KPJs masked (as on the invoice workbook),
+    # the read logged and not cached.
+    assert higher.kpj not in page.text and f"*******{higher.kpj[-4:]}" in page.text
+    assert "no-store" in page["Cache-Control"]
     decided = client.post(
         reverse("finance:reconciliation_decide", args=[statement.pk]),
         {"difference": higher.pk, "action": "ask_branch", "note": "Cek penghasilan"},
@@ -305,7 +309,9 @@ def test_the_page_uploads_lists_decides_and_exports(billed, finance_officer, cli
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content)))["Selisih"]
     asked = [r for r in sheet.iter_rows(values_only=True) if r[8] == "Tanyakan ke cabang"]
     assert len(asked) == 1 and asked[0][9] == "Cek penghasilan" and asked[0][10] == "keuangan"
-    assert PersonalDataAccess.objects.filter(object_type="bpjs_reconciliation").count() == 1
+    logged = PersonalDataAccess.objects.filter(object_type="bpjs_reconciliation")
+    assert set(logged.values_list("action", flat=True)) == {"view_list", "export"}
+    assert logged.filter(action="export").count() == 1
     with path.open("rb") as handle:  # the same file again: the same statement, nothing added
         again = client.post(
             reverse("finance:reconciliations"),

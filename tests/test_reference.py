@@ -67,6 +67,22 @@ def test_admin_cannot_open_or_change_another_regions_row(admins, client):
     assert foreign.history.count() == 1  # only its creation
 
 
+def test_a_funding_sources_kind_is_fixed_once_it_has_money(admins, client):
+    """The kind decides the contribution rules of what was budgeted under it."""
+    admin_a, _, _ = admins
+    source = _source(BENGKALIS)
+    client.force_login(admin_a)
+    url = reverse("finance:funding_source", args=[source.pk])
+    data = {"kind": "csr", "name": "APBD Bengkalis", "active": "on", "reason": "ganti"}
+    client.post(url, data)
+    source.refresh_from_db()
+    assert source.kind == "csr"  # no money yet: still free
+    source.allocations.create(fiscal_year=2025, amount=1_000_000)
+    client.post(url, {**data, "kind": "apbd_kab"})
+    source.refresh_from_db()
+    assert (source.kind, source.name) == ("csr", "APBD Bengkalis")
+
+
 def test_admin_cannot_create_a_row_in_another_region(admins, client):
     admin_a, _, _ = admins
     client.force_login(admin_a)

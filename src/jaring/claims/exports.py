@@ -26,7 +26,7 @@ def _pdf(template: str, context: dict, region_code: str, purpose: str | None = N
         heading = {"letterhead": letterhead_for(region_code)}
     with override("id"):
         html = render_to_string(
-            template, {**context, **heading, "printed_at": timezone.localtime()}
+            template, {**heading, **context, "printed_at": timezone.localtime()}
         )
     return HTML(string=html).write_pdf()
 
@@ -67,7 +67,17 @@ def handover_record(claim: Claim, handover: Handover) -> dict:
             "witness_title": handover.witness_title,
             "bpjs_name": handover.bpjs_name,
             "bpjs_title": handover.bpjs_title,
+            "letterhead": _letterhead_facts(claim.village_id),
         }
+
+
+def _letterhead_facts(region_code: str) -> dict | None:
+    """The letterhead as printed today, as plain data (a signed paper keeps the one it bore)."""
+    letterhead = letterhead_for(region_code)
+    if letterhead is None:
+        return None
+    fields = ("government", "office", "address", "contact", "city")
+    return {name: getattr(letterhead, name) for name in fields}
 
 
 def handover_pdf(claim: Claim) -> bytes:
@@ -76,9 +86,12 @@ def handover_pdf(claim: Claim) -> bytes:
     record = dict(handover.snapshot if handover.is_signed else handover_record(claim, handover))
     for day in ("held_on", "event_date"):
         record[day] = datetime.date.fromisoformat(record[day])
+    context = {"ba": record, "signed": handover.is_signed}
+    if "letterhead" in record:  # frozen with it (records signed before it was kept: today's)
+        context["letterhead"] = record["letterhead"]
     return _pdf(
         "claims/handover_pdf.html",
-        {"ba": record, "signed": handover.is_signed},
+        context,
         claim.village_id,
         Signatory.Purpose.HANDOVER,
     )

@@ -13,6 +13,7 @@ import datetime
 import io
 import re
 import tempfile
+import weakref
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -177,14 +178,20 @@ def _csv_as_utf8(path: Path) -> Path:
 
 def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
     source = _csv_as_utf8(path)
-    with source.open("r", encoding="utf-8-sig", newline="") as handle:
-        header_line = handle.readline()
-        separator = max([",", ";", "\t"], key=header_line.count)
-        headers = next(iter(_split_header(header_line, separator)))
-        while headers and not headers[-1].strip():
-            headers.pop()  # Excel's empty trailing column: every line ends in the separator
-        layout = map_headers(headers, schema)
-        total = sum(1 for _ in handle)
+    temporary = source if source != path else None
+    try:
+        with source.open("r", encoding="utf-8-sig", newline="") as handle:
+            header_line = handle.readline()
+            separator = max([",", ";", "\t"], key=header_line.count)
+            headers = next(iter(_split_header(header_line, separator)))
+            while headers and not headers[-1].strip():
+                headers.pop()  # Excel's empty trailing column: every line ends in the separator
+            layout = map_headers(headers, schema)
+            total = sum(1 for _ in handle)
+    except BaseException:
+        if temporary is not None:  # a refused header must not leave the list behind
+            temporary.unlink(missing_ok=True)
+        raise
     lazy = pl.scan_csv(
         source,
         separator=separator,
@@ -192,10 +199,12 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
         row_index_name="_row",
         row_index_offset=2,  # the header is spreadsheet row 1
     ).select("_row", *headers)
-    # A converted copy holds the whole list in plaintext: removed once it has been read.
-    return OpenedSheet(
-        layout, _batches(lazy, chunk_rows, source if source != path else None), total
-    )
+    # A converted copy holds the whole list in plaintext: removed once it has been read, or
+    # when its reader is dropped unread (a caller that refuses the columns it found).
+    batches = _batches(lazy, chunk_rows, temporary)
+    if temporary is not None:
+        weakref.finalize(batches, temporary.unlink, missing_ok=True)
+    return OpenedSheet(layout, batches, total)
 
 
 def _split_header(line: str, separator: str):

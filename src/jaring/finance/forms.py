@@ -98,9 +98,22 @@ class DecisionForm(forms.Form):
     difference = forms.IntegerField(widget=forms.HiddenInput)
     action = forms.ChoiceField(label=_("Action"), choices=Action.choices)
     note = forms.CharField(label=_("Why"), max_length=255)
+
+
 class FundingSourceForm(ReferenceForm):
     region_levels = (2,)
 
     class Meta:
         model = FundingSource
         fields = ["region", "kind", "name", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The kind decides the contribution rules (PP 50/2025 relief) of what was budgeted and
+        # enrolled under it: fixed once the source has money or participants.
+        source = self.instance
+        if source.pk and (source.allocations.exists() or source.enrolments.exists()):
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = _(
+                "Fixed: this source already has allocations or participants."
+            )

@@ -14,6 +14,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for, scoped
 from jaring.accounts.services import log_personal_access
+from jaring.core.masking import mask_kpj
 from jaring.enrolment.models import OPEN_STATUSES, Enrolment
 from jaring.finance.models import (
     Allocation,
@@ -241,9 +242,18 @@ def _lapses_in_year(fiscal_year: int):
     )
 
 
-def lapsed_participants(user, fiscal_year: int, limit: int = 200) -> list[dict]:
-    """The participants lapsed now (registry roles only, names masked): KPJ, village, source,
-    paid through, the first month without protection, found on."""
+def kpj_shown(user, region_code: str, kpj: str) -> str:
+    """A KPJ as this user may see it: in full with the personal-data right in the region, else
+    its last four digits (as on the invoice workbook)."""
+    if scope_for(user, Capability.VIEW_PERSONAL_DATA).contains(region_code):
+        return kpj
+    return mask_kpj(kpj)
+
+
+def lapsed_participants(user, fiscal_year: int, limit: int = 200, request=None) -> list[dict]:
+    """The participants lapsed now (registry roles only, names masked, KPJ by ``kpj_shown``):
+    KPJ, village, source, paid through, the first month without protection, found on. The read
+    is logged per region like every list of participants."""
     book = default_rulebook()
     lapses = scoped(
         _lapses_in_year(fiscal_year).select_related(
@@ -252,14 +262,25 @@ def lapsed_participants(user, fiscal_year: int, limit: int = 200) -> list[dict]:
         user,
         Capability.VIEW_REGISTRY,
     ).order_by("enrolment__worker__village_id", "enrolment_id")[:limit]
-    return [
+    rows = [
         {
             "lapse": lapse,
             "worker": lapse.enrolment.worker,
+            "kpj": kpj_shown(user, lapse.enrolment.source.region_id, lapse.enrolment.kpj_number),
             "since": lapse_start(lapse.enrolment, lapse.paid_through, book, lapse.lapsed_on),
         }
         for lapse in lapses
     ]
+    for region_code in sorted({row["lapse"].enrolment.source.region_id for row in rows}):
+        log_personal_access(
+            user,
+            PersonalDataAccess.Action.VIEW_LIST,
+            "lapsed_participants",
+            fiscal_year,
+            region_code,
+            request=request,
+        )
+    return rows
 
 
 def committed_cost(source, fiscal_year: int) -> int:

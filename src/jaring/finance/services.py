@@ -89,7 +89,8 @@ class BillingResult:
 
 
 def sources_of(region: Region, name: str | None = None):
-    sources = FundingSource.objects.filter(region=region, active=True)
+    # Inactive only means "offered to no new plan": its committed participants are still billed.
+    sources = FundingSource.objects.filter(region=region)
     if name:
         sources = sources.filter(name__iexact=name) | sources.filter(kind=name)
     return sources.order_by("pk")
@@ -432,17 +433,27 @@ def mark_lapses(
             ],
         )
         reactivated = cursor.rowcount
+    # Only this region's rows: another region's run may be writing lapses at the same time.
+    in_region = (
+        f"t.enrolment_id IN (SELECT e.id FROM {enrolments} e "  # nosec B608
+        f"JOIN {workers} w ON w.id = e.worker_id WHERE w.{column} = %s)"
+    )
     if lapsed:
         record_history(
-            Lapse, "t.id > %s", [before], "+", user_id, "Nonaktif: iuran menunggak"
+            Lapse,
+            f"t.id > %s AND t.lapsed_on = %s AND {in_region}",
+            [before, day, region.code],
+            "+",
+            user_id,
+            "Nonaktif: iuran menunggak",
         )
     if reactivated:
         history = quote(Lapse.history.model._meta.db_table)
         record_history(
             Lapse,
-            f"t.reactivated_on = %s AND NOT EXISTS (SELECT 1 FROM {history} h "  # nosec B608
-            f"WHERE h.id = t.id AND h.reactivated_on IS NOT NULL)",
-            [day],
+            f"t.reactivated_on = %s AND {in_region} AND NOT EXISTS (SELECT 1 FROM "  # nosec B608
+            f"{history} h WHERE h.id = t.id AND h.reactivated_on IS NOT NULL)",
+            [day, region.code],
             "~",
             user_id,
             "Aktif kembali: tunggakan dilunasi",

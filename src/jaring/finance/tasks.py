@@ -28,7 +28,7 @@ def lapse_run(day: str | None = None) -> list[dict]:
     when = datetime.date.fromisoformat(day) if day else timezone.localdate()
     schedule_lapse_run(add_months(when.replace(day=1), 1))
     regencies = Region.objects.filter(
-        code__in=FundingSource.objects.filter(active=True).values("region_id")
+        code__in=FundingSource.objects.values("region_id")
     ).order_by("code")
     return [mark_lapses(region, when).summary() for region in regencies]
 

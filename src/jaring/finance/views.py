@@ -64,7 +64,7 @@ def budget(request, year: int):
             "totals": selectors.budget_totals(lines),
             "lapsed_total": sum(line.lapsed for line in lines),
             # Per-participant rows only for those who may see the registry; others the counts.
-            "lapsed": selectors.lapsed_participants(request.user, year)
+            "lapsed": selectors.lapsed_participants(request.user, year, request=request)
             if not scope_for(request.user, Capability.VIEW_REGISTRY).is_empty
             else [],
             "allocation_form": AllocationForm(initial={"fiscal_year": year})

@@ -137,7 +137,7 @@ def monthly_pdf(request, code: str, year: int):
     board = selectors.dashboard(region, year)
     if board.total is None:  # nothing counted yet: the dashboard says so
         messages.info(request, _("No figures yet: they appear after the first import."))
-        return redirect("reports:dashboard", code)
+        return redirect(f"{reverse('reports:dashboard', args=[code])}?tahun={year}")
     content = exports.monthly_pdf(
         board,
         graphics.choropleth(graphics.features_under(code), _areas(board, False), width=640),

@@ -3,6 +3,7 @@ and every row of the statement that could not be read, with its reason (in Indon
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
@@ -47,8 +48,9 @@ def _id(choices, value: str) -> str:
     return render(choices(value).label, "id") if value else ""
 
 
-def write_statement_xlsx(statement: Statement, path: Path) -> int:
-    """Write the workbook to ``path`` (streamed: constant memory); returns the differences."""
+def write_statement_xlsx(statement: Statement, path: Path, kpj: Callable[[str], str]) -> int:
+    """Write the workbook to ``path`` (streamed: constant memory); returns the differences.
+    ``kpj`` shows a KPJ as the user may see it (``finance.selectors.kpj_shown``)."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     table = TableSheet(book, "Selisih", DIFFERENCE_COLUMNS)
     differences = statement.differences.select_related("enrolment__worker", "acted_by").order_by(
@@ -59,7 +61,7 @@ def write_statement_xlsx(statement: Statement, path: Path) -> int:
         table.add(
             [
                 _id(rules.Kind, difference.kind),
-                difference.kpj,
+                kpj(difference.kpj),
                 mask_name(worker.full_name) if worker else "",
                 difference.bpjs_amount,
                 difference.ours_amount,
@@ -75,6 +77,6 @@ def write_statement_xlsx(statement: Statement, path: Path) -> int:
         )
     rejected = TableSheet(book, "Baris ditolak", REJECTED_COLUMNS)
     for line in statement.lines.exclude(problem="").order_by("row_number").iterator(5000):
-        rejected.add([line.row_number, line.kpj, _id(rules.Problem, line.problem)])
+        rejected.add([line.row_number, kpj(line.kpj), _id(rules.Problem, line.problem)])
     book.close()
     return table.row_count

@@ -20,6 +20,7 @@ from jaring.core.masking import mask_name
 from jaring.finance.forms import DecisionForm, StatementForm
 from jaring.finance.models import FundingSource
 from jaring.finance.reconciliation import exports, rules, selectors, services
+from jaring.finance.selectors import kpj_shown
 from jaring.finance.views import _managed_regency
 
 STATEMENT_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -31,7 +32,7 @@ def statements(request):
     form = StatementForm(
         request.POST or None,
         request.FILES or None,
-        sources=FundingSource.objects.filter(region=region, active=True),
+        sources=FundingSource.objects.filter(region=region),
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -69,9 +70,13 @@ def statements(request):
 @login_required
 def statement_detail(request, pk: int):
     statement = selectors.statement_for(request.user, pk)
+
+    def kpj(number: str) -> str:
+        return kpj_shown(request.user, statement.region_id, number)
+
     if request.GET.get("format") == "xlsx":
         handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
-        rows = exports.write_statement_xlsx(statement, Path(handle.name))
+        rows = exports.write_statement_xlsx(statement, Path(handle.name), kpj)
         log_personal_access(
             request.user,
             PersonalDataAccess.Action.EXPORT,
@@ -88,6 +93,14 @@ def statement_detail(request, pk: int):
             filename=f"rekonsiliasi-bpjs-{statement.month:%Y-%m}-{statement.pk}.xlsx",
         )
     kind = request.GET.get("jenis") or None
+    log_personal_access(  # participants by KPJ and masked name (also: not cached)
+        request.user,
+        PersonalDataAccess.Action.VIEW_LIST,
+        "bpjs_reconciliation",
+        statement.pk,
+        statement.region_id,
+        request=request,
+    )
     return render(
         request,
         "finance/reconciliation.html",
@@ -100,10 +113,14 @@ def statement_detail(request, pk: int):
                     "difference": d,
                     "suggested": rules.SUGGESTED[d.cause],
                     "name": mask_name(d.enrolment.worker.full_name) if d.enrolment_id else "",
+                    "kpj": kpj(d.kpj),
                 }
                 for d in selectors.differences(statement, kind)[: selectors.PAGE_ROWS]
             ],
-            "rejected": selectors.rejected_rows(statement)[: selectors.PAGE_ROWS],
+            "rejected": [
+                {"line": line, "kpj": kpj(line.kpj)}
+                for line in selectors.rejected_rows(statement)[: selectors.PAGE_ROWS]
+            ],
             "actions": rules.Action.choices,
         },
     )

@@ -44,5 +44,6 @@ class Command(BaseCommand):
         except FileRefused as exc:
             raise CommandError(str(exc)) from exc
         if options["xlsx"]:
-            write_statement_xlsx(outcome.statement, Path(options["xlsx"]))
+            # the server's own operator: KPJ numbers in full
+            write_statement_xlsx(outcome.statement, Path(options["xlsx"]), kpj=str)
         self.stdout.write(json.dumps(outcome.summary(), indent=None if options["json"] else 2))
