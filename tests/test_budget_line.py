@@ -127,3 +127,13 @@ def test_a_quota_may_name_the_kecamatan(apbd, finance_officer):  # noqa: F811
         plan(apbd, finance_officer, quotas={"Kecamatan Yang Tidak Ada": 3})
     assert refused.value.error_list[0].code == "quota_district_unknown"
     assert planning.resolve_quotas(Region.objects.get(code=BENGKALIS), {code: 5}) == {code: 5}
+
+
+def test_an_inactive_source_still_bills_its_committed_participants(money, finance_officer):  # noqa: F811
+    """Inactive means "offered to no new plan": participants already enrolled stay billed, so
+    they neither go unpaid nor lapse."""
+    FundingSource.objects.filter(pk=money.pk).update(active=False)
+    region = Region.objects.get(code=BENGKALIS)
+    finance_services.bill_month(region, D(2025, 6, 1), finance_officer)
+    june = Invoice.objects.get(source=money, month=D(2025, 6, 1))
+    assert june.lines.values("enrolment").distinct().count() == 99  # 100 less the death

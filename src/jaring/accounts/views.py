@@ -19,10 +19,16 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require
 from jaring.accounts.signals import home_sections
 from jaring.core.middleware import personal_data
-from jaring.core.spreadsheets import IDENTIFIER, LONG_TEXT, TEXT, Column, TableSheet
+from jaring.core.spreadsheets import (
+    IDENTIFIER,
+    LONG_TEXT,
+    TEXT,
+    XLSX_CONTENT_TYPE,
+    Column,
+    TableSheet,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AccessLogFilter(forms.Form):
@@ -45,7 +51,7 @@ def access_log(request):
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.access_log_for(request.user, filters)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(_access_log_xlsx(rows), content_type=XLSX)
+        response = HttpResponse(_access_log_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="log-akses-{stamp}.xlsx"'
         return response

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.core.params import takes_year
+from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.finance import exports, planning, selectors, services
 from jaring.finance.forms import (
@@ -25,8 +26,6 @@ from jaring.finance.models import FundingSource
 from jaring.reference import screens
 from jaring.reference.selectors import editable
 from jaring.regions.models import Level, Region
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _managed_regency(user) -> Region:
@@ -49,7 +48,7 @@ def budget(request, year: int):
     require(request.user, Capability.VIEW_REPORTS)
     lines = selectors.budget_lines(request.user, year)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(exports.budget_xlsx(lines, year), content_type=XLSX)
+        response = HttpResponse(exports.budget_xlsx(lines, year), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="anggaran-{year}.xlsx"'
         return response
     can_manage = not scope_for(request.user, Capability.MANAGE_FINANCE).is_empty
@@ -207,7 +206,7 @@ def invoice_detail(request, pk: int):
         else:
             content = exports.invoice_pdf(invoice)
         response = HttpResponse(
-            content, content_type=XLSX if export == "xlsx" else "application/pdf"
+            content, content_type=XLSX_CONTENT_TYPE if export == "xlsx" else "application/pdf"
         )
         name = invoice.number.replace("/", "-")
         response["Content-Disposition"] = f'attachment; filename="{name}.{export}"'

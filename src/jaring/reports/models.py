@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from jaring.core.params import FIRST_YEAR, LAST_YEAR
+
 NATIONAL = "ID"  # region_code of the country row
 
 
@@ -23,7 +25,7 @@ class WorkforceEstimate(models.Model):
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("region")
     )
     year = models.PositiveSmallIntegerField(
-        _("year"), validators=[MinValueValidator(2015), MaxValueValidator(2100)]
+        _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
     )
     informal_workers = models.PositiveIntegerField(
         _("informal workers"), validators=[MinValueValidator(1)]

@@ -15,6 +15,7 @@ from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
 from jaring.core.masking import mask_name
 from jaring.core.params import takes_year
+from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.core.templatetags.jaring_format import ribuan
 from jaring.reference import screens
 from jaring.reference.screens import ReferenceForm
@@ -24,8 +25,6 @@ from jaring.regions.models import Level, Region
 from jaring.reports import exports, graphics, selectors
 from jaring.reports.models import WorkforceEstimate
 from jaring.reports.services import report_date
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class EstimateForm(ReferenceForm):
@@ -124,7 +123,7 @@ def _xlsx(request, board, panel: str) -> HttpResponse:
         )
     else:
         content = exports.panel_xlsx(board, panel)
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     name = f"{panel}-{board.region.code}-{board.year}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -262,7 +261,7 @@ def national(request, year: int):
     province = request.GET.get("provinsi") or None
     rows = selectors.league(request.user, province, year)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(exports.league_xlsx(rows), content_type=XLSX)
+        response = HttpResponse(exports.league_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="perbandingan-{year}.xlsx"'
         return response
     provinces = Region.objects.filter(

@@ -1,10 +1,10 @@
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from jaring.accounts.models import User
 from jaring.claims.services import import_deaths
+from jaring.core.commands import write_summary
 from jaring.core.spreadsheets import FileRefused
 from jaring.regions.models import Region
 
@@ -46,8 +46,4 @@ class Command(BaseCommand):
             "unknown": result.unknown,
             "rejected": result.rejected,
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(summary))
-        else:
-            for key, value in summary.items():
-                self.stdout.write(f"{key:>16}: {value}")
+        write_summary(self.stdout, summary, options["json"], key_width=16)

@@ -1,10 +1,10 @@
 import datetime
-import json
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from jaring.core.commands import write_summary
 from jaring.enrolment.services import purge_submission_files
 from jaring.registry.services import purge_import_files
 
@@ -31,8 +31,4 @@ class Command(BaseCommand):
         days = settings.JARING_PERSONAL_DATA_RETENTION_DAYS if days is None else days
         before = timezone.now() - datetime.timedelta(days=max(days, 0))
         summary = {"days": days, **purge_import_files(before), **purge_submission_files(before)}
-        if options["json"]:
-            self.stdout.write(json.dumps(summary))
-        else:
-            for key, value in summary.items():
-                self.stdout.write(f"{key}: {value}")
+        write_summary(self.stdout, summary, options["json"])

@@ -1,7 +1,6 @@
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
+from jaring.core.commands import write_summary
 from jaring.ops.backup import BackupError, restore_backup
 
 
@@ -43,11 +42,7 @@ class Command(BaseCommand):
             "niks_failed": result.niks_failed,
             "media_files": result.media_files,
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(summary))
-        else:
-            for key, value in summary.items():
-                self.stdout.write(f"{key}: {value}")
+        write_summary(self.stdout, summary, options["json"])
         if result.mismatched or result.niks_failed:
             raise CommandError("the restored data does not match the backup (see above)")
         if not options["json"]:

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from jaring.core.commands import write_summary
 from jaring.ops.keys import remaining, rotate
 
 
@@ -37,17 +38,15 @@ class Command(BaseCommand):
             "files_resealed": progress.files_resealed,
             "finished": progress.finished,
         }
+        write_summary(self.stdout, summary, options["json"])
         if options["json"]:
-            self.stdout.write(json.dumps(summary))
+            return
+        if not progress.finished:
+            self.stdout.write("Stopped early: run the same command again to continue.")
         else:
-            for key, value in summary.items():
-                self.stdout.write(f"{key}: {value}")
-            if not progress.finished:
-                self.stdout.write("Stopped early: run the same command again to continue.")
-            else:
-                self.stdout.write(
-                    self.style.SUCCESS(
-                        "Done. When `--status` shows zeros everywhere, remove the old keys from "
-                        "JARING_NIK_OLD_KEYS and restart."
-                    )
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Done. When `--status` shows zeros everywhere, remove the old keys from "
+                    "JARING_NIK_OLD_KEYS and restart."
                 )
+            )
