@@ -1,4 +1,6 @@
 import csv
+import os
+import shutil
 
 import pytest
 from django.core.management import call_command
@@ -91,3 +93,33 @@ def run_queued_tasks(monkeypatch):
         assert {task.status for task in DBTaskResult.objects.all()} <= {"SUCCESSFUL"}
 
     return run
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (never a downloaded browser)."""
+    from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS
+
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run must install it")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls our fixtures make
+    # here are plain synchronous test setup.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="id-ID")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,52 +1,13 @@
 """The real Debian Chromium, driven by Playwright: log in, see Bengkalis, switch language."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from jaring.demo.seed import DEMO_PASSWORD, setup_demo
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser_kit import ARTIFACTS, login
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run must install it")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls our fixtures make
-    # here are plain synchronous test setup.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="id-ID")
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def test_operator_logs_in_sees_bengkalis_and_switches_language(riau_regions, live_server, page):
@@ -311,17 +272,6 @@ def test_finance_officer_uploads_a_bpjs_statement_and_reads_the_differences(
     assert "keuangan" in decided
 
 
-def _login(browser, live_server, username):
-    context = browser.new_context(locale="id-ID", accept_downloads=True)
-    page = context.new_page()
-    page.goto(live_server.url + "/akun/masuk/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form.stacked button[type=submit]")
-    page.wait_for_selector("#roles")
-    return page
-
-
 def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     riau_regions, occupations, live_server, browser, settings, tmp_path
 ):
@@ -339,7 +289,7 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     settings.MEDIA_ROOT = tmp_path / "media"
     setup_demo()
     build_coverage(User.objects.get(username="keuangan"), tmp_path)
-    officer = _login(browser, live_server, "klaim")
+    officer = login(browser, live_server, "klaim")
     officer.goto(live_server.url + "/klaim/lapor/")
     assert not officer.is_visible("#id_cause")  # accident fields only for JKK
     officer.select_option("#id_program", "JKK")
@@ -383,7 +333,7 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
         officer.wait_for_selector(".messages")
 
     # The BPJS officer checks the documents against the originals (not their uploader).
-    bpjs = _login(browser, live_server, "bpjs.duri")
+    bpjs = login(browser, live_server, "bpjs.duri")
     bpjs.goto(f"{live_server.url}/klaim/{claim.pk}/")
     while bpjs.locator("button.verify").count():
         bpjs.locator("button.verify").first.click()
@@ -395,7 +345,7 @@ def test_a_death_goes_from_report_to_bpjs_and_the_handover(
     assert officer.locator("#approve-claim").count() == 0  # the maker does not check
     assert "Berikutnya:" in officer.inner_text("#next-step")
 
-    supervisor = _login(browser, live_server, "supervisor")
+    supervisor = login(browser, live_server, "supervisor")
     supervisor.goto(f"{live_server.url}/klaim/{claim.pk}/")
     supervisor.click("#approve-claim")
     supervisor.wait_for_selector("#sending-form")
@@ -490,7 +440,7 @@ def test_dashboard_map_report_and_public_page_show_the_databases_numbers(
     regency = RegionFact.objects.get(region_code="14.03", dimension="total")
     thousands = f"{regency.covered:,}".replace(",", ".")
 
-    operator = _login(browser, live_server, "operator")
+    operator = login(browser, live_server, "operator")
     operator.goto(live_server.url + "/laporan/14.03/")
     operator.wait_for_selector("#map svg path")
     assert operator.inner_text("#cards [data-field=covered]") == thousands
@@ -519,7 +469,7 @@ def test_dashboard_map_report_and_public_page_show_the_databases_numbers(
 
 def test_the_api_docs_render_under_the_content_security_policy(riau_regions, live_server, browser):
     setup_demo()
-    page = _login(browser, live_server, "bpjs.duri")
+    page = login(browser, live_server, "bpjs.duri")
     blocked = []
     page.on(
         "console",

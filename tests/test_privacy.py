@@ -168,9 +168,7 @@ def test_no_plaintext_copy_of_a_list_is_left_behind(bengkalis, tmp_path, monkeyp
     assert list(scratch.iterdir()) == []
 
 
-def test_no_plaintext_copy_is_left_when_the_header_is_refused_or_never_read(
-    tmp_path, monkeypatch
-):
+def test_no_plaintext_copy_is_left_when_the_header_is_refused_or_never_read(tmp_path, monkeypatch):
     """An Excel (Windows-1252) CSV is read through a UTF-8 copy of the whole list: a refused
     header, or a caller that refuses the columns and never reads a row, removes it too."""
     import gc

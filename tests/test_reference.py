@@ -257,9 +257,11 @@ def test_a_branch_layout_names_known_fields_and_belongs_to_a_bpjs_office(admins)
     assert saved.history.get().history_user == admin_a
 
 
-HEADER = st.text(alphabet=string.ascii_letters + string.digits + " ./()-", max_size=20).map(
-    str.strip
-).filter(bool)
+HEADER = (
+    st.text(alphabet=string.ascii_letters + string.digits + " ./()-", max_size=20)
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @given(
@@ -281,9 +283,7 @@ def test_a_layout_reads_back_as_written_and_is_valid_iff_headers_unique_and_nik_
 # --- Rules in force (read only) -----------------------------------------------------------------
 
 
-def test_the_rules_page_shows_the_row_in_force_on_the_chosen_day_with_its_source(
-    make_user, client
-):
+def test_the_rules_page_shows_the_row_in_force_on_the_chosen_day_with_its_source(make_user, client):
     client.force_login(make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS))
     url = reverse("reference:rules")
     during = client.get(url, {"tanggal": "2026-06-01"})
@@ -305,7 +305,10 @@ def test_a_regency_without_a_letterhead_uses_its_provinces(riau_regions):
     )
     assert selectors.letterhead_for("14.03.01").government == "PEMERINTAH PROVINSI RIAU"
     Letterhead.objects.create(
-        region_id=BENGKALIS, government="PEMERINTAH KABUPATEN BENGKALIS", office="D", address="A",
+        region_id=BENGKALIS,
+        government="PEMERINTAH KABUPATEN BENGKALIS",
+        office="D",
+        address="A",
         city="Bengkalis",
     )
     assert selectors.letterhead_for("14.03.01").government == "PEMERINTAH KABUPATEN BENGKALIS"
@@ -318,11 +321,17 @@ def test_the_invoice_pdf_carries_the_letterhead_and_the_signatory(riau_regions, 
     from jaring.finance.models import Invoice
 
     Letterhead.objects.create(
-        region_id=BENGKALIS, government="PEMERINTAH KABUPATEN BENGKALIS",
-        office="DINAS TENAGA KERJA", address="Jl. Pramuka", city="Bengkalis",
+        region_id=BENGKALIS,
+        government="PEMERINTAH KABUPATEN BENGKALIS",
+        office="DINAS TENAGA KERJA",
+        address="Jl. Pramuka",
+        city="Bengkalis",
     )
     Signatory.objects.create(
-        region_id=BENGKALIS, purpose="invoice", name="Hj. Siti Aminah", position="Kepala Dinas",
+        region_id=BENGKALIS,
+        purpose="invoice",
+        name="Hj. Siti Aminah",
+        position="Kepala Dinas",
         nip="197501012000032001",
     )
     Signatory.objects.create(
