@@ -111,3 +111,33 @@ def test_every_interface_string_has_an_indonesian_translation():
         )
     ]
     assert untranslated == []
+
+
+def _cache_in_subprocess(database_url, code, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARING_")}
+    env |= PRODUCTION_KEYS | {
+        "JARING_VAR_DIR": str(tmp_path),
+        "JARING_REDIS_URL": "redis://127.0.0.1:6379/15",
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "jaring.settings",
+    }
+    script = "import django; django.setup(); from django.core.cache import cache; " + code
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_two_instances_sharing_one_redis_never_read_each_others_keys(tmp_path):
+    bengkalis = "postgres://jaring@127.0.0.1:5432/jaring_bengkalis"
+    siak = "postgres://jaring@127.0.0.1:5432/jaring_siak"
+    _cache_in_subprocess(bengkalis, "cache.set('job-lease:import-7', 'bengkalis', 60)", tmp_path)
+    try:
+        seen_by_siak = _cache_in_subprocess(
+            siak, "print(cache.get('job-lease:import-7'))", tmp_path
+        )
+        seen_by_bengkalis = _cache_in_subprocess(
+            bengkalis, "print(cache.get('job-lease:import-7'))", tmp_path
+        )
+    finally:
+        _cache_in_subprocess(bengkalis, "cache.delete('job-lease:import-7')", tmp_path)
+    assert (seen_by_siak, seen_by_bengkalis) == ("None", "bengkalis")

@@ -239,18 +239,26 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Import progress is shared between the web and worker processes: a file cache by default,
-# Redis (JARING_REDIS_URL) when there is one.
+# Import progress, job leases, login lockouts and rate limits are shared between the web and
+# worker processes: a file cache by default, Redis (JARING_REDIS_URL) when there is one. Two
+# instances may share one Redis (a province hosting its kabupaten): every key carries the
+# instance's prefix, by default its database's name, so one instance never reads another's
+# lease or lockout.
+CACHE_KEY_PREFIX = os.environ.get("JARING_CACHE_PREFIX") or (
+    f"jaring:{Path(str(DATABASES['default']['NAME'])).name}"
+)
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["JARING_REDIS_URL"],
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
         if os.environ.get("JARING_REDIS_URL")
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     )
 }
