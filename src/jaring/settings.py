@@ -239,11 +239,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Import progress, job leases, login lockouts and rate limits are shared between the web and
-# worker processes: a file cache by default, Redis (JARING_REDIS_URL) when there is one. Two
-# instances may share one Redis (a province hosting its kabupaten): every key carries the
-# instance's prefix, by default its database's name, so one instance never reads another's
-# lease or lockout.
+# Import progress, job leases, the worker heartbeat, key-rotation checkpoints and API throttles
+# are shared between web and worker: a file cache by default, Redis (JARING_REDIS_URL) when
+# there is one. Two instances may share one Redis (a province hosting its kabupaten): every key
+# carries the instance's prefix, by default its database's name, so one instance never reads
+# another's lease or heartbeat.
 CACHE_KEY_PREFIX = os.environ.get("JARING_CACHE_PREFIX") or (
     f"jaring:{Path(str(DATABASES['default']['NAME'])).name}"
 )
