@@ -357,6 +357,11 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.payments.record_handover": "the berita acara of a claim already "
     "paid; the summaries count the payment",
     "jaring.reports.services.refresh_regency": "the recount itself",
+    "jaring.federation.services.publish": "copies the summaries into the federation outbox",
+    "jaring.federation.services.find_double_payments": "findings at the hub are not counted",
+    "jaring.federation.services.create_instance_publication": "replication plumbing, no row",
+    "jaring.federation.services.subscribe_to_instance": "replication plumbing, no row",
+    "jaring.federation.services.follow_hub": "replication plumbing, no row",
     "jaring.finance.services.credit_lines": "credit notes are not summed (see "
     "credit_months_not_owed); it announces MONEY all the same",
     "jaring.registry.services.rerun_import": "queues run_import, which announces itself",

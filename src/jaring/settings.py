@@ -72,6 +72,12 @@ NIK_OLD_ENCRYPTION_KEYS = {
     int(item.split(":", 1)[0]): item.split(":", 1)[1] for item in env_list("JARING_NIK_OLD_KEYS")
 }
 
+# Federation (docs/SCALE.md): this instance's name at the national hub and the NATIONAL index
+# key every federated instance shares (HMAC of enrolled NIKs, so the hub can see one person paid
+# for by two instances). Both empty: the instance is not federated.
+INSTANCE_NAME = os.environ.get("JARING_INSTANCE_NAME", "")
+NATIONAL_INDEX_KEY = os.environ.get("JARING_NATIONAL_INDEX_KEY", "")
+
 ALLOWED_HOSTS = env_list("JARING_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("JARING_CSRF_TRUSTED_ORIGINS")
 
@@ -97,6 +103,7 @@ INSTALLED_APPS = [
     "jaring.finance",
     "jaring.claims",
     "jaring.reports",
+    "jaring.federation",
     "ninja",  # serves its Swagger UI files locally (otherwise it links a CDN)
     "jaring.api",
     "jaring.ops",

@@ -98,3 +98,12 @@ def decrypt_personal(blob: bytes) -> str:
 
 def nik_index(nik: str) -> str:
     return hmac.new(_index_key(settings.NIK_INDEX_KEY), nik.encode(), hashlib.sha256).hexdigest()
+
+
+def national_index(nik: str) -> str:
+    """The NIK's index under the NATIONAL key every federated instance shares (never its own
+    blind-index key): the hub can match one person across instances and learns nothing else."""
+    if not settings.NATIONAL_INDEX_KEY:
+        raise ValueError("JARING_NATIONAL_INDEX_KEY is not set: this instance is not federated")
+    key = _index_key(settings.NATIONAL_INDEX_KEY)
+    return hmac.new(key, b"jaring.national:" + nik.encode(), hashlib.sha256).hexdigest()

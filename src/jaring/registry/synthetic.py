@@ -58,8 +58,10 @@ def _villages(region_code: str) -> list[tuple[str, str, str]]:
             "code", "name"
         )
     )
+    # Ordered, so that a seed gives the same people on every database.
     return [
-        (v.code, v.name, districts[v.parent_id]) for v in villages.only("code", "name", "parent")
+        (v.code, v.name, districts[v.parent_id])
+        for v in villages.only("code", "name", "parent").order_by("code")
     ]
 
 

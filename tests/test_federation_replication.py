@@ -1,0 +1,173 @@
+"""A federation on PostgreSQL's own logical replication, on this machine: two Pemda instances
+and a national hub, each its own PostgreSQL cluster on a loopback port, created here and
+dropped after. Each Pemda publishes; the hub subscribes to both, builds the national table from
+what arrived, finds the person both instances pay for in the same months, and each Pemda
+receives the finding about itself through its own subscription to the hub.
+
+Needs root and Debian's pg_createcluster (CI has both); it runs in the PostgreSQL pass only."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIONAL_KEY = "bmF0aW9uYWwtaW5kZXgta2V5LWZvci10ZXN0cy0zMmI="
+CLUSTERS = {"bengkalis": 5441, "siak": 5442, "hub": 5443}
+VERSION = "15"
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="the federation runs on PostgreSQL clusters (the PostgreSQL pass)",
+)
+
+
+def conninfo(name: str) -> str:
+    return f"host=127.0.0.1 port={CLUSTERS[name]} dbname=jaring user=postgres"
+
+
+def _run(*command, env=None, timeout=600):
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(command)}: {done.stderr[-3000:]}"
+    return done.stdout
+
+
+def _drop_cluster(name: str) -> None:
+    command = [shutil.which("pg_dropcluster"), "--stop", VERSION, f"jaring_fed_{name}"]
+    subprocess.run(command, capture_output=True, check=False)
+
+
+def _create_cluster(name: str, port: int) -> None:
+    cluster = f"jaring_fed_{name}"
+    _drop_cluster(name)
+    _run("pg_createcluster", VERSION, cluster, "--port", str(port), "--", "--auth=trust")
+    config = Path(f"/etc/postgresql/{VERSION}/{cluster}/postgresql.conf")
+    config.write_text(
+        config.read_text()
+        + "\nwal_level = logical\nlisten_addresses = '127.0.0.1'\nfsync = off\n"
+        + "max_wal_senders = 10\nmax_replication_slots = 10\n"
+    )
+    _run("pg_ctlcluster", VERSION, cluster, "start")
+    _run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "jaring")
+
+
+def _env(name: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARING_")}
+    env |= {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{CLUSTERS[name]}/jaring",
+        "JARING_SECRET_KEY": "federation-test",
+        "JARING_NIK_ENCRYPTION_KEY": os.environ["JARING_NIK_ENCRYPTION_KEY"],
+        # Each instance has its OWN blind-index key; only the national key is shared.
+        "JARING_NIK_INDEX_KEY": {
+            "bengkalis": "YmVuZ2thbGlzLWJsaW5kLWluZGV4LWtleS0zMmJ5dGU=",
+            "siak": "c2lhay1ibGluZC1pbmRleC1rZXktb2YtMzItYnl0ZXM=",
+            "hub": "aHViLWJsaW5kLWluZGV4LWtleS1vZi0zMi1ieXRlcyE=",
+        }[name],
+        "JARING_NATIONAL_INDEX_KEY": NATIONAL_KEY,
+        "JARING_INSTANCE_NAME": name,
+        "JARING_VAR_DIR": str(ROOT / "var" / f"federation-{name}"),
+        "DJANGO_SETTINGS_MODULE": "jaring.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    return env
+
+
+def jaring(name: str, *arguments) -> str:
+    return _run(sys.executable, "-m", "jaring", *arguments, env=_env(name))
+
+
+def scenario(name: str, *arguments) -> str:
+    return _run(
+        sys.executable, str(ROOT / "tests" / "federation_scenario.py"), *arguments, env=_env(name)
+    )
+
+
+def query(name: str, sql: str):
+    with psycopg.connect(conninfo(name), autocommit=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def wait_for(name: str, sql: str, expected, seconds: int = 120):
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = query(name, sql)
+        if rows == expected or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    if os.geteuid() != 0 or not shutil.which("pg_createcluster"):
+        if os.environ.get("CI"):
+            pytest.fail("the federation test needs root and pg_createcluster in CI")
+        pytest.skip("needs root and Debian's pg_createcluster")
+    try:
+        for name, port in CLUSTERS.items():
+            _create_cluster(name, port)
+        migrations = {
+            name: subprocess.Popen(
+                [sys.executable, "-m", "jaring", "migrate", "--no-input"],
+                env=_env(name),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for name in CLUSTERS
+        }
+        for name, process in migrations.items():
+            assert process.wait(timeout=900) == 0, f"{name}: {process.stderr.read()[-2000:]}"
+        yield CLUSTERS
+    finally:
+        for name in CLUSTERS:
+            _drop_cluster(name)
+
+
+def test_two_pemda_instances_and_a_hub_find_a_double_payment_and_sum_the_nation(clusters):
+    # Bengkalis pays January-June 2025 for five people; Siak pays April-September for five,
+    # the first of whom is also on Bengkalis's list: April-June is paid twice.
+    scenario("bengkalis", "pemda", "14.03", "1,2,3,4,5,6")
+    scenario("siak", "pemda", "14.08", "4,5,6,7,8,9", "--share-first-with", "14.03")
+
+    for name in ("bengkalis", "siak"):
+        jaring("hub", "federation", "subscribe", "--instance", name, "--conninfo", conninfo(name))
+    keys = wait_for(
+        "hub",
+        "SELECT instance, COUNT(*) FROM federation_enrolledkey GROUP BY 1 ORDER BY 1",
+        [("bengkalis", 5), ("siak", 5)],
+    )
+    assert keys == [("bengkalis", 5), ("siak", 5)]
+    # Only the published columns travel: the instance's local worker link stays home.
+    assert query(
+        "hub", "SELECT COUNT(*) FROM federation_enrolledkey WHERE worker_id IS NOT NULL"
+    ) == [(0,)]
+    facts = wait_for(
+        "hub",
+        "SELECT region_code, registered FROM federation_publishedfact WHERE level = 2 ORDER BY 1",
+        [("14.03", 5), ("14.08", 5)],
+    )
+    assert facts == [("14.03", 5), ("14.08", 5)]
+    # Nothing personal reached the hub: no names, no NIKs, no workers at all.
+    assert query("hub", "SELECT COUNT(*) FROM registry_worker") == [(0,)]
+
+    table = jaring("hub", "federation", "table", "--json")
+    assert '"registered": 10' in table and '"regencies": 2' in table
+
+    assert "double_payments: 1" in jaring("hub", "federation", "find-doubles")
+    assert query("hub", "SELECT instance_a, instance_b, months FROM federation_doublepayment") == [
+        ("bengkalis", "siak", 0b111000)  # April, May and June
+    ]
+
+    # Each Pemda receives the finding about itself, and finds its own worker from it.
+    for name in ("bengkalis", "siak"):
+        jaring(name, "federation", "follow-hub", "--conninfo", conninfo("hub"))
+        arrived = wait_for(name, "SELECT COUNT(*) FROM federation_doublepayment", [(1,)])
+        assert arrived == [(1,)], name
+        worker = scenario(name, "worker-of", "14.03").strip()
+        findings = jaring(name, "federation", "doubles", "--json")
+        assert f'"worker_id": {worker}' in findings and '"months": [4, 5, 6]' in findings
