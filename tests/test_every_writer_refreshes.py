@@ -356,6 +356,17 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.payments.create_instalments": "instalments are not counted",
     "jaring.claims.services.payments.record_handover": "the berita acara of a claim already "
     "paid; the summaries count the payment",
+    "jaring.claims.services.jkk.record_accident_report": "the JKK path is not counted",
+    "jaring.claims.services.jkk.record_treatment": "the JKK path is not counted",
+    "jaring.claims.services.jkk.record_discharge": "the JKK path is not counted",
+    "jaring.claims.services.jkk.record_incapacity_period": "STMB periods are not counted",
+    "jaring.claims.services.jkk.record_incapacity_payment": "STMB payments by BPJS are not "
+    "summed (the summaries count paid claims)",
+    "jaring.claims.services.jkk.record_return_to_work": "the JKK path is not counted",
+    "jaring.claims.services.jkk.record_assessment": "judges a claim in preparation again (see "
+    "judge)",
+    "jaring.claims.services.jkk.record_suspicion": "the JKK path is not counted",
+    "jaring.claims.services.jkk.record_ruling": "the JKK path is not counted",
     "jaring.reports.services.refresh_regency": "the recount itself",
     "jaring.federation.services.publish": "copies the summaries into the federation outbox",
     "jaring.federation.services.find_double_payments": "findings at the hub are not counted",

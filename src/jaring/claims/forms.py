@@ -3,7 +3,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS
-from jaring.claims.models import Claim, FamilyMember, Instalment, SentVia
+from jaring.claims.models import (
+    Claim,
+    DisabilityAssessment,
+    FamilyMember,
+    Instalment,
+    SentVia,
+    SuspectedAccident,
+)
 from jaring.claims.rules import MAX_DOCUMENT_BYTES
 from jaring.claims.services import Outcome
 from jaring.core.formatting import rupiah
@@ -103,7 +110,7 @@ class DecisionForm(forms.Form):
 
 
 class InstalmentChoice(forms.ModelChoiceField):
-    """"Santunan tunai — Rp42.000.000", never the row's code."""
+    """ "Santunan tunai — Rp42.000.000", never the row's code."""
 
     def label_from_instance(self, obj: Instalment) -> str:
         what = obj.get_kind_display()
@@ -169,9 +176,7 @@ class BpjsDecisionForm(forms.Form):
 
 class PaymentForm(forms.Form):
     instalment = InstalmentChoice(label=_("For"), queryset=Instalment.objects.none())
-    recipient = HeirChoice(
-        label=_("Paid to"), queryset=FamilyMember.objects.none(), required=False
-    )
+    recipient = HeirChoice(label=_("Paid to"), queryset=FamilyMember.objects.none(), required=False)
     amount = forms.IntegerField(label=_("Amount (Rp)"), min_value=1)
     paid_on = forms.DateField(label=_("Payment date"), widget=DATE)
     bank = forms.CharField(label=_("Bank"), max_length=60)
@@ -214,3 +219,95 @@ class DeathListForm(forms.Form):
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.code, r.display_name) for r in regions]
+
+
+# --- The JKK path (each form takes the action's name as its prefix: one page holds them all) --
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class StageOneForm(forms.Form):
+    accident_at = forms.DateTimeField(label=_("Accident happened at"), widget=DATETIME)
+    made_at = forms.DateTimeField(label=_("Stage I report made at"), widget=DATETIME)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class StageTwoForm(forms.Form):
+    treatment_ended_on = forms.DateField(
+        label=_("Treatment ended on (doctor's statement)"), widget=DATE
+    )
+    made_at = forms.DateTimeField(label=_("Stage II report made at"), widget=DATETIME)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class TreatmentForm(forms.Form):
+    plkk = forms.TypedChoiceField(label=_("PLKK"), coerce=int)
+    admitted_on = forms.DateField(label=_("Admitted on"), widget=DATE)
+    discharged_on = forms.DateField(label=_("Discharged on"), widget=DATE, required=False)
+
+    def __init__(self, *args, plkk=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plkk"].choices = [(p.pk, f"{p.name} ({p.get_kind_display()})") for p in plkk]
+
+
+class DischargeForm(forms.Form):
+    treatment = forms.ModelChoiceField(label=_("Treatment"), queryset=Claim.objects.none())
+    discharged_on = forms.DateField(label=_("Discharged on"), widget=DATE)
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if claim is not None:
+            self.fields["treatment"].queryset = claim.treatments.filter(
+                discharged_on__isnull=True
+            ).select_related("plkk")
+        self.fields["treatment"].label_from_instance = lambda t: f"{t.plkk.name}, {t.admitted_on}"
+
+
+class IncapacityPeriodForm(forms.Form):
+    starts_on = forms.DateField(label=_("Unable to work from"), widget=DATE)
+    ends_on = forms.DateField(label=_("to"), widget=DATE)
+
+
+class IncapacityPaymentForm(forms.Form):
+    period = forms.ModelChoiceField(label=_("Period"), queryset=Claim.objects.none())
+    amount = forms.IntegerField(label=_("Paid by BPJS (Rp)"), min_value=1)
+    paid_on = forms.DateField(label=_("BPJS payment date"), widget=DATE)
+    reference = forms.CharField(label=_("Transfer reference"), max_length=80, required=False)
+
+    def __init__(self, *args, claim=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if claim is not None:
+            self.fields["period"].queryset = claim.incapacity_periods.all()
+        self.fields["period"].label_from_instance = lambda p: f"{p.starts_on} – {p.ends_on}"
+
+
+class ReturnToWorkForm(forms.Form):
+    returned_on = forms.DateField(label=_("Back at work on"), widget=DATE)
+
+
+class AssessmentForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Doctor's assessment"),
+        choices=DisabilityAssessment._meta.get_field("kind").choices,
+    )
+    assessed_on = forms.DateField(label=_("Assessed on"), widget=DATE)
+    doctor = forms.CharField(label=_("Doctor"), max_length=150)
+    table_percent = forms.DecimalField(
+        label=_("Percentage in the table"), min_value=0, max_value=99.99, required=False
+    )
+    function_loss_percent = forms.DecimalField(
+        label=_("Function lost (%)"), min_value=0, max_value=100, required=False
+    )
+
+
+class SuspicionForm(forms.Form):
+    notified_on = forms.DateField(label=_("BPJS notified on"), widget=DATE)
+    description = forms.CharField(
+        label=_("What is suspected"), widget=forms.Textarea(attrs={"rows": 2}), min_length=10
+    )
+
+
+class RulingForm(forms.Form):
+    ruling = forms.ChoiceField(label=_("BPJS's ruling"), choices=SuspectedAccident.Ruling.choices)
+    ruled_on = forms.DateField(label=_("Ruled on"), widget=DATE)
+    note = forms.CharField(label=_("BPJS's reason"), max_length=500, required=False)

@@ -507,3 +507,215 @@ class DeathRecord(models.Model):
     @property
     def masked_nik(self) -> str:
         return mask_nik(self.nik_hint) if self.nik_hint else ""
+
+
+# --- The JKK path: reports, treatment, temporary incapacity, return to work, assessment --------
+# Each stage is its own dated record with who recorded it and when; corrections keep their
+# earlier versions in the history tables.
+
+
+class AccidentReport(models.Model):
+    """The accident report to BPJS: stage I (laporan tahap I, due within 2 × 24 hours of the
+    accident) or stage II (laporan tahap II, once the doctor states the treatment has ended)."""
+
+    class Stage(models.IntegerChoices):
+        FIRST = 1, _("Stage I (within 2 × 24 hours)")
+        SECOND = 2, _("Stage II (after treatment)")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="accident_reports")
+    stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage.choices)
+    made_at = models.DateTimeField(_("report made at"))
+    # Stage I: when the accident happened (its date is the claim's event date).
+    accident_at = models.DateTimeField(_("accident at"), null=True, blank=True)
+    # Stage II: the doctor's statement that treatment ended.
+    treatment_ended_on = models.DateField(_("treatment ended on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        ordering = ["stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "stage"], name="accident_report_once"),
+            models.CheckConstraint(
+                condition=Q(stage=2, treatment_ended_on__isnull=False)
+                | Q(stage=1, accident_at__isnull=False, made_at__gte=F("accident_at")),
+                name="accident_report_stage_facts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}/{self.stage}"
+
+
+class Treatment(models.Model):
+    """A stay or visit at a PLKK (BPJS's partner hospital or clinic) for the accident."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="treatments")
+    plkk = models.ForeignKey("reference.Plkk", on_delete=models.PROTECT, related_name="+")
+    admitted_on = models.DateField(_("admitted on"))
+    discharged_on = models.DateField(_("discharged on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        ordering = ["admitted_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "plkk", "admitted_on"], name="treatment_once"),
+            models.CheckConstraint(
+                condition=Q(discharged_on__isnull=True) | Q(discharged_on__gte=F("admitted_on")),
+                name="treatment_discharged_after_admission",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}/{self.plkk_id} {self.admitted_on}"
+
+
+class IncapacityPeriod(models.Model):
+    """A period the worker could not work (STMB): the amount expected by the rule when it was
+    recorded, and what BPJS paid for it and when."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="incapacity_periods")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    expected_amount = models.PositiveBigIntegerField(_("expected amount"))
+    rule_ref = models.CharField(max_length=80)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    bpjs_paid_amount = models.PositiveBigIntegerField(_("paid by BPJS"), null=True, blank=True)
+    bpjs_paid_on = models.DateField(_("BPJS payment date"), null=True, blank=True)
+    bpjs_reference = models.CharField(_("transfer reference"), max_length=80, blank=True)
+    paid_recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "starts_on"], name="incapacity_period_once"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="incapacity_period_order"
+            ),
+            # A payment has its amount, date and recorder, or none of them.
+            models.CheckConstraint(
+                condition=Q(
+                    bpjs_paid_amount__isnull=True,
+                    bpjs_paid_on__isnull=True,
+                    paid_recorded_by__isnull=True,
+                )
+                | Q(
+                    bpjs_paid_amount__gt=0,
+                    bpjs_paid_on__gte=F("starts_on"),
+                    paid_recorded_by__isnull=False,
+                ),
+                name="incapacity_period_payment_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.starts_on}–{self.ends_on}"
+
+    @property
+    def days(self) -> int:
+        return rules.period_days(self.starts_on, self.ends_on)
+
+    @property
+    def payment_difference(self) -> int | None:
+        """BPJS's payment minus the expected amount (None until paid)."""
+        if self.bpjs_paid_amount is None:
+            return None
+        return self.bpjs_paid_amount - self.expected_amount
+
+
+class ReturnToWork(models.Model):
+    """The day the worker went back to work: the temporary incapacity ends."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="return_to_work")
+    returned_on = models.DateField(_("back at work on"))
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.returned_on}"
+
+
+class DisabilityAssessment(models.Model):
+    """The doctor's assessment of lasting disability; it decides the claim's benefit event."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="assessment")
+    kind = models.CharField(
+        _("assessment"),
+        max_length=10,
+        choices=[
+            (rules.AssessmentKind.NONE.value, _("No lasting disability")),
+            (rules.AssessmentKind.ANATOMICAL.value, _("Partial disability (anatomical)")),
+            (rules.AssessmentKind.FUNCTIONAL.value, _("Partial disability (loss of function)")),
+            (rules.AssessmentKind.TOTAL.value, _("Permanent total disability")),
+        ],
+    )
+    assessed_on = models.DateField(_("assessed on"))
+    doctor = models.CharField(_("doctor"), max_length=150)
+    table_percent = models.DecimalField(
+        _("percentage in the table"), max_digits=5, decimal_places=2, default=0
+    )
+    function_loss_percent = models.DecimalField(
+        _("function lost (%)"), max_digits=5, decimal_places=2, default=0
+    )
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(table_percent__gte=0, table_percent__lt=100)
+                & Q(function_loss_percent__gte=0, function_loss_percent__lte=100),
+                name="assessment_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.kind}"
+
+
+class SuspectedAccident(models.Model):
+    """A suspected work accident (dugaan kecelakaan kerja) notified to BPJS, which must rule
+    whether it is one within the rule's deadline; care is guaranteed meanwhile."""
+
+    class Ruling(models.TextChoices):
+        WORK_ACCIDENT = "work_accident", _("A work accident")
+        NOT_WORK_ACCIDENT = "not_work_accident", _("Not a work accident")
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="suspected_accident")
+    notified_on = models.DateField(_("BPJS notified on"))
+    description = models.TextField(_("what is suspected"))
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    ruling = models.CharField(_("BPJS's ruling"), max_length=20, choices=Ruling.choices, blank=True)
+    ruled_on = models.DateField(_("ruled on"), null=True, blank=True)
+    ruling_note = models.TextField(_("BPJS's reason"), blank=True)
+    ruling_recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ruling="", ruled_on__isnull=True, ruling_recorded_by__isnull=True)
+                | Q(
+                    ruling__in=["work_accident", "not_work_accident"],
+                    ruled_on__gte=F("notified_on"),
+                    ruling_recorded_by__isnull=False,
+                ),
+                name="suspected_accident_ruling_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.ruling or 'pending'}"

@@ -124,9 +124,7 @@ def service_level(
     )
 
 
-def latest_overdue_receipt(
-    book: RuleBook, program: Program, today: datetime.date
-) -> datetime.date:
+def latest_overdue_receipt(book: RuleBook, program: Program, today: datetime.date) -> datetime.date:
     """The latest BPJS receipt date whose payment deadline has passed by ``today`` (for SQL)."""
     target = book.at("claims.service_level", today).value[f"{program.value.lower()}_working_days"]
     day = today - datetime.timedelta(days=1)
@@ -204,3 +202,73 @@ def normalise_account_number(raw: str) -> tuple[str | None, str | None]:
 
 def mask_account(last_digits: str) -> str:
     return "••••" + last_digits[-4:]
+
+
+# --- The JKK path: accident reports, STMB periods, the doctor's assessment ---------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A date something is due by, whether it was missed, and the rule that set it."""
+
+    due: datetime.date | datetime.datetime
+    late: bool
+    rule_ref: str
+
+
+def stage_one_deadline(
+    book: RuleBook, accident_at: datetime.datetime, made_at: datetime.datetime
+) -> Deadline:
+    """The stage I accident report is due within the rule's hours (2 × 24) of the accident."""
+    rule = book.at("jkk.accident_report", accident_at.date())
+    due = accident_at + datetime.timedelta(hours=rule.value["stage_one_hours"])
+    return Deadline(due, made_at > due, rule.ref)
+
+
+def ruling_deadline(
+    book: RuleBook, notified_on: datetime.date, ruled_on: datetime.date | None, today
+) -> Deadline | None:
+    """When BPJS must have ruled on a suspected work accident (None: no rule in force then);
+    late once the day passed without a ruling, or when the ruling came after it."""
+    rule = book.find("jkk.bpjs_ruling", notified_on)
+    if rule is None:
+        return None
+    due = notified_on + datetime.timedelta(days=rule.value["days"])
+    return Deadline(due, (ruled_on or today) > due, rule.ref)
+
+
+def period_days(starts_on: datetime.date, ends_on: datetime.date) -> int:
+    """Days unable to work in a period, both ends counted."""
+    return (ends_on - starts_on).days + 1
+
+
+class AssessmentKind(StrEnum):
+    """The doctor's assessment at the end of treatment (penetapan cacat)."""
+
+    NONE = "none"
+    ANATOMICAL = "anatomical"
+    FUNCTIONAL = "functional"
+    TOTAL = "total"
+
+
+def assessed_event(
+    kind: AssessmentKind, table_percent: Decimal, function_loss_percent: Decimal
+) -> tuple[Event, Decimal]:
+    """The benefit event and the disability percentage the evaluator prices: a partial anatomical
+    disability at the table's percentage, a partial functional one at the share of function lost
+    of that percentage (PP 44/2015 Lampiran III), a total permanent one, or none (temporary
+    incapacity only)."""
+    if kind is AssessmentKind.TOTAL:
+        return Event.TOTAL_DISABILITY, Decimal(0)
+    if kind is AssessmentKind.NONE:
+        return Event.TEMPORARY_INCAPACITY, Decimal(0)
+    if not 0 < table_percent < 100:
+        raise ValueError("table percentage must be above 0 and below 100")
+    if kind is AssessmentKind.ANATOMICAL:
+        return Event.PARTIAL_DISABILITY, table_percent
+    if not 0 < function_loss_percent <= 100:
+        raise ValueError("function lost must be above 0 and at most 100 percent")
+    percent = (table_percent * function_loss_percent / 100).quantize(Decimal("0.01"))
+    if percent <= 0:
+        raise ValueError("the disability left is below 0.01 percent")
+    return Event.PARTIAL_DISABILITY, percent

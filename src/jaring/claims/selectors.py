@@ -17,14 +17,21 @@ from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.claims import rules, services
 from jaring.claims.models import (
+    AccidentReport,
     BenefitPayment,
     Claim,
     ClaimDocument,
     ClaimStatus,
     DeathList,
     DeathRecord,
+    DisabilityAssessment,
+    IncapacityPeriod,
+    ReturnToWork,
+    SuspectedAccident,
+    Treatment,
 )
 from jaring.claims.participants import makers_of
+from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Program
 
@@ -215,9 +222,7 @@ def status_counts(user) -> dict[str, int]:
 
 def paid_total(user) -> int:
     return (
-        claims_for(user)
-        .filter(status=ClaimStatus.PAID)
-        .aggregate(total=Sum("bpjs_total"))["total"]
+        claims_for(user).filter(status=ClaimStatus.PAID).aggregate(total=Sum("bpjs_total"))["total"]
         or 0
     )
 
@@ -244,4 +249,61 @@ def payments_of(claim: Claim) -> list[BenefitPayment]:
         BenefitPayment.objects.filter(instalment__claim=claim).select_related(
             "instalment", "recipient", "recorded_by"
         )
+    )
+
+
+# --- The JKK path ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JkkPath:
+    """Everything the claim page shows of a work accident's path, with its deadlines."""
+
+    stage_one: AccidentReport | None
+    stage_one_deadline: rules.Deadline | None
+    stage_two: AccidentReport | None
+    treatments: list[Treatment]
+    periods: list[IncapacityPeriod]
+    expected_total: int
+    paid_total: int
+    return_to_work: ReturnToWork | None
+    assessment: DisabilityAssessment | None
+    suspicion: SuspectedAccident | None
+    ruling_deadline: rules.Deadline | None
+    claim_deadline: datetime.date | None
+    claim_deadline_ref: str
+    claim_deadline_passed: bool
+
+
+def jkk_path(claim: Claim, today: datetime.date | None = None) -> JkkPath:
+    """The JKK path of ``claim`` (a claim the caller already found through ``claim_for``)."""
+    today = today or timezone.localdate()
+    book = default_rulebook()
+    reports = {r.stage: r for r in claim.accident_reports.select_related("recorded_by")}
+    stage_one = reports.get(AccidentReport.Stage.FIRST)
+    periods = list(claim.incapacity_periods.select_related("recorded_by", "paid_recorded_by"))
+    suspicion = SuspectedAccident.objects.filter(claim=claim).first()
+    deadline, deadline_ref = program_rules.claim_deadline(book, Program.JKK, claim.event_date)
+    return JkkPath(
+        stage_one=stage_one,
+        stage_one_deadline=rules.stage_one_deadline(book, stage_one.accident_at, stage_one.made_at)
+        if stage_one
+        else None,
+        stage_two=reports.get(AccidentReport.Stage.SECOND),
+        treatments=list(claim.treatments.select_related("plkk", "recorded_by")),
+        periods=periods,
+        expected_total=sum(p.expected_amount for p in periods),
+        paid_total=sum(p.bpjs_paid_amount or 0 for p in periods),
+        return_to_work=ReturnToWork.objects.filter(claim=claim).first(),
+        assessment=DisabilityAssessment.objects.filter(claim=claim).first(),
+        suspicion=suspicion,
+        ruling_deadline=rules.ruling_deadline(
+            book, suspicion.notified_on, suspicion.ruled_on, today
+        )
+        if suspicion
+        else None,
+        claim_deadline=deadline,
+        claim_deadline_ref=deadline_ref,
+        # The file must reach BPJS by the deadline: past it, an unsent claim has lapsed.
+        claim_deadline_passed=bool(deadline) and claim.sent_on is None and today > deadline,
     )

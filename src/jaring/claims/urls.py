@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jaring.claims import views
+from jaring.claims import views, views_jkk
 
 app_name = "claims"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/serah-terima/", views.handover, name="handover"),
     path("<int:pk>/serah-terima/tanda-tangan/", views.handover_sign, name="handover_sign"),
     path("<int:pk>/berita-acara.pdf", views.handover_pdf, name="handover_pdf"),
+    path("<int:pk>/jkk/<slug:action>/", views_jkk.jkk_action, name="jkk_action"),
     path("dokumen/<int:pk>/", views.document, name="document"),
     path("dokumen/<int:pk>/periksa/", views.document_verify, name="document_verify"),
     path("daftar-kematian/", views.death_lists, name="death_lists"),

@@ -224,6 +224,11 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
         "plkk": plkk_near(claim.village_id) if claim.program == "JKK" else [],
     }
     today = timezone.localdate()
+    if claim.program == "JKK":
+        # Imported here: views_jkk reuses this module's form handling.
+        from jaring.claims import views_jkk
+
+        context["jkk"] = views_jkk.section(request.user, claim, today)
     if can_prepare and claim.is_editable:
         context |= {
             "family_form": family_form or FamilyMemberForm(),
@@ -235,9 +240,7 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
     if can_bpjs and claim.status == ClaimStatus.SENT:
         context["receipt_form"] = ReceiptForm(initial={"received_on": today})
     if can_bpjs and claim.status in {ClaimStatus.SENT, ClaimStatus.AT_BPJS}:
-        context["bpjs_decision_form"] = BpjsDecisionForm(
-            claim=claim, initial={"decided_on": today}
-        )
+        context["bpjs_decision_form"] = BpjsDecisionForm(claim=claim, initial={"decided_on": today})
     if can_bpjs and claim.status == ClaimStatus.APPROVED:
         context["payment_form"] = PaymentForm(claim=claim, initial={"paid_on": today})
     if can_prepare and claim.status == ClaimStatus.PAID and not (handover and handover.is_signed):

@@ -424,14 +424,18 @@ def _cash_components(book: RuleBook, facts: BenefitFacts) -> tuple[list[dict], l
         parts = [("disability", amount)]
     else:
         rule = book.at("jkk.temporary_incapacity", day)
-        parts = [("temporary_incapacity", _temporary_incapacity(rule.value, wage, facts))]
+        amount = temporary_incapacity(rule.value, wage, facts.incapacity_days)
+        parts = [("temporary_incapacity", amount)]
     return [{"code": code, "amount": whole_rupiah(amount)} for code, amount in parts], [rule.ref]
 
 
-def _temporary_incapacity(value: dict, wage: int, facts: BenefitFacts) -> Decimal:
+def temporary_incapacity(value: dict, wage: int, days: int, days_before: int = 0) -> Decimal:
+    """STMB for ``days`` days unable to work after ``days_before`` days already counted (one
+    period of several): a day within the first ``full_rate_months`` of incapacity at the full
+    rate, any later day at the reduced rate."""
     full_days = value["full_rate_months"] * value["days_per_month"]
-    at_full = min(facts.incapacity_days, full_days)
-    at_reduced = facts.incapacity_days - at_full
+    at_full = max(0, min(days_before + days, full_days) - days_before)
+    at_reduced = days - at_full
     daily = Decimal(wage) / value["days_per_month"]
     return daily * (
         at_full * Decimal(value["full_rate"]) + at_reduced * Decimal(value["reduced_rate"])

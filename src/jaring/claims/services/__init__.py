@@ -4,7 +4,9 @@
 ``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
 ``decisions`` (the Pemda's maker-checker on the submission), ``bpjs`` (sent to the branch,
 BPJS's receipt, decision and amounts), ``payments`` (instalments, BPJS's payments, the handover
-and its signing) and ``discovery`` (death lists). Callers use ``claims.services.<name>``."""
+and its signing), ``discovery`` (death lists) and ``jkk`` (the work-accident path: reports,
+PLKK treatment, STMB periods, return to work, disability assessment, suspected accidents).
+Callers use ``claims.services.<name>``."""
 
 from jaring.claims.services.bpjs import (
     BpjsDecision,
@@ -40,6 +42,18 @@ from jaring.claims.services.family import (
     add_family_member,
     override_heirs,
 )
+from jaring.claims.services.jkk import (
+    Assessment,
+    record_accident_report,
+    record_assessment,
+    record_discharge,
+    record_incapacity_payment,
+    record_incapacity_period,
+    record_return_to_work,
+    record_ruling,
+    record_suspicion,
+    record_treatment,
+)
 from jaring.claims.services.judging import (
     JUDGED_FIELDS,
     judge,
@@ -59,6 +73,7 @@ from jaring.claims.services.reporting import (
 )
 
 __all__ = [
+    "Assessment",
     "BankTransfer",
     "BpjsDecision",
     "Outcome",
@@ -78,11 +93,20 @@ __all__ = [
     "mark_deceased",
     "open_potential",
     "override_heirs",
+    "record_accident_report",
+    "record_assessment",
     "record_benefit_payment",
     "record_decision",
+    "record_discharge",
     "record_handover",
+    "record_incapacity_payment",
+    "record_incapacity_period",
     "record_receipt",
+    "record_return_to_work",
+    "record_ruling",
     "record_sending",
+    "record_suspicion",
+    "record_treatment",
     "report_event",
     "require_editable",
     "required_documents",
