@@ -12,7 +12,7 @@ from django.utils import timezone
 from jaring.core.i18n import render
 from jaring.core.masking import mask_kpj, mask_name
 from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
-from jaring.finance.models import Invoice, Lapse
+from jaring.finance.models import Invoice, Lapse, payment_state
 from jaring.finance.protection import lapse_start
 from jaring.finance.selectors import BUDGET_MEASURES, BudgetLine, paid_amount
 from jaring.programs.rulebook import default_rulebook
@@ -134,6 +134,7 @@ def invoice_summary(invoice: Invoice) -> dict:
         "participants_unpaid": participants - participants_paid,
         "paid": paid,
         "outstanding": invoice.total - paid,
+        "state": payment_state(invoice.total, paid),
     }
 
 

@@ -93,6 +93,20 @@ class Allocation(models.Model):
         return f"{self.source} {self.fiscal_year}: {self.amount}"
 
 
+class PaymentState(models.TextChoices):
+    """How far an invoice is paid: what the invoice list and page say of it."""
+
+    PAID = "paid", _("Paid")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    UNPAID = "unpaid", _("Unpaid")
+
+
+def payment_state(total: int, paid: int) -> PaymentState:
+    if paid <= 0:
+        return PaymentState.UNPAID
+    return PaymentState.PAID if paid >= total else PaymentState.PARTLY_PAID
+
+
 class InvoiceQuerySet(models.QuerySet):
     def with_paid(self) -> InvoiceQuerySet:
         """Each invoice with ``paid``, the sum of its payments, in the same query (no N+1)."""
@@ -134,6 +148,11 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def payment_state(self) -> PaymentState:
+        """Paid, partly paid or unpaid; needs ``paid`` (``Invoice.objects.with_paid()``)."""
+        return payment_state(self.total, self.paid)
 
 
 class InvoiceLine(models.Model):
