@@ -1,9 +1,12 @@
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jaring.core.forms import RupiahField
 from jaring.core.params import FIRST_YEAR, LAST_YEAR
+from jaring.core.text import ascii_digits
 from jaring.finance.models import FundingSource
 from jaring.finance.reconciliation.rules import Action
 from jaring.reference.screens import ReferenceForm
@@ -131,3 +134,24 @@ class FundingSourceForm(ReferenceForm):
             self.fields["kind"].help_text = _(
                 "Fixed: this source already has allocations or participants."
             )
+
+
+class CoverageCheckForm(forms.Form):
+    """A citizen's own coverage check: the NIK and the birth date must both match."""
+
+    nik = forms.CharField(
+        label=_("NIK (16 digits, on your KTP)"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+    def clean_nik(self):
+        nik = re.sub(r"[\s.\-]", "", ascii_digits(self.cleaned_data["nik"]))
+        if not re.fullmatch(r"[0-9]{16}", nik):
+            raise forms.ValidationError(_("A NIK has 16 digits."), code="nik_length")
+        return nik

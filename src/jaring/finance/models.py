@@ -5,6 +5,7 @@ from django.db import connection, models
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from jaring.core.params import FIRST_YEAR, LAST_YEAR
@@ -96,9 +97,9 @@ class Allocation(models.Model):
 class PaymentState(models.TextChoices):
     """How far an invoice is paid: what the invoice list and page say of it."""
 
-    PAID = "paid", _("Paid")
-    PARTLY_PAID = "partly_paid", _("Partly paid")
-    UNPAID = "unpaid", _("Unpaid")
+    PAID = "paid", pgettext_lazy("invoice", "Paid")
+    PARTLY_PAID = "partly_paid", pgettext_lazy("invoice", "Partly paid")
+    UNPAID = "unpaid", pgettext_lazy("invoice", "Unpaid")
 
 
 def payment_state(total: int, paid: int) -> PaymentState:
