@@ -99,6 +99,7 @@ ROUTES = {
     "reports:estimate": Route("post", object_kind="region"),
     "reports:national": Route("list", Capability.VIEW_REPORTS),
     "reports:public": Route("public", login_required=False),
+    "reports:coverage_check": Route("public", login_required=False),
     "reports:public_region": Route("public", object_kind="region", login_required=False),
     "claims:list": Route("list", Capability.VIEW_REGISTRY),
     "claims:report": Route("list", Capability.PREPARE_CLAIMS),

@@ -337,6 +337,8 @@ COUNTS_NOTHING: dict[str, str] = {
     "the invoices' totals); it announces MONEY all the same",
     "jaring.finance.planning.plan_coverage": "a draft plan",
     "jaring.finance.planning.commit_plan": "planned enrolments have no KPJ, so protect nobody",
+    "jaring.finance.planning.commit_as_shown": "commit_plan: planned enrolments protect nobody",
+    "jaring.finance.planning.preview_coverage": "a plan shown and rolled back: nothing stays",
     "jaring.claims.services.judging.judge": "eligibility and benefit of a claim in preparation; "
     "a benefit is counted once paid, and a paid claim is never judged again",
     "jaring.claims.services.family.add_family_member": "family and heirs are not counted",

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from jaring.accounts.rules import RoleCode
-from jaring.enrolment.models import CoveragePlan, Enrolment, Submission
+from jaring.enrolment.models import CoveragePlan, Enrolment, PlanSelection, Submission
 from jaring.finance.models import Allocation, Invoice, Payment
 from tests.conftest import BENGKALIS, SIAK
 from tests.test_enrolment_finance import registry  # noqa: F401 - fixture
@@ -46,20 +46,17 @@ def test_the_whole_money_flow_through_the_screens(registry, staff, client, monke
     )
     allocation = Allocation.objects.get()
     assert allocation.amount == 7_560_000 and allocation.created_by == staff["finance"]
-    response = client.post(
-        reverse("finance:plan_new"),
-        {
-            "source": allocation.source_id,
-            "fiscal_year": 2025,
-            "start_month": "2025-04",
-            "quotas": "",
-        },
-    )
+    asked = {"source": allocation.source_id, "fiscal_year": 2025, "start_month": "2025-04"}
+    for _click in range(3):  # "Tampilkan rencana", as often as one likes: nothing is saved
+        preview = client.post(reverse("finance:plan_new"), {**asked, "quotas": ""})
+        assert "Terpilih: desil" in preview.text and preview.context["plan"].selected == 50
+    assert not CoveragePlan.objects.exists() and not PlanSelection.objects.exists()
+    assert "contribution.jkm.amount@" not in preview.text and "PP 44/2015" in preview.text
+    shown = {"shown_selected": 50, "shown_cost": preview.context["plan"].cost}
+    response = client.post(reverse("finance:plan_new"), {**asked, **shown, "commit": "1"})
     plan = CoveragePlan.objects.get()
     assert response["Location"] == reverse("finance:plan", args=[plan.pk])
-    page = client.get(reverse("finance:plan", args=[plan.pk]))
-    assert "Terpilih: desil" in page.text and plan.selected == 50
-    client.post(reverse("finance:plan_commit", args=[plan.pk]))
+    assert plan.status == CoveragePlan.Status.COMMITTED and plan.selected == 50
     assert Enrolment.objects.filter(status="planned").count() == 50
 
     client.force_login(staff["operator"])

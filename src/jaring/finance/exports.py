@@ -7,12 +7,12 @@ import io
 import xlsxwriter
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jaring.core.i18n import render
 from jaring.core.masking import mask_kpj, mask_name
 from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
-from jaring.finance.models import Invoice, Lapse
+from jaring.finance.models import Invoice, Lapse, payment_state
 from jaring.finance.protection import lapse_start
 from jaring.finance.selectors import BUDGET_MEASURES, BudgetLine, paid_amount
 from jaring.programs.rulebook import default_rulebook
@@ -134,6 +134,7 @@ def invoice_summary(invoice: Invoice) -> dict:
         "participants_unpaid": participants - participants_paid,
         "paid": paid,
         "outstanding": invoice.total - paid,
+        "state": payment_state(invoice.total, paid),
     }
 
 
@@ -150,13 +151,14 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     )
     for row in summary["by_district"]:
         row["name"] = names[row["enrolment__worker__district_code"]].name
-    html = render_to_string(
-        "finance/invoice_pdf.html",
-        {
-            "invoice": invoice,
-            "summary": summary,
-            "printed_at": timezone.localtime(),
-            **document_heading(invoice.source.region_id, Signatory.Purpose.INVOICE),
-        },
-    )
+    with translation.override("id"):  # a document the BPKAD files: Indonesian, whoever prints
+        html = render_to_string(
+            "finance/invoice_pdf.html",
+            {
+                "invoice": invoice,
+                "summary": summary,
+                "printed_at": timezone.localtime(),
+                **document_heading(invoice.source.region_id, Signatory.Purpose.INVOICE),
+            },
+        )
     return HTML(string=html).write_pdf()

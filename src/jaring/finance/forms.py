@@ -1,9 +1,12 @@
-import datetime
+import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jaring.core.forms import RupiahField
 from jaring.core.params import FIRST_YEAR, LAST_YEAR
+from jaring.core.text import ascii_digits
 from jaring.finance.models import FundingSource
 from jaring.finance.reconciliation.rules import Action
 from jaring.reference.screens import ReferenceForm
@@ -15,7 +18,7 @@ class AllocationForm(forms.Form):
     fiscal_year = forms.IntegerField(
         label=_("Fiscal year"), min_value=FIRST_YEAR, max_value=LAST_YEAR
     )
-    amount = forms.IntegerField(label=_("Allocation (Rp)"), min_value=0)
+    amount = RupiahField(label=_("Allocation (Rp)"), min_value=0)
     budget_document = forms.CharField(label=_("Budget document"), max_length=120, required=False)
 
 
@@ -41,9 +44,19 @@ class PlanForm(forms.Form):
         ),
     )
 
+    # What the preview showed (selected workers, cost): committing checks the plan is still so.
+    shown_selected = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    shown_cost = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
     def __init__(self, *args, sources=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = sources
+
+    def clean(self):
+        data = super().clean()
+        selected, cost = data.get("shown_selected"), data.get("shown_cost")
+        data["shown"] = None if selected is None or cost is None else (selected, cost)
+        return data
 
     def clean_quotas(self):
         quotas = {}
@@ -66,11 +79,15 @@ class BillForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.IntegerField(label=_("Amount (Rp)"), min_value=1)
+    """A payment against an invoice: by default today, for what is still owed."""
+
+    amount = RupiahField(label=_("Amount (Rp)"), min_value=1)
     paid_on = forms.DateField(
         label=_("Paid on"),
-        initial=datetime.date.today,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        initial=timezone.localdate,
+        # A date input reads and writes ISO dates only, whatever the language of the page.
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reference = forms.CharField(label=_("Reference (SP2D / transfer)"), max_length=80)
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
@@ -117,3 +134,24 @@ class FundingSourceForm(ReferenceForm):
             self.fields["kind"].help_text = _(
                 "Fixed: this source already has allocations or participants."
             )
+
+
+class CoverageCheckForm(forms.Form):
+    """A citizen's own coverage check: the NIK and the birth date must both match."""
+
+    nik = forms.CharField(
+        label=_("NIK (16 digits, on your KTP)"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+    def clean_nik(self):
+        nik = re.sub(r"[\s.\-]", "", ascii_digits(self.cleaned_data["nik"]))
+        if not re.fullmatch(r"[0-9]{16}", nik):
+            raise forms.ValidationError(_("A NIK has 16 digits."), code="nik_length")
+        return nik

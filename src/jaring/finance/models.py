@@ -5,6 +5,7 @@ from django.db import connection, models
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from jaring.core.params import FIRST_YEAR, LAST_YEAR
@@ -93,6 +94,20 @@ class Allocation(models.Model):
         return f"{self.source} {self.fiscal_year}: {self.amount}"
 
 
+class PaymentState(models.TextChoices):
+    """How far an invoice is paid: what the invoice list and page say of it."""
+
+    PAID = "paid", pgettext_lazy("invoice", "Paid")
+    PARTLY_PAID = "partly_paid", pgettext_lazy("invoice", "Partly paid")
+    UNPAID = "unpaid", pgettext_lazy("invoice", "Unpaid")
+
+
+def payment_state(total: int, paid: int) -> PaymentState:
+    if paid <= 0:
+        return PaymentState.UNPAID
+    return PaymentState.PAID if paid >= total else PaymentState.PARTLY_PAID
+
+
 class InvoiceQuerySet(models.QuerySet):
     def with_paid(self) -> InvoiceQuerySet:
         """Each invoice with ``paid``, the sum of its payments, in the same query (no N+1)."""
@@ -134,6 +149,11 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def payment_state(self) -> PaymentState:
+        """Paid, partly paid or unpaid; needs ``paid`` (``Invoice.objects.with_paid()``)."""
+        return payment_state(self.total, self.paid)
 
 
 class InvoiceLine(models.Model):

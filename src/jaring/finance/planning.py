@@ -8,6 +8,7 @@ capacity is computed from what is left of the allocation before anything is sele
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -103,6 +104,49 @@ def plan_coverage(
     plan.selected = plan.selections.count()
     plan.cost = plan.selected * monthly * months
     plan.save(update_fields=["selected", "cost"])
+    return plan
+
+
+def preview_coverage[T](
+    region: Region,
+    source: FundingSource,
+    fiscal_year: int,
+    user,
+    start_month: datetime.date | None,
+    quotas: dict | None,
+    read: Callable[[CoveragePlan], T],
+) -> T:
+    """What ``plan_coverage`` would choose, as ``read(plan)`` sees it, then undone: showing a
+    plan ("Tampilkan rencana") leaves no draft behind, however often it is asked for."""
+    with transaction.atomic():
+        plan = plan_coverage(region, source, fiscal_year, user, start_month, quotas)
+        shown = read(plan)
+        transaction.set_rollback(True)
+    return shown
+
+
+@transaction.atomic
+def commit_as_shown(
+    region: Region,
+    source: FundingSource,
+    fiscal_year: int,
+    user,
+    start_month: datetime.date | None,
+    quotas: dict | None,
+    shown: tuple[int, int],
+) -> CoveragePlan:
+    """Make the plan that was previewed and commit it at once. ``shown`` is the (selected,
+    cost) the person saw; if the registry or the budget moved since, nothing is committed."""
+    plan = plan_coverage(region, source, fiscal_year, user, start_month, quotas)
+    if (plan.selected, plan.cost) != tuple(shown):
+        raise ValidationError(
+            _(
+                "The plan changed since it was shown (the registry or the budget moved): "
+                "look at it again before committing."
+            ),
+            code="plan_changed",
+        )
+    commit_plan(plan, user)
     return plan
 
 

@@ -14,6 +14,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for, scoped
 from jaring.accounts.services import log_personal_access
+from jaring.core.crypto import nik_index
 from jaring.core.masking import mask_kpj
 from jaring.enrolment.models import OPEN_STATUSES, Enrolment
 from jaring.finance.models import (
@@ -24,9 +25,10 @@ from jaring.finance.models import (
     Lapse,
     Payment,
 )
-from jaring.finance.protection import lapse_start, paid_through, protected_on
+from jaring.finance.protection import lapse_start, paid_through, protected_on, protected_workers
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
+from jaring.registry.models import Worker
 
 
 def sources_for(user):
@@ -318,3 +320,30 @@ def worker_coverage(worker, today: datetime.date) -> dict:
         "protection": protected_on(worker, today),
         "enrolments": [{"enrolment": e, "paid_through": paid_through(e)} for e in enrolments],
     }
+
+
+@dataclass(frozen=True)
+class CitizenAnswer:
+    """All a citizen learns by checking their own coverage: protected on ``day`` or not, and
+    until when. Not found, another birth date and not protected read the same."""
+
+    day: datetime.date
+    protected: bool
+    until: datetime.date | None = None
+
+
+def citizen_protection(nik: str, birth_date: datetime.date, day: datetime.date) -> CitizenAnswer:
+    """Is the person with this NIK *and* this birth date protected on ``day``
+    (``protection.protected_on``)? Public, so it reveals nothing else and takes the same path
+    whether or not the NIK is registered: one statement of the same shape (the set form of
+    the definition, by the blind index) answers "not protected" for an unknown NIK, a wrong
+    birth date and an unprotected worker alike; only a protected person costs more reads,
+    for the "until when" that the answer shows anyway."""
+    candidates = Worker.objects.filter(nik_index=nik_index(nik), birth_date=birth_date)
+    worker = protected_workers(candidates, day).order_by().first()
+    if worker is None:
+        return CitizenAnswer(day, False)
+    protection = protected_on(worker, day)
+    if not protection.protected:  # the two forms agree (tests/test_protection.py)
+        return CitizenAnswer(day, False)
+    return CitizenAnswer(day, True, protection.until)

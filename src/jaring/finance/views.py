@@ -95,59 +95,68 @@ def allocate(request):
 
 @login_required
 def plan_new(request):
+    """Show a plan (nothing is saved), then commit what was shown in one step."""
     region = _managed_regency(request.user)
     sources = FundingSource.objects.filter(region=region, active=True)
     form = PlanForm(
         request.POST or None, sources=sources, initial={"fiscal_year": timezone.localdate().year}
     )
+    preview = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        asked = (region, data["source"], data["fiscal_year"], request.user)
         try:
-            plan = planning.plan_coverage(
-                region,
-                data["source"],
-                data["fiscal_year"],
-                request.user,
+            if data["shown"] is not None and "commit" in request.POST:
+                plan = planning.commit_as_shown(
+                    *asked, data["start_month"], data["quotas"], data["shown"]
+                )
+                messages.success(
+                    request, _("%(n)s workers enrolled (planned).") % {"n": plan.selected}
+                )
+                return redirect("finance:plan", pk=plan.pk)
+            preview = planning.preview_coverage(
+                *asked,
                 data["start_month"],
                 data["quotas"],
+                read=lambda plan: _plan_context(request.user, plan),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-        else:
-            return redirect("finance:plan", pk=plan.pk)
-    return render(request, "finance/plan_new.html", {"form": form, "region": region})
+    return render(
+        request, "finance/plan_new.html", {"form": form, "region": region, **(preview or {})}
+    )
+
+
+def _plan_context(user, plan) -> dict:
+    """What the plan page and the preview show of a plan, read at once (a preview's rows are
+    rolled back right after)."""
+    lines = selectors.budget_lines(user, plan.fiscal_year, plan.source)
+    # Per-worker rows only for those who may see the registry there; others see the totals.
+    selections = []
+    if scope_for(user, Capability.VIEW_REGISTRY).contains(plan.region_id):
+        selections = [
+            {"selection": s, "reason": enrolment_selectors.explain(s, plan)}
+            for s in plan.selections.select_related("worker__village").order_by("overall_rank")[:50]
+        ]
+    return {
+        "plan": plan,
+        "districts": enrolment_selectors.plan_by_district(plan),
+        "parts": enrolment_selectors.plan_parts(plan),
+        "selections": selections,
+        "measures": selectors.BUDGET_MEASURES,
+        "lines": lines,
+        # A draft is not committed yet: what would remain to commit once it is.
+        "after_plan": lines[0].remaining_to_commit - plan.cost
+        if lines and plan.status == plan.Status.DRAFT
+        else None,
+        "can_commit": scope_for(user, Capability.MANAGE_FINANCE).contains(plan.region_id),
+    }
 
 
 @login_required
 def plan_detail(request, pk: int):
     plan = enrolment_selectors.plan_for(request.user, pk)
-    lines = selectors.budget_lines(request.user, plan.fiscal_year, plan.source)
-    # Per-worker rows only for those who may see the registry there; others see the totals.
-    selections = []
-    if scope_for(request.user, Capability.VIEW_REGISTRY).contains(plan.region_id):
-        selections = [
-            {"selection": s, "reason": enrolment_selectors.explain(s, plan)}
-            for s in plan.selections.select_related("worker__village").order_by("overall_rank")[:50]
-        ]
-    return render(
-        request,
-        "finance/plan_detail.html",
-        {
-            "plan": plan,
-            "districts": enrolment_selectors.plan_by_district(plan),
-            "parts": enrolment_selectors.plan_parts(plan),
-            "selections": selections,
-            "measures": selectors.BUDGET_MEASURES,
-            "lines": lines,
-            # A draft is not committed yet: what would remain to commit once it is.
-            "after_plan": lines[0].remaining_to_commit - plan.cost
-            if lines and plan.status == plan.Status.DRAFT
-            else None,
-            "can_commit": scope_for(request.user, Capability.MANAGE_FINANCE).contains(
-                plan.region_id
-            ),
-        },
-    )
+    return render(request, "finance/plan_detail.html", _plan_context(request.user, plan))
 
 
 @login_required
@@ -212,7 +221,8 @@ def invoice_detail(request, pk: int):
         response["Content-Disposition"] = f'attachment; filename="{name}.{export}"'
         return response
     can_pay = scope_for(request.user, Capability.MANAGE_FINANCE).contains(invoice.source.region_id)
-    form = PaymentForm(request.POST or None)
+    summary = exports.invoice_summary(invoice)
+    form = PaymentForm(request.POST or None, initial={"amount": summary["outstanding"]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -234,7 +244,7 @@ def invoice_detail(request, pk: int):
         "finance/invoice_detail.html",
         {
             "invoice": invoice,
-            "summary": exports.invoice_summary(invoice),
+            "summary": summary,
             "payments": invoice.payments.select_related("recorded_by"),
             "form": form,
             "can_pay": can_pay,
@@ -264,7 +274,10 @@ def funding_sources(request):
         rows=editable(FundingSource.objects.select_related("region"), request.user),
         headers=[_("Region"), _("Name"), _("Kind"), _("Active")],
         cells=lambda s: [
-            s.region.display_name, s.name, s.get_kind_display(), _("yes") if s.active else _("no")
+            s.region.display_name,
+            s.name,
+            s.get_kind_display(),
+            _("yes") if s.active else _("no"),
         ],
         link=lambda s: reverse("finance:funding_source", args=[s.pk]),
         form=FundingSourceForm(request.POST or None, user=request.user),

@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from jaring.core.throttle import client_address
 from jaring.ops import health
 
 
@@ -61,14 +62,6 @@ def exposition() -> bytes:
         processes.register(_MergedProcessFiles(Path(settings.JARING_METRICS_DIR)))
         return generate_latest(processes) + generate_latest(queue)
     return generate_latest(REGISTRY) + generate_latest(queue)
-
-
-def client_address(request) -> str:
-    """The caller's address: nginx's X-Real-IP when the request came through a trusted proxy."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    if remote in settings.JARING_TRUSTED_PROXIES:
-        return request.headers.get("X-Real-IP", remote).strip()
-    return remote
 
 
 def allowed(request) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from jaring.core.money import parse_rupiah as parse_rupiah_text
 from jaring.core.text import ascii_digits
 
 NIK_LENGTH = 16
@@ -217,26 +218,15 @@ def parse_date(raw: object, today: datetime.date) -> tuple[datetime.date | None,
     return None, "birth_date_invalid"
 
 
-# Rupiah as typed: Indonesian (1.500.000,00) or English (1,500,000.00) grouping, or none with
-# a decimal point or comma (1000000.00). Sen must be zero: an income is whole rupiah.
-RUPIAH_FORMS = (
-    r"^(?P<whole>[0-9]{1,3}(?:\.[0-9]{3})+)(?:,(?P<sen>[0-9]+))?$",
-    r"^(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+)(?:\.(?P<sen>[0-9]+))?$",
-    r"^(?P<whole>[0-9]+)(?:[.,](?P<sen>[0-9]+))?$",
-)
-# What a spreadsheet puts between digits and what is dropped from amounts and phone numbers
-# (the same character classes in the Polars twins of registry.validation).
-SPACES = "[ \t\r\n\u00a0]"
+# What a spreadsheet puts between digits and what is dropped from phone numbers.
 PHONE_NOISE = "[ \t\r\n\u00a0\\-().]"
 MOBILE_WITHOUT_ZERO = r"^8[0-9]{8,11}$"
 PHONE = r"^0[0-9]{8,13}$"
-MAX_RUPIAH_DIGITS = 15
 
 
 def parse_rupiah(raw: object) -> tuple[int | None, str | None]:
-    """``1.500.000``, ``Rp 1.500.000``, ``1500000``, ``1000000.00`` → whole rupiah.
-
-    Anything else — sen other than zero, a negative, words — is refused, never guessed."""
+    """``1.500.000``, ``Rp 1.500.000``, ``1500000``, ``1000000.00`` → whole rupiah
+    (``core.money.parse_rupiah``); a number cell as it is when whole and not negative."""
     if raw is None:
         return None, None
     if isinstance(raw, bool):
@@ -245,17 +235,10 @@ def parse_rupiah(raw: object) -> tuple[int | None, str | None]:
         return (raw, None) if raw >= 0 else (None, "income_invalid")
     if isinstance(raw, float):
         return (int(raw), None) if raw.is_integer() and raw >= 0 else (None, "income_invalid")
-    text = re.sub(r"^[Rr][Pp]", "", re.sub(SPACES, "", str(raw))).removesuffix(",-")
-    if not text:
-        return None, None
-    for form in RUPIAH_FORMS:
-        found = re.fullmatch(form, text)
-        if found:
-            whole = re.sub(r"[.,]", "", found["whole"]).lstrip("0") or "0"
-            if (found["sen"] or "0").strip("0") or len(whole) > MAX_RUPIAH_DIGITS:
-                break
-            return int(whole), None
-    return None, "income_invalid"
+    try:
+        return parse_rupiah_text(str(raw)), None
+    except ValueError:
+        return None, "income_invalid"
 
 
 def parse_desil(raw: object) -> tuple[int | None, str | None]:

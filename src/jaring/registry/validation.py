@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from jaring.core import money
 from jaring.core.spreadsheets import LONG_NUMBERS
 from jaring.core.text import INNER_MARKS, ascii_digits
 from jaring.registry import rules
@@ -112,24 +113,24 @@ def nik_checks(
 
 
 def rupiah_checks(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The vectorised form of rules.parse_rupiah for text cells: (rupiah, reject code)."""
+    """The vectorised form of core.money.parse_rupiah for text cells: (rupiah, reject code)."""
     text = (
-        column.str.replace_all(rules.SPACES, "")
+        column.str.replace_all(money.SPACES, "")
         .str.replace(r"^[Rr][Pp]", "")
         .str.strip_suffix(",-")
     )
-    forms = [text.str.contains(form) for form in rules.RUPIAH_FORMS]
+    forms = [text.str.contains(form) for form in money.RUPIAH_FORMS]
 
     def group(index: int) -> pl.Expr:
-        chosen = pl.when(forms[0]).then(text.str.extract(rules.RUPIAH_FORMS[0], index))
-        for matched, form in zip(forms[1:], rules.RUPIAH_FORMS[1:], strict=True):
+        chosen = pl.when(forms[0]).then(text.str.extract(money.RUPIAH_FORMS[0], index))
+        for matched, form in zip(forms[1:], money.RUPIAH_FORMS[1:], strict=True):
             chosen = chosen.when(matched).then(text.str.extract(form, index))
         return chosen
 
     whole = group(1).str.replace_all(r"[.,]", "").str.strip_chars_start("0")
     whole = pl.when(whole == "").then(pl.lit("0")).otherwise(whole)
     sen_is_zero = group(2).is_null() | (group(2).str.replace_all("0", "") == "")
-    ok = whole.is_not_null() & sen_is_zero & (whole.str.len_chars() <= rules.MAX_RUPIAH_DIGITS)
+    ok = whole.is_not_null() & sen_is_zero & (whole.str.len_chars() <= money.MAX_RUPIAH_DIGITS)
     value = pl.when(ok).then(whole.cast(pl.Int64, strict=False))
     empty = column.is_null() | (text == "")
     code = pl.when(empty).then(None).when(~ok).then(pl.lit("income_invalid"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jaring.reports import views
+from jaring.reports import citizen, views
 
 app_name = "reports"
 urlpatterns = [
@@ -12,5 +12,6 @@ urlpatterns = [
     path("laporan/<str:code>/perkiraan/", views.estimate, name="estimate"),
     path("nasional/", views.national, name="national"),
     path("publik/", views.public, name="public"),
+    path("cek-kepesertaan/", citizen.coverage_check, name="coverage_check"),
     path("publik/<str:code>/", views.public, name="public_region"),
 ]
