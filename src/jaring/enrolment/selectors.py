@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.db.models import Count
+from django.db.models.functions import ExtractYear
 from django.http import Http404
 
 from jaring.accounts.models import PersonalDataAccess
@@ -12,6 +13,8 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
 from jaring.enrolment.models import CoveragePlan, Enrolment, PlanDrop, PlanSelection, Submission
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
 
 
@@ -85,6 +88,24 @@ def plan_parts(plan: CoveragePlan) -> dict:
         ],
         "dropped_total": sum(drops.values()),
     }
+
+
+def plan_expectation(plan: CoveragePlan) -> program_rules.CohortExpectation:
+    """Deaths the mortality table expects among the plan's selected workers over its months, and
+    the JKM benefits they would bring to families, against the plan's cost. Age is the one
+    reached in the fiscal year; one grouped count, not a row per worker."""
+    cohort = (
+        plan.selections.annotate(born=ExtractYear("worker__birth_date"))
+        .values_list("born", "worker__sex")
+        .annotate(n=Count("id"))
+    )
+    return program_rules.expected_in_cohort(
+        default_rulebook(),
+        [(plan.fiscal_year - born, sex, n) for born, sex, n in cohort],
+        plan.months,
+        plan.start_month,
+        plan.cost,
+    )
 
 
 def enrolments_for(user):

@@ -23,6 +23,7 @@ from jaring.finance.forms import (
     PlanForm,
 )
 from jaring.finance.models import FundingSource
+from jaring.programs.rules import MORTALITY_SOURCE
 from jaring.reference import screens
 from jaring.reference.selectors import editable
 from jaring.regions.models import Level, Region
@@ -142,6 +143,8 @@ def _plan_context(user, plan) -> dict:
         "plan": plan,
         "districts": enrolment_selectors.plan_by_district(plan),
         "parts": enrolment_selectors.plan_parts(plan),
+        "expected": enrolment_selectors.plan_expectation(plan),
+        "mortality_source": MORTALITY_SOURCE,
         "selections": selections,
         "measures": selectors.BUDGET_MEASURES,
         "lines": lines,

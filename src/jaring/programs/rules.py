@@ -8,10 +8,13 @@ of each line.
 
 from __future__ import annotations
 
+import csv
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -598,3 +601,71 @@ def choose_heirs(book: RuleBook, day: datetime.date, family: list[FamilyMember])
             )
     basis, basis_id = both(NO_HEIR_BASIS)
     return HeirDecision(heirs=[], tier=None, basis=basis, basis_id=basis_id, rule_ref=rule.ref)
+
+
+# --- Expected deaths: what a cohort's contributions buy ---------------------------------------
+
+MORTALITY_FILE = Path(__file__).resolve().parent / "data" / "mortality_tmi4_2019.csv"
+MORTALITY_SOURCE = "Tabel Mortalita Indonesia IV (2019), AAJI"
+
+
+@functools.cache
+def mortality_table() -> dict[tuple[int, str], Decimal]:
+    """qx by (age last birthday, sex 'L'/'P') from the shipped table (its header: source,
+    licence, caveats). Read once; the file is part of the package, not a user's data."""
+    with MORTALITY_FILE.open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {(int(r["age"]), r["sex"]): Decimal(r["qx"]) for r in rows}
+
+
+def death_probability(age: int, sex: str, months: int = 12) -> Decimal:
+    """The chance of dying within ``months`` at ``age``: qx pro rata, ages outside the table
+    read at its nearest edge (the cohort's age rule keeps them near it)."""
+    table = mortality_table()
+    ages = [a for a, s in table if s == sex]
+    age = min(max(age, min(ages)), max(ages))
+    return table[(age, sex)] * months / 12
+
+
+@dataclass(frozen=True)
+class CohortExpectation:
+    """Deaths expected in a cohort over its covered months and the JKM benefits they bring to
+    families, against what the cohort's contributions cost."""
+
+    participants: int
+    deaths: Decimal
+    benefit_per_death: int
+    contributions: int
+    rule_refs: tuple[str, ...]
+
+    @property
+    def benefits(self) -> int:
+        return whole_rupiah(self.deaths * self.benefit_per_death)
+
+    @property
+    def benefits_per_rupiah(self) -> Decimal:
+        """Rupiah of benefits expected for each rupiah of contribution."""
+        if not self.contributions:
+            return Decimal(0)
+        return (Decimal(self.benefits) / self.contributions).quantize(Decimal("0.01"))
+
+
+def expected_in_cohort(
+    book: RuleBook,
+    cohort: list[tuple[int, str, int]],
+    months: int,
+    day: datetime.date,
+    contributions: int,
+) -> CohortExpectation:
+    """``cohort`` is (age last birthday, sex, participants) rows covered for ``months``; the
+    JKM cash benefit (lump sum, periodic, funeral) is the one in force on ``day``."""
+    deaths = sum((n * death_probability(age, sex, months) for age, sex, n in cohort), Decimal(0))
+    rule = book.at("jkm.death", day)
+    value = rule.value
+    return CohortExpectation(
+        participants=sum(n for _age, _sex, n in cohort),
+        deaths=deaths,
+        benefit_per_death=value["lump_sum"] + _periodic(value) + value["funeral"],
+        contributions=contributions,
+        rule_refs=(rule.ref,),
+    )

@@ -3,9 +3,8 @@ from django.core.management.base import BaseCommand
 from jaring.demo.seed import (
     DEMO_PASSWORD,
     import_demo_workers,
-    seed_demo_claims,
-    seed_demo_money,
     seed_demo_reports,
+    seed_demo_story,
     setup_demo,
 )
 
@@ -24,8 +23,7 @@ class Command(BaseCommand):
             by_name = {user.username: user for user, _ in users}
             self.stdout.write("Preparing the demo registry and budget (first run only)...")
             import_demo_workers(by_name["operator"])
-            seed_demo_money(by_name["keuangan"], by_name["operator"], by_name["bpjs.duri"])
-            seed_demo_claims(by_name["klaim"], by_name["supervisor"], by_name["operator"])
+            seed_demo_story(by_name)
             seed_demo_reports(by_name["operator"])
         self.stdout.write(self.style.SUCCESS("Demo Kabupaten Bengkalis ready. Logins:"))
         for user, label in users:
