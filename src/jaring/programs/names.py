@@ -24,6 +24,8 @@ RULE_NAMES = {
     "contribution.settled_after_event": _("Arrears settled after the event"),
     "enrolment.age_limits": _("Participant age limits"),
     "heirs.priority": _("Order of heirs"),
+    "jkk.accident_report": _("Work accident report deadline (stage I)"),
+    "jkk.bpjs_ruling": _("BPJS ruling on a suspected work accident"),
     "jkk.claim_deadline_years": _("JKK claim deadline"),
     "jkk.death": _("JKK death benefit"),
     "jkk.home_care_cap": _("JKK home care limit"),
