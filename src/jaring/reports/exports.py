@@ -12,6 +12,8 @@ from django.utils.translation import override
 from jaring.core.spreadsheets import TableSheet, fitted_columns
 from jaring.reference.models import Signatory
 from jaring.reference.selectors import document_heading
+from jaring.reports.graphics import legend
+from jaring.reports.indicators import INDICATORS
 
 PANELS = {"districts", "sex", "occupation", "months", "claims"}
 IDENTIFIERS = ("Kode", "Nomor klaim")
@@ -123,7 +125,7 @@ def league_xlsx(rows) -> bytes:
             "% dari pekerja informal",
             "% dari terdaftar",
             "Dibayar ke BPJS per peserta (Rp)",
-            "Rata-rata hari s.d. dibayar",
+            "Rata-rata hari kerja dari diterima BPJS s.d. dibayar",
             "Serapan anggaran (%)",
         ],
         [
@@ -135,7 +137,7 @@ def league_xlsx(rows) -> bytes:
                 _rate(r.coverage_of_workforce),
                 _rate(r.coverage_of_registered),
                 r.paid_per_covered,
-                None if r.fact.average_pay_days is None else str(r.fact.average_pay_days),
+                _rate(r.average_pay_days),
                 _rate(r.absorption),
             ]
             for i, r in enumerate(rows, start=1)
@@ -153,6 +155,8 @@ def monthly_pdf(board, map_svg: str, trend_svg: str) -> bytes:
                 "board": board,
                 "map": map_svg,
                 "trend": trend_svg,
+                "legend": legend(),
+                "indicators": INDICATORS,
                 "printed_at": timezone.localtime(),
                 **document_heading(board.region.code, Signatory.Purpose.REPORT),
             },
