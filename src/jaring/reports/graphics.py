@@ -143,7 +143,7 @@ def legend(with_hidden: bool = False) -> list[tuple[str, str]]:
     """The map's key: each coverage class, then the regions without a figure."""
     bounds = [floor for floor, _ in CLASSES] + [100]
     keys = [(f"{bounds[i]}–{bounds[i + 1]}%", fill) for i, (_, fill) in enumerate(CLASSES)]
-    keys.append((gettext("no workforce estimate"), NO_DATA))
+    keys.append((gettext("no figures or no workforce estimate"), NO_DATA))
     if with_hidden:
         keys.append((gettext("hidden (*): fewer than 5"), HIDDEN))
     return keys

@@ -18,6 +18,7 @@ from jaring.accounts.scoping import scope_for
 from jaring.regions.models import Level, Region
 from jaring.reports import disclosure
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact, WorkforceEstimate
+from jaring.reports.services import report_date
 
 SMALL_CELL = disclosure.SMALL_CELL  # public counts below this are never shown
 
@@ -260,7 +261,7 @@ def _published(row: Row, hidden: dict[str, set[str]]) -> dict[str, PublicCell]:
 
 def public_view(code: str) -> tuple[Row, dict[str, PublicCell], list[dict]]:
     """A region's published figures and its children's; a village has no public page."""
-    year = datetime.date.today().year
+    year = report_date().year  # the estimate of the year the figures are counted for
     total = _rows(RegionFact.objects.filter(region_code=code, dimension="total"), year)
     if not total or total[0].fact.level >= Level.VILLAGE:
         raise Http404(code)
