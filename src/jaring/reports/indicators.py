@@ -45,8 +45,8 @@ INDICATORS = {
             _("Share of the informal workforce protected"),
             _(
                 "The headline figure: protected workers as a share of the estimated informal "
-                "workforce of the region. A kecamatan without its own estimate gets its "
-                "kabupaten's estimate in proportion to its population."
+                "workforce of the region. A kecamatan or village without its own estimate gets "
+                "its kabupaten's estimate in proportion to the workers registered there."
             ),
             _("workers protected ÷ informal workforce estimate × 100"),
         ),

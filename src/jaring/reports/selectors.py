@@ -36,7 +36,7 @@ class Workforce:
     informal_workers: int
     source: str
     # How it was reached when the region has no estimate of its own: None (its own), "share"
-    # (its kabupaten's estimate × its share of the kabupaten's population) or "sum" (the sum
+    # (its kabupaten's estimate × its share of the kabupaten's registered workers) or "sum" (the sum
     # of the estimates of the kabupaten/kota counted under it).
     derived: str | None = None
 
@@ -86,7 +86,7 @@ def _rows(facts, year: int) -> list[Row]:
     facts = list(facts)
     codes = [f.region_code for f in facts]
     regions = Region.objects.select_related("parent").in_bulk(codes)
-    workforce = _workforce(facts, regions, year)
+    workforce = _workforce(facts, year)
     return [Row(regions.get(f.region_code), f, workforce.get(f.region_code)) for f in facts]
 
 
@@ -99,10 +99,11 @@ def _estimates(codes, year: int) -> dict[str, Workforce]:
     }
 
 
-def _workforce(facts, regions: dict[str, Region], year: int) -> dict[str, Workforce]:
-    """Each region's own estimate; else a kecamatan or desa gets its kabupaten's by population
-    share, a province or the country the sum over the kabupaten/kota it counts (when every one
-    of them has an estimate: a partial sum would overstate the coverage)."""
+def _workforce(facts, year: int) -> dict[str, Workforce]:
+    """Each region's own estimate; else a kecamatan or desa gets its kabupaten's in proportion
+    to the workers registered (no population is published below the kabupaten), a province or
+    the country the sum over the kabupaten/kota it counts (when every one of them has an
+    estimate: a partial sum would overstate the coverage)."""
     codes = {f.region_code for f in facts}
     below = {f.region_code[:5] for f in facts if f.level > Level.REGENCY}
     counted = {
@@ -114,10 +115,11 @@ def _workforce(facts, regions: dict[str, Region], year: int) -> dict[str, Workfo
         for f in facts
         if f.level < Level.REGENCY
     }
-    regency_codes = below.union(*counted.values())
-    estimates = _estimates(codes | regency_codes, year)
-    populations = dict(
-        Region.objects.filter(code__in=below).values_list("code", "population_total")
+    estimates = _estimates(codes | below.union(*counted.values()), year)
+    registered = dict(
+        RegionFact.objects.filter(region_code__in=below, dimension="total").values_list(
+            "region_code", "registered"
+        )
     )
     found = {}
     for fact in facts:
@@ -125,18 +127,18 @@ def _workforce(facts, regions: dict[str, Region], year: int) -> dict[str, Workfo
         if code in estimates:
             found[code] = estimates[code]
         elif fact.level > Level.REGENCY:
-            found[code] = _by_population_share(
-                regions.get(code), estimates.get(code[:5]), populations.get(code[:5])
+            found[code] = _by_registered_share(
+                fact, estimates.get(code[:5]), registered.get(code[:5])
             )
         elif fact.level < Level.REGENCY:
             found[code] = _summed([estimates.get(c) for c in counted[code]])
     return {code: workforce for code, workforce in found.items() if workforce}
 
 
-def _by_population_share(region, regency: Workforce | None, population: int | None):
-    if region is None or not (regency and population and region.population_total):
+def _by_registered_share(fact, regency: Workforce | None, registered: int | None):
+    if not (regency and registered and fact.registered):
         return None
-    workers = regency.informal_workers * region.population_total // population
+    workers = regency.informal_workers * fact.registered // registered
     return Workforce(workers, regency.source, "share") if workers else None
 
 

@@ -287,9 +287,13 @@ def _public_national(request, year: int):
 
 @takes_year(default=lambda request: report_date().year)
 def national(request, year: int):
-    if not request.user.is_authenticated:
+    """The league of kabupaten/kota: the staff's version for whoever may read reports, the
+    public one (published figures only) for anyone else, logged in or not."""
+    if (
+        not request.user.is_authenticated
+        or scope_for(request.user, Capability.VIEW_REPORTS).is_empty
+    ):
         return _public_national(request, year)
-    require(request.user, Capability.VIEW_REPORTS)
     province = request.GET.get("provinsi") or None
     rows = selectors.league(request.user, province, year)
     if request.GET.get("format") == "xlsx":
