@@ -50,7 +50,7 @@ def test_a_journalist_reads_the_public_and_national_pages(demo, live_server, bro
     assert "pekerja informal" in page.inner_text("#legend-title")
     grey = page.locator("#map path[fill='#e5e7eb']").count()
     assert grey < page.locator("#map path").count()  # the public map is not grey
-    values = page.locator("#trend text[fill='#1d2733']").all_inner_texts()
+    values = page.locator("#trend text[fill='#1d2733']").all_text_contents()
     assert values and all(re.fullmatch(r"[\d.]+|\*", v) for v in values)
     assert page.locator("#trend line").count() >= 7  # axes and gridlines
     explained = page.inner_text("#explain-programmes")
