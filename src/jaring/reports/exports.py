@@ -117,17 +117,7 @@ def claims_xlsx(claims) -> bytes:
 def league_xlsx(rows) -> bytes:
     return _sheet(
         "Perbandingan",
-        [
-            "Peringkat",
-            "Kode",
-            "Kabupaten/Kota",
-            "Terlindungi",
-            "% dari pekerja informal",
-            "% dari terdaftar",
-            "Dibayar ke BPJS per peserta (Rp)",
-            "Rata-rata hari kerja dari diterima BPJS s.d. dibayar",
-            "Serapan anggaran (%)",
-        ],
+        ["Peringkat", "Kode", "Kabupaten/Kota"] + _indicator_names(LEAGUE_INDICATORS),
         [
             [
                 i,
@@ -143,6 +133,22 @@ def league_xlsx(rows) -> bytes:
             for i, r in enumerate(rows, start=1)
         ],
     )
+
+
+# The league's columns after rank, code and name: the indicators' own names (reports.indicators).
+LEAGUE_INDICATORS = (
+    "covered",
+    "coverage_of_workforce",
+    "coverage_of_registered",
+    "paid_per_covered",
+    "average_pay_days",
+    "absorption",
+)
+
+
+def _indicator_names(keys) -> list[str]:
+    with override("id"):  # the workbooks are written in Indonesian, like the PDF
+        return [str(INDICATORS[key].name) for key in keys]
 
 
 def monthly_pdf(board, map_svg: str, trend_svg: str) -> bytes:
