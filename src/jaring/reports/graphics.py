@@ -96,36 +96,15 @@ def _rings(geometry: dict):
             yield from polygon
 
 
-def choropleth(features, areas: dict[str, Area], width: int = 720, title: str = "") -> str:
-    """An SVG map: each region filled by its coverage class, titled, linked when it has a page."""
-    rings = [(f["properties"]["code"], ring) for f in features for ring in _rings(f["geometry"])]
-    if not rings:
+def choropleth(parent_code: str, areas: dict[str, Area], width: int = 720, title: str = "") -> str:
+    """An SVG map of the regions under ``parent_code``: each filled by its coverage class,
+    titled, linked when it has a page."""
+    height, outlines = _outlines(parent_code, width)
+    if not outlines:
         return ""
-    lons = [p[0] for _, ring in rings for p in ring]
-    lats = [p[1] for _, ring in rings for p in ring]
-    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
-    squeeze = math.cos(math.radians((north + south) / 2))
-    scale = width / max((east - west) * squeeze, 1e-9)
-    height = max(1, round((north - south) * scale))
-
-    def outline(ring) -> str:
-        # A point within half a pixel of the last one drawn adds nothing the eye can see: a
-        # whole country stays a page of kilobytes, not megabytes.
-        points, last = [], None
-        for lon, lat in ring:
-            here = (round((lon - west) * squeeze * scale * 2), round((north - lat) * scale * 2))
-            if here != last:
-                points.append(f"{here[0] / 2:g},{here[1] / 2:g}")
-                last = here
-        return "M" + " L".join(points) + " Z" if len(points) > 2 else ""
-
     shapes = []
-    for feature in features:
-        code = feature["properties"]["code"]
-        area = areas.get(code, Area(code, feature["properties"]["name"], None))
-        path = " ".join(filter(None, (outline(ring) for ring in _rings(feature["geometry"]))))
-        if not path:
-            continue
+    for code, name, path in outlines:
+        area = areas.get(code, Area(code, name, None))
         shape = (
             f'<path d="{path}" fill="{area.fill}" stroke="#374151" stroke-width="0.6" '
             f'data-code="{escape(code)}"><title>{escape(area.label)}: {area.caption}</title></path>'
@@ -137,6 +116,39 @@ def choropleth(features, areas: dict[str, Area], width: int = 720, title: str = 
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="map" role="img" aria-label="{escape(title)}">{"".join(shapes)}</svg>'
     )
+
+
+@lru_cache(maxsize=64)
+def _outlines(parent_code: str, width: int) -> tuple[int, tuple[tuple[str, str, str], ...]]:
+    """The map's height and each region's (code, name, SVG path), projected once per process:
+    the country's outlines take a second to draw, the figures that colour them change."""
+    features = features_under(parent_code)
+    points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
+    if not points:
+        return 0, ()
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    squeeze = math.cos(math.radians((north + south) / 2))
+    scale = width / max((east - west) * squeeze, 1e-9)
+
+    def outline(ring) -> str:
+        # A point on the same pixel as the last one drawn adds nothing the eye can see: the
+        # whole country stays a page of kilobytes, not megabytes.
+        drawn, last = [], None
+        for lon, lat in ring:
+            here = (round((lon - west) * squeeze * scale), round((north - lat) * scale))
+            if here != last:
+                drawn.append(f"{here[0]},{here[1]}")
+                last = here
+        return "M" + " L".join(drawn) + " Z" if len(drawn) > 2 else ""
+
+    outlines = []
+    for feature in features:
+        path = " ".join(filter(None, (outline(ring) for ring in _rings(feature["geometry"]))))
+        if path:
+            props = feature["properties"]
+            outlines.append((props["code"], props["name"], path))
+    return max(1, round((north - south) * scale)), tuple(outlines)
 
 
 def legend(with_hidden: bool = False) -> list[tuple[str, str]]:

@@ -65,7 +65,7 @@ def _areas(board, link: bool) -> dict:
 
 def _coverage_map(code: str, areas: dict, width: int = 720) -> str:
     return graphics.choropleth(
-        graphics.features_under(code),
+        code,
         areas,
         width=width,
         title=_("Map: share of the informal workforce protected, per region"),
