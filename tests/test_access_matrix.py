@@ -97,7 +97,8 @@ ROUTES = {
     "reports:dashboard": Route("object", Capability.VIEW_REPORTS, "region"),
     "reports:monthly_pdf": Route("object", Capability.VIEW_REPORTS, "region"),
     "reports:estimate": Route("post", object_kind="region"),
-    "reports:national": Route("list", Capability.VIEW_REPORTS),
+    # Anyone reads the public league; who may read reports gets the staff's one.
+    "reports:national": Route("public", login_required=False),
     "reports:public": Route("public", login_required=False),
     "reports:coverage_check": Route("public", login_required=False),
     "reports:public_region": Route("public", object_kind="region", login_required=False),

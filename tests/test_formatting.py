@@ -90,3 +90,30 @@ def test_the_date_filter_shows_nothing_for_a_missing_value():
     assert template.render(Context({"fact": {"protected_on": None}})) == "[]"
     day = {"protected_on": datetime.date(2025, 9, 22)}
     assert template.render(Context({"fact": day})) == "[22 September 2025]"
+
+
+def test_a_moment_is_written_day_month_year_hour_minute_in_local_time():
+    from django.utils import timezone
+
+    from jaring.core.formatting import waktu
+
+    moment = datetime.datetime(2025, 9, 22, 3, 30, tzinfo=datetime.UTC)
+    with timezone.override("Asia/Jakarta"):
+        assert waktu(moment) == "22-09-2025 10:30"
+    assert waktu(datetime.datetime(2025, 9, 22, 10, 30)) == "22-09-2025 10:30"
+
+
+def test_an_average_has_one_decimal_with_the_languages_comma():
+    from jaring.core.formatting import desimal
+
+    assert desimal(Decimal("2")) == "2,0"
+    assert desimal(Decimal("1234.56")) == "1.234,6"
+    assert desimal(Decimal("2.5"), "en") == "2.5"
+
+
+def test_djangos_own_date_filters_write_the_house_styles():
+    day, moment = datetime.date(2025, 9, 22), datetime.datetime(2025, 9, 22, 10, 30)
+    template = Template('{{ day|date }} · {{ moment|date:"DATETIME_FORMAT" }}')
+    with translation.override("id"):
+        shown = template.render(Context({"day": day, "moment": moment}))
+    assert shown == "22 September 2025 · 22-09-2025 10:30"

@@ -202,3 +202,28 @@ def test_a_protected_table_never_gives_away_a_small_cell(values):
     assert all(cells[code] for code in hidden)  # zeros are published
     rest = sum(cells[code] for code in hidden)
     assert not hidden or (len(hidden) >= 2 and rest >= disclosure.SMALL_CELL and rest > len(hidden))
+
+
+# --- The public national page ---------------------------------------------------------------
+
+
+def test_the_public_national_page_publishes_what_the_public_pages_publish(published, client):
+    """Anonymous /nasional/: kabupaten/kota rows only, each cell as its public page shows it
+    (one suppression for the whole tree), so no small count is readable or derivable there."""
+    national = _page(client.get("/nasional/").text)
+    assert national["cells"], "no kabupaten listed"
+    assert all(code.count(".") == 1 for code in national["cells"])  # kabupaten/kota only
+    for code, figures in national["cells"].items():
+        for measure in MEASURES:
+            value = figures[measure]
+            assert value == HIDDEN or not disclosure.is_small(value), (code, measure)
+        if figures["families"] == HIDDEN:
+            assert figures["benefits"] == HIDDEN, code
+        assert figures == published[f"/publik/{code}/"]["total"], code
+        assert figures == published[f"/publik/{code[:2]}/"]["cells"][code], code
+
+
+def test_the_public_national_page_names_nobody(published, client):
+    page = client.get("/nasional/").text
+    assert "Rusni" not in page and not re.search(r"\b\d{16}\b", page)
+    assert not re.search(r'data-code="\d+\.\d+\.\d+', page)  # no kecamatan or village row

@@ -222,6 +222,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# One style per kind of date (a day, a moment) and Indonesian digit grouping: core/formats.
+FORMAT_MODULE_PATH = ["jaring.core.formats"]
 TIME_ZONE = os.environ.get("JARING_TIME_ZONE", "Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+from django.utils import timezone
 from num2words import num2words
 
 DEFAULT_LOCALE = "id"
@@ -52,6 +53,18 @@ def tanggal(day: datetime.date, locale: str | None = None) -> str:
 def hari_tanggal(day: datetime.date, locale: str | None = None) -> str:
     """``2025-09-22`` → ``Senin, 22 September 2025``."""
     return format_date(day, "EEEE, d MMMM y", locale=_babel_locale(locale))
+
+
+def waktu(moment: datetime.datetime) -> str:
+    """A moment (a refresh, a print, a log entry) → ``22-09-2025 10:30``, in local time: the one
+    style for timestamps, as days are always ``tanggal``."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return local.strftime("%d-%m-%Y %H:%M")  # all digits: the same in every language
+
+
+def desimal(value: Decimal | int, locale: str | None = None) -> str:
+    """``Decimal("2.5")`` → ``2,5`` (one decimal, grouped): an average that is not a count."""
+    return format_decimal(value, format="#,##0.0", locale=_babel_locale(locale))
 
 
 def ribuan(value: int) -> str:

@@ -613,9 +613,11 @@ def _demo_death_list(officer: User, path, recent_deaths) -> None:
 # An illustrative informal-workforce figure until the Pemda enters BPS's own: population
 # (Kemendagri 2025) × the national employment ratio (145,77 of ~285 million) × the informal
 # share (59,40 %, Sakernas Feb 2025).
+# The source is data a Bupati and a journalist read: it says how the figure was reached, not
+# what a developer should do with it.
 DEMO_ESTIMATE_SOURCE = (
-    "Perkiraan demo: penduduk 2025 × rasio bekerja nasional (145,77 jt / 285 jt) × 59,40% "
-    "informal (BPS Sakernas Feb 2025) — ganti dengan angka BPS kabupaten"
+    "Perkiraan: penduduk 2025 (Kemendagri) × rasio bekerja nasional (145,77 jt / 285 jt) × "
+    "59,40% pekerja informal (BPS, Sakernas Februari 2025)"
 )
 
 

@@ -12,6 +12,8 @@ from django.utils.translation import override
 from jaring.core.spreadsheets import TableSheet, fitted_columns
 from jaring.reference.models import Signatory
 from jaring.reference.selectors import document_heading
+from jaring.reports.graphics import legend
+from jaring.reports.indicators import INDICATORS
 
 PANELS = {"districts", "sex", "occupation", "months", "claims"}
 IDENTIFIERS = ("Kode", "Nomor klaim")
@@ -115,17 +117,7 @@ def claims_xlsx(claims) -> bytes:
 def league_xlsx(rows) -> bytes:
     return _sheet(
         "Perbandingan",
-        [
-            "Peringkat",
-            "Kode",
-            "Kabupaten/Kota",
-            "Terlindungi",
-            "% dari pekerja informal",
-            "% dari terdaftar",
-            "Dibayar ke BPJS per peserta (Rp)",
-            "Rata-rata hari s.d. dibayar",
-            "Serapan anggaran (%)",
-        ],
+        ["Peringkat", "Kode", "Kabupaten/Kota"] + _indicator_names(LEAGUE_INDICATORS),
         [
             [
                 i,
@@ -135,12 +127,28 @@ def league_xlsx(rows) -> bytes:
                 _rate(r.coverage_of_workforce),
                 _rate(r.coverage_of_registered),
                 r.paid_per_covered,
-                None if r.fact.average_pay_days is None else str(r.fact.average_pay_days),
+                _rate(r.average_pay_days),
                 _rate(r.absorption),
             ]
             for i, r in enumerate(rows, start=1)
         ],
     )
+
+
+# The league's columns after rank, code and name: the indicators' own names (reports.indicators).
+LEAGUE_INDICATORS = (
+    "covered",
+    "coverage_of_workforce",
+    "coverage_of_registered",
+    "paid_per_covered",
+    "average_pay_days",
+    "absorption",
+)
+
+
+def _indicator_names(keys) -> list[str]:
+    with override("id"):  # the workbooks are written in Indonesian, like the PDF
+        return [str(INDICATORS[key].name) for key in keys]
 
 
 def monthly_pdf(board, map_svg: str, trend_svg: str) -> bytes:
@@ -153,6 +161,8 @@ def monthly_pdf(board, map_svg: str, trend_svg: str) -> bytes:
                 "board": board,
                 "map": map_svg,
                 "trend": trend_svg,
+                "legend": legend(),
+                "indicators": INDICATORS,
                 "printed_at": timezone.localtime(),
                 **document_heading(board.region.code, Signatory.Purpose.REPORT),
             },

@@ -78,6 +78,8 @@ class RegionFact(models.Model):
     claims_paid = models.PositiveIntegerField(default=0)
     claims_rejected = models.PositiveIntegerField(default=0)
     benefits_paid = models.PositiveBigIntegerField(default=0)
+    # Working days from BPJS's receipt of the complete file to payment, summed over paid claims
+    # (reports.indicators: average_pay_days).
     pay_days_total = models.PositiveIntegerField(default=0)
     allocated = models.PositiveBigIntegerField(default=0)
     billed = models.PositiveBigIntegerField(default=0)
@@ -98,10 +100,6 @@ class RegionFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.dimension}:{self.key}"
-
-    @property
-    def average_pay_days(self):
-        return round(self.pay_days_total / self.claims_paid, 1) if self.claims_paid else None
 
 
 class CoverageMonth(models.Model):

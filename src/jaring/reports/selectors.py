@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import Http404
 
 from jaring.accounts.rules import Capability
@@ -18,6 +18,7 @@ from jaring.accounts.scoping import scope_for
 from jaring.regions.models import Level, Region
 from jaring.reports import disclosure
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact, WorkforceEstimate
+from jaring.reports.services import report_date
 
 SMALL_CELL = disclosure.SMALL_CELL  # public counts below this are never shown
 
@@ -28,13 +29,25 @@ def percent(part: int | None, whole: int | None) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+@dataclass(frozen=True)
+class Workforce:
+    """The coverage rate's denominator for one region, and where it comes from."""
+
+    informal_workers: int
+    source: str
+    # How it was reached when the region has no estimate of its own: None (its own), "share"
+    # (its kabupaten's estimate × its share of the kabupaten's registered workers) or "sum" (the sum
+    # of the estimates of the kabupaten/kota counted under it).
+    derived: str | None = None
+
+
 @dataclass
 class Row:
     """One region's line in a table, with what the pages compute from it."""
 
     region: Region | None
     fact: RegionFact
-    estimate: WorkforceEstimate | None = None
+    estimate: Workforce | None = None
 
     @property
     def code(self) -> str:
@@ -53,6 +66,14 @@ class Row:
         return percent(self.fact.covered, self.estimate.informal_workers if self.estimate else 0)
 
     @property
+    def average_pay_days(self) -> Decimal | None:
+        """Working days from BPJS's receipt of the complete file to payment, per paid claim."""
+        if not self.fact.claims_paid:
+            return None
+        average = Decimal(self.fact.pay_days_total) / self.fact.claims_paid
+        return average.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
     def absorption(self):
         return percent(self.fact.paid, self.fact.allocated)
 
@@ -65,10 +86,67 @@ def _rows(facts, year: int) -> list[Row]:
     facts = list(facts)
     codes = [f.region_code for f in facts]
     regions = Region.objects.select_related("parent").in_bulk(codes)
-    estimates = {
-        e.region_id: e for e in WorkforceEstimate.objects.filter(region_id__in=codes, year=year)
+    workforce = _workforce(facts, year)
+    return [Row(regions.get(f.region_code), f, workforce.get(f.region_code)) for f in facts]
+
+
+def _estimates(codes, year: int) -> dict[str, Workforce]:
+    return {
+        code: Workforce(workers, source)
+        for code, workers, source in WorkforceEstimate.objects.filter(
+            region_id__in=codes, year=year
+        ).values_list("region_id", "informal_workers", "source")
     }
-    return [Row(regions.get(f.region_code), f, estimates.get(f.region_code)) for f in facts]
+
+
+def _workforce(facts, year: int) -> dict[str, Workforce]:
+    """Each region's own estimate; else a kecamatan or desa gets its kabupaten's in proportion
+    to the workers registered (no population is published below the kabupaten), a province or
+    the country the sum over the kabupaten/kota it counts (when every one of them has an
+    estimate: a partial sum would overstate the coverage)."""
+    codes = {f.region_code for f in facts}
+    below = {f.region_code[:5] for f in facts if f.level > Level.REGENCY}
+    counted = {
+        f.region_code: list(
+            RegionFact.objects.filter(level=Level.REGENCY, dimension="total")
+            .filter(Q() if f.level == 0 else Q(parent_code=f.region_code))
+            .values_list("region_code", flat=True)
+        )
+        for f in facts
+        if f.level < Level.REGENCY
+    }
+    estimates = _estimates(codes | below.union(*counted.values()), year)
+    registered = dict(
+        RegionFact.objects.filter(region_code__in=below, dimension="total").values_list(
+            "region_code", "registered"
+        )
+    )
+    found = {}
+    for fact in facts:
+        code = fact.region_code
+        if code in estimates:
+            found[code] = estimates[code]
+        elif fact.level > Level.REGENCY:
+            found[code] = _by_registered_share(
+                fact, estimates.get(code[:5]), registered.get(code[:5])
+            )
+        elif fact.level < Level.REGENCY:
+            found[code] = _summed([estimates.get(c) for c in counted[code]])
+    return {code: workforce for code, workforce in found.items() if workforce}
+
+
+def _by_registered_share(fact, regency: Workforce | None, registered: int | None):
+    if not (regency and registered and fact.registered):
+        return None
+    workers = regency.informal_workers * fact.registered // registered
+    return Workforce(workers, regency.source, "share") if workers else None
+
+
+def _summed(estimates: list[Workforce | None]) -> Workforce | None:
+    if not estimates or None in estimates:
+        return None
+    sources = sorted({e.source for e in estimates})
+    return Workforce(sum(e.informal_workers for e in estimates), "; ".join(sources), "sum")
 
 
 def visible_regencies(user) -> list[Region]:
@@ -169,31 +247,67 @@ def public_suppression() -> dict[str, set[str]]:
     }
 
 
-def _published(fact: RegionFact, hidden: dict[str, set[str]]) -> dict[str, PublicCell]:
-    families_hidden = fact.region_code in hidden["families"]
+def _published(row: Row, hidden: dict[str, set[str]]) -> dict[str, PublicCell]:
+    code = row.code
+    covered_hidden = code in hidden["covered"]
+    families_hidden = code in hidden["families"]
     return {
-        "covered": PublicCell.of(fact.covered, fact.region_code in hidden["covered"]),
-        "families": PublicCell.of(fact.claims_paid, families_hidden),
+        "covered": PublicCell.of(row.fact.covered, covered_hidden),
+        # The share of the workforce times the estimate gives the count back: hidden with it.
+        "rate": PublicCell.of(row.coverage_of_workforce, covered_hidden),
+        "families": PublicCell.of(row.fact.claims_paid, families_hidden),
         # The money paid in a cell tells how many families it paid: hidden with their count.
-        "benefits": PublicCell.of(fact.benefits_paid, families_hidden),
+        "benefits": PublicCell.of(row.fact.benefits_paid, families_hidden),
     }
 
 
 def public_view(code: str) -> tuple[Row, dict[str, PublicCell], list[dict]]:
     """A region's published figures and its children's; a village has no public page."""
-    year = datetime.date.today().year
+    year = report_date().year  # the estimate of the year the figures are counted for
     total = _rows(RegionFact.objects.filter(region_code=code, dimension="total"), year)
     if not total or total[0].fact.level >= Level.VILLAGE:
         raise Http404(code)
     hidden = public_suppression()
     children = [
-        {"code": row.code, "name": row.name, "level": row.fact.level} | _published(row.fact, hidden)
+        {"code": row.code, "name": row.name, "level": row.fact.level} | _published(row, hidden)
         for row in _rows(
             RegionFact.objects.filter(parent_code=code, dimension="total").order_by("region_code"),
             year,
         )
     ]
-    return total[0], _published(total[0].fact, hidden), children
+    return total[0], _published(total[0], hidden), children
+
+
+def public_trend(
+    row: Row, published: dict[str, PublicCell]
+) -> list[tuple[datetime.date, int | None]]:
+    """Workers protected per month in a region (summed over its kabupaten/kota), as the public
+    may read it: none when the region's own count is hidden (its latest month is that count),
+    and a month of 1–4 withheld (``(month, None)``). A kecamatan has no monthly count of its
+    own: empty."""
+    if published["covered"].suppressed or row.fact.level > Level.REGENCY:
+        return []
+    months = CoverageMonth.objects.all()
+    if row.fact.level > 0:
+        months = months.filter(
+            Q(regency_code=row.code) | Q(regency_code__startswith=row.code + ".")
+        )
+    totals = months.values("month").annotate(covered=Sum("covered")).order_by("month")
+    return [
+        (m["month"], None if disclosure.is_small(m["covered"]) else m["covered"]) for m in totals
+    ]
+
+
+def public_league(year: int) -> list[tuple[Row, dict[str, PublicCell]]]:
+    """Every kabupaten/kota with figures, as the anonymous national page shows them: the same
+    published cells as the public pages (one suppression for the whole tree), best share of the
+    informal workforce first, then by name."""
+    hidden = public_suppression()
+    rows = [
+        (row, _published(row, hidden))
+        for row in _rows(RegionFact.objects.filter(level=Level.REGENCY, dimension="total"), year)
+    ]
+    return sorted(rows, key=lambda pair: (-(pair[1]["rate"].value or Decimal(-1)), pair[0].name))
 
 
 # --- National roll-up -----------------------------------------------------------------------

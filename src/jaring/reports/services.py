@@ -139,15 +139,18 @@ def _add_claims(regency_code: str) -> None:
 
 
 def _pay_days_by_village(regency_code: str) -> dict[str, int]:
-    """Calendar days from report to payment, summed per village (a handful of paid claims)."""
+    """Working days from BPJS's receipt of the complete file to its payment, summed per village
+    (a handful of paid claims): the claim page's service-level clock, never the days since the
+    death or accident, which the Pemda's own steps and the family's lengthen."""
     from jaring.claims.models import Claim
+    from jaring.claims.rules import working_days_between
 
     totals: dict[str, int] = {}
     paid = Claim.objects.filter(
         village__code__startswith=regency_code + ".", status="paid"
-    ).values_list("village_id", "reported_on", "paid_on")
-    for village, reported, paid_on in paid:
-        totals[village] = totals.get(village, 0) + max(0, (paid_on - reported).days)
+    ).values_list("village_id", "bpjs_received_on", "paid_on")
+    for village, received, paid_on in paid:
+        totals[village] = totals.get(village, 0) + working_days_between(received, paid_on)
     return totals
 
 

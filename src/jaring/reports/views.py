@@ -49,17 +49,36 @@ def index(request):
 
 
 def _areas(board, link: bool) -> dict:
+    """Each kecamatan/desa coloured by the headline figure: its share of the informal workforce."""
     return {
         row.code: graphics.Area(
             row.code,
             row.name,
-            row.coverage_of_workforce or row.coverage_of_registered,
+            row.coverage_of_workforce,
             reverse("reports:dashboard", args=[row.code])
             if link and row.fact.level == Level.DISTRICT
             else "",
         )
         for row in board.children
     }
+
+
+def _coverage_map(code: str, areas: dict, width: int = 720) -> str:
+    return graphics.choropleth(
+        code,
+        areas,
+        width=width,
+        title=_("Map: share of the informal workforce protected, per region"),
+    )
+
+
+def _trend(months: list[tuple], width: int = 720) -> str:
+    """Workers protected per month, ``(month, count or None when withheld)``."""
+    return graphics.bar_chart(
+        [graphics.Bar(month.strftime("%m/%y"), value) for month, value in months],
+        width,
+        title=_("Chart: workers protected at the end of each month"),
+    )
 
 
 @login_required
@@ -88,11 +107,9 @@ def dashboard(request, code: str, year: int):
         {
             "board": board,
             "year": year,
-            "map": graphics.choropleth(graphics.features_under(code), _areas(board, True)),
+            "map": _coverage_map(code, _areas(board, True)),
             "legend": graphics.legend(),
-            "trend": graphics.bar_chart(
-                [(m.month.strftime("%m/%y"), m.covered) for m in board.months]
-            ),
+            "trend": _trend([(m.month, m.covered) for m in board.months]),
             "paid": [
                 (claim, claim.worker.full_name if personal else mask_name(claim.worker.full_name))
                 for claim in paid
@@ -139,8 +156,8 @@ def monthly_pdf(request, code: str, year: int):
         return redirect(f"{reverse('reports:dashboard', args=[code])}?tahun={year}")
     content = exports.monthly_pdf(
         board,
-        graphics.choropleth(graphics.features_under(code), _areas(board, False), width=640),
-        graphics.bar_chart([(m.month.strftime("%m/%y"), m.covered) for m in board.months], 640),
+        _coverage_map(code, _areas(board, False), width=640),
+        _trend([(m.month, m.covered) for m in board.months], 640),
     )
     response = HttpResponse(content, content_type="application/pdf")
     stamp = timezone.localdate().strftime("%Y-%m")
@@ -197,7 +214,10 @@ def estimates(request):
         ),
         headers=[_("Region"), _("Year"), _("Informal workers"), _("Source")],
         cells=lambda e: [
-            f"{e.region.display_name} ({e.region_id})", e.year, ribuan(e.informal_workers), e.source
+            f"{e.region.display_name} ({e.region_id})",
+            e.year,
+            ribuan(e.informal_workers),
+            e.source,
         ],
         link=lambda e: reverse("reports:estimate_edit", args=[e.pk]),
         form=form,
@@ -226,6 +246,17 @@ def public(request, code: str = ""):
     code = code or "ID"
     total, published, children = selectors.public_view(code)
     region = Region.objects.filter(code=code).select_related("parent").first()
+    areas = {
+        c["code"]: graphics.Area(
+            c["code"],
+            c["name"],
+            c["rate"].value,
+            reverse("reports:public_region", args=[c["code"]]),
+            hidden=c["rate"].suppressed,
+        )
+        for c in children
+        if c["level"] < Level.VILLAGE
+    }
     return render(
         request,
         "reports/public.html",
@@ -234,30 +265,35 @@ def public(request, code: str = ""):
             "published": published,
             "region": region,
             "children": children,
-            "map": graphics.choropleth(
-                graphics.features_under(code),
-                {
-                    c["code"]: graphics.Area(
-                        c["code"],
-                        c["name"],
-                        None,
-                        reverse("reports:public_region", args=[c["code"]]),
-                    )
-                    for c in children
-                    if c["level"] < Level.VILLAGE
-                },
-            )
-            if region is not None
-            else "",
+            "map": _coverage_map(code, areas),
+            "legend": graphics.legend(with_hidden=True),
+            "trend": _trend(selectors.public_trend(total, published)),
             "small_cell": selectors.SMALL_CELL,
         },
     )
 
 
-@login_required
+def _public_national(request, year: int):
+    """``/nasional/`` for anyone not logged in: the kabupaten/kota compared on the published
+    figures only (the public pages' suppression), linking to their public pages."""
+    rows = selectors.public_league(year)
+    total, published, _children = selectors.public_view("ID") if rows else (None, None, [])
+    return render(
+        request,
+        "reports/national_public.html",
+        {"rows": rows, "total": total, "published": published, "year": year},
+    )
+
+
 @takes_year(default=lambda request: report_date().year)
 def national(request, year: int):
-    require(request.user, Capability.VIEW_REPORTS)
+    """The league of kabupaten/kota: the staff's version for whoever may read reports, the
+    public one (published figures only) for anyone else, logged in or not."""
+    if (
+        not request.user.is_authenticated
+        or scope_for(request.user, Capability.VIEW_REPORTS).is_empty
+    ):
+        return _public_national(request, year)
     province = request.GET.get("provinsi") or None
     rows = selectors.league(request.user, province, year)
     if request.GET.get("format") == "xlsx":

@@ -49,3 +49,14 @@ def persen(value):
 @register.filter
 def ribuan(value):
     return "" if value is None else formatting.ribuan(value)
+
+
+@register.filter
+def waktu(value):
+    """A moment as ``22-09-2025 10:30`` (local time); days use ``tanggal``."""
+    return "" if value in (None, "") else formatting.waktu(value)
+
+
+@register.filter
+def desimal(value):
+    return "—" if value is None else formatting.desimal(value, translation.get_language())
