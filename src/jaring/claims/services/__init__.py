@@ -4,7 +4,8 @@
 ``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
 ``decisions`` (the Pemda's maker-checker on the submission), ``bpjs`` (sent to the branch,
 BPJS's receipt, decision and amounts), ``payments`` (instalments, BPJS's payments, the handover
-and its signing) and ``discovery`` (death lists). Callers use ``claims.services.<name>``."""
+and its signing), ``scholarship`` (each school year's application and BPJS's payment) and
+``discovery`` (death lists). Callers use ``claims.services.<name>``."""
 
 from jaring.claims.services.bpjs import (
     BpjsDecision,
@@ -57,6 +58,11 @@ from jaring.claims.services.reporting import (
     mark_deceased,
     report_event,
 )
+from jaring.claims.services.scholarship import (
+    YearApplicationInput,
+    record_scholarship_application,
+    record_scholarship_payment,
+)
 
 __all__ = [
     "BankTransfer",
@@ -67,6 +73,7 @@ __all__ = [
     "HandoverFacts",
     "JUDGED_FIELDS",
     "OPENED",
+    "YearApplicationInput",
     "add_family_member",
     "approve",
     "claims_dir",
@@ -82,6 +89,8 @@ __all__ = [
     "record_decision",
     "record_handover",
     "record_receipt",
+    "record_scholarship_application",
+    "record_scholarship_payment",
     "record_sending",
     "report_event",
     "require_editable",
