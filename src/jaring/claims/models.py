@@ -1,6 +1,7 @@
 """Claims (klaim): a death or accident, its heirs, documents, approval, payments and handover."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -269,7 +270,12 @@ class FamilyMember(models.Model):
     )
     # The class within the level now (SD class 4 = 4): the scholarship runs from it, not from
     # the level's first year.
-    school_class = models.PositiveSmallIntegerField(_("class now"), null=True, blank=True)
+    school_class = models.PositiveSmallIntegerField(
+        _("class now"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_heir = models.BooleanField(_("heir"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)

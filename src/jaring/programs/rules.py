@@ -232,13 +232,21 @@ def _refuse_off_table(steps: tuple[int, ...], income: int) -> None:
         raise RuleError("declared_income_not_in_table", english, indonesian)
 
 
+# PP 50/2025: the transport relief, and the relief for every other BPU participant.
+RELIEF_KEYS = ("contribution.relief", "contribution.relief.non_transport")
+
+
 def _reliefs(book: RuleBook, day: datetime.date, funding: str | None) -> list:
     """The relief rows in force for this funding (PP 50/2025: not for APBN/APBD-funded ones)."""
     rows = [book.find(key, day) for key in RELIEF_KEYS]
     return [row for row in rows if row and funding not in row.value["excluded_funding"]]
 
 
-RELIEF_KEYS = ("contribution.relief", "contribution.relief.non_transport")
+def _row_relieves(groups: list | dict, occupation_group: str | None) -> bool:
+    """A relief row's groups: a list names them; {"all_but": [...]} is every group but these."""
+    if isinstance(groups, dict):
+        return occupation_group not in groups["all_but"]
+    return occupation_group in groups
 
 
 def contribution_parameters(
@@ -313,10 +321,7 @@ def _relief_applies(book: RuleBook, ref: str, occupation_group: str | None) -> b
     if key not in RELIEF_KEYS:
         return False
     row = book.at(key, datetime.date.fromisoformat(start))
-    groups = row.value["occupation_groups"]
-    if isinstance(groups, dict):
-        return occupation_group not in groups["all_but"]
-    return occupation_group in groups
+    return _row_relieves(row.value["occupation_groups"], occupation_group)
 
 
 # --- Coverage and eligibility --------------------------------------------------------------
