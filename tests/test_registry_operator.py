@@ -3,6 +3,7 @@ the import template, per-row warnings, forgiving phones and amounts, reasons wit
 and the worker pages (edit, search, filters, telling namesakes apart)."""
 
 import ast
+import datetime
 import io
 import json
 import re
@@ -12,6 +13,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from hypothesis import given
@@ -264,6 +266,27 @@ def test_an_income_with_sen_is_refused(bengkalis, tmp_path):
     batch = run(write_csv(tmp_path / "sen.csv", [[*RUSNI[:7], "1.400.000,50", *RUSNI[8:]]]))
     assert batch.rejected == 1
     assert ImportRowIssue.objects.get().codes == ["income_invalid"]
+
+
+def test_an_income_off_the_bpjs_table_is_refused_in_the_import_and_the_form(
+    bengkalis, tmp_path, make_user
+):
+    batch = run(write_csv(tmp_path / "tabel.csv", [[*RUSNI[:7], "1.150.000", *RUSNI[8:]]]))
+    assert batch.rejected == 1
+    assert ImportRowIssue.objects.get().codes == ["income_not_in_table"]
+    data = services.WorkerInput(
+        nik=RUSNI[0],
+        full_name="Rusni",
+        sex=RUSNI[2],
+        birth_date=datetime.date(1985, 1, 1),
+        village_code="",
+        declared_income=1_150_000,
+    )
+    village = Region.objects.get(name="Kelebuk", code__startswith=BENGKALIS + ".")
+    with pytest.raises(ValidationError) as refused:
+        services.register_worker(data, village, make_user("op", is_superuser=True))
+    assert refused.value.code == "income_not_in_table"
+    assert "Rp1.000.000 / Rp1.200.000" in refused.value.messages[0]
 
 
 def test_a_csv_whose_lines_end_in_a_separator_reads_like_the_same_file_without(bengkalis, tmp_path):
