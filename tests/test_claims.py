@@ -481,42 +481,6 @@ def test_a_returned_claim_goes_back_to_its_officer(people):
     assert claim.bpjs_reason.startswith("Bukan peserta")
 
 
-def test_scholarship_years_become_scheduled_instalments(people):
-    officer, clerk = people["officer"], people["clerk"]
-    claim = services.report_event(
-        worker(SAFRI),
-        services.EventReport("JKK", "work_accident_death", D(2025, 5, 5), "family"),
-        officer,
-        today=TODAY,
-    )
-    services.add_family_member(
-        claim,
-        officer,
-        full_name="Anak SMA",
-        relationship="child",
-        birth_date=D(2009, 1, 1),
-        education="SMA",
-    )
-    claim = prepare(claim, officer, clerk)
-    assert claim.benefit_total == 48 * 1_000_000 + 12_000_000 + 10_000_000
-    assert (
-        claim.scholarship["eligible"]
-        and claim.scholarship["total"] == 3 * 3_000_000 + 4 * 12_000_000
-    )  # PT until 23
-    claim = to_bpjs(claim, officer, people["supervisor"], people["bpjs"])
-    bpjs_approves(claim, people["bpjs"], decided_on=D(2026, 9, 1))
-    years = list(
-        claim.instalments.filter(kind="scholarship").values_list("level", "due_on", "amount")
-    )
-    assert years[:4] == [
-        ("SMA", D(2026, 9, 1), 3_000_000),
-        ("SMA", D(2027, 9, 1), 3_000_000),
-        ("SMA", D(2028, 9, 1), 3_000_000),
-        ("PT", D(2029, 9, 1), 12_000_000),
-    ]
-    assert sum(amount for *_, amount in years) == claim.scholarship["total"]
-
-
 # --- Races (PostgreSQL: real concurrent transactions) -----------------------------------------
 
 needs_postgres = pytest.mark.skipif(

@@ -284,10 +284,14 @@ def test_a_month_with_coverage_on_any_day_is_billed_whole(apbd, finance_officer,
     [
         ("apbd_kab", "ojek_transportasi", 1_000_000, D(2026, 2, 1)),
         ("csr", "ojek_transportasi", 1_000_000, D(2026, 2, 1)),
-        ("csr", "ojek_transportasi", 1_234_550, D(2026, 2, 1)),
-        ("csr", "nelayan", 2_500_000, D(2026, 2, 1)),
-        ("csr", "ojek_transportasi", 1_500_000, D(2025, 12, 1)),
-        ("apbdes", "ojek_transportasi", 3_333_333, D(2026, 3, 1)),
+        ("csr", "ojek_transportasi", 1_200_000, D(2026, 2, 1)),
+        ("csr", "nelayan", 2_400_000, D(2026, 2, 1)),
+        ("csr", "ojek_transportasi", 1_400_000, D(2025, 12, 1)),
+        ("apbdes", "ojek_transportasi", 3_400_000, D(2026, 3, 1)),
+        # PP 50/2025's non-transport relief (April-December 2026), not for a Pemda's budget.
+        ("csr", "nelayan", 2_400_000, D(2026, 5, 1)),
+        ("apbd_kab", "nelayan", 1_000_000, D(2026, 5, 1)),
+        ("apbdes", "nelayan", 1_000_000, D(2026, 12, 1)),
     ],
 )
 def test_sql_billing_equals_the_rule_for_every_rate_case(

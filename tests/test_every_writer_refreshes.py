@@ -345,6 +345,11 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.family.override_heirs": "family and heirs are not counted",
     "jaring.claims.services.documents.upload_document": "documents are not counted",
     "jaring.claims.services.documents.verify_document": "documents are not counted",
+    "jaring.claims.services.documents.store_document": "documents are not counted",
+    "jaring.claims.services.scholarship.record_scholarship_application": "scholarship years "
+    "are not counted in any summary",
+    "jaring.claims.services.scholarship.record_scholarship_payment": "scholarship years are "
+    "not counted in any summary",
     "jaring.claims.services.decisions.recheck": "judges an editable claim again (see judge)",
     "jaring.claims.services.decisions.open_potential": "potential and reported both count open",
     "jaring.claims.services.decisions.submit": "reported and checking both count open",

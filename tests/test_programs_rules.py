@@ -43,7 +43,7 @@ def benefit_case(**overrides):
         (2_000_000, ["JKK", "JKM"], {"JKK": 20_000, "JKM": 6_800}, 26_800),
         (1_000_000, ["JKK", "JKM", "JHT"], {"JKK": 10_000, "JKM": 6_800, "JHT": 20_000}, 36_800),
         (20_700_000, ["JKK", "JKM"], {"JKK": 207_000, "JKM": 6_800}, 213_800),
-        (1_234_550, ["JKK", "JKM"], {"JKK": 12_346, "JKM": 6_800}, 19_146),  # half-up
+        (1_200_000, ["JKK", "JKM"], {"JKK": 12_000, "JKM": 6_800}, 18_800),  # BPJS: Rp12.000
     ],
 )
 def test_contribution_examples(income, programs, lines, total):
@@ -83,8 +83,8 @@ def test_transport_relief_halves_jkk_and_jkm_only_for_self_funded_from_2026():
 @pytest.mark.parametrize(
     ("case", "code"),
     [
-        (contribution_case(declared_income=999_999), "declared_income_out_of_range"),
-        (contribution_case(declared_income=-5), "declared_income_out_of_range"),
+        (contribution_case(declared_income=999_999), "declared_income_not_in_table"),
+        (contribution_case(declared_income=1_150_000), "declared_income_not_in_table"),
         (contribution_case(programs=["JKM"]), "mandatory_programs"),
         (contribution_case(month="2025-13"), "invalid_case"),
         (contribution_case(month="Sept 2025"), "invalid_case"),
@@ -110,7 +110,8 @@ def test_error_details_name_the_field():
     assert fields == {"colour", "month"}
 
 
-incomes = st.integers(min_value=1_000_000, max_value=20_700_000)
+STEPS = rules.income_steps(BOOK, D(2025, 9, 1))
+incomes = st.sampled_from(STEPS)
 
 
 @given(incomes, incomes, st.booleans())
@@ -184,7 +185,7 @@ def test_a_new_rate_version_added_as_data_is_picked_by_date():
             {},
             {"death_compensation": 48_000_000, "periodic": 12_000_000, "funeral": 10_000_000},
         ),
-        ("total_disability", {}, {"disability": 56_000_000, "periodic": 4_800_000}),
+        ("total_disability", {}, {"disability": 56_000_000, "periodic": 12_000_000}),
         ("partial_disability", {"disability_percent": 10}, {"disability": 8_000_000}),
         ("partial_disability", {"disability_percent": "12.5"}, {"disability": 10_000_000}),
         ("temporary_incapacity", {"incapacity_days": 30}, {"temporary_incapacity": 1_000_000}),
@@ -293,16 +294,26 @@ def test_scholarship_stops_at_age_23_and_skips_married_or_working_children():
     assert children[0]["years"] == 1 and children[0]["total"] == 12_000_000
 
 
-def test_child_not_in_education_has_no_scholarship_yet():
+def test_child_not_yet_at_school_keeps_a_deferred_entitlement():
     baby = {"birth_date": "2025-01-01", "education": None}
     result = evaluate(benefit_case(children=[baby]))
-    assert result["scholarship"] == {
-        "eligible": False,
-        "children": [],
-        "total": 0,
-        "note": "no child in education below the age limit",
-        "note_id": "tidak ada anak yang bersekolah di bawah batas usia",
-    }
+    scholarship = result["scholarship"]
+    assert scholarship["eligible"] is True and scholarship["total"] == 0
+    assert scholarship["children"][0]["deferred"] is True
+    assert "scholarship.deferred_entitlement@2019-12-02" in result["rule_refs"]
+
+
+def test_a_switched_off_deferred_entitlement_leaves_no_scholarship():
+    off = RuleVersion(
+        "scholarship.deferred_entitlement",
+        {"enabled": False, "starts_at_level": "TK"},
+        D(2025, 1, 1),
+        "test",
+    )
+    baby = {"birth_date": "2025-01-01", "education": None}
+    result = evaluate(benefit_case(children=[baby]), BOOK.with_versions(off))
+    assert result["scholarship"]["eligible"] is False
+    assert result["scholarship"]["note"] == "no child in education below the age limit"
 
 
 ages = st.integers(min_value=3, max_value=30)

@@ -67,7 +67,7 @@ SAFRI = [
     "Perapat Tunggal",
     "Bengkalis",
     "buruh",
-    "Rp 1.500.000",
+    "Rp 1.400.000",
     "1",
     "",
 ]

@@ -3,6 +3,7 @@ the import template, per-row warnings, forgiving phones and amounts, reasons wit
 and the worker pages (edit, search, filters, telling namesakes apart)."""
 
 import ast
+import datetime
 import io
 import json
 import re
@@ -12,6 +13,7 @@ import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from hypothesis import given
@@ -79,7 +81,7 @@ def test_rejects_give_back_each_cell_as_read_with_text_columns_and_widths(bengka
     # stays refused, because a number cell cannot say whether Excel dropped its 16th digit.
     nik_number = 1403011505800004
     rows = [
-        [nik_number, "Angka", "L", "", "Kelebuk", "Bengkalis", "", 1500000, 3, 81265432101],
+        [nik_number, "Angka", "L", "", "Kelebuk", "Bengkalis", "", 1400000, 3, 81265432101],
         [
             "1403010101900011",
             "Kelamin",
@@ -88,7 +90,7 @@ def test_rejects_give_back_each_cell_as_read_with_text_columns_and_widths(bengka
             "Kelebuk",
             "Bengkalis",
             "",
-            "1.500.000",
+            "1.400.000",
             "Desil 2",
             "0812 3",
         ],
@@ -101,9 +103,9 @@ def test_rejects_give_back_each_cell_as_read_with_text_columns_and_widths(bengka
     table = list(sheet.iter_rows(values_only=True))
     first, second = table[1], table[2]
     assert first[0] == "1403011505800004"  # every digit, as text
-    assert first[7] == 1500000 and first[8] == 3  # a number as read stays a number
+    assert first[7] == 1400000 and first[8] == 3  # a number as read stays a number
     assert first[9] == "81265432101"
-    assert second[7] == "1.500.000" and second[8] == "Desil 2"  # text as read stays text
+    assert second[7] == "1.400.000" and second[8] == "Desil 2"  # text as read stays text
     issue = ImportRowIssue.objects.get(batch=batch, row_number=2)
     assert issue.codes == ["nik_scientific"]
     formats = _column_formats(path)
@@ -252,7 +254,7 @@ def test_a_phone_that_lost_its_zero_is_repaired_and_a_bad_one_dropped_with_warni
 
 @pytest.mark.parametrize(
     ("written", "expected"),
-    [("1000000.00", 1_000_000), ("1.500.000,00", 1_500_000), ("1,500,000.00", 1_500_000)],
+    [("1000000.00", 1_000_000), ("1.400.000,00", 1_400_000), ("1,400,000.00", 1_400_000)],
 )
 def test_an_income_with_decimals_is_read_never_multiplied(bengkalis, tmp_path, written, expected):
     batch = run(write_csv(tmp_path / "uang.csv", [[*RUSNI[:7], written, *RUSNI[8:]]]))
@@ -261,9 +263,30 @@ def test_an_income_with_decimals_is_read_never_multiplied(bengkalis, tmp_path, w
 
 
 def test_an_income_with_sen_is_refused(bengkalis, tmp_path):
-    batch = run(write_csv(tmp_path / "sen.csv", [[*RUSNI[:7], "1.500.000,50", *RUSNI[8:]]]))
+    batch = run(write_csv(tmp_path / "sen.csv", [[*RUSNI[:7], "1.400.000,50", *RUSNI[8:]]]))
     assert batch.rejected == 1
     assert ImportRowIssue.objects.get().codes == ["income_invalid"]
+
+
+def test_an_income_off_the_bpjs_table_is_refused_in_the_import_and_the_form(
+    bengkalis, tmp_path, make_user
+):
+    batch = run(write_csv(tmp_path / "tabel.csv", [[*RUSNI[:7], "1.150.000", *RUSNI[8:]]]))
+    assert batch.rejected == 1
+    assert ImportRowIssue.objects.get().codes == ["income_not_in_table"]
+    data = services.WorkerInput(
+        nik=RUSNI[0],
+        full_name="Rusni",
+        sex=RUSNI[2],
+        birth_date=datetime.date(1985, 1, 1),
+        village_code="",
+        declared_income=1_150_000,
+    )
+    village = Region.objects.get(name="Kelebuk", code__startswith=BENGKALIS + ".")
+    with pytest.raises(ValidationError) as refused:
+        services.register_worker(data, village, make_user("op", is_superuser=True))
+    assert refused.value.code == "income_not_in_table"
+    assert "Rp1.000.000 / Rp1.200.000" in refused.value.messages[0]
 
 
 def test_a_csv_whose_lines_end_in_a_separator_reads_like_the_same_file_without(bengkalis, tmp_path):

@@ -229,6 +229,7 @@ class FamilyMemberIn(Schema):
     married: bool = False
     working: bool = False
     education: Literal["", "TK", "SD", "SMP", "SMA", "PT"] = ""
+    school_class: int | None = Field(None, ge=1, le=6)  # the class within the level now
     phone: str = Field("", max_length=20)
 
 

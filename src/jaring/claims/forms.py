@@ -8,13 +8,14 @@ from jaring.claims.models import (
     DisabilityAssessment,
     FamilyMember,
     Instalment,
+    ScholarshipYear,
     SentVia,
     SuspectedAccident,
 )
 from jaring.claims.rules import MAX_DOCUMENT_BYTES
 from jaring.claims.services import Outcome
 from jaring.core.formatting import rupiah
-from jaring.programs.rules import Program
+from jaring.programs.rules import Education, Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -75,6 +76,7 @@ class FamilyMemberForm(forms.ModelForm):
             "married",
             "working",
             "education",
+            "school_class",
             "phone",
         ]
         widgets = {"birth_date": DATE}
@@ -311,3 +313,42 @@ class RulingForm(forms.Form):
     ruling = forms.ChoiceField(label=_("BPJS's ruling"), choices=SuspectedAccident.Ruling.choices)
     ruled_on = forms.DateField(label=_("Ruled on"), widget=DATE)
     note = forms.CharField(label=_("BPJS's reason"), max_length=500, required=False)
+class ScholarshipApplicationForm(forms.Form):
+    """One school year applied for: the child, its level and class, and the school certificate."""
+
+    child = HeirChoice(label=_("Child"), queryset=FamilyMember.objects.none())
+    school_year = forms.IntegerField(
+        label=_("School year (its first year: 2026 is 2026/2027)"), min_value=2015, max_value=2100
+    )
+    level = forms.ChoiceField(label=_("Level"), choices=[(e.value, e.value) for e in Education])
+    school_class = forms.IntegerField(label=_("Class"), min_value=1, max_value=6)
+    applied_on = forms.DateField(label=_("Applied on"), widget=DATE)
+    final_year = forms.BooleanField(
+        label=_("Last year of education (the child graduates)"), required=False
+    )
+    certificate = forms.FileField(label=_("School certificate (PDF, JPG or PNG)"))
+
+    def __init__(self, *args, children=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if children is not None:
+            self.fields["child"].queryset = children
+
+
+class YearChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ScholarshipYear) -> str:
+        return (
+            f"{obj.child.full_name} — {obj.school_year}/{obj.school_year + 1} "
+            f"{obj.level} {obj.school_class} — {rupiah(obj.amount)}"
+        )
+
+
+class ScholarshipPaymentForm(forms.Form):
+    year = YearChoice(label=_("School year"), queryset=ScholarshipYear.objects.none())
+    amount = forms.IntegerField(label=_("Amount paid by BPJS (Rp)"), min_value=1)
+    paid_on = forms.DateField(label=_("Payment date"), widget=DATE)
+    reference = forms.CharField(label=_("BPJS's transfer reference"), max_length=80)
+
+    def __init__(self, *args, years=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if years is not None:
+            self.fields["year"].queryset = years

@@ -17,6 +17,7 @@ DOCUMENT_LABELS = {
     "accident_report": _("Accident report"),
     "medical_report": _("Medical report"),
     "police_report": _("Police report (traffic accident)"),
+    "school_certificate": _("School certificate (scholarship year)"),
     "other": _("Other supporting document"),
 }
 

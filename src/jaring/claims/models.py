@@ -1,6 +1,7 @@
 """Claims (klaim): a death or accident, its heirs, documents, approval, payments and handover."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -105,7 +106,8 @@ class Claim(models.Model):
         "enrolment.Enrolment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     eligible = models.BooleanField(null=True)
-    eligibility = models.JSONField(default=dict, blank=True)  # reason_code, reason, reason_id
+    # reason_code, reason, reason_id; and which rule decided the amount: rule_ref, basis, basis_id
+    eligibility = models.JSONField(default=dict, blank=True)
     arrears_months = models.PositiveSmallIntegerField(default=0)
     paid_through = models.DateField(null=True, blank=True)
     components = models.JSONField(default=list, blank=True)
@@ -266,6 +268,14 @@ class FamilyMember(models.Model):
         blank=True,
         choices=[(level.value, level.value) for level in Education],
     )
+    # The class within the level now (SD class 4 = 4): the scholarship runs from it, not from
+    # the level's first year.
+    school_class = models.PositiveSmallIntegerField(
+        _("class now"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_heir = models.BooleanField(_("heir"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -275,6 +285,13 @@ class FamilyMember(models.Model):
         verbose_name = _("family member")
         verbose_name_plural = _("family members")
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(school_class__isnull=True)
+                | Q(school_class__gte=1, school_class__lte=6),
+                name="family_school_class_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.get_relationship_display()})"
@@ -397,6 +414,72 @@ class BenefitPayment(models.Model):
     @property
     def masked_account(self) -> str:
         return rules.mask_account(self.account_hint)
+
+
+class ScholarshipYear(models.Model):
+    """One school year of a child's scholarship: the family's application with the school
+    certificate, and BPJS's payment of it. BPJS pays year by year on application, so nothing is
+    scheduled ahead; the years stop at graduation, age 23, marriage or the cap."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="scholarship_years")
+    child = models.ForeignKey(
+        FamilyMember, on_delete=models.PROTECT, related_name="scholarship_years"
+    )
+    school_year = models.PositiveSmallIntegerField(
+        _("school year"), help_text=_("The year it starts: 2026 is 2026/2027.")
+    )
+    level = models.CharField(
+        _("level"), max_length=3, choices=[(level.value, level.value) for level in Education]
+    )
+    school_class = models.PositiveSmallIntegerField(_("class"))
+    certificate = models.ForeignKey(
+        ClaimDocument,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("school certificate"),
+    )
+    applied_on = models.DateField(_("applied on"))
+    final_year = models.BooleanField(_("last year of education (graduates)"), default=False)
+    amount = models.PositiveBigIntegerField(_("amount by the rules"))
+    rule_ref = models.CharField(max_length=60)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    # BPJS's payment to the family's account.
+    paid_amount = models.PositiveBigIntegerField(_("paid by BPJS"), null=True, blank=True)
+    paid_on = models.DateField(_("payment date"), null=True, blank=True)
+    payment_reference = models.CharField(_("transfer reference"), max_length=80, blank=True)
+    payment_recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        ordering = ["child_id", "school_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "school_year"], name="scholarship_year_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="scholarship_year_positive"),
+            models.CheckConstraint(
+                condition=Q(school_class__gte=1, school_class__lte=6),
+                name="scholarship_year_class_range",
+            ),
+            # A payment is whole: its amount, date and reference together, or none of them.
+            models.CheckConstraint(
+                condition=Q(paid_amount__isnull=True, paid_on__isnull=True, payment_reference="")
+                | Q(paid_amount__gt=0, paid_on__isnull=False, payment_reference__gt=""),
+                name="scholarship_year_payment_whole",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_amount__isnull=True) | Q(paid_amount__lte=F("amount")),
+                name="scholarship_year_not_overpaid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}/{self.child_id}/{self.school_year}: {self.level} {self.amount}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_on is not None
 
 
 class Handover(models.Model):

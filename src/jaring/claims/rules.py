@@ -32,6 +32,7 @@ DOCUMENT_KINDS = (
     "accident_report",
     "medical_report",
     "police_report",
+    "school_certificate",
     "other",
 )
 

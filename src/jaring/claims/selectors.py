@@ -307,3 +307,23 @@ def jkk_path(claim: Claim, today: datetime.date | None = None) -> JkkPath:
         # The file must reach BPJS by the deadline: past it, an unsent claim has lapsed.
         claim_deadline_passed=bool(deadline) and claim.sent_on is None and today > deadline,
     )
+def scholarship_panel(claim: Claim) -> dict:
+    """The scholarship year by year: each granted child with its projection from its current
+    class, the years applied for and BPJS's payments, and the claim's totals against the cap."""
+    granted = claim.scholarship.get("children", []) if claim.scholarship.get("eligible") else []
+    members = {member.pk: member for member in claim.family.all()}
+    years = list(claim.scholarship_years.select_related("child"))
+    children = [
+        {
+            "member": members.get(entry["member_id"]),
+            "entry": entry,
+            "years": [year for year in years if year.child_id == entry["member_id"]],
+        }
+        for entry in granted
+    ]
+    return {
+        "children": children,
+        "granted_total": sum(year.amount for year in years),
+        "paid_total": sum(year.paid_amount or 0 for year in years),
+        "unpaid": [year for year in years if not year.is_paid],
+    }

@@ -28,6 +28,8 @@ from jaring.claims.forms import (
     PaymentForm,
     ReceiptForm,
     ReportForm,
+    ScholarshipApplicationForm,
+    ScholarshipPaymentForm,
     SendingForm,
 )
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS, FAMILY_STAGE_LABELS
@@ -252,7 +254,69 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
                 if name not in {"photo", "recipient"}
             } | {"recipient": handover.recipient_id}
         context["handover_form"] = HandoverForm(claim=claim, initial=initial)
+    context |= _scholarship_context(claim, personal and (can_prepare or can_bpjs), today)
     return render(request, "claims/claim_detail.html", context, status=status)
+
+
+def _scholarship_context(claim, may_record: bool, today) -> dict:
+    """The scholarship panel (claims/_scholarship.html) and, once BPJS paid the claim, the forms
+    for a school year's application and BPJS's payment of it."""
+    panel = selectors.scholarship_panel(claim)
+    context = {"scholarship": panel}
+    if may_record and claim.status == ClaimStatus.PAID and panel["children"]:
+        ids = [child["entry"]["member_id"] for child in panel["children"]]
+        context["scholarship_form"] = ScholarshipApplicationForm(
+            children=claim.family.filter(pk__in=ids), initial={"applied_on": today}
+        )
+        if panel["unpaid"]:
+            context["scholarship_payment_form"] = ScholarshipPaymentForm(
+                years=claim.scholarship_years.filter(paid_on__isnull=True).select_related("child"),
+                initial={"paid_on": today},
+            )
+    return context
+
+
+@login_required
+@require_POST
+def scholarship_application(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    children = claim.family.all()
+    return _apply(
+        request,
+        claim,
+        ScholarshipApplicationForm(request.POST, request.FILES, children=children),
+        lambda data: services.record_scholarship_application(
+            claim,
+            data["child"],
+            services.YearApplicationInput(
+                data["school_year"],
+                data["level"],
+                data["school_class"],
+                data["applied_on"],
+                data["final_year"],
+            ),
+            data["certificate"],
+            request.user,
+        ),
+        _("Check the scholarship application."),
+        _("The school year's application was recorded."),
+    )
+
+
+@login_required
+@require_POST
+def scholarship_payment(request, pk: int):
+    claim = selectors.claim_for(request.user, pk)
+    return _apply(
+        request,
+        claim,
+        ScholarshipPaymentForm(request.POST, years=claim.scholarship_years.all()),
+        lambda data: services.record_scholarship_payment(
+            data["year"], data["amount"], data["paid_on"], data["reference"], request.user
+        ),
+        _("Check the scholarship payment."),
+        _("BPJS's scholarship payment was recorded."),
+    )
 
 
 @login_required

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
@@ -178,27 +179,34 @@ def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
 def _program_amount_sql(
     params: program_rules.ContributionParameters, program: program_rules.Program
 ) -> tuple[str, list]:
-    relieved_groups = sorted(params.relief_groups) if program in params.relief_programs else []
-    if program in params.rates:
-        base, base_params = _fraction_sql("e.declared_income", params.rates[program])
-        relieved, relieved_params = _fraction_sql(
-            "e.declared_income", params.rates[program] * (params.relief_factor or 1)
+    if params.relief_factor is None or program not in params.relief_programs:
+        return _base_amount_sql(params, program, Decimal(1))
+    base, base_params = _base_amount_sql(params, program, Decimal(1))
+    relieved, relieved_params = _base_amount_sql(params, program, params.relief_factor)
+    group = f"o.{connection.ops.quote_name('group')}"
+    named = sorted(params.relief_groups)
+    conditions, condition_params = [], []
+    if named:
+        conditions.append(f"{group} IN ({', '.join(['%s'] * len(named))})")
+        condition_params += named
+    if params.relief_all_but is not None:  # every group but these (PP 50/2025, non-transport)
+        others = sorted(params.relief_all_but)
+        conditions.append(
+            f"{group} NOT IN ({', '.join(['%s'] * len(others))})" if others else "1 = 1"
         )
-    else:
-        flat = params.flat[program]
-        base, base_params = "%s", [flat]
-        relieved, relieved_params = (
-            "%s",
-            [program_rules.whole_rupiah(flat * (params.relief_factor or 1))],
-        )
-    if not relieved_groups:
-        return base, base_params
-    slots = ", ".join(["%s"] * len(relieved_groups))
+        condition_params += others
     return (
-        f"CASE WHEN o.{connection.ops.quote_name('group')} IN ({slots}) THEN {relieved} "
-        f"ELSE {base} END",
-        [*relieved_groups, *relieved_params, *base_params],
+        f"CASE WHEN {' OR '.join(conditions)} THEN {relieved} ELSE {base} END",
+        [*condition_params, *relieved_params, *base_params],
     )
+
+
+def _base_amount_sql(
+    params: program_rules.ContributionParameters, program: program_rules.Program, factor: Decimal
+) -> tuple[str, list]:
+    if program in params.rates:
+        return _fraction_sql("e.declared_income", params.rates[program] * factor)
+    return "%s", [program_rules.whole_rupiah(params.flat[program] * factor)]
 
 
 def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
@@ -220,7 +228,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         case_params += amount_params
     programs = " UNION ALL ".join(f"SELECT '{p.value}' AS program" for p in program_rules.Program)
     occupation_join = ""
-    if params.relief_groups:  # only relief needs the worker's occupation
+    if params.relief_factor is not None:  # only relief needs the worker's occupation
         occupation_join = (
             f"JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id "
             f"JOIN {quote(Occupation._meta.db_table)} AS o ON o.code = w.occupation_id "
@@ -306,7 +314,6 @@ def record_payment(
     allocate_to_participants(invoice, payment)
     region_changed(invoice.source.region_id, Change.MONEY)
     return payment
-
 
 
 def allocate_to_participants(invoice: Invoice, payment: Payment) -> None:

@@ -28,7 +28,23 @@ data so that a correction is a data change.
 - Confirmed (public copies of PP 82/2019 and reporting on it): the JKM amounts from
   2 December 2019 (Rp20 juta lump sum, 24 × Rp500.000 periodic, Rp10 juta funeral) and the
   amounts they replaced (Rp16,2 juta, Rp4,8 juta, Rp3 juta); the JKK claim period of 5 years,
-  which replaced 2 years.
+  which replaced 2 years; the periodic part of the JKK total-disability benefit, 24 × Rp500.000
+  = Rp12 juta from 2 December 2019 (BPJS's PP 82/2019 material: "Rp12 jt, sebelumnya
+  Rp4,8 jt"), so at a declared income of Rp1 juta the benefit is 56 × wage + Rp12 juta =
+  Rp68 juta.
+- Confirmed (Kemnaker's release on Permenaker 1/2025, 24 February 2025, amending Permenaker
+  5/2021): the scholarship goes to a child of school age, below 23, unmarried (Pasal 103(2));
+  the new Pasal 103(3a) no longer excludes a child who works while still studying (as a wage
+  participant for at most 6 consecutive months, as a BPU participant, or as an apprentice).
+  Deaths from 24 February 2025 use the rows with `working_excludes = false`.
+- Confirmed (PP 50/2025 Pasal 4(1), BPJS Ketenagakerjaan's article "Diskon 50 persen iuran",
+  Antara): the relief is 50 % of JKK and JKM, for transport BPU participants for the months
+  January 2026 – March 2027 and for all other BPU participants for April – December 2026, not
+  for contributions paid from APBN/APBD. The PP cites the income table as **PP 44/2015
+  Lampiran II as amended, last by PP 49/2023**, which the contribution rows now cite (not a
+  Permenaker annex). Open [check]: the article that sets the non-transport months was not read
+  (hence `contribution.relief.non_transport` is check), and whether APBDes/Dana Desa counts as
+  APBD is not stated: APBDes-funded participants get the relief here.
 - Confirmed (BPJS Ketenagakerjaan's BPU FAQ, repeated by branch heads in 2023–2025): no late
   fine for BPU; after 3 consecutive unpaid months membership and protection become inactive.
   How Jaring reads it: protection holds while at most 3 consecutive months are unpaid and the
@@ -39,16 +55,30 @@ data so that a correction is a data change.
   (`contribution.settled_after_event`, switchable data): a payment recorded after a death
   cannot make that death covered. Each payment is credited to whole participant-months in a
   fixed order, as BPJS credits a participant's month only when all of it is paid.
-- Open [check]: the full declared-income bracket table of Permenaker 5/2021 (only the lowest
-  step, Rp1.000.000, is sure; the highest is reported as Rp20.700.000); the STMB percentages
-  and the 30-day month used for the daily rate; the periodic part of the total-disability
-  benefit; whether the 48 × wage work-accident death benefit has a minimum; the pre-2019
-  scholarship rule; the exact article numbers marked in the sources.
+- Declared income [check]: a declared income is a nominal step of the table, never any
+  integer; Jaring refuses another amount everywhere an income is entered (the registry's form,
+  import and API, the contribution evaluator), naming the nearest steps, from one definition
+  (`programs.rules.income_problem`). Confirmed: the lowest step Rp1.000.000 and the step
+  Rp1.200.000 (BPJS: income Rp1.100.000–Rp1.299.000 pays JKK Rp12.000). Open: the Rp200.000
+  steps above it and the top step Rp20.700.000 (the full Lampiran II was not found).
+- Reduced JKM in the first months [check, switchable]: BPJS Cabang Meulaboh (August 2025,
+  citing Peraturan BPJS Ketenagakerjaan 5/2021) pays a BPU participant who dies within 3 months
+  of membership Rp10 juta (Rp8 juta + Rp2 juta funeral); another report pays only the funeral
+  cost; other cases were paid in full after about a month. `jkm.early_death_bpu` encodes the
+  first, `enabled = false` switches it off, and the second is a data change. Every benefit
+  names the row that decided its cash amount (`basis`, shown on the claim page).
+- Open [check]: the STMB percentages and the 30-day month used for the daily rate; whether the
+  48 × wage work-accident death benefit has a minimum; the pre-2019 scholarship rule; the exact
+  article numbers marked in the sources.
 - Scholarship (beasiswa): for at most two children, chosen in the order the case lists them
   (the operator lists the children the family nominates); each child is paid yearly from its
-  current level upward, a level at most its maximum years, until the age limit; the total is
-  capped (Rp174 juta for two children, i.e. Rp87 juta per child for the full TK → PT path).
-  A child not in education at the event date has no entitlement yet in this evaluator.
+  **current class** (a 9-year-old in SD class 4 has three SD years left, not six), then every
+  later level in full, until the age limit; the total is capped (Rp174 juta for two children,
+  i.e. Rp87 juta per child for the full TK → PT path). BPJS pays each year on application with
+  a school certificate: the claim keeps each year's application and BPJS's payment, and stops
+  at graduation, age 23, marriage or the cap. A child not yet at school keeps a deferred
+  entitlement [check: the regulation says "anak usia sekolah"; no text found on deferral],
+  switchable by `scholarship.deferred_entitlement`.
 - Heirs: every living member of the highest non-empty tier receives the benefit (tier 1,
   spouse or children, has no order inside it).
 - Claim documents [check]: the checklist (`claims.documents`) follows BPJS Ketenagakerjaan's

@@ -63,6 +63,7 @@ class ChildIn(Strict):
     married: StrictBool = False
     working: StrictBool = False
     alive: StrictBool = True
+    grade: Annotated[StrictInt, Field(ge=1, le=6)] | None = None  # class within its level
 
 
 class BenefitCase(Strict):
@@ -197,6 +198,7 @@ def _benefit(book: RuleBook, case: BenefitCase) -> dict:
             "note": result.scholarship.note,
             "note_id": result.scholarship.note_id,
         },
+        "basis": result.basis,
         "rule_refs": result.rule_refs,
     }
 

@@ -62,9 +62,10 @@ MANDATORY_PROGRAMS = {Program.JKK, Program.JKM}
 class RuleError(ValueError):
     """The case cannot be judged: impossible or contradictory input. ``code`` is stable."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, message_id: str = ""):
         super().__init__(message)
         self.code = code
+        self.message_id = message_id or message
 
 
 # Reasons a person reads: a stable code and an English msgid (Indonesian in locale/id).
@@ -148,14 +149,31 @@ class Contribution:
 class ContributionParameters:
     """The contribution rules in force for one month, for one funding category."""
 
-    income_min: int
-    income_max: int
+    income_steps: tuple[int, ...]  # the declared-income table's nominal steps, ascending
     rates: dict[Program, Decimal]  # share of declared income (JKK, JHT)
     flat: dict[Program, int]  # fixed amount (JKM)
-    relief_factor: Decimal | None  # applies to relief_programs for relief_groups only
+    relief_factor: Decimal | None  # applies to relief_programs for the groups relieved only
     relief_programs: frozenset[Program]
-    relief_groups: frozenset[str]
+    relief_groups: frozenset[str]  # occupation groups relieved by name (transport)
+    # None: only relief_groups are relieved; a set: every group but these is relieved too
+    # (PP 50/2025's non-transport relief, April-December 2026).
+    relief_all_but: frozenset[str] | None
     rule_refs: tuple[str, ...]
+
+    @property
+    def income_min(self) -> int:
+        return self.income_steps[0]
+
+    @property
+    def income_max(self) -> int:
+        return self.income_steps[-1]
+
+    def relieves(self, occupation_group: str | None) -> bool:
+        if self.relief_factor is None:
+            return False
+        if occupation_group in self.relief_groups:
+            return True
+        return self.relief_all_but is not None and occupation_group not in self.relief_all_but
 
     def amount(self, program: Program, declared_income: int, relieved: bool) -> int:
         base = (
@@ -168,31 +186,102 @@ class ContributionParameters:
         return whole_rupiah(base)
 
 
+# The declared income is a nominal step of a table (PP 44/2015 Lampiran II as amended): one
+# definition, used by the registry's form and import, the API and the contribution itself.
+INCOME_NOT_IN_TABLE = _(
+    "The declared income Rp%(income)s is not a step of the BPJS income table; choose "
+    "%(nearest)s (steps from Rp%(lowest)s to Rp%(highest)s)."
+)
+
+
+def income_steps(book: RuleBook, day: datetime.date) -> tuple[int, ...]:
+    """Every nominal declared income the table in force on ``day`` allows, ascending."""
+    rule = book.at("contribution.declared_income", day)
+    steps = set()
+    for segment in rule.value["brackets"]:
+        step = segment["step"] or 1
+        steps.update(range(segment["from"], segment["to"] + 1, step))
+    return tuple(sorted(steps))
+
+
+def _rupiah_digits(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def income_problem(steps: tuple[int, ...], income: int) -> dict | None:
+    """None for a step of the table; else the parameters of INCOME_NOT_IN_TABLE (the nearest
+    steps are named, so the person can choose one instead of guessing)."""
+    if income in steps:
+        return None
+    below = [step for step in steps if step < income][-1:]
+    above = [step for step in steps if step > income][:1]
+    return {
+        "income": _rupiah_digits(income),
+        "nearest": " / ".join(f"Rp{_rupiah_digits(step)}" for step in below + above),
+        "lowest": _rupiah_digits(steps[0]),
+        "highest": _rupiah_digits(steps[-1]),
+    }
+
+
+def check_declared_income(book: RuleBook, day: datetime.date, income: int) -> None:
+    """Refuse an income that is not a step of the table in force on ``day`` (RuleError)."""
+    _refuse_off_table(income_steps(book, day), income)
+
+
+def _refuse_off_table(steps: tuple[int, ...], income: int) -> None:
+    params = income_problem(steps, income)
+    if params:
+        english, indonesian = both(INCOME_NOT_IN_TABLE, **params)
+        raise RuleError("declared_income_not_in_table", english, indonesian)
+
+
+# PP 50/2025: the transport relief, and the relief for every other BPU participant.
+RELIEF_KEYS = ("contribution.relief", "contribution.relief.non_transport")
+
+
+def _reliefs(book: RuleBook, day: datetime.date, funding: str | None) -> list:
+    """The relief rows in force for this funding (PP 50/2025: not for APBN/APBD-funded ones)."""
+    rows = [book.find(key, day) for key in RELIEF_KEYS]
+    return [row for row in rows if row and funding not in row.value["excluded_funding"]]
+
+
+def _row_relieves(groups: list | dict, occupation_group: str | None) -> bool:
+    """A relief row's groups: a list names them; {"all_but": [...]} is every group but these."""
+    if isinstance(groups, dict):
+        return occupation_group not in groups["all_but"]
+    return occupation_group in groups
+
+
 def contribution_parameters(
     book: RuleBook, month: datetime.date, funding: str | None = None
 ) -> ContributionParameters:
     """Everything a billing run needs to price a month, in one object (rules read once)."""
     day = month_start(month)
-    bounds = book.at("contribution.declared_income", day)
+    table = book.at("contribution.declared_income", day)
     jkk = book.at("contribution.jkk.rate", day)
     jkm = book.at("contribution.jkm.amount", day)
     jht = book.at("contribution.jht.rate", day)
-    refs = [bounds.ref, jkk.ref, jkm.ref, jht.ref]
-    relief = book.find("contribution.relief", day)
-    relief_factor, relief_programs, relief_groups = None, frozenset(), frozenset()
-    if relief and funding not in relief.value["excluded_funding"]:
-        relief_factor = Decimal(relief.value["factor"])
-        relief_programs = frozenset(Program(p) for p in relief.value["programs"])
-        relief_groups = frozenset(relief.value["occupation_groups"])
-        refs.append(relief.ref)
+    refs = [table.ref, jkk.ref, jkm.ref, jht.ref]
+    reliefs = _reliefs(book, day, funding)
+    if len({row.value["factor"] for row in reliefs}) > 1:
+        raise RuleError("relief_factors_differ", "Two reliefs with different factors overlap.")
+    named, all_but = set(), None
+    for row in reliefs:
+        groups = row.value["occupation_groups"]
+        if isinstance(groups, dict):  # {"all_but": [...]}: every group but these
+            others = set(groups["all_but"])
+            all_but = others if all_but is None else all_but & others
+        else:
+            named.update(groups)
+        refs.append(row.ref)
     return ContributionParameters(
-        income_min=bounds.value["min"],
-        income_max=bounds.value["max"],
+        income_steps=income_steps(book, day),
         rates={Program.JKK: Decimal(jkk.value), Program.JHT: Decimal(jht.value)},
         flat={Program.JKM: int(jkm.value)},
-        relief_factor=relief_factor,
-        relief_programs=relief_programs,
-        relief_groups=relief_groups,
+        relief_factor=Decimal(reliefs[0].value["factor"]) if reliefs else None,
+        relief_programs=frozenset(Program(p) for row in reliefs for p in row.value["programs"]),
+        relief_groups=frozenset(named),
+        relief_all_but=None if all_but is None else frozenset(all_but - named),
         rule_refs=tuple(refs),
     )
 
@@ -214,24 +303,28 @@ def monthly_contribution(
             f"(missing: {', '.join(sorted(missing))}).",
         )
     params = contribution_parameters(book, month, funding)
-    if not params.income_min <= declared_income <= params.income_max:
-        raise RuleError(
-            "declared_income_out_of_range",
-            f"Declared income must be between {params.income_min} and {params.income_max} "
-            f"rupiah, not {declared_income}.",
-        )
-    relieved = params.relief_factor is not None and occupation_group in params.relief_groups
+    _refuse_off_table(params.income_steps, declared_income)
+    relieved = params.relieves(occupation_group)
     lines = tuple(
         ContributionLine(program, params.amount(program, declared_income, relieved))
         for program in Program
         if program in programs
     )
-    refs = [
-        ref for ref in params.rule_refs if relieved or not ref.startswith("contribution.relief")
-    ]
+    refs = [ref for ref in params.rule_refs if not ref.startswith("contribution.relief")]
+    if relieved:
+        refs += [ref for ref in params.rule_refs if _relief_applies(book, ref, occupation_group)]
     if Program.JHT not in programs:
         refs = [ref for ref in refs if not ref.startswith("contribution.jht")]
     return Contribution(lines=lines, rule_refs=tuple(refs))
+
+
+def _relief_applies(book: RuleBook, ref: str, occupation_group: str | None) -> bool:
+    """Whether the relief row ``ref`` is the one that relieves this occupation group."""
+    key, _sep, start = ref.partition("@")
+    if key not in RELIEF_KEYS:
+        return False
+    row = book.at(key, datetime.date.fromisoformat(start))
+    return _row_relieves(row.value["occupation_groups"], occupation_group)
 
 
 # --- Coverage and eligibility --------------------------------------------------------------
@@ -290,6 +383,13 @@ class Child:
     married: bool = False
     working: bool = False
     alive: bool = True
+    grade: int | None = None  # the class within its level (SD class 4 = 4); None: its first
+
+
+def remaining_years_in_level(level: Education, grade: int | None, max_years: int) -> int:
+    """Years of a level still to be paid from the child's current class on (class 4 of SD's six
+    years leaves three: 4, 5 and 6... the current year included, so 6 - 4 + 1 = 3)."""
+    return max(0, max_years - (grade or 1) + 1)
 
 
 @dataclass(frozen=True)
@@ -322,6 +422,7 @@ SCHOLARSHIP_NOTES = {
         "membership of %(months)s months is below the %(required)s months required"
     ),
     "no_child_in_education": _("no child in education below the age limit"),
+    "deferred": _("deferred until the child starts school (its first application)"),
 }
 
 
@@ -336,6 +437,7 @@ class Benefit:
     components: list[dict]
     scholarship: Scholarship
     rule_refs: list[str]
+    basis: dict  # which rule decided the cash amount: rule_ref, basis, basis_id
 
     @property
     def total(self) -> int:
@@ -359,13 +461,14 @@ def benefit(book: RuleBook, facts: BenefitFacts) -> Benefit:
         )
     components, component_refs = _cash_components(book, facts)
     refs += component_refs
+    basis = benefit_basis(book, facts, component_refs)
     scholarship = _no_scholarship("no_scholarship_event")
     if facts.event in SCHOLARSHIP_EVENTS:
-        scholarship, scholarship_ref = _scholarship(book, facts)
-        refs.append(scholarship_ref)
+        scholarship, scholarship_refs = _scholarship(book, facts)
+        refs += scholarship_refs
     if not eligibility.eligible:
         scholarship = _no_scholarship("not_covered")
-    return Benefit(eligibility, components, scholarship, refs)
+    return Benefit(eligibility, components, scholarship, refs, basis)
 
 
 def _check_benefit_facts(facts: BenefitFacts) -> None:
@@ -399,6 +502,9 @@ def _periodic(value: dict) -> int:
 def _cash_components(book: RuleBook, facts: BenefitFacts) -> tuple[list[dict], list[str]]:
     day, wage = facts.event_date, facts.declared_income or 0
     if facts.event is Event.DEATH:
+        early = _early_death_rule(book, facts)
+        if early:
+            return _components(early.value["components"].items()), [early.ref]
         rule = book.at("jkm.death", day)
         value = rule.value
         parts = [
@@ -429,7 +535,48 @@ def _cash_components(book: RuleBook, facts: BenefitFacts) -> tuple[list[dict], l
         rule = book.at("jkk.temporary_incapacity", day)
         amount = temporary_incapacity(rule.value, wage, facts.incapacity_days)
         parts = [("temporary_incapacity", amount)]
-    return [{"code": code, "amount": whole_rupiah(amount)} for code, amount in parts], [rule.ref]
+    return _components(parts), [rule.ref]
+
+
+def _components(parts) -> list[dict]:
+    return [{"code": code, "amount": whole_rupiah(amount)} for code, amount in parts]
+
+
+def _early_death_rule(book: RuleBook, facts: BenefitFacts):
+    """The reduced-JKM row when it is switched on and the BPU participant died within its first
+    months of membership (reported by BPJS branches, [check]); else None."""
+    rule = book.find("jkm.early_death_bpu", facts.event_date)
+    if rule is None or not rule.value["enabled"]:
+        return None
+    months = full_months_elapsed(facts.membership_start, facts.event_date)
+    return rule if months < rule.value["within_months"] else None
+
+
+# Which rule decided the cash amount, as a person reads it (shown with the claim).
+BASES = {
+    "full": _("The full benefit of rule %(ref)s."),
+    "early_death": _(
+        "A reduced benefit: the participant died after %(months)s completed month(s) of "
+        "membership, within the first %(within)s months (rule %(ref)s, still to be confirmed "
+        "against the regulation)."
+    ),
+}
+
+
+def benefit_basis(book: RuleBook, facts: BenefitFacts, refs: list[str]) -> dict:
+    """The rule that decided the cash components, with its reason in English and Indonesian."""
+    early = _early_death_rule(book, facts) if facts.event is Event.DEATH else None
+    if early:
+        months = full_months_elapsed(facts.membership_start, facts.event_date)
+        english, indonesian = both(
+            BASES["early_death"],
+            months=months,
+            within=early.value["within_months"],
+            ref=early.ref,
+        )
+        return {"rule_ref": early.ref, "basis": english, "basis_id": indonesian}
+    english, indonesian = both(BASES["full"], ref=refs[0])
+    return {"rule_ref": refs[0], "basis": english, "basis_id": indonesian}
 
 
 def temporary_incapacity(value: dict, wage: int, days: int, days_before: int = 0) -> Decimal:
@@ -449,7 +596,13 @@ def _scholarship_key(facts: BenefitFacts) -> str:
     return "jkm.scholarship" if facts.program is Program.JKM else "jkk.scholarship"
 
 
-def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, str]:
+def _check_grade(value: dict, child: Child) -> None:
+    max_years = value["levels"][child.education.value]["max_years"]
+    if child.grade is not None and not 1 <= child.grade <= max_years:
+        raise _year_refused("grade_out_of_range", level=child.education.value, years=max_years)
+
+
+def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, list[str]]:
     rule = book.at(_scholarship_key(facts), facts.event_date)
     value = rule.value
     membership = full_months_elapsed(facts.membership_start, facts.event_date)
@@ -457,11 +610,13 @@ def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, str]
         short = _no_scholarship(
             "membership_too_short", months=membership, required=value["min_membership_months"]
         )
-        return short, rule.ref
+        return short, [rule.ref]
+    deferred = book.find("scholarship.deferred_entitlement", facts.event_date)
+    keeps_deferred = bool(deferred and deferred.value["enabled"])
     candidates = [
         (index, child)
         for index, child in enumerate(facts.children)
-        if child.alive and not child.married and not child.working and child.education
+        if child.alive and not child.married and not (child.working and value["working_excludes"])
     ]
     if value["kind"] == "flat":
         chosen = candidates[: value["max_children"]]
@@ -475,32 +630,65 @@ def _scholarship(book: RuleBook, facts: BenefitFacts) -> tuple[Scholarship, str]
                 "total": value["amount"],
             }
             for i, c in chosen
+            if c.education
         ]
         total = sum(child["total"] for child in children)
-        return Scholarship(eligible=bool(children), children=children, total=total), rule.ref
+        return Scholarship(eligible=bool(children), children=children, total=total), [rule.ref]
 
     children = []
     for index, child in candidates:
-        plan = _schedule(value, child, facts.event_date)
-        if plan:
-            children.append(_child_entitlement(index, child, plan))
+        if child.education is None:
+            if keeps_deferred and facts.event_date < add_years(child.birth_date, value["max_age"]):
+                children.append(_deferred_entitlement(index))
+        else:
+            _check_grade(value, child)
+            plan = _schedule(value, child, facts.event_date)
+            if plan:
+                children.append(_child_entitlement(index, child, plan))
         if len(children) == value["max_children"]:
             break
     if not children:
-        return _no_scholarship("no_child_in_education"), rule.ref
+        return _no_scholarship("no_child_in_education"), [rule.ref]
     total = min(sum(child["total"] for child in children), value["cap_total"])
-    return Scholarship(eligible=True, children=children, total=total), rule.ref
+    refs = [rule.ref, deferred.ref] if any_deferred(children) else [rule.ref]
+    return Scholarship(eligible=True, children=children, total=total), refs
+
+
+def any_deferred(children: list[dict]) -> bool:
+    return any(child.get("deferred") for child in children)
+
+
+def _deferred_entitlement(index: int) -> dict:
+    """A child not yet at school keeps its place (one of the children), paid once it starts."""
+    note, note_id = both(SCHOLARSHIP_NOTES["deferred"])
+    return {
+        "index": index,
+        "deferred": True,
+        "level": "",
+        "per_year": 0,
+        "years": 0,
+        "schedule": [],
+        "total": 0,
+        "note": note,
+        "note_id": note_id,
+    }
 
 
 def _schedule(value: dict, child: Child, event_date: datetime.date) -> list[dict]:
-    """Years paid per level, from the child's level on, one payment a year until the age limit."""
+    """Years paid per level, from the child's current class on (class 4 of SD leaves three SD
+    years), then every later level in full, one payment a year until the age limit."""
     payments_left = 0
     while add_years(event_date, payments_left) < add_years(child.birth_date, value["max_age"]):
         payments_left += 1
     plan = []
     for level in EDUCATION_ORDER[EDUCATION_ORDER.index(child.education) :]:
         level_rule = value["levels"][level.value]
-        years = min(level_rule["max_years"], payments_left)
+        in_level = level_rule["max_years"]
+        if level is child.education:
+            in_level = remaining_years_in_level(level, child.grade, in_level)
+        years = min(in_level, payments_left)
+        if years == 0 and level is child.education:
+            continue  # past the level's paid years (a repeated class): the next level pays
         if years == 0:
             break
         payments_left -= years
@@ -519,12 +707,92 @@ def _child_entitlement(index: int, child: Child, plan: list[dict]) -> dict:
     current = plan[0]
     return {
         "index": index,
+        "grade": child.grade if current["level"] == child.education.value else None,
         "level": current["level"],
         "per_year": current["per_year"],
         "years": current["years"],
         "schedule": plan,
         "total": sum(step["amount"] for step in plan),
     }
+
+
+# --- Scholarship year by year -----------------------------------------------------------------
+# BPJS pays the scholarship each school year on application with a school certificate. Each
+# year is judged when it is applied for, against the years already granted for the claim.
+
+
+@dataclass(frozen=True)
+class YearGranted:
+    child: int  # any stable id of the child within the claim
+    level: Education
+    amount: int
+    final_year: bool = False
+
+
+@dataclass(frozen=True)
+class YearApplication:
+    child: int
+    birth_date: datetime.date
+    married: bool
+    working: bool
+    level: Education
+    grade: int
+    school_year_starts: datetime.date  # the first day of the school year applied for
+    applied_on: datetime.date
+
+
+YEAR_REFUSALS = {
+    "scholarship_not_granted": _("The scholarship was not granted for this child."),
+    "scholarship_married": _("The scholarship ends when the child marries."),
+    "scholarship_working": _("The scholarship ends when the child works (before 24 Feb 2025)."),
+    "scholarship_age_limit": _("The scholarship ends at age %(age)s."),
+    "scholarship_graduated": _("The child finished education in an earlier year."),
+    "scholarship_level_used": _("The %(level)s years of this child are all paid (%(years)s)."),
+    "scholarship_cap_reached": _("The claim's scholarship cap of Rp%(cap)s is reached."),
+    "grade_out_of_range": _("%(level)s has classes 1 to %(years)s."),
+}
+
+
+def _year_refused(code: str, **values) -> RuleError:
+    english, indonesian = both(YEAR_REFUSALS[code], **values)
+    return RuleError(code, english, indonesian)
+
+
+def scholarship_year(
+    book: RuleBook,
+    program: Program,
+    event_date: datetime.date,
+    application: YearApplication,
+    granted: list[YearGranted],
+) -> tuple[int, str]:
+    """The amount BPJS owes for one school year of one child, and the rule's reference; a
+    refusal (RuleError with a readable Indonesian text) when the years have stopped: marriage,
+    work (before Permenaker 1/2025), age 23, graduation, the level's years or the cap."""
+    key = "jkm.scholarship" if program is Program.JKM else "jkk.scholarship"
+    rule = book.at(key, event_date)
+    value = rule.value
+    level_rule = value["levels"][application.level.value]
+    if not 1 <= application.grade <= level_rule["max_years"]:
+        raise _year_refused(
+            "grade_out_of_range", level=application.level.value, years=level_rule["max_years"]
+        )
+    if application.married:
+        raise _year_refused("scholarship_married")
+    # Whether work ends it is judged by the rule in force when the year is applied for.
+    if application.working and book.at(key, application.applied_on).value["working_excludes"]:
+        raise _year_refused("scholarship_working")
+    if application.school_year_starts >= add_years(application.birth_date, value["max_age"]):
+        raise _year_refused("scholarship_age_limit", age=value["max_age"])
+    own = [year for year in granted if year.child == application.child]
+    if any(year.final_year for year in own):
+        raise _year_refused("scholarship_graduated")
+    at_level = sum(1 for year in own if year.level is application.level)
+    if at_level >= level_rule["max_years"]:
+        raise _year_refused("scholarship_level_used", level=application.level.value, years=at_level)
+    room = value["cap_total"] - sum(year.amount for year in granted)
+    if room <= 0:
+        raise _year_refused("scholarship_cap_reached", cap=_rupiah_digits(value["cap_total"]))
+    return min(level_rule["per_year"], room), rule.ref
 
 
 # --- Heirs (ahli waris) ---------------------------------------------------------------------

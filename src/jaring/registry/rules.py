@@ -47,6 +47,10 @@ REJECT_MESSAGES = {
     "village_outside_region": _("The village lies outside the region of this import."),
     "district_unknown": _("The district (kecamatan) is not found in this regency."),
     "income_invalid": _("The income must be a whole number of rupiah."),
+    "income_not_in_table": _(
+        "The declared income is not a step of the BPJS income table (PP 44/2015 Lampiran II); "
+        "enter one of its nominal steps."
+    ),
     "desil_invalid": _("The decile must be a number from 1 to 10."),
     "phone_invalid": _("The phone number is not valid."),
     "value_too_long": _("The value is too long."),

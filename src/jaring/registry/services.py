@@ -30,6 +30,8 @@ from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
 from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
 from jaring.core.text import person_key
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Level, Region
 from jaring.registry import rules
 from jaring.registry.bulk import (
@@ -454,6 +456,19 @@ def _rejected(code: str) -> ValidationError:
     return ValidationError(rules.REJECT_MESSAGES[code], code=code)
 
 
+def _refuse_income_off_table(income: int | None, today: datetime.date) -> None:
+    """A typed income must be a step of the table: refused naming the nearest steps (one
+    definition, programs.rules, shared with the import and the contribution)."""
+    if income is None:
+        return
+    steps = program_rules.income_steps(default_rulebook(), today)
+    params = program_rules.income_problem(steps, income)
+    if params:
+        raise ValidationError(
+            program_rules.INCOME_NOT_IN_TABLE, code="income_not_in_table", params=params
+        )
+
+
 @dataclass(frozen=True)
 class WorkerInput:
     """One worker typed by a person or sent by a client (the API), not a spreadsheet row."""
@@ -527,6 +542,7 @@ def _register_worker(data: WorkerInput, village: Region, user) -> Worker:
         problems.append("village_unknown")
     if problems:
         raise ValidationError([_rejected(code) for code in problems])
+    _refuse_income_off_table(data.declared_income, timezone.localdate())
     if Worker.objects.filter(nik_index=crypto.nik_index(nik)).exists():
         raise ValidationError(_("This NIK is already registered."), code="nik_registered")
     occupation = Occupation.objects.filter(code=data.occupation).first()
@@ -589,6 +605,7 @@ def _update_worker(worker: Worker, changes: dict, user, reason: str = "") -> Wor
         )
     if changes.get("desil") is not None and not 1 <= changes["desil"] <= 10:
         raise _rejected("desil_invalid")
+    _refuse_income_off_table(changes.get("declared_income"), timezone.localdate())
     if changes.get("phone"):
         phone, problem = rules.parse_phone(changes["phone"])
         if problem == "phone_invalid":

@@ -92,7 +92,9 @@ def generate_rows(region_code: str, rows: int, bad_share: float = 0.05, seed: in
             village,
             district,
             rng.choice(OCCUPATIONS),
-            f"{rng.choice([1, 1, 1, 1.5, 2]) * 1_000_000:,.0f}".replace(",", "."),
+            f"{rng.choice([1_000_000, 1_000_000, 1_000_000, 1_400_000, 2_000_000]):,}".replace(
+                ",", "."
+            ),
             str(rng.randint(1, 6)),
             f"08{rng.randrange(10**9, 10**10)}",
         ]

@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
 from jaring.core import money
 from jaring.core.spreadsheets import LONG_NUMBERS
 from jaring.core.text import INNER_MARKS, ascii_digits
+from jaring.programs import rules as program_rules
+from jaring.programs.rulebook import default_rulebook
 from jaring.registry import rules
 
 CODE_COLUMNS = "_codes"
@@ -37,6 +40,11 @@ class ImportContext:
     resolve_village: Callable[[str | None, str | None], VillageMatch]
     resolve_occupation: Callable[[str | None], tuple[str, str | None]]
     today: datetime.date = field(default_factory=datetime.date.today)
+
+    @cached_property
+    def income_steps(self) -> tuple[int, ...]:
+        """The declared-income table in force today (one definition: programs.rules)."""
+        return program_rules.income_steps(default_rulebook(), self.today)
 
 
 @dataclass
@@ -230,6 +238,12 @@ def check_chunk(chunk: pl.DataFrame, fields: dict[str, str], ctx: ImportContext)
         **nik_checks(pl.col("nik"), ctx.district_codes, ctx.today, pl.col("nik_was_number"))
     )
     income_value, income_code = rupiah_checks(pl.col("income"))
+    off_table = income_value.is_not_null() & ~income_value.is_in(list(ctx.income_steps))
+    income_code = (
+        pl.when(income_code.is_null() & off_table)
+        .then(pl.lit("income_not_in_table"))
+        .otherwise(income_code)
+    )
     phone_value, phone_code = phone_checks(pl.col("phone"))
     df = df.with_columns(
         income_value=income_value,

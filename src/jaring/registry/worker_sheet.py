@@ -122,8 +122,9 @@ TEMPLATE_COLUMNS = [
         "income",
         "Penghasilan",
         False,
-        "Penghasilan per bulan dalam rupiah penuh, tanpa sen (1500000 atau 1.500.000).",
-        "1500000",
+        "Penghasilan per bulan: salah satu nilai nominal tabel penghasilan BPJS (PP 44/2015 "
+        "Lampiran II), rupiah penuh tanpa sen (1400000 atau 1.400.000).",
+        "1400000",
     ),
     ("desil", "Desil", False, "Desil kesejahteraan DTKS/DTSEN, angka 1 sampai 10.", "1"),
     ("phone", "No HP", False, "Nomor HP diawali 0 atau +62, ditulis sebagai teks.", "081234567890"),

@@ -4,9 +4,10 @@
 ``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
 ``decisions`` (the Pemda's maker-checker on the submission), ``bpjs`` (sent to the branch,
 BPJS's receipt, decision and amounts), ``payments`` (instalments, BPJS's payments, the handover
-and its signing), ``discovery`` (death lists) and ``jkk`` (the work-accident path: reports,
-PLKK treatment, STMB periods, return to work, disability assessment, suspected accidents).
-Callers use ``claims.services.<name>``."""
+and its signing), ``scholarship`` (each school year's application and BPJS's payment),
+``discovery`` (death lists) and ``jkk`` (the work-accident path: reports, PLKK treatment, STMB
+periods, return to work, disability assessment, suspected accidents). Callers use
+``claims.services.<name>``."""
 
 from jaring.claims.services.bpjs import (
     BpjsDecision,
@@ -71,6 +72,11 @@ from jaring.claims.services.reporting import (
     mark_deceased,
     report_event,
 )
+from jaring.claims.services.scholarship import (
+    YearApplicationInput,
+    record_scholarship_application,
+    record_scholarship_payment,
+)
 
 __all__ = [
     "Assessment",
@@ -82,6 +88,7 @@ __all__ = [
     "HandoverFacts",
     "JUDGED_FIELDS",
     "OPENED",
+    "YearApplicationInput",
     "add_family_member",
     "approve",
     "claims_dir",
@@ -104,6 +111,8 @@ __all__ = [
     "record_receipt",
     "record_return_to_work",
     "record_ruling",
+    "record_scholarship_application",
+    "record_scholarship_payment",
     "record_sending",
     "record_suspicion",
     "record_treatment",

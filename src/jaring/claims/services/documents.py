@@ -49,6 +49,11 @@ def upload_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
     require_editable(claim)
     if kind not in rules.DOCUMENT_KINDS:
         raise ValidationError(_("Unknown document kind."), code="document_kind_unknown")
+    return store_document(claim, kind, upload, user)
+
+
+def store_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
+    """The file checked and kept, and its row (the caller checked who may, and when)."""
     stored = store_upload(claim, upload)
     try:
         with transaction.atomic():

@@ -80,6 +80,7 @@ def _apply_benefit(claim, book, protection: Protection, today) -> None:
                 married=child.married,
                 working=child.working,
                 alive=child.alive,
+                grade=child.school_class,
             )
             for child in children
         ),
@@ -92,7 +93,8 @@ def _apply_benefit(claim, book, protection: Protection, today) -> None:
         claim.eligibility = program_rules.reason("not_judged", message=str(exc))
         return
     claim.eligible = result.eligibility.eligible
-    claim.eligibility = result.eligibility.reason
+    # Which rule decided the amount (e.g. the reduced JKM of the first months) goes with it.
+    claim.eligibility = result.eligibility.reason | result.basis
     claim.arrears_months = _arrears_still_owed(protection, result.eligibility.arrears_months)
     claim.rule_refs = result.rule_refs
     if claim.eligible:

@@ -25,37 +25,15 @@ from jaring.claims.models import (
 from jaring.claims.services.common import DEATH_EVENTS, PHOTO, store_upload
 from jaring.core import crypto
 from jaring.core.events import Change, region_changed
-from jaring.programs import rules as program_rules
 
 
 def create_instalments(claim: Claim, today: datetime.date) -> None:
-    """What BPJS is to pay once it approved: the cash benefit as BPJS computed it, and the
-    scholarship years by Jaring's schedule."""
-    rows = [
-        Instalment(claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.bpjs_total)
-    ]
-    remaining_cap = claim.scholarship.get("total", 0) if claim.scholarship.get("eligible") else 0
-    for entry in claim.scholarship.get("children", []):
-        sequence = 0
-        for step in entry["schedule"] or [entry]:
-            for _year in range(step["years"]):
-                amount = min(step["per_year"], remaining_cap)
-                if amount <= 0:
-                    break
-                rows.append(
-                    Instalment(
-                        claim=claim,
-                        kind=Instalment.Kind.SCHOLARSHIP,
-                        child_id=entry["member_id"],
-                        sequence=sequence + 1,
-                        level=step["level"],
-                        due_on=program_rules.add_years(today, sequence),
-                        amount=amount,
-                    )
-                )
-                remaining_cap -= amount
-                sequence += 1
-    Instalment.objects.bulk_create([row for row in rows if row.amount > 0])
+    """What BPJS is to pay once it approved: the cash benefit as BPJS computed it. The
+    scholarship is not scheduled here: BPJS pays it year by year on application (scholarship)."""
+    if claim.bpjs_total:
+        Instalment.objects.create(
+            claim=claim, kind=Instalment.Kind.CASH, due_on=today, amount=claim.bpjs_total
+        )
 
 
 # --- Payment and handover --------------------------------------------------------------------
