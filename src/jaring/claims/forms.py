@@ -88,6 +88,12 @@ class HeirOverrideForm(forms.Form):
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Document"), choices=list(DOCUMENT_LABELS.items()))
+    also = forms.MultipleChoiceField(
+        label=_("The same file also serves as"),
+        choices=list(DOCUMENT_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     file = forms.FileField(
         label=format_lazy(
             _("File (PDF, JPG or PNG, at most {mb} MB)"), mb=MAX_DOCUMENT_BYTES // 2**20

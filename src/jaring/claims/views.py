@@ -218,7 +218,7 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
         "cover_letter": personal and claim.status in {ClaimStatus.CHECKED, *SENT_STATUSES},
         "instalments": list(claim.instalments.select_related("child")),
         "payments": selectors.payments_of(claim),
-        "history": claim.history.select_related("history_user").order_by("-history_date")[:30],
+        "history": selectors.history_of(claim),
         "handover": handover,
         # Where a work-accident patient is treated without charge (JKK claims only).
         "plkk": plkk_near(claim.village_id) if claim.program == "JKK" else [],
@@ -301,7 +301,9 @@ def document_upload(request, pk: int):
         request,
         claim,
         DocumentForm(request.POST, request.FILES),
-        lambda data: services.upload_document(claim, data["kind"], data["file"], request.user),
+        lambda data: services.upload_document(
+            claim, data["kind"], data["file"], request.user, also=data["also"]
+        ),
         _("Choose the document kind and a file."),
         _("Document uploaded."),
     )

@@ -3,7 +3,8 @@
 ``reporting`` (report, deceased), ``judging`` (eligibility, benefit, heirs chosen by the rules),
 ``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
 ``decisions`` (the Pemda's maker-checker on the submission), ``bpjs`` (sent to the branch,
-BPJS's receipt, decision and amounts), ``payments`` (instalments, BPJS's payments, the handover
+BPJS's receipt, decision and amounts), ``reports`` (the branch's claim report applied row
+by row through ``bpjs`` and ``payments``), ``payments`` (instalments, BPJS's payments, the handover
 and its signing) and ``discovery`` (death lists). Callers use ``claims.services.<name>``."""
 
 from jaring.claims.services.bpjs import (
@@ -45,6 +46,7 @@ from jaring.claims.services.judging import (
     judge,
 )
 from jaring.claims.services.payments import (
+    NOT_APPROVED,
     BankTransfer,
     HandoverFacts,
     create_instalments,
@@ -57,6 +59,10 @@ from jaring.claims.services.reporting import (
     mark_deceased,
     report_event,
 )
+from jaring.claims.services.reports import (
+    ReportImport,
+    import_claim_report,
+)
 
 __all__ = [
     "BankTransfer",
@@ -66,13 +72,16 @@ __all__ = [
     "EventReport",
     "HandoverFacts",
     "JUDGED_FIELDS",
+    "NOT_APPROVED",
     "OPENED",
+    "ReportImport",
     "add_family_member",
     "approve",
     "claims_dir",
     "create_instalments",
     "decide",
     "dismiss",
+    "import_claim_report",
     "import_deaths",
     "judge",
     "mark_deceased",
