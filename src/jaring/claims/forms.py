@@ -220,3 +220,12 @@ class DeathListForm(forms.Form):
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.code, r.display_name) for r in regions]
+
+
+class ClaimReportForm(DeathListForm):
+    file = forms.FileField(
+        label=_(
+            "The branch's claim report or benefit payment report (CSV, XLSX or XLS): BPJS claim "
+            "number or KPJ and event date, status, dates, amounts, payment"
+        )
+    )

@@ -20,6 +20,7 @@ from jaring.claims.models import (
     BenefitPayment,
     Claim,
     ClaimDocument,
+    ClaimReport,
     ClaimStatus,
     DeathList,
     DeathRecord,
@@ -233,6 +234,21 @@ def death_list_for(user, pk: int) -> DeathList:
     if death_list is None:
         raise Http404(pk)
     return death_list
+
+
+def claim_reports_for(user) -> QuerySet[ClaimReport]:
+    return scoped(
+        ClaimReport.objects.select_related("region", "imported_by"),
+        user,
+        Capability.RECORD_BPJS_CLAIMS,
+    )
+
+
+def claim_report_for(user, pk: int) -> ClaimReport:
+    report = claim_reports_for(user).filter(pk=pk).first()
+    if report is None:
+        raise Http404(pk)
+    return report
 
 
 def death_records(death_list: DeathList) -> QuerySet[DeathRecord]:

@@ -36,6 +36,7 @@ from jaring.claims.services.bpjs import BpjsDecision, Outcome, record_decision, 
 from jaring.claims.services.common import DEATH_EVENTS
 from jaring.claims.services.payments import NOT_APPROVED, BankTransfer, record_benefit_payment
 from jaring.core import sealed
+from jaring.core.masking import mask_kpj
 from jaring.core.spreadsheets import FileRefused, open_sheet
 from jaring.core.text import name_key
 from jaring.enrolment.services import branch_format
@@ -174,7 +175,7 @@ def _claim_for(row: ReportRow, claims) -> tuple[Claim | None, str]:
     )
     if claim is None:
         return None, _("No claim for KPJ %(kpj)s with an event on %(day)s.") % {
-            "kpj": row.kpj,
+            "kpj": mask_kpj(row.kpj),
             "day": row.event_date.isoformat(),
         }
     return claim, ""
