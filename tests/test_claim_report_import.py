@@ -235,3 +235,19 @@ def test_the_page_uploads_and_shows_each_row(people, crafted, client):
     client.logout()
     client.force_login(people["officer"])
     assert client.get(reverse("claims:claim_reports")).status_code == 403
+
+
+def test_a_row_for_a_file_still_at_the_pemda_is_refused(people, media, tmp_path):
+    claim = death(RUSNI, D(2025, 8, 10), people["officer"])  # reported, not sent
+    row = {
+        "NO KLAIM": "JKM-900",
+        "NO KPJ": claim.enrolment.kpj_number,
+        "TANGGAL KEJADIAN": "10-08-2025",
+        "TANGGAL TERIMA": "20-01-2026",
+        "STATUS": "Diterima",
+    }
+    path = write_report(tmp_path / "dini.csv", [row])
+    line = services.import_claim_report(path, region(), people["bpjs"]).report.lines.get()
+    assert line.outcome == "invalid" and "belum tercatat dikirim" in line.reason
+    claim.refresh_from_db()
+    assert (claim.status, claim.bpjs_claim_number) == ("reported", "")

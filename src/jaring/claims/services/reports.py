@@ -43,6 +43,14 @@ from jaring.enrolment.services import branch_format
 from jaring.regions.models import Region
 
 Result = ClaimReportRow.Outcome
+# Still with the Pemda: a report row can only be the branch's request for more documents.
+NOT_YET_SENT = {
+    ClaimStatus.POTENTIAL,
+    ClaimStatus.REPORTED,
+    ClaimStatus.CHECKING,
+    ClaimStatus.CHECKED,
+    ClaimStatus.DISMISSED,
+}
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,12 @@ def _claim_for(row: ReportRow, claims) -> tuple[Claim | None, str]:
 def _apply(claim: Claim, row: ReportRow, user) -> list[str]:
     """The steps the row records that Jaring does not have yet, in order."""
     steps = []
+    if claim.status in NOT_YET_SENT and row.status != Status.MORE_DOCUMENTS:
+        raise ValidationError(
+            _("The file is not recorded as sent to BPJS in Jaring (status: %(status)s)."),
+            code="report_not_sent",
+            params={"status": claim.get_status_display()},
+        )
     if claim.status == ClaimStatus.SENT and row.status != Status.MORE_DOCUMENTS:
         if row.received_on is None or not row.bpjs_number:
             raise ValidationError(
