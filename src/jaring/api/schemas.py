@@ -13,6 +13,8 @@ from jaring.claims.rules import DOCUMENT_KINDS
 from jaring.core.masking import mask_name
 from jaring.registry.selectors import may_see_personal_data
 
+MAX_ID = 2**63 - 1  # a row id (bigint)
+
 
 class ErrorOut(Schema):
     code: str
@@ -237,9 +239,14 @@ class BpjsPaymentIn(Schema):
     account_number: str = Field(min_length=1, max_length=30)
     account_holder: str = Field(min_length=1, max_length=150)
     recipient_id: int | None = Field(
-        None, description="the heir paid (death benefits); none for the participant"
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="the heir paid (death benefits); none for the participant",
     )
-    instalment_id: int | None = Field(None, description="default: the cash benefit")
+    instalment_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="default: the cash benefit"
+    )
 
 
 class BpjsPaymentOut(Schema):
