@@ -18,6 +18,7 @@ from jaring.accounts.rules import Capability, RoleCode
 from jaring.accounts.scoping import scope_for
 from jaring.api import services as api_services
 from jaring.claims import services as claims_services
+from jaring.claims.models import ClaimReport
 from jaring.core import crypto
 from jaring.demo.seed import _regional_admin_group
 from jaring.enrolment import services as enrolment_services
@@ -121,6 +122,8 @@ ROUTES = {
     "claims:document_verify": Route("post", object_kind="document"),
     "claims:death_lists": Route("list", Capability.PREPARE_CLAIMS),
     "claims:death_list": Route("object", Capability.PREPARE_CLAIMS, "death_list"),
+    "claims:claim_reports": Route("list", Capability.RECORD_BPJS_CLAIMS),
+    "claims:claim_report": Route("object", Capability.RECORD_BPJS_CLAIMS, "claim_report"),
     # Reference data: the region's admin edits its own rows; national rows are the superuser's.
     "reference:index": Route("list", Capability.MANAGE_REFERENCE),
     "reference:letterheads": Route("list", Capability.MANAGE_REFERENCE),
@@ -261,6 +264,9 @@ def _build_region(code: str, user, checker, tmp_path) -> dict:
         "document": claim.documents.first(),
         "death_list": death_list,
         "statement": statement,
+        "claim_report": ClaimReport.objects.create(
+            region=region, file_name="laporan-klaim.csv", sha256=code.ljust(64, "0")
+        ),
     }
 
 
@@ -654,6 +660,38 @@ API_ROUTES = {
         lambda o: {"claim_id": o["claim"].pk},
         body=lambda o: {"kind": "other", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")},
         multipart=True,
+    ),
+    "api:claim_bpjs_receipt": ApiRoute(
+        "post",
+        Capability.RECORD_BPJS_CLAIMS,
+        "claim",
+        lambda o: {"claim_id": o["claim"].pk},
+        body=lambda o: {"received_on": "2025-01-20", "bpjs_claim_number": "MATRIX"},
+    ),
+    "api:claim_bpjs_decision": ApiRoute(
+        "post",
+        Capability.RECORD_BPJS_CLAIMS,
+        "claim",
+        lambda o: {"claim_id": o["claim"].pk},
+        body=lambda o: {
+            "outcome": "refused",
+            "decided_on": "2025-01-21",
+            "reason": "Tidak memenuhi syarat",
+        },
+    ),
+    "api:claim_bpjs_payment": ApiRoute(
+        "post",
+        Capability.RECORD_BPJS_CLAIMS,
+        "claim",
+        lambda o: {"claim_id": o["claim"].pk},
+        body=lambda o: {
+            "paid_on": "2025-01-22",
+            "amount": 1,
+            "reference": "MATRIX",
+            "bank": "BRK",
+            "account_number": "12345678",
+            "account_holder": "Ahli waris",
+        },
     ),
     "api:worker_search": ApiRoute(
         "post", Capability.VIEW_REGISTRY, body=lambda o: {"nik": _nik(o)}, required_first=True

@@ -39,7 +39,7 @@ def bearer(make_user, occupations, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     build_coverage(make_user("pembangun", is_superuser=True), tmp_path)
     user = make_user("integrasi", RoleCode.OPERATOR, BENGKALIS)
-    for role in (RoleCode.FINANCE_OFFICER, RoleCode.CLAIMS_OFFICER):
+    for role in (RoleCode.FINANCE_OFFICER, RoleCode.CLAIMS_OFFICER, RoleCode.BPJS_OFFICER):
         grant_role(user, role, Region.objects.get(code=BENGKALIS))
     return {"Authorization": f"Bearer {api_services.issue_token(user, 'schemathesis')[1]}"}
 

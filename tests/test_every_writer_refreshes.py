@@ -357,6 +357,8 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.decisions.send_back": "checking and reported both count open",
     "jaring.claims.services.bpjs.record_sending": "checked and sent both count open",
     "jaring.claims.services.bpjs.record_receipt": "sent and at BPJS both count open",
+    "jaring.claims.services.reports.import_claim_report": "applies each row through "
+    "record_receipt, record_decision and record_benefit_payment, which announce what they change",
     "jaring.claims.services.payments.sign_handover": "freezes the berita acara of a claim "
     "already paid; the summaries count the payment",
     "jaring.claims.services.common.store_upload": "a file in the claim's directory, no row",

@@ -451,7 +451,88 @@ def _document(document: ClaimDocument) -> dict:
         "content_type": document.content_type,
         "size": document.size,
         "verified": document.verified_at is not None,
+        "kinds": document.kinds,
     }
+
+
+# --- Claims: BPJS's side (the BPJS officer; the same services as the screen) --------------------
+
+
+@claims.post(
+    "/{claim_id}/bpjs/receipt",
+    response={200: schemas.ClaimOut, **ERRORS},
+    url_name="claim_bpjs_receipt",
+)
+def claim_bpjs_receipt(request, claim_id: int, payload: schemas.BpjsReceiptIn):
+    """BPJS received the complete file (its service level starts) under its claim number."""
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    claim_services.record_receipt(
+        claim, request.user, payload.received_on, payload.bpjs_claim_number
+    )
+    return claim_selectors.claim_for(request.user, claim_id)
+
+
+@claims.post(
+    "/{claim_id}/bpjs/decision",
+    response={200: schemas.ClaimOut, **ERRORS},
+    url_name="claim_bpjs_decision",
+)
+def claim_bpjs_decision(request, claim_id: int, payload: schemas.BpjsDecisionIn):
+    """BPJS's decision: approved with its amounts per component, refused with its reason, or
+    more documents needed (the file goes back to the Pemda)."""
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    decision = claim_services.BpjsDecision(
+        payload.outcome, payload.decided_on, payload.reason, dict(payload.amounts)
+    )
+    claim_services.record_decision(claim, request.user, decision)
+    return claim_selectors.claim_for(request.user, claim_id)
+
+
+@claims.post(
+    "/{claim_id}/bpjs/payments",
+    response={201: schemas.BpjsPaymentOut, **ERRORS},
+    url_name="claim_bpjs_payment",
+)
+def claim_bpjs_payment(request, claim_id: int, payload: schemas.BpjsPaymentIn):
+    """BPJS's payment to the heir's (or the participant's) account: date, reference, amount."""
+    claim = claim_selectors.claim_for(request.user, claim_id)
+    instalments = claim.instalments.order_by("kind", "sequence")
+    if payload.instalment_id is None:
+        instalment = instalments.filter(kind="cash").first()
+        if instalment is None:
+            raise DjangoValidationError(claim_services.NOT_APPROVED, code="claim_not_approved")
+    else:
+        instalment = get_object_or_404(instalments, pk=payload.instalment_id)
+    recipient = None
+    if payload.recipient_id is not None:
+        recipient = get_object_or_404(claim.family.all(), pk=payload.recipient_id)
+    payment = claim_services.record_benefit_payment(
+        instalment,
+        recipient,
+        claim_services.BankTransfer(
+            payload.amount,
+            payload.paid_on,
+            payload.bank,
+            payload.account_number,
+            payload.account_holder,
+            payload.reference,
+        ),
+        request.user,
+    )
+    claim.refresh_from_db()
+    return Status(
+        201,
+        {
+            "id": payment.pk,
+            "claim_id": claim.pk,
+            "instalment_id": instalment.pk,
+            "amount": payment.amount,
+            "paid_on": payment.paid_on,
+            "reference": payment.reference,
+            "account": payment.masked_account,
+            "claim_status": claim.status,
+        },
+    )
 
 
 # --- Coverage, reports, rules --------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -12,6 +12,8 @@ from jaring.api.errors import client_language
 from jaring.claims.rules import DOCUMENT_KINDS
 from jaring.core.masking import mask_name
 from jaring.registry.selectors import may_see_personal_data
+
+MAX_ID = 2**63 - 1  # a row id (bigint)
 
 
 class ErrorOut(Schema):
@@ -172,6 +174,12 @@ class ClaimOut(Schema):
     bpjs_received_on: datetime.date | None
     bpjs_claim_number: str
     bpjs_total: int | None  # the cash benefit as BPJS computed it
+    bpjs_decided_on: datetime.date | None
+    bpjs_reason: str
+    bpjs_components: list[dict]
+    amount_difference: int | None = Field(
+        None, description="BPJS's cash benefit minus the expected one (a difference to follow up)"
+    )
     paid_on: datetime.date | None
 
     @staticmethod
@@ -204,6 +212,52 @@ class ClaimIn(Schema):
     reporter_name: str = Field("", max_length=150)
     reporter_phone: str = Field("", max_length=20)
     notes: str = Field("", max_length=2000)
+
+
+class BpjsReceiptIn(Schema):
+    received_on: datetime.date = Field(description="BPJS received the complete file")
+    bpjs_claim_number: str = Field(min_length=1, max_length=60)
+
+
+class BpjsDecisionIn(Schema):
+    outcome: Literal["approved", "refused", "more_documents"]
+    decided_on: datetime.date
+    reason: str = Field(
+        "", max_length=2000, description="required when refused or documents are missing"
+    )
+    amounts: dict[str, Annotated[int, Field(ge=0, le=10**13)]] = Field(
+        default={},
+        description="approved: the amount per benefit component (its code) as BPJS computed it",
+    )
+
+
+class BpjsPaymentIn(Schema):
+    paid_on: datetime.date
+    amount: int = Field(gt=0, le=10**13)
+    reference: str = Field(min_length=1, max_length=80)
+    bank: str = Field(min_length=1, max_length=60)
+    account_number: str = Field(min_length=1, max_length=30)
+    account_holder: str = Field(min_length=1, max_length=150)
+    recipient_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="the heir paid (death benefits); none for the participant",
+    )
+    instalment_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="default: the cash benefit"
+    )
+
+
+class BpjsPaymentOut(Schema):
+    id: int
+    claim_id: int
+    instalment_id: int
+    amount: int
+    paid_on: datetime.date
+    reference: str
+    account: str = Field(description="masked account number")
+    claim_status: str
 
 
 class TransitionIn(Schema):
@@ -253,6 +307,7 @@ class DocumentOut(Schema):
     content_type: str
     size: int
     verified: bool
+    kinds: list[str] = Field(description="every document type the file serves, its main first")
 
 
 class WorkerSearchIn(Schema):

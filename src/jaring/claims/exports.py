@@ -50,6 +50,9 @@ def handover_record(claim: Claim, handover: Handover) -> dict:
             "claim_number": claim.number,
             "bpjs_claim_number": claim.bpjs_claim_number,
             "recipient_name": recipient.full_name if recipient else worker.full_name,
+            # The heir as UU 27/2022 (PDP) allows on a public paper: the name and a masked NIK
+            # (data minimisation; the full NIK stays in the sealed claim file).
+            "recipient_nik": (recipient.masked_nik if recipient else worker.masked_nik) or "—",
             "recipient_relationship": str(recipient.get_relationship_display())
             if recipient
             else "Peserta sendiri",

@@ -97,6 +97,12 @@ class HeirOverrideForm(forms.Form):
 
 class DocumentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Document"), choices=list(DOCUMENT_LABELS.items()))
+    also = forms.MultipleChoiceField(
+        label=_("The same file also serves as"),
+        choices=list(DOCUMENT_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     file = forms.FileField(
         label=format_lazy(
             _("File (PDF, JPG or PNG, at most {mb} MB)"), mb=MAX_DOCUMENT_BYTES // 2**20
@@ -352,3 +358,10 @@ class ScholarshipPaymentForm(forms.Form):
         super().__init__(*args, **kwargs)
         if years is not None:
             self.fields["year"].queryset = years
+class ClaimReportForm(DeathListForm):
+    file = forms.FileField(
+        label=_(
+            "The branch's claim report or benefit payment report (CSV, XLSX or XLS): BPJS claim "
+            "number or KPJ and event date, status, dates, amounts, payment"
+        )
+    )

@@ -308,6 +308,9 @@ class ClaimDocument(models.Model):
     kind = models.CharField(
         _("document"), max_length=20, choices=[(k, k) for k in rules.DOCUMENT_KINDS]
     )
+    # The other document types the same scanned file serves (one scan of a KTP and the family
+    # card on one page): the checklist counts the file for each.
+    also_kinds = models.JSONField(_("also serves as"), default=list, blank=True)
     original_name = models.CharField(max_length=255)
     stored_file = models.CharField(max_length=500, editable=False)
     content_type = models.CharField(max_length=40)
@@ -332,6 +335,11 @@ class ClaimDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id}/{self.kind}: {self.original_name}"
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every document type this file serves, its main one first."""
+        return [self.kind, *self.also_kinds]
 
 
 class Instalment(models.Model):
@@ -802,3 +810,68 @@ class SuspectedAccident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.ruling or 'pending'}"
+
+
+class ClaimReport(models.Model):
+    """One imported claim report / benefit payment report of a BPJS branch: its receipts,
+    decisions and payments applied to the claims they name, row by row."""
+
+    scope_field = "region__code"
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    file_path = models.CharField(max_length=500, editable=False)
+    rows = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(_("applied"), default=0)
+    unchanged = models.PositiveIntegerField(_("already recorded"), default=0)
+    unmatched = models.PositiveIntegerField(_("no claim found"), default=0)
+    invalid = models.PositiveIntegerField(_("refused"), default=0)
+    imported_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("BPJS claim report")
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            # The same file for the same region is one report: a re-import finds it.
+            models.UniqueConstraint(fields=["region", "sha256"], name="claim_report_file_once"),
+            models.CheckConstraint(
+                condition=Q(rows=F("applied") + F("unchanged") + F("unmatched") + F("invalid")),
+                name="claim_report_rows_add_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ClaimReportRow(models.Model):
+    """One row of a claim report and what it did: the steps applied, or why nothing was."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        UNCHANGED = "unchanged", _("Already recorded")
+        UNMATCHED = "unmatched", _("No claim found")
+        INVALID = "invalid", _("Refused")
+
+    report = models.ForeignKey(ClaimReport, on_delete=models.CASCADE, related_name="lines")
+    row_number = models.PositiveIntegerField()
+    claim = models.ForeignKey(Claim, null=True, on_delete=models.SET_NULL, related_name="+")
+    bpjs_claim_number = models.CharField(max_length=60, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    steps = models.CharField(max_length=60, blank=True)  # e.g. "receipt decision payment"
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "row_number"], name="claim_report_row_once"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["applied", "unchanged"]) | ~Q(reason=""),
+                name="claim_report_row_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}:{self.row_number} {self.outcome}"

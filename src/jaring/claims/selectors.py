@@ -21,6 +21,7 @@ from jaring.claims.models import (
     BenefitPayment,
     Claim,
     ClaimDocument,
+    ClaimReport,
     ClaimStatus,
     DeathList,
     DeathRecord,
@@ -155,9 +156,9 @@ def checklist(claim: Claim) -> list[ChecklistItem]:
     """Required documents in order, then anything else uploaded."""
     required = services.required_documents(claim)
     documents = list(claim.documents.select_related("uploaded_by", "verified_by"))
-    kinds = required + sorted({d.kind for d in documents} - set(required))
+    kinds = required + sorted({k for d in documents for k in d.kinds} - set(required))
     return [
-        ChecklistItem(kind, kind in required, [d for d in documents if d.kind == kind])
+        ChecklistItem(kind, kind in required, [d for d in documents if kind in d.kinds])
         for kind in kinds
     ]
 
@@ -238,6 +239,21 @@ def death_list_for(user, pk: int) -> DeathList:
     if death_list is None:
         raise Http404(pk)
     return death_list
+
+
+def claim_reports_for(user) -> QuerySet[ClaimReport]:
+    return scoped(
+        ClaimReport.objects.select_related("region", "imported_by"),
+        user,
+        Capability.RECORD_BPJS_CLAIMS,
+    )
+
+
+def claim_report_for(user, pk: int) -> ClaimReport:
+    report = claim_reports_for(user).filter(pk=pk).first()
+    if report is None:
+        raise Http404(pk)
+    return report
 
 
 def death_records(death_list: DeathList) -> QuerySet[DeathRecord]:
@@ -327,3 +343,35 @@ def scholarship_panel(claim: Claim) -> dict:
         "paid_total": sum(year.paid_amount or 0 for year in years),
         "unpaid": [year for year in years if not year.is_paid],
     }
+@dataclass(frozen=True)
+class HistoryGroup:
+    """Consecutive history rows of the same kind (who, status, why), newest first: shown as one
+    line ("3 × Dokumen diunggah") that expands to each time."""
+
+    rows: list
+
+    @property
+    def latest(self):
+        return self.rows[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+def group_repeats(rows, key) -> list[HistoryGroup]:
+    groups: list[list] = []
+    for row in rows:
+        if groups and key(groups[-1][0]) == key(row):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return [HistoryGroup(rows) for rows in groups]
+
+
+def history_of(claim: Claim, limit: int = 200) -> list[HistoryGroup]:
+    """The claim's history, newest first, repeated events grouped."""
+    rows = claim.history.select_related("history_user").order_by("-history_date", "-history_id")
+    return group_repeats(
+        rows[:limit], lambda h: (h.history_user_id, h.status, h.history_change_reason or "")
+    )

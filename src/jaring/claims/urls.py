@@ -24,6 +24,8 @@ urlpatterns = [
     path("<int:pk>/beasiswa/bayar/", views.scholarship_payment, name="scholarship_payment"),
     path("dokumen/<int:pk>/", views.document, name="document"),
     path("dokumen/<int:pk>/periksa/", views.document_verify, name="document_verify"),
+    path("laporan-bpjs/", views.claim_reports, name="claim_reports"),
+    path("laporan-bpjs/<int:pk>/", views.claim_report, name="claim_report"),
     path("daftar-kematian/", views.death_lists, name="death_lists"),
     path("daftar-kematian/<int:pk>/", views.death_list, name="death_list"),
 ]

@@ -19,6 +19,7 @@ from jaring.accounts.services import log_personal_access
 from jaring.claims import exports, selectors, services
 from jaring.claims.forms import (
     BpjsDecisionForm,
+    ClaimReportForm,
     DeathListForm,
     DecisionForm,
     DocumentForm,
@@ -110,6 +111,7 @@ def claim_list(request):
             "discovery": selectors.discovery_counts(request.user),
             "paid_total": selectors.paid_total(request.user),
             "can_prepare": not scope_for(request.user, Capability.PREPARE_CLAIMS).is_empty,
+            "can_record_bpjs": not scope_for(request.user, Capability.RECORD_BPJS_CLAIMS).is_empty,
             "overdue_only": overdue_only,
             "differences_only": differences_only,
         },
@@ -220,7 +222,7 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
         "cover_letter": personal and claim.status in {ClaimStatus.CHECKED, *SENT_STATUSES},
         "instalments": list(claim.instalments.select_related("child")),
         "payments": selectors.payments_of(claim),
-        "history": claim.history.select_related("history_user").order_by("-history_date")[:30],
+        "history": selectors.history_of(claim),
         "handover": handover,
         # Where a work-accident patient is treated without charge (JKK claims only).
         "plkk": plkk_near(claim.village_id) if claim.program == "JKK" else [],
@@ -368,7 +370,9 @@ def document_upload(request, pk: int):
         request,
         claim,
         DocumentForm(request.POST, request.FILES),
-        lambda data: services.upload_document(claim, data["kind"], data["file"], request.user),
+        lambda data: services.upload_document(
+            claim, data["kind"], data["file"], request.user, also=data["also"]
+        ),
         _("Choose the document kind and a file."),
         _("Document uploaded."),
     )
@@ -602,24 +606,30 @@ def home_section(sender, user, today, **kwargs) -> str | None:
     )
 
 
-def _death_list_regions(user):
-    scope = scope_for(user, Capability.PREPARE_CLAIMS)
+def _regencies(user, capability: Capability = Capability.PREPARE_CLAIMS):
+    scope = scope_for(user, capability)
     return Region.objects.filter(level=Level.REGENCY).filter(scope.q("code")).order_by("code")
+
+
+def _saved_upload(upload, directory: str) -> Path:
+    """An upload written to ``directory`` (a temporary one) under its own base name."""
+    path = Path(directory) / Path(upload.name).name
+    with path.open("wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return path
 
 
 @login_required
 def death_lists(request):
     require(request.user, Capability.PREPARE_CLAIMS)
-    regions = _death_list_regions(request.user)
+    regions = _regencies(request.user)
     form = DeathListForm(request.POST or None, request.FILES or None, regions=regions)
     if request.method == "POST" and form.is_valid():
         region = regions.get(code=form.cleaned_data["region"])
         upload = form.cleaned_data["file"]
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            with path.open("wb") as handle:
-                for chunk in upload.chunks():
-                    handle.write(chunk)
+            path = _saved_upload(upload, tmp)
             try:
                 death_list = services.import_deaths(path, region, request.user)
             except FileRefused as exc:
@@ -648,4 +658,48 @@ def death_list(request, pk: int):
         request,
         "claims/death_list.html",
         {"death_list": death_list, "records": selectors.death_records(death_list)},
+    )
+
+
+@login_required
+def claim_reports(request):
+    """The branch's claim report / benefit payment report: upload, then read what it did."""
+    require(request.user, Capability.RECORD_BPJS_CLAIMS)
+    regions = _regencies(request.user, Capability.RECORD_BPJS_CLAIMS)
+    form = ClaimReportForm(request.POST or None, request.FILES or None, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        region = regions.get(code=form.cleaned_data["region"])
+        upload = form.cleaned_data["file"]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = _saved_upload(upload, tmp)
+            try:
+                result = services.import_claim_report(path, region, request.user, upload.name)
+            except FileRefused as exc:
+                messages.error(request, str(exc))
+            else:
+                if not result.created:
+                    messages.info(request, _("This file was imported before; nothing changed."))
+                return redirect("claims:claim_report", result.report.pk)
+    return render(
+        request,
+        "claims/claim_reports.html",
+        {"form": form, "reports": selectors.claim_reports_for(request.user)[:50]},
+    )
+
+
+@login_required
+def claim_report(request, pk: int):
+    report = selectors.claim_report_for(request.user, pk)
+    log_personal_access(
+        request.user,
+        PersonalDataAccess.Action.VIEW_LIST,
+        "claim_report",
+        report.pk,
+        report.region_id,
+        request=request,
+    )
+    return render(
+        request,
+        "claims/claim_report.html",
+        {"report": report, "lines": report.lines.select_related("claim")},
     )

@@ -45,6 +45,18 @@ class SheetSchema:
         return {name_key(s): field for field, spellings in self.synonyms.items() for s in spellings}
 
 
+def layout_schema(
+    synonyms: dict[str, list[str]], required: dict[str, str], columns: list[list[str]]
+) -> SheetSchema:
+    """The sheet schema for a branch's layout (its [header, field] pairs, data per branch):
+    its own headers first, then the spellings known for each field."""
+    spellings = {field: list(known) for field, known in synonyms.items()}
+    for header, field in columns:
+        if field in spellings:
+            spellings[field].insert(0, header)
+    return SheetSchema(spellings, required)
+
+
 class FileRefused(ValueError):
     """The whole file cannot be read; nothing was imported. ``code`` is stable."""
 

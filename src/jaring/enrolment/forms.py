@@ -46,9 +46,19 @@ class BranchFormatForm(ReferenceForm):
         % {"fields": ", ".join(BranchFormat.REPLY_FIELDS)},
     )
 
+    claim_report_columns = LayoutField(
+        label=_("Claim report headers"),
+        required=False,
+        help_text=_(
+            "Header names the branch's claim / benefit payment report uses beyond the usual "
+            "ones, one per line: HEADER = field. Fields: %(fields)s."
+        )
+        % {"fields": ", ".join(BranchFormat.CLAIM_REPORT_FIELDS)},
+    )
+
     class Meta:
         model = BranchFormat
-        fields = ["office", "columns", "reply_columns"]
+        fields = ["office", "columns", "reply_columns", "claim_report_columns"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)

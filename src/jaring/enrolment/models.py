@@ -250,6 +250,30 @@ class BranchFormat(models.Model):
         "reason": _("reason"),
     }
 
+    # What Jaring reads from the branch's claim report / benefit payment report (claims applies
+    # it); one amount field per benefit component BPJS computes.
+    CLAIM_REPORT_FIELDS = {
+        "bpjs_number": _("BPJS claim number"),
+        "kpj": _("KPJ number"),
+        "event_date": _("event date"),
+        "received_on": _("receipt date"),
+        "status": _("status"),
+        "decided_on": _("decision date"),
+        "reason": _("reason"),
+        "amount_lump_sum": _("lump-sum benefit"),
+        "amount_periodic": _("periodic benefit"),
+        "amount_funeral": _("funeral cost"),
+        "amount_death_compensation": _("death compensation"),
+        "amount_disability": _("disability compensation"),
+        "amount_temporary_incapacity": _("temporary incapacity benefit"),
+        "paid_on": _("payment date"),
+        "paid_amount": _("amount paid"),
+        "reference": _("transfer reference"),
+        "bank": _("bank"),
+        "account_number": _("account number"),
+        "account_holder": _("account holder"),
+    }
+
     scope_field = "office__region__code"
 
     office = models.OneToOneField(
@@ -266,6 +290,12 @@ class BranchFormat(models.Model):
         default=list,
         blank=True,
         help_text=_("List of [header, field] pairs the branch's reply uses."),
+    )
+    claim_report_columns = models.JSONField(
+        _("claim report headers"),
+        default=list,
+        blank=True,
+        help_text=_("List of [header, field] pairs the branch's claim report uses."),
     )
     history = HistoricalRecords()
 
@@ -284,6 +314,11 @@ class BranchFormat(models.Model):
         problem = layout_problem(self.reply_columns or [], self.REPLY_FIELDS, required=None)
         if problem:
             errors["reply_columns"] = problem
+        problem = layout_problem(
+            self.claim_report_columns or [], self.CLAIM_REPORT_FIELDS, required=None
+        )
+        if problem:
+            errors["claim_report_columns"] = problem
         if self.office_id and self.office.kind != "bpjs":
             errors["office"] = _("A file layout belongs to a BPJS office.")
         if errors:

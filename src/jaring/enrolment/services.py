@@ -33,20 +33,21 @@ from jaring.enrolment.signals import enrolment_ended
 from jaring.regions.models import Level, Region
 
 
-def _branch(region_code: str):
+def branch_format(region_code: str):
+    """The file layouts of the region's BPJS branch (None: the standard ones)."""
     from jaring.enrolment.models import BranchFormat
 
     return BranchFormat.objects.filter(office__kind="bpjs", office__region_id=region_code).first()
 
 
 def _branch_columns(region: Region) -> list[list[str]]:
-    branch = _branch(region.code)
+    branch = branch_format(region.code)
     return branch.columns if branch else DEFAULT_BRANCH_COLUMNS
 
 
 def reply_schema_fields(region_code: str) -> dict[str, list[str]]:
     """The spellings a reply's headers are recognised by: the usual ones and the branch's own."""
-    branch = _branch(region_code)
+    branch = branch_format(region_code)
     fields = {field: list(spellings) for field, spellings in REPLY_SCHEMA_FIELDS.items()}
     for header, field in branch.reply_columns if branch else []:
         fields[field].append(header)

@@ -121,8 +121,18 @@ def branch_formats(request):
         )
         % {"std": _layout(DEFAULT_BRANCH_COLUMNS)},
         rows=editable(BranchFormat.objects.select_related("office__region"), request.user),
-        headers=[_("BPJS office"), _("Submission columns"), _("Reply headers")],
-        cells=lambda b: [b.office.name, _layout(b.columns), _layout(b.reply_columns) or "—"],
+        headers=[
+            _("BPJS office"),
+            _("Submission columns"),
+            _("Reply headers"),
+            _("Claim report headers"),
+        ],
+        cells=lambda b: [
+            b.office.name,
+            _layout(b.columns),
+            _layout(b.reply_columns) or "—",
+            _layout(b.claim_report_columns) or "—",
+        ],
         link=lambda b: reverse("enrolment:branch_format", args=[b.pk]),
         form=BranchFormatForm(
             request.POST or None,

@@ -3,7 +3,8 @@
 ``reporting`` (report, deceased), ``judging`` (eligibility, benefit, heirs chosen by the rules),
 ``family`` (family members, heir exceptions), ``documents`` (checklist, uploads, verification),
 ``decisions`` (the Pemda's maker-checker on the submission), ``bpjs`` (sent to the branch,
-BPJS's receipt, decision and amounts), ``payments`` (instalments, BPJS's payments, the handover
+BPJS's receipt, decision and amounts), ``reports`` (the branch's claim report applied row by
+row through ``bpjs`` and ``payments``), ``payments`` (instalments, BPJS's payments, the handover
 and its signing), ``scholarship`` (each school year's application and BPJS's payment),
 ``discovery`` (death lists) and ``jkk`` (the work-accident path: reports, PLKK treatment, STMB
 periods, return to work, disability assessment, suspected accidents). Callers use
@@ -60,6 +61,7 @@ from jaring.claims.services.judging import (
     judge,
 )
 from jaring.claims.services.payments import (
+    NOT_APPROVED,
     BankTransfer,
     HandoverFacts,
     create_instalments,
@@ -71,6 +73,10 @@ from jaring.claims.services.reporting import (
     EventReport,
     mark_deceased,
     report_event,
+)
+from jaring.claims.services.reports import (
+    ReportImport,
+    import_claim_report,
 )
 from jaring.claims.services.scholarship import (
     YearApplicationInput,
@@ -87,14 +93,17 @@ __all__ = [
     "EventReport",
     "HandoverFacts",
     "JUDGED_FIELDS",
+    "NOT_APPROVED",
     "OPENED",
     "YearApplicationInput",
+    "ReportImport",
     "add_family_member",
     "approve",
     "claims_dir",
     "create_instalments",
     "decide",
     "dismiss",
+    "import_claim_report",
     "import_deaths",
     "judge",
     "mark_deceased",

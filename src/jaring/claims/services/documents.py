@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -43,23 +44,30 @@ def required_documents(claim: Claim) -> list[str]:
 
 
 @transaction.atomic
-def upload_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
-    """Keep an uploaded document outside the web root after checking its size and real type."""
+def upload_document(
+    claim: Claim, kind: str, upload, user, also: Sequence[str] = ()
+) -> ClaimDocument:
+    """Keep an uploaded document outside the web root after checking its size and real type.
+    One scanned file may serve several document types: ``also`` names the others."""
     require_in(user, Capability.PREPARE_CLAIMS, claim.village_id)
     require_editable(claim)
-    if kind not in rules.DOCUMENT_KINDS:
+    if kind not in rules.DOCUMENT_KINDS or not set(also) <= set(rules.DOCUMENT_KINDS):
         raise ValidationError(_("Unknown document kind."), code="document_kind_unknown")
-    return store_document(claim, kind, upload, user)
+    also_kinds = [k for k in rules.DOCUMENT_KINDS if k in set(also) - {kind}]
+    return store_document(claim, kind, upload, user, also_kinds)
 
 
-def store_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
+def store_document(
+    claim: Claim, kind: str, upload, user, also_kinds: Sequence[str] = ()
+) -> ClaimDocument:
     """The file checked and kept, and its row (the caller checked who may, and when)."""
     stored = store_upload(claim, upload)
     try:
         with transaction.atomic():
-            return ClaimDocument.objects.create(
+            document = ClaimDocument.objects.create(
                 claim=claim,
                 kind=kind,
+                also_kinds=list(also_kinds),
                 original_name=Path(upload.name).name[:255],
                 stored_file=str(stored.path),
                 content_type=stored.content_type,
@@ -72,6 +80,8 @@ def store_document(claim: Claim, kind: str, upload, user) -> ClaimDocument:
         raise ValidationError(
             _("The same file was already uploaded for this claim."), code="document_duplicate"
         ) from exc
+    _note_upload(claim, user)
+    return document
 
 
 @transaction.atomic
@@ -91,8 +101,18 @@ def verify_document(document: ClaimDocument, user, today: datetime.date | None =
     _refresh_documents_complete(claim, today or timezone.localdate())
 
 
+def _note_upload(claim: Claim, user) -> None:
+    """The upload in the claim's history (repeated uploads are grouped on the claim page)."""
+    claim._history_user, claim._change_reason = user, "Dokumen diunggah"
+    claim.save(update_fields=["documents_complete_on"])
+
+
 def _refresh_documents_complete(claim: Claim, today: datetime.date) -> None:
-    verified = set(claim.documents.filter(verified_at__isnull=False).values_list("kind", flat=True))
+    verified = {
+        kind
+        for document in claim.documents.filter(verified_at__isnull=False)
+        for kind in document.kinds
+    }
     complete = set(required_documents(claim)) <= verified
     if complete and claim.documents_complete_on is None:
         claim.documents_complete_on = today

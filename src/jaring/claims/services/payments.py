@@ -36,6 +36,9 @@ def create_instalments(claim: Claim, today: datetime.date) -> None:
         )
 
 
+NOT_APPROVED = _("BPJS has not approved the claim yet.")
+
+
 # --- Payment and handover --------------------------------------------------------------------
 
 
@@ -72,9 +75,7 @@ def record_benefit_payment(
     claim = Claim.objects.get(pk=instalment.claim_id)
     require_in(user, Capability.RECORD_BPJS_CLAIMS, claim.village_id)
     if claim.status not in {ClaimStatus.APPROVED, ClaimStatus.PAID}:
-        raise ValidationError(
-            _("BPJS has not approved the claim yet."), code="claim_not_approved"
-        )
+        raise ValidationError(NOT_APPROVED, code="claim_not_approved")
     _check_recipient(claim, recipient)
     amount = transfer.amount
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:

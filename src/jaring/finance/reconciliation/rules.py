@@ -9,7 +9,7 @@ import polars as pl
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jaring.core.spreadsheets import SheetSchema
+from jaring.core.spreadsheets import SheetSchema, layout_schema
 
 # Fields Jaring reads from a statement, with the spellings branches are known to use.
 SYNONYMS = {
@@ -32,11 +32,7 @@ REQUIRED = {"amount": "Iuran"}
 
 def statement_schema(columns: list[list[str]]) -> SheetSchema:
     """The sheet schema for a branch's layout: its own headers first, then the known spellings."""
-    synonyms = {field: list(spellings) for field, spellings in SYNONYMS.items()}
-    for header, field in columns:
-        if field in synonyms:
-            synonyms[field].insert(0, header)
-    return SheetSchema(synonyms, REQUIRED)
+    return layout_schema(SYNONYMS, REQUIRED, columns)
 
 
 ACTIVE_WORDS = ["aktif", "active", "ditagih", "tertagih", "ya", "y", "1"]
