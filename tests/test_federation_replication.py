@@ -7,53 +7,33 @@ receives the finding about itself through its own subscription to the hub.
 Needs root and Debian's pg_createcluster (CI has both); it runs in the PostgreSQL pass only."""
 
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psycopg
 import pytest
+
+from tests import pg_clusters
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIONAL_KEY = "bmF0aW9uYWwtaW5kZXgta2V5LWZvci10ZXN0cy0zMmI="
 CLUSTERS = {"bengkalis": 5441, "siak": 5442, "hub": 5443}
-VERSION = "15"
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="the federation runs on PostgreSQL clusters (the PostgreSQL pass)",
-)
+pytestmark = pg_clusters.only_on_postgresql
 
 
 def conninfo(name: str) -> str:
-    return f"host=127.0.0.1 port={CLUSTERS[name]} dbname=jaring user=postgres"
+    return pg_clusters.conninfo(CLUSTERS[name])
 
 
-def _run(*command, env=None, timeout=600):
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(command)}: {done.stderr[-3000:]}"
-    return done.stdout
+def _cluster(name: str) -> str:
+    return f"jaring_fed_{name}"
 
 
-def _drop_cluster(name: str) -> None:
-    command = [shutil.which("pg_dropcluster"), "--stop", VERSION, f"jaring_fed_{name}"]
-    subprocess.run(command, capture_output=True, check=False)
-
-
-def _create_cluster(name: str, port: int) -> None:
-    cluster = f"jaring_fed_{name}"
-    _drop_cluster(name)
-    _run("pg_createcluster", VERSION, cluster, "--port", str(port), "--", "--auth=trust")
-    config = Path(f"/etc/postgresql/{VERSION}/{cluster}/postgresql.conf")
-    config.write_text(
-        config.read_text()
-        + "\nwal_level = logical\nlisten_addresses = '127.0.0.1'\nfsync = off\n"
-        + "max_wal_senders = 10\nmax_replication_slots = 10\n"
-    )
-    _run("pg_ctlcluster", VERSION, cluster, "start")
-    _run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "jaring")
+def _create_cluster(name: str) -> None:
+    logical = "wal_level = logical\nmax_wal_senders = 10\nmax_replication_slots = 10\n"
+    pg_clusters.create_cluster(_cluster(name), CLUSTERS[name], logical)
+    pg_clusters.create_database(CLUSTERS[name])
 
 
 def _env(name: str) -> dict:
@@ -78,38 +58,29 @@ def _env(name: str) -> dict:
 
 
 def jaring(name: str, *arguments) -> str:
-    return _run(sys.executable, "-m", "jaring", *arguments, env=_env(name))
+    return pg_clusters.run(sys.executable, "-m", "jaring", *arguments, env=_env(name))
 
 
 def scenario(name: str, *arguments) -> str:
-    return _run(
+    return pg_clusters.run(
         sys.executable, str(ROOT / "tests" / "federation_scenario.py"), *arguments, env=_env(name)
     )
 
 
 def query(name: str, sql: str):
-    with psycopg.connect(conninfo(name), autocommit=True) as connection:
-        return connection.execute(sql).fetchall()
+    return pg_clusters.query(CLUSTERS[name], sql)
 
 
 def wait_for(name: str, sql: str, expected, seconds: int = 120):
-    deadline = time.monotonic() + seconds
-    while True:
-        rows = query(name, sql)
-        if rows == expected or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.5)
+    return pg_clusters.wait_for(CLUSTERS[name], sql, expected, seconds)
 
 
 @pytest.fixture(scope="module")
 def clusters():
-    if os.geteuid() != 0 or not shutil.which("pg_createcluster"):
-        if os.environ.get("CI"):
-            pytest.fail("the federation test needs root and pg_createcluster in CI")
-        pytest.skip("needs root and Debian's pg_createcluster")
+    pg_clusters.require_cluster_tools()
     try:
-        for name, port in CLUSTERS.items():
-            _create_cluster(name, port)
+        for name in CLUSTERS:
+            _create_cluster(name)
         migrations = {
             name: subprocess.Popen(
                 [sys.executable, "-m", "jaring", "migrate", "--no-input"],
@@ -125,7 +96,7 @@ def clusters():
         yield CLUSTERS
     finally:
         for name in CLUSTERS:
-            _drop_cluster(name)
+            pg_clusters.drop_cluster(_cluster(name))
 
 
 def test_two_pemda_instances_and_a_hub_find_a_double_payment_and_sum_the_nation(clusters):

@@ -202,6 +202,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A streaming read replica (a hot standby of the default database): the dashboards read their
+# summary tables there (jaring.core.db_router), never anything else, never a write. Same options
+# as the default; a short connect timeout so an unreachable standby costs a page little before
+# the router falls back to the primary. A test run mirrors it on the test database.
+if REPLICA_URL := os.environ.get("JARING_REPLICA_URL", ""):
+    _replica = dj_database_url.parse(
+        REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    _timeout = {"connect_timeout": 2} if _replica["ENGINE"].endswith("postgresql") else {}
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **_replica,
+        "OPTIONS": _timeout | DATABASES["default"].get("OPTIONS", {}) | _replica.get("OPTIONS", {}),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["jaring.core.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -56,6 +56,9 @@ class WorkforceEstimate(models.Model):
 class RegionFact(models.Model):
     """Counts and money of one region (any level), whole or split by one dimension."""
 
+    # A read-only summary: the dashboards may read it from the replica (core.db_router).
+    replica_reads = True
+
     class Dimension(models.TextChoices):
         TOTAL = "total", _("Total")
         SEX = "sex", _("Sex")
@@ -104,6 +107,8 @@ class RegionFact(models.Model):
 
 class CoverageMonth(models.Model):
     """Workers protected in a month, per kabupaten/kota (the trend line)."""
+
+    replica_reads = True  # read-only summary (core.db_router)
 
     regency_code = models.CharField(max_length=5)
     month = models.DateField()
