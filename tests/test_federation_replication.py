@@ -52,7 +52,7 @@ def _env(name: str) -> dict:
         "JARING_INSTANCE_NAME": name,
         "JARING_VAR_DIR": str(ROOT / "var" / f"federation-{name}"),
         "DJANGO_SETTINGS_MODULE": "jaring.settings",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
     }
     return env
 
