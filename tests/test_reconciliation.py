@@ -206,6 +206,10 @@ def test_a_decision_records_who_when_why_and_credits_through_a_note(
     }
     line = finance_selectors.budget_lines(finance_officer, 2025)[0]
     assert line.billed == billed_before and line.credited == 2 * PER_MONTH  # + the death
+    # The statement's "Jaring total" follows the credit (it is no longer owed).
+    ours_before = statement.ours_total
+    statement.refresh_from_db()
+    assert statement.ours_total == ours_before - PER_MONTH
     with pytest.raises(ValidationError):
         recon.decide(ended, rules.Action.ASK_BRANCH, "lagi", finance_officer)
     asked = recon.decide(

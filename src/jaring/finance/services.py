@@ -42,6 +42,7 @@ from jaring.finance.protection import (
     reactivation_window,
     tolerated_arrears,
 )
+from jaring.finance.reconciliation.models import Statement
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Region
@@ -308,7 +309,6 @@ def record_payment(
     return payment
 
 
-
 def allocate_to_participants(invoice: Invoice, payment: Payment) -> None:
     """Pay whole participant-months of ``invoice`` from what its payments have not yet paid for
     (``finance.allocation``); their lines then point at ``payment``."""
@@ -347,7 +347,10 @@ def credit_lines(enrolment, lines, reason: str, user) -> CreditNote | None:
     )
     note._history_user = user
     note.save()
+    months = set(lines.values_list("month", flat=True))
     lines.update(credit_note=note)
+    # A BPJS statement of those months compared Jaring's bill before the credit: its total too.
+    Statement.objects.filter(source_id=enrolment.source_id, month__in=months).refresh_ours_total()
     region_changed(enrolment.source.region_id, Change.MONEY)
     return note
 
@@ -466,9 +469,7 @@ def mark_lapses(
     )
     if lapsed or reactivated:
         region_changed(region.code, Change.ENROLMENTS)
-    return LapseRun(
-        region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs), ended
-    )
+    return LapseRun(region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs), ended)
 
 
 def _end_lapsed_beyond_window(
