@@ -85,6 +85,8 @@ class BillingResult:
             "invoices": self.invoices,
             "refused": list(self.refused),
             "new_lines": sum(i["new_lines"] for i in self.invoices),
+            # Participant-months another funder already owes: not billed, counted here.
+            "skipped_other_funder": sum(i["skipped_other_funder"] for i in self.invoices),
             "total": sum(i["total"] for i in self.invoices),
         }
 
@@ -252,6 +254,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             ],
         )
         new_lines = cursor.rowcount
+        skipped = _owed_by_another_funder(cursor, source, month)
     if new_lines:
         totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
         invoice.total, invoice.line_count = totals["total"] or 0, totals["count"]
@@ -263,8 +266,27 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         "new_lines": new_lines,
         "lines": invoice.line_count,
         "total": invoice.total,
+        "skipped_other_funder": skipped,
         "rule_refs": list(params.rule_refs),
     }
+
+
+def _owed_by_another_funder(cursor, source: FundingSource, month: datetime.date) -> int:
+    """How many of ``source``'s participants covered in ``month`` were not billed because
+    another enrolment (another funder) already owes that participant-month."""
+    quote = connection.ops.quote_name
+    lines = quote(InvoiceLine._meta.db_table)
+    statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {quote(Enrolment._meta.db_table)} AS e "  # nosec B608
+        f"WHERE e.source_id = %s AND e.status IN ({statuses}) AND e.kpj_number <> '' "
+        f"AND e.start_month <= %s AND e.end_month >= %s "
+        f"AND EXISTS (SELECT 1 FROM {lines} AS other WHERE other.worker_id = e.worker_id "
+        f"AND other.month = %s AND other.program = %s AND other.credit_note_id IS NULL "
+        f"AND other.enrolment_id <> e.id)",
+        [source.pk, *PROTECTING_STATUSES, month, month, month, MONTH_MARKER_PROGRAM],
+    )
+    return cursor.fetchone()[0]
 
 
 @transaction.atomic
