@@ -395,6 +395,20 @@ def _count(statement: Statement, kept: Path) -> None:
     statement.refresh_from_db(fields=["ours_total"])
 
 
+def purge_statement_files(before: datetime.datetime) -> dict[str, int]:
+    """Retention: the sealed copy of a branch's statement (it lists KPJs and NIKs) imported
+    before ``before`` is deleted; the statement keeps its lines, differences, totals and
+    checksum, so a re-import of the same file is still recognised."""
+    files = 0
+    old = Statement.objects.filter(imported_at__lt=before).exclude(file_path="")
+    for path in old.values_list("file_path", flat=True).iterator():
+        if Path(path).is_file():
+            Path(path).unlink()
+            files += 1
+    old.update(file_path="")
+    return {"statement_files": files}
+
+
 @transaction.atomic
 def decide(difference: Difference, action: str, note: str, user) -> Difference:
     """Record what is done about a difference, by whom, when and why. Accepting BPJS's figure
