@@ -165,7 +165,7 @@ def test_an_open_lapse_is_dropped_with_its_reason_until_the_arrears_are_paid(
     ).exists()
     parts = plan_parts(plan)
     assert {d["reason"]: d["workers"] for d in parts["dropped"]} == {"lapsed": 1}
-    assert str(PlanDrop.Reason.LAPSED.label) == "Lapsed: contributions in arrears"
+    assert str(PlanDrop.Reason.LAPSED.label) == "Nonaktif: iuran menunggak"  # the Indonesian label
 
     planning.commit_plan(plan, finance_officer)
     assert not Enrolment.objects.filter(plan=plan, worker_id=lapsed.worker_id).exists()

@@ -225,23 +225,26 @@ def _continue_cohort(plan: CoveragePlan, income_ages: dict, start: datetime.date
     cohort, params = _cohort_sql(plan, income_ages, start)
     selections, drops = quote(PlanSelection._meta.db_table), quote(PlanDrop._meta.db_table)
     with connection.cursor() as cursor:
+        # The cohort query once (window functions, existence tests), read twice.
+        cursor.execute(f"CREATE TEMPORARY TABLE plan_cohort AS {cohort}", params)
         cursor.execute(
             f"INSERT INTO {selections} (plan_id, worker_id, kind, previous_id, district_code, "
             f"desil, overall_rank, district_rank) "
             f"SELECT %s, k.worker_id, 'continued', k.enrolment_id, k.district_code, k.desil, "
-            f"k.overall_rank, k.district_rank FROM ({cohort}) AS k "
+            f"k.overall_rank, k.district_rank FROM plan_cohort AS k "
             f"WHERE k.drop_reason = '' AND k.overall_rank <= %s",  # nosec B608
-            [plan.pk, *params, plan.capacity],
+            [plan.pk, plan.capacity],
         )
         continued = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {drops} (plan_id, worker_id, previous_id, district_code, reason) "
             f"SELECT %s, k.worker_id, k.enrolment_id, k.district_code, "
             f"CASE WHEN k.drop_reason = '' THEN 'budget' ELSE k.drop_reason END "
-            f"FROM ({cohort}) AS k "
+            f"FROM plan_cohort AS k "
             f"WHERE k.drop_reason <> '' OR k.overall_rank > %s",  # nosec B608
-            [plan.pk, *params, plan.capacity],
+            [plan.pk, plan.capacity],
         )
+        cursor.execute("DROP TABLE plan_cohort")
     return continued
 
 
