@@ -20,7 +20,7 @@ from django.db import connection, transaction  # noqa: E402
 from bench.money import WORKERS_SQL  # noqa: E402  (sets Django up)
 from jaring.finance.models import FundingSource  # noqa: E402
 from jaring.finance.reconciliation.services import import_statement  # noqa: E402
-from jaring.finance.services import bill_month  # noqa: E402
+from jaring.finance.services import allocate, bill_month  # noqa: E402
 from jaring.regions.models import Region  # noqa: E402
 from jaring.regions.services import load_regions  # noqa: E402
 
@@ -58,6 +58,7 @@ def main(rows: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(WORKERS_SQL, [villages, len(villages), rows])
         cursor.execute(ENROLMENTS_SQL, [source.pk])
+    allocate(source, 2026, rows * 201_600, None)  # billing refuses a year without allocation
     bill_month(region, JANUARY, None)
     with connection.cursor() as cursor:  # what autovacuum does to a month billed weeks before
         cursor.execute("ANALYZE finance_invoiceline")

@@ -241,6 +241,49 @@ def bench_recon(rows: int) -> list[str]:
     return [line]
 
 
+def bench_years(rows: int) -> list[str]:
+    """Renewal of a cohort and allocation of a payment to its participant-months (bench/years.py),
+    each with the ratio to an INSERT … SELECT of the same rows timed in the same run."""
+    if not _postgres_available():
+        print("years benchmark skipped: PostgreSQL is not reachable")
+        return []
+    runs = []
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as tmp:
+            _fresh_postgres(POSTGRES_URL)
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "years.py"), str(rows)],
+                env=_env(POSTGRES_URL, tmp),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+    keys = ("allocate_s", "allocate_floor_s", "plan_s", "commit_s", "renew_floor_s")
+    median = {key: statistics.median(r[key] for r in runs) for key in keys}
+    for r in runs:
+        r["renew_s"] = r["plan_s"] + r["commit_s"]
+    renew = statistics.median(r["renew_s"] for r in runs)
+    allocate = median["allocate_s"]
+    last, size = runs[-1], f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}m"
+    lines = [
+        f"| allocate_{size} | postgresql | {last['paid_months']:,} participant-months "
+        f"({last['paid_lines']:,} lines) | {allocate:.2f} s | "
+        f"{last['paid_months'] / allocate:,.0f} participant-months/s | {RUNS} | floor INSERT … "
+        f"SELECT of the lines {median['allocate_floor_s']:.2f} s → ratio "
+        f"{allocate / median['allocate_floor_s']:.1f}×; target ≤ 10 s |",
+        f"| renew_{size} | postgresql | {rows:,} | {renew:.2f} s | {rows / renew:,.0f} "
+        f"participants/s | {RUNS} | plan {median['plan_s']:.2f} s + commit "
+        f"{median['commit_s']:.2f} s; continued {last['continued']:,}, created "
+        f"{last['created']:,}; floor INSERT … SELECT of the new enrolments "
+        f"{median['renew_floor_s']:.2f} s → ratio {renew / median['renew_floor_s']:.1f}×; "
+        f"target ≤ 10 s |",
+    ]
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
 def bench_api(rows: int) -> list[str]:
     """gunicorn (2 workers per core) over PostgreSQL; the load from one asyncio process."""
     if not _postgres_available():
@@ -384,6 +427,8 @@ BENCHMARKS = {
     "money_1m": lambda: bench_money(1_000_000),
     "recon_100k": lambda: bench_recon(100_000),
     "recon_1m": lambda: bench_recon(1_000_000),  # target: ≤ 10 s
+    "years_100k": lambda: bench_years(100_000),
+    "years_1m": lambda: bench_years(1_000_000),  # targets: renewal and allocation ≤ 10 s each
     "api_1m": lambda: bench_api(1_000_000),
     "reports_1m": lambda: bench_reports(1_000_000, 49, 20_000),
 }
@@ -418,7 +463,8 @@ def _record(lines: list[str]) -> None:
         [
             f"### Run of {stamp}",
             "",
-            f"Machine: {_machine()}",
+            f"Machine: {_machine()}; load average at the end "
+            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (shared machine)",
             "",
             "| benchmark | database | rows | median | throughput | runs | details |",
             "|---|---|---|---|---|---|---|",

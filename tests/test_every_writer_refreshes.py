@@ -391,6 +391,9 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.registry.services.purge_import_files": "kept lists, rejects and raw rejected rows; "
     "the counts stay",
     "jaring.enrolment.services.purge_submission_files": "deletes kept BPJS workbooks",
+    "jaring.finance.reconciliation.services.purge_statement_files": (
+        "deletes kept BPJS statement files"
+    ),
     "jaring.finance.reconciliation.services.import_statement": "the branch's statement and its "
     "differences are not counted",
     "jaring.finance.reconciliation.services.decide": "records the action; accepting BPJS's figure "

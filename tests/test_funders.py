@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from jaring.enrolment import selectors as enrolment_selectors
 from jaring.enrolment.models import Enrolment, PlanDrop
@@ -86,9 +87,31 @@ def test_billing_bills_a_participant_month_once_whoever_asks(apbd, province, fin
     result = finance_services.bill_month(region, D(2025, 4, 1), finance_officer).summary()
     by_source = {i["source"]: i["new_lines"] for i in result["invoices"]}
     assert by_source == {apbd.name: 2, province.name: 0}  # the kabupaten billed April first
+    skipped = {i["source"]: i["skipped_other_funder"] for i in result["invoices"]}
+    assert skipped == {apbd.name: 0, province.name: 1}  # reported, not silently left out
+    assert result["skipped_other_funder"] == 1
     assert InvoiceLine.objects.filter(worker=worker, month=D(2025, 4, 1)).count() == 2
     may = finance_services.bill_month(region, D(2025, 7, 1), finance_officer).summary()
     assert {i["source"]: i["new_lines"] for i in may["invoices"]}[province.name] == 2
+    assert may["skipped_other_funder"] == 0
+
+
+def test_the_billing_page_names_the_participants_another_funder_owes(
+    apbd,
+    province,
+    finance_officer,  # noqa: F811
+    client,
+):
+    worker = Worker.objects.order_by("pk").first()
+    enrol(worker, apbd, D(2025, 1, 1), D(2025, 6, 1), status="ended")
+    enrol(worker, province, D(2025, 4, 1), D(2025, 12, 1))
+    client.force_login(finance_officer)
+    response = client.post(reverse("finance:invoices"), {"month": "2025-04"}, follow=True)
+    assert (
+        f"{province.name}: 1 peserta tidak ditagih untuk 2025-04: bulan itu sudah ditanggung "
+        "pemberi dana lain." in response.text
+    )
+    assert f"{apbd.name}: 0 peserta" not in response.text
 
 
 def test_a_plan_skips_workers_another_funder_covers_with_the_reason(

@@ -206,6 +206,10 @@ def test_a_decision_records_who_when_why_and_credits_through_a_note(
     }
     line = finance_selectors.budget_lines(finance_officer, 2025)[0]
     assert line.billed == billed_before and line.credited == 2 * PER_MONTH  # + the death
+    # The statement's "Jaring total" follows the credit (it is no longer owed).
+    ours_before = statement.ours_total
+    statement.refresh_from_db()
+    assert statement.ours_total == ours_before - PER_MONTH
     with pytest.raises(ValidationError):
         recon.decide(ended, rules.Action.ASK_BRANCH, "lagi", finance_officer)
     asked = recon.decide(
@@ -216,6 +220,26 @@ def test_a_decision_records_who_when_why_and_credits_through_a_note(
     )
     assert asked.credit_note is None and CreditNote.objects.count() == 2
     assert ended.history.count() == 2  # created by the compare, then decided
+
+
+def test_a_statement_file_is_purged_after_the_retention_period(billed, finance_officer, tmp_path):  # noqa: F811
+    from pathlib import Path
+
+    source, enrolments = billed
+    path = write_csv(tmp_path / "tagihan-april.csv", statement_rows(enrolments), header=HEADER)
+    statement = recon.import_statement(source, APRIL, path, finance_officer).statement
+    kept = Path(statement.file_path)
+    assert kept.is_file()
+    out = io.StringIO()
+    call_command("purge_personal_files", "--days", "1", "--json", stdout=out)
+    assert json.loads(out.getvalue())["statement_files"] == 0 and kept.is_file()  # still young
+    out = io.StringIO()
+    call_command("purge_personal_files", "--days", "0", "--json", stdout=out)
+    assert json.loads(out.getvalue())["statement_files"] == 1 and not kept.exists()
+    statement.refresh_from_db()
+    assert statement.file_path == "" and statement.differences.exists()  # the findings stay
+    again = recon.import_statement(source, APRIL, path, finance_officer)
+    assert not again.created  # the checksum still recognises the file
 
 
 def test_the_command_imports_and_exports(billed, tmp_path, capsys):  # noqa: F811

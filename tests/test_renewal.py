@@ -136,3 +136,52 @@ def test_the_command_line_says_continued_dropped_and_new(cohort_2025, finance_of
     )
     summary = json.loads(capsys.readouterr().out)
     assert summary["parts"]["continued"] == 100 and summary["parts"]["new"] == 20
+
+
+def test_an_open_lapse_is_dropped_with_its_reason_until_the_arrears_are_paid(
+    cohort_2025,
+    finance_officer,  # noqa: F811
+):
+    """A participant lapsed for arrears is not continued: BPJS would credit the new year's
+    contributions to the oldest unpaid months, so the year would be paid for nobody. The plan
+    names the reason; once the arrears are paid (reactivated) a new plan continues it."""
+    from jaring.finance.models import Lapse
+
+    lapsed, reactivated = Enrolment.objects.order_by("pk")[:2]
+    lapse = Lapse.objects.create(
+        enrolment=lapsed, paid_through=D(2025, 6, 1), lapsed_on=D(2025, 10, 1)
+    )
+    Lapse.objects.create(
+        enrolment=reactivated,
+        paid_through=D(2025, 6, 1),
+        lapsed_on=D(2025, 10, 1),
+        reactivated_on=D(2025, 11, 2),
+    )
+    plan = renew(cohort_2025, finance_officer, 2026, 100, today=D(2025, 11, 20))
+    drops = dict(plan.drops.values_list("worker_id", "reason"))
+    assert drops == {lapsed.worker_id: PlanDrop.Reason.LAPSED}
+    assert PlanSelection.objects.filter(
+        plan=plan, worker_id=reactivated.worker_id, kind="continued"
+    ).exists()
+    parts = plan_parts(plan)
+    assert {d["reason"]: d["workers"] for d in parts["dropped"]} == {"lapsed": 1}
+    assert str(PlanDrop.Reason.LAPSED.label) == "Nonaktif: iuran menunggak"  # the Indonesian label
+
+    planning.commit_plan(plan, finance_officer)
+    assert not Enrolment.objects.filter(plan=plan, worker_id=lapsed.worker_id).exists()
+    Lapse.objects.filter(pk=lapse.pk).update(reactivated_on=D(2025, 12, 3))  # arrears paid
+    # The lapsed participant's place went to a newcomer: the revised budget adds one place.
+    finance_services.allocate(cohort_2025, 2026, 101 * 12 * PER_MONTH, finance_officer, "DPA-P")
+    later = planning.plan_coverage(
+        cohort_2025.region,
+        cohort_2025,
+        2026,
+        finance_officer,
+        start_month=D(2026, 1, 1),
+        today=D(2025, 12, 10),
+    )
+    # The 99 continued already are not a cohort to continue twice: only the reactivated one.
+    assert list(later.selections.values_list("worker_id", "kind")) == [
+        (lapsed.worker_id, "continued")
+    ]
+    assert not later.drops.exists()

@@ -113,6 +113,9 @@ class PlanDrop(models.Model):
         MERGED = "merged", _("Duplicate record (merged)")
         AGE = "age", _("Past the age limit")
         BUDGET = "budget", _("Beyond the budget")
+        # Lapsed for arrears (finance.Lapse open): BPJS would put the new year's contributions
+        # on the oldest unpaid months first, so continuing would pay old arrears, not the year.
+        LAPSED = "lapsed", _("Lapsed: contributions in arrears")
         # Not a cohort member: a newcomer another funding source already covers in the plan's
         # months (one funder per participant-month).
         OTHER_FUNDER = "funded", _("Covered by another funder")

@@ -26,7 +26,7 @@ from jaring.enrolment.models import (
     PlanDrop,
     PlanSelection,
 )
-from jaring.finance.models import Allocation, FundingSource
+from jaring.finance.models import Allocation, FundingSource, Lapse
 from jaring.finance.selectors import committed_cost
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
@@ -214,8 +214,9 @@ PRIORITY = "(w.desil IS NULL), w.desil, w.created_at, w.id"
 def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> tuple[str, list]:
     """The current cohort of the plan's source: enrolments with a KPJ whose coverage ends the
     month before the plan starts (not ended by death, a move or a merge), each with why it
-    cannot continue ('' when it can; 'funded' when another source covers it in the plan's
-    months) and its rank among those that can (priority order)."""
+    cannot continue ('' when it can; 'lapsed' while its lapse for arrears is open — paying the
+    arrears reactivates it, and a plan made after that continues it; 'funded' when another source
+    covers it in the plan's months) and its rank among those that can (priority order)."""
     quote = connection.ops.quote_name
     region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
     oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
@@ -234,6 +235,9 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
                         WHEN w.status = 'merged' THEN 'merged'
                         WHEN w.status <> 'active' OR w.{region_column} <> %s THEN 'moved'
                         WHEN w.birth_date <= %s THEN 'age'
+                        WHEN EXISTS (SELECT 1 FROM {quote(Lapse._meta.db_table)} AS l
+                                     WHERE l.enrolment_id = e.id AND l.reactivated_on IS NULL)
+                             THEN %s
                         WHEN EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} AS o
                                      WHERE o.worker_id = w.id AND o.source_id <> e.source_id
                                        AND o.status IN ({statuses})
@@ -244,10 +248,15 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
             JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id
             WHERE e.source_id = %s AND e.kpj_number <> '' AND e.status IN ('active', 'ended')
               AND e.end_month = %s AND e.end_reason IN ('', 'budget_end')
+              -- continued already (by an earlier plan of the year): not a cohort member twice
+              AND NOT EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} AS n
+                              WHERE n.worker_id = e.worker_id AND n.source_id = e.source_id
+                                AND n.start_month > e.end_month AND n.status <> 'cancelled')
         ) AS c
     """  # nosec B608
     return sql, [
-        *(plan.region.code, oldest, *COVERING_STATUSES, plan.end_month, plan.start_month),
+        *(plan.region.code, oldest, PlanDrop.Reason.LAPSED, *COVERING_STATUSES),
+        *(plan.end_month, plan.start_month),
         *(PlanDrop.Reason.OTHER_FUNDER, plan.source_id, previous_month),
     ]
 
@@ -260,23 +269,26 @@ def _continue_cohort(plan: CoveragePlan, income_ages: dict, start: datetime.date
     cohort, params = _cohort_sql(plan, income_ages, start)
     selections, drops = quote(PlanSelection._meta.db_table), quote(PlanDrop._meta.db_table)
     with connection.cursor() as cursor:
+        # The cohort query once (window functions, existence tests), read twice.
+        cursor.execute(f"CREATE TEMPORARY TABLE plan_cohort AS {cohort}", params)
         cursor.execute(
             f"INSERT INTO {selections} (plan_id, worker_id, kind, previous_id, district_code, "
             f"desil, overall_rank, district_rank) "
             f"SELECT %s, k.worker_id, 'continued', k.enrolment_id, k.district_code, k.desil, "
-            f"k.overall_rank, k.district_rank FROM ({cohort}) AS k "
+            f"k.overall_rank, k.district_rank FROM plan_cohort AS k "
             f"WHERE k.drop_reason = '' AND k.overall_rank <= %s",  # nosec B608
-            [plan.pk, *params, plan.capacity],
+            [plan.pk, plan.capacity],
         )
         continued = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {drops} (plan_id, worker_id, previous_id, district_code, reason) "
             f"SELECT %s, k.worker_id, k.enrolment_id, k.district_code, "
             f"CASE WHEN k.drop_reason = '' THEN 'budget' ELSE k.drop_reason END "
-            f"FROM ({cohort}) AS k "
+            f"FROM plan_cohort AS k "
             f"WHERE k.drop_reason <> '' OR k.overall_rank > %s",  # nosec B608
-            [plan.pk, *params, plan.capacity],
+            [plan.pk, plan.capacity],
         )
+        cursor.execute("DROP TABLE plan_cohort")
     return continued
 
 

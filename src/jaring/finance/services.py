@@ -43,6 +43,7 @@ from jaring.finance.protection import (
     reactivation_window,
     tolerated_arrears,
 )
+from jaring.finance.reconciliation.models import Statement
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
 from jaring.regions.models import Region
@@ -85,6 +86,8 @@ class BillingResult:
             "invoices": self.invoices,
             "refused": list(self.refused),
             "new_lines": sum(i["new_lines"] for i in self.invoices),
+            # Participant-months another funder already owes: not billed, counted here.
+            "skipped_other_funder": sum(i["skipped_other_funder"] for i in self.invoices),
             "total": sum(i["total"] for i in self.invoices),
         }
 
@@ -259,6 +262,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             ],
         )
         new_lines = cursor.rowcount
+        skipped = _owed_by_another_funder(cursor, source, month)
     if new_lines:
         totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
         invoice.total, invoice.line_count = totals["total"] or 0, totals["count"]
@@ -270,8 +274,27 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         "new_lines": new_lines,
         "lines": invoice.line_count,
         "total": invoice.total,
+        "skipped_other_funder": skipped,
         "rule_refs": list(params.rule_refs),
     }
+
+
+def _owed_by_another_funder(cursor, source: FundingSource, month: datetime.date) -> int:
+    """How many of ``source``'s participants covered in ``month`` were not billed because
+    another enrolment (another funder) already owes that participant-month."""
+    quote = connection.ops.quote_name
+    lines = quote(InvoiceLine._meta.db_table)
+    statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {quote(Enrolment._meta.db_table)} AS e "  # nosec B608
+        f"WHERE e.source_id = %s AND e.status IN ({statuses}) AND e.kpj_number <> '' "
+        f"AND e.start_month <= %s AND e.end_month >= %s "
+        f"AND EXISTS (SELECT 1 FROM {lines} AS other WHERE other.worker_id = e.worker_id "
+        f"AND other.month = %s AND other.program = %s AND other.credit_note_id IS NULL "
+        f"AND other.enrolment_id <> e.id)",
+        [source.pk, *PROTECTING_STATUSES, month, month, month, MONTH_MARKER_PROGRAM],
+    )
+    return cursor.fetchone()[0]
 
 
 @transaction.atomic
@@ -354,7 +377,10 @@ def credit_lines(enrolment, lines, reason: str, user) -> CreditNote | None:
     )
     note._history_user = user
     note.save()
+    months = set(lines.values_list("month", flat=True))
     lines.update(credit_note=note)
+    # A BPJS statement of those months compared Jaring's bill before the credit: its total too.
+    Statement.objects.filter(source_id=enrolment.source_id, month__in=months).refresh_ours_total()
     region_changed(enrolment.source.region_id, Change.MONEY)
     return note
 
@@ -473,9 +499,7 @@ def mark_lapses(
     )
     if lapsed or reactivated:
         region_changed(region.code, Change.ENROLMENTS)
-    return LapseRun(
-        region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs), ended
-    )
+    return LapseRun(region.code, day, lapsed, reactivated, (*arrears_refs, *window_refs), ended)
 
 
 def _end_lapsed_beyond_window(

@@ -195,6 +195,20 @@ def invoices(request):
             )
             for refused in result.refused:
                 messages.warning(request, refused["reason"])
+            for invoice in summary["invoices"]:
+                if invoice["skipped_other_funder"]:
+                    messages.warning(
+                        request,
+                        _(
+                            "%(source)s: %(count)s participants not billed for %(month)s: "
+                            "another funder already owes that month."
+                        )
+                        % {
+                            "source": invoice["source"],
+                            "count": invoice["skipped_other_funder"],
+                            "month": summary["month"],
+                        },
+                    )
             return redirect("finance:invoices")
     return render(
         request,

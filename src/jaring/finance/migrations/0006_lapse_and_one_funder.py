@@ -4,6 +4,34 @@ import django.db.models.deletion
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Count
+
+
+def refuse_two_funders(apps, schema_editor):
+    """Before the one-funder constraint: a database where two funders already owe the same
+    participant-month stops here with what to do, not with the constraint's bare error."""
+    InvoiceLine = apps.get_model("finance", "InvoiceLine")
+    conflicts = (
+        InvoiceLine.objects.filter(credit_note__isnull=True)
+        .values("worker_id", "month", "program")
+        .annotate(lines=Count("id"))
+        .filter(lines__gt=1)
+        .order_by("worker_id", "month")
+    )
+    count = conflicts.count()
+    if not count:
+        return
+    examples = "; ".join(
+        f"worker {c['worker_id']} {c['month']:%Y-%m} {c['program']}" for c in conflicts[:10]
+    )
+    raise RuntimeError(
+        f"{count} participant-month(s) are billed twice, mostly to two funding sources ({examples}"
+        f"{'; …' if count > 10 else ''}). Since this release one funder pays a participant's "
+        "month. Before upgrading, decide with the funders which one pays each of them and, in "
+        "the current release, end the other funder's enrolment for those months (its billed "
+        "months then go onto a credit note) — or ask BPJS which one it collected. Then run "
+        "the upgrade again; nothing has been changed."
+    )
 
 
 class Migration(migrations.Migration):
@@ -65,6 +93,7 @@ class Migration(migrations.Migration):
             name='worker',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.worker'),
         ),
+        migrations.RunPython(refuse_two_funders, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='invoiceline',
             constraint=models.UniqueConstraint(condition=models.Q(('credit_note__isnull', True)), fields=('worker', 'month', 'program'), name='line_one_funder_per_month'),

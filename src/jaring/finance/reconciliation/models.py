@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -28,6 +29,26 @@ class StatementFormat(models.Model):
         return f"{self.office}: {len(self.columns)} columns"
 
 
+class StatementQuerySet(models.QuerySet):
+    def refresh_ours_total(self) -> int:
+        """Set each statement's ``ours_total`` to what Jaring bills its funder for its month
+        now (lines not credited): called on import and whenever lines are credited, so the
+        figure never keeps a credited month. Returns how many statements were updated."""
+        from jaring.finance.models import InvoiceLine  # finance.models imports this module
+
+        owed = (
+            InvoiceLine.objects.filter(
+                invoice__source=OuterRef("source"),
+                invoice__month=OuterRef("month"),
+                credit_note__isnull=True,
+            )
+            .values("invoice__source")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return self.update(ours_total=Coalesce(Subquery(owed), 0))
+
+
 class Statement(models.Model):
     """One imported BPJS bill / participant statement: a funder's month at the branch."""
 
@@ -49,6 +70,8 @@ class Statement(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     imported_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StatementQuerySet.as_manager()
 
     class Meta:
         app_label = "finance"

@@ -44,6 +44,14 @@ from jaring.registry import rules as registry_rules
 from jaring.registry.models import Worker
 
 LINE_COLUMNS = ["statement_id", "row_number", "kpj", "nik_index", "amount", "active", "problem"]
+# Temporary tables of one import (dropped before its transaction ends): the file as read, and
+# what Jaring bills the statement's funder for the month, per enrolment.
+STAGING = "recon_staging"
+STAGING_COLUMNS = (
+    "statement_id bigint, row_number integer, kpj varchar(20), nik_index varchar(64), "
+    "amount bigint, active boolean, problem varchar(16)"
+)
+OURS = "recon_ours"
 
 
 def branch_columns(region_code: str) -> list[list[str]]:
@@ -124,16 +132,20 @@ def import_statement(
         )
         kept = submissions_dir() / f"tagihan-{statement.pk}{path.suffix.lower()}"
         sealed.seal_file(path, kept)  # the branch's list of NIKs/KPJs: kept sealed, 0600
-        for chunk in sheet.chunks:
-            write_frame(
-                StatementLine._meta.db_table, LINE_COLUMNS, _lines(chunk, fields, statement)
-            )
         with connection.cursor() as cursor:
+            # The file goes into an unindexed temporary table first; StatementLine is then
+            # written once, with its duplicates marked and its enrolment already matched.
+            cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} ({STAGING_COLUMNS})")
+            for chunk in sheet.chunks:
+                write_frame(STAGING, LINE_COLUMNS, _lines(chunk, fields, statement))
+            _write_lines(cursor, statement)
             if connection.vendor == "postgresql":  # its statistics, so the joins below hash
                 cursor.execute(f"ANALYZE {_table(StatementLine)}")
-            _mark_duplicates(cursor, statement)
-            _match(cursor, statement)
+            _match_the_rest(cursor, statement)
+            _owed_per_enrolment(cursor, statement)
             _compare(cursor, statement)
+            for table in (STAGING, OURS):
+                cursor.execute(f"DROP TABLE {table}")
         record_history(
             Difference,
             "t.statement_id = %s",
@@ -214,33 +226,48 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _mark_duplicates(cursor, statement: Statement) -> None:
-    """A participant listed again further down the file: the later rows are refused."""
-    lines = _table(StatementLine)
+def _write_lines(cursor, statement: Statement) -> None:
+    """``StatementLine`` in one INSERT … SELECT from the staged file: a participant listed again
+    further down is refused (``duplicate``; found by a hash aggregate, no sort of the file), and
+    a readable row gets the usual match at once — this funder's enrolment with that KPJ covering
+    the month (hash joins). Rows left unmatched are ranked by ``_match_the_rest``."""
+    lines, enrolments = _table(StatementLine), _table(Enrolment)
+    readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
+    columns = ", ".join([*LINE_COLUMNS, "enrolment_id"])
     cursor.execute(
-        f"UPDATE {lines} SET problem = %s WHERE statement_id = %s AND id IN ("  # nosec B608
-        f"SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY kpj, nik_index "
-        f"ORDER BY row_number) AS n FROM {lines} WHERE statement_id = %s AND problem = '') "
-        f"AS ranked WHERE n > 1)",
-        [rules.Problem.DUPLICATE.value, statement.pk, statement.pk],
+        f"INSERT INTO {lines} ({columns}) "  # nosec B608
+        f"SELECT s.statement_id, s.row_number, s.kpj, s.nik_index, s.amount, s.active, "
+        f"CASE WHEN s.row_number > d.first_row THEN %s ELSE s.problem END, "
+        f"CASE WHEN s.problem NOT IN (%s, %s) AND (d.first_row IS NULL "
+        f"OR s.row_number = d.first_row) THEN m.id END "
+        f"FROM {STAGING} AS s "
+        f"LEFT JOIN (SELECT kpj, nik_index, MIN(row_number) AS first_row FROM {STAGING} "
+        f"WHERE problem = '' GROUP BY kpj, nik_index HAVING COUNT(*) > 1) AS d "
+        f"ON s.problem = '' AND d.kpj = s.kpj AND d.nik_index = s.nik_index "
+        f"LEFT JOIN (SELECT kpj_number, MIN(id) AS id FROM {enrolments} WHERE source_id = %s "
+        f"AND kpj_number <> '' AND start_month <= %s AND end_month >= %s "
+        f"GROUP BY kpj_number) AS m ON s.kpj <> '' AND m.kpj_number = s.kpj",
+        [
+            rules.Problem.DUPLICATE.value,
+            *readable,
+            statement.source_id,
+            statement.month,
+            statement.month,
+        ],
     )
 
 
-def _match(cursor, statement: Statement) -> None:
-    """Each row's enrolment in the region: by KPJ (or by NIK where the row has none), the one
+def _match_the_rest(cursor, statement: Statement) -> None:
+    """Rows the usual match did not find (another funder, an ended enrolment, a row without a
+    KPJ): the enrolment in the region by KPJ (or by NIK where the row has none), the one
     covering the month first, then this funder's, then the latest."""
     lines, enrolments = _table(StatementLine), _table(Enrolment)
     sources, workers = _table(FundingSource), _table(Worker)
-    readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
-    # The usual case in one hash join: this funder's enrolment covering the month.
-    cursor.execute(
-        f"UPDATE {lines} AS t SET enrolment_id = e.id FROM {enrolments} AS e "  # nosec B608
-        f"WHERE t.statement_id = %s AND t.kpj <> '' AND t.problem NOT IN (%s, %s) "
-        f"AND e.kpj_number = t.kpj AND e.source_id = %s AND e.start_month <= %s "
-        f"AND e.end_month >= %s",
-        [statement.pk, *readable, statement.source_id, statement.month, statement.month],
-    )
-    # The rest ranked: by KPJ, or by NIK where the row has none.
+    refused = [
+        rules.Problem.KPJ_INVALID.value,
+        rules.Problem.NO_PARTICIPANT.value,
+        rules.Problem.DUPLICATE.value,
+    ]
     by_nik = f"e.worker_id = (SELECT id FROM {workers} WHERE nik_index = l.nik_index)"  # nosec B608
     for join, condition in (("e.kpj_number = l.kpj", "l.kpj <> ''"), (by_nik, "l.kpj = ''")):
         cursor.execute(
@@ -251,36 +278,40 @@ def _match(cursor, statement: Statement) -> None:
             f"FROM {lines} AS l JOIN {enrolments} AS e ON {join} "
             f"JOIN {sources} AS fs ON fs.id = e.source_id "
             f"WHERE l.statement_id = %s AND {condition} AND l.enrolment_id IS NULL "
-            f"AND l.problem NOT IN (%s, %s) "
+            f"AND l.problem NOT IN (%s, %s, %s) "
             f"AND fs.region_id = %s) AS m WHERE t.id = m.line_id AND m.n = 1",
             [
                 statement.month,
                 statement.month,
                 statement.source_id,
                 statement.pk,
-                *readable,
+                *refused,
                 statement.region_id,
             ],
         )
 
 
-def _ours_sql() -> str:
-    """Jaring's bill for the statement's funder and month, per enrolment (credited lines are
-    no longer owed)."""
-    return (
-        f"SELECT il.enrolment_id, SUM(il.amount) AS amount FROM {_table(InvoiceLine)} AS il "  # nosec B608
-        f"WHERE il.invoice_id = %s AND il.credit_note_id IS NULL GROUP BY il.enrolment_id"
-    )
-
-
-def _compare(cursor, statement: Statement) -> None:
-    """Every difference, in two INSERT … SELECT: the statement's rows, then Jaring's billed
-    participants the statement does not list."""
+def _owed_per_enrolment(cursor, statement: Statement) -> None:
+    """Jaring's bill for the statement's funder and month, per enrolment (credited lines are no
+    longer owed), into a temporary table both comparisons read."""
     invoice_id = (
         Invoice.objects.filter(source=statement.source_id, month=statement.month)
         .values_list("pk", flat=True)
         .first()
     ) or 0
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {OURS} AS SELECT il.enrolment_id, SUM(il.amount) AS amount "  # nosec B608
+        f"FROM {_table(InvoiceLine)} AS il WHERE il.invoice_id = %s "
+        f"AND il.credit_note_id IS NULL GROUP BY il.enrolment_id",
+        [invoice_id],
+    )
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {OURS}")
+
+
+def _compare(cursor, statement: Statement) -> None:
+    """Every difference, in two INSERT … SELECT: the statement's rows, then Jaring's billed
+    participants the statement does not list."""
     lines, enrolments, differences = _table(StatementLine), _table(Enrolment), _table(Difference)
     month, source = statement.month, statement.source_id
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
@@ -331,13 +362,13 @@ def _compare(cursor, statement: Statement) -> None:
         f"SELECT {cause} AS cause, l.id AS line_id, e.id AS enrolment_id, l.kpj, "
         f"l.amount AS bpjs_amount, o.amount AS ours_amount "
         f"FROM {lines} AS l LEFT JOIN {enrolments} AS e ON e.id = l.enrolment_id "
-        f"LEFT JOIN ({_ours_sql()}) AS o ON o.enrolment_id = l.enrolment_id "
+        f"LEFT JOIN {OURS} AS o ON o.enrolment_id = l.enrolment_id "
         f"WHERE l.statement_id = %s AND l.problem = '') AS c WHERE c.cause IS NOT NULL",
-        [statement.pk, *kind_params, *(str(p) for p in cause_params), invoice_id, statement.pk],
+        [statement.pk, *kind_params, *(str(p) for p in cause_params), statement.pk],
     )
     cursor.execute(
         f"INSERT INTO {differences} ({columns}) SELECT %s, %s, %s, NULL, o.enrolment_id, "  # nosec B608
-        f"e.kpj_number, NULL, o.amount, '', '' FROM ({_ours_sql()}) AS o "
+        f"e.kpj_number, NULL, o.amount, '', '' FROM {OURS} AS o "
         f"JOIN {enrolments} AS e ON e.id = o.enrolment_id "
         f"WHERE NOT EXISTS (SELECT 1 FROM {lines} AS l WHERE l.statement_id = %s "
         f"AND l.enrolment_id = o.enrolment_id)",
@@ -345,7 +376,6 @@ def _compare(cursor, statement: Statement) -> None:
             statement.pk,
             rules.Kind.MISSING_AT_BPJS.value,
             rules.Cause.NOT_AT_BRANCH.value,
-            invoice_id,
             statement.pk,
         ],
     )
@@ -357,15 +387,26 @@ def _count(statement: Statement, kept: Path) -> None:
         rejected=Count("id", filter=~Q(problem="")),
         total=Sum("amount", filter=Q(problem="", active=True)),
     )
-    ours = InvoiceLine.objects.filter(
-        invoice__source=statement.source_id,
-        invoice__month=statement.month,
-        credit_note__isnull=True,
-    ).aggregate(total=Sum("amount"))["total"]
     statement.rows, statement.rejected = lines["rows"], lines["rejected"]
-    statement.bpjs_total, statement.ours_total = lines["total"] or 0, ours or 0
+    statement.bpjs_total = lines["total"] or 0
     statement.file_path = str(kept)
-    statement.save(update_fields=["rows", "rejected", "bpjs_total", "ours_total", "file_path"])
+    statement.save(update_fields=["rows", "rejected", "bpjs_total", "file_path"])
+    Statement.objects.filter(pk=statement.pk).refresh_ours_total()
+    statement.refresh_from_db(fields=["ours_total"])
+
+
+def purge_statement_files(before: datetime.datetime) -> dict[str, int]:
+    """Retention: the sealed copy of a branch's statement (it lists KPJs and NIKs) imported
+    before ``before`` is deleted; the statement keeps its lines, differences, totals and
+    checksum, so a re-import of the same file is still recognised."""
+    files = 0
+    old = Statement.objects.filter(imported_at__lt=before).exclude(file_path="")
+    for path in old.values_list("file_path", flat=True).iterator():
+        if Path(path).is_file():
+            Path(path).unlink()
+            files += 1
+    old.update(file_path="")
+    return {"statement_files": files}
 
 
 @transaction.atomic

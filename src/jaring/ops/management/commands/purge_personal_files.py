@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from jaring.core.commands import write_summary
 from jaring.enrolment.services import purge_submission_files
+from jaring.finance.reconciliation.services import purge_statement_files
 from jaring.registry.services import purge_import_files
 
 
@@ -13,7 +14,8 @@ class Command(BaseCommand):
     help = (
         "Delete personal data kept past its retention period "
         "(JARING_PERSONAL_DATA_RETENTION_DAYS): imports' kept lists, rejects workbooks and raw "
-        "rejected rows, replied BPJS submission workbooks. Counts, reasons and checksums stay. "
+        "rejected rows, replied BPJS submission workbooks, imported BPJS statements. Counts, "
+        "reasons and checksums stay. "
         "Safe to run again (a daily timer)."
     )
 
@@ -30,5 +32,10 @@ class Command(BaseCommand):
         days = options["days"]
         days = settings.JARING_PERSONAL_DATA_RETENTION_DAYS if days is None else days
         before = timezone.now() - datetime.timedelta(days=max(days, 0))
-        summary = {"days": days, **purge_import_files(before), **purge_submission_files(before)}
+        summary = {
+            "days": days,
+            **purge_import_files(before),
+            **purge_submission_files(before),
+            **purge_statement_files(before),
+        }
         write_summary(self.stdout, summary, options["json"])
