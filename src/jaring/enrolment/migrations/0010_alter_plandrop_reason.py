@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrolment', '0008_other_funder_and_lapsed_end'),
+        ('enrolment', '0009_claim_report_headers'),
     ]
 
     operations = [
