@@ -148,3 +148,36 @@ def test_pp_50_2025_relief_applies_per_funder_as_the_rules_say(kind):
     # Regional budgets (APBD kabupaten or provinsi, their DBH) pay the full rate.
     if kind in {"apbd_kab", "apbd_prov", "dbhcht", "dbh_sawit"}:
         assert params.relief_factor is None
+
+
+@pytest.mark.parametrize(
+    "tuples, changed, stale",
+    [
+        (-1, 0, True),
+        (0, 0, False),
+        (0, 1, True),
+        (1_000_000, 150_000, False),
+        (1_000_000, 250_000, True),
+    ],
+)
+def test_statistics_are_stale_when_missing_or_a_fifth_of_the_rows_changed(tuples, changed, stale):
+    from jaring.core.bulk import statistics_stale
+
+    assert statistics_stale(tuples, changed) is stale
+
+
+def test_billing_leaves_fresh_statistics_behind(apbd):  # noqa: F811
+    """A bulk INSERT … SELECT planned on tables without statistics can loop over every line
+    (minutes at a million enrolments): billing analyses stale tables first."""
+    from django.db import connection
+
+    from jaring.core.bulk import analyze_if_stale
+
+    analysed = analyze_if_stale(Enrolment, InvoiceLine)
+    if connection.vendor != "postgresql":
+        assert analysed == []
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'finance_invoiceline'::regclass")
+        assert cursor.fetchone()[0] >= 0  # analysed now (or before): the planner has statistics
+    assert analyze_if_stale(Enrolment, InvoiceLine) == []  # fresh: not analysed again

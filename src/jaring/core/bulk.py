@@ -27,3 +27,40 @@ def write_frame(table: str, columns: list[str], frame: pl.DataFrame) -> None:
     sql = f"INSERT INTO {quoted} ({names}) VALUES ({placeholders})"  # nosec B608
     with connection.cursor() as cursor:
         cursor.executemany(sql, frame.iter_rows())
+
+
+# A table whose rows changed by more than this share since its last ANALYZE is analysed before
+# a bulk statement plans against it (autovacuum's own default threshold, applied at once).
+STALE_SHARE = 0.2
+
+
+def statistics_stale(tuples: float, changed: int) -> bool:
+    """Never analysed (PostgreSQL says -1 rows), or more rows changed since than the share."""
+    return tuples < 0 or changed > max(tuples, 1) * STALE_SHARE
+
+
+def analyze_if_stale(*models) -> list[str]:
+    """ANALYZE each model's table whose statistics are missing or stale (PostgreSQL only).
+
+    A bulk INSERT … SELECT planned on a table with no statistics (a plan just committed a
+    million enrolments; the invoice lines were analysed while still empty) can pick a nested
+    loop over every row: billing then takes minutes instead of seconds. Autovacuum would catch
+    up later; a batch job cannot wait for it. Returns the tables analysed."""
+    if connection.vendor != "postgresql":
+        return []
+    analysed = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT c.reltuples, s.n_mod_since_analyze FROM pg_class c "
+                "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = %s::regclass",
+                [table],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                continue
+            if statistics_stale(*row):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+                analysed.append(table)
+    return analysed

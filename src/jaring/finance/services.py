@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
+from jaring.core.bulk import analyze_if_stale
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
 from jaring.core.metrics import BILLING_SECONDS, timed
@@ -238,6 +239,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         )
     lines = quote(InvoiceLine._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
+    analyze_if_stale(Enrolment, InvoiceLine)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {lines} (invoice_id, enrolment_id, worker_id, month, program, amount) "  # nosec B608
