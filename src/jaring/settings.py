@@ -198,6 +198,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# PBKDF2 at OWASP's iteration count, not Django's 1,5 million: see accounts/hashers.py.
+PASSWORD_HASHERS = ["jaring.accounts.hashers.Pbkdf2Owasp"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
