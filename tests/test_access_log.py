@@ -79,17 +79,3 @@ def test_the_auditor_finds_reads_of_a_person_by_nik_without_the_nik_in_the_addre
     assert (
         client.get("/akun/log-akses/", {"username": "budi"}).text.count('<td class="person">') == 0
     )
-
-
-@pytest.mark.parametrize("reads", [3, 30])
-def test_the_access_log_page_asks_the_same_number_of_queries_for_3_or_30_rows(
-    world, client, django_assert_max_num_queries, reads
-):
-    operator, auditor, _ = world
-    for number in range(reads):
-        worker = _worker(operator, f"14030155069{number:05d}", f"Pekerja {number}")
-        client.force_login(operator)
-        client.get(f"/pekerja/{worker.pk}/")
-    client.force_login(auditor)
-    with django_assert_max_num_queries(14):
-        assert client.get("/akun/log-akses/").status_code == 200

@@ -27,7 +27,10 @@ def _add_workers(operator, client, start: int, stop: int) -> None:
     client.force_login(operator)
     for number in range(start, stop):
         worker = _worker(
-            operator, f"14030155069{number:05d}", f"Pekerja {number}", datetime.date(1990, 6, 15)
+            operator,
+            f"14030155069{number + 1:05d}",
+            f"Pekerja {number}",
+            datetime.date(1990, 6, 15),
         )
         client.get(f"/pekerja/{worker.pk}/")
 

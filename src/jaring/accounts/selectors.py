@@ -57,7 +57,8 @@ def _reads_of(objects: list[tuple[str, list]]) -> Q:
 
 
 def describe_reads(viewer, rows) -> list:
-    """Each row with ``read``: whose data it was (masked as ``viewer`` may see it) and a link."""
+    """Each row with ``read``: whose data it was (masked as ``viewer`` may see it) and a link;
+    a list's row with ``listed``: how many people it showed."""
     from jaring.accounts.signals import answers, read_objects
 
     rows = list(rows)
@@ -67,6 +68,7 @@ def describe_reads(viewer, rows) -> list:
         known.update(answer)
     for row in rows:
         row.read = known.get((row.object_type, row.object_id))
+        row.listed = len(row.detail.get("ids") or row.detail.get("claims") or [])
     return rows
 
 

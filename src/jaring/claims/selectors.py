@@ -219,7 +219,9 @@ def status_counts(user) -> dict[str, int]:
 
 def paid_total(user) -> int:
     return (
-        claims_for(user).filter(status=ClaimStatus.PAID).aggregate(total=Sum("bpjs_total"))["total"]
+        claims_for(user)
+        .filter(status=ClaimStatus.PAID)
+        .aggregate(total=Sum("bpjs_total"))["total"]
         or 0
     )
 
