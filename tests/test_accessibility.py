@@ -80,10 +80,10 @@ def _check(page, problems: list[str], who: str) -> None:
     page.set_viewport_size(PHONE)
     width = page.evaluate("document.scrollingElement.scrollWidth")
     if width > PHONE["width"]:
-        wide = page.evaluate(
-            """() => [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > 391
-                             && !e.closest('.table-scroll'))
+        wide = page.evaluate(  # what overflows: elements wider than their box, not scrolling
+            """() => [...document.querySelectorAll('main *')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1
+                             && getComputedStyle(e).overflowX === 'visible')
                 .slice(-3).map(e => e.tagName + '.' + e.className + '#' + e.id)"""
         )
         problems.append(f"{who} {page.url}: {width} px wide at 390 px ({wide})")

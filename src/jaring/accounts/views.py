@@ -95,7 +95,7 @@ def access_log(request):
             "form": form,
             "person": person,
             "page": page,
-            "filtered_by_person": filters.get("workers"),
+            "by_person": filters.get("workers"),
         },
     )
 
