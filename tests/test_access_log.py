@@ -74,6 +74,9 @@ def test_the_auditor_finds_reads_of_a_person_by_nik_without_the_nik_in_the_addre
     assert f"/pekerja/{worker.pk}/" in page.text and f"/pekerja/{other.pk}/" not in page.text
     unknown = client.post("/akun/log-akses/", {"nik": "1403019999990001"})
     assert unknown.status_code == 200 and "Tidak ada pekerja dengan NIK ini" in unknown.text
+    # The error sits next to its field and is tied to it for a screen reader.
+    assert 'aria-invalid="true"' in unknown.text
+    assert 'aria-describedby="id_nik_error"' in unknown.text and 'id="id_nik_error"' in unknown.text
     by_user = client.get("/akun/log-akses/", {"username": "siti"})  # first name, any case
     assert by_user.text.count('<td class="person">') == 2
     assert (
