@@ -6,13 +6,15 @@ finds, and opens each route (tests/test_access_matrix.py's names) once per role,
 (a worker, a claim, an invoice…) are reached the way a person reaches them.
 """
 
+import datetime
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import Resolver404, resolve, reverse
 
-from jaring.accounts.models import User
+from jaring.accounts.models import OrgUnit, User
 from jaring.demo.seed import (
+    DEMO_REGENCY,
     DEMO_USERS,
     import_demo_workers,
     seed_demo_claims,
@@ -20,8 +22,14 @@ from jaring.demo.seed import (
     seed_demo_reports,
     setup_demo,
 )
+from jaring.enrolment.models import BranchFormat
+from jaring.finance.models import FundingSource
+from jaring.finance.reconciliation import services as reconciliation
+from jaring.reference.models import Plkk, Signatory
+from jaring.regions.models import Region
 from tests.browser_kit import accessibility_violations, login
 from tests.test_access_matrix import ROUTES
+from tests.test_registry_import import write_csv
 
 pytestmark = pytest.mark.browser
 
@@ -131,7 +139,23 @@ def demo(riau_regions, occupations, settings, tmp_path):
     )
     seed_demo_claims(users["klaim"], users["supervisor"], users["operator"])
     seed_demo_reports(users["operator"])
+    _reference_rows_the_demo_lacks(users["keuangan"], tmp_path)
     return users
+
+
+def _reference_rows_the_demo_lacks(finance_officer, tmp_path) -> None:
+    """A signatory, a PLKK, a BPJS branch format and a BPJS statement: the pages of these."""
+    region = Region.objects.get(code=DEMO_REGENCY)
+    Signatory.objects.create(
+        region=region, purpose="invoice", name="Kepala", position="Kepala Dinas"
+    )
+    Plkk.objects.create(region=region, name="RSUD Bengkalis", kind="hospital", address="Jl.")
+    BranchFormat.objects.create(
+        office=OrgUnit.objects.get(kind="bpjs"), columns=[["NIK", "nik"], ["NAMA", "full_name"]]
+    )
+    statement = write_csv(tmp_path / "bpjs.csv", [["1" * 11, "1"]], header=["KPJ", "IURAN"])
+    source = FundingSource.objects.get(region=region)
+    reconciliation.import_statement(source, datetime.date(2025, 1, 1), statement, finance_officer)
 
 
 def test_every_page_of_every_role_is_accessible_and_fits_a_phone(demo, live_server, browser):
