@@ -119,7 +119,31 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    from tests.browser_kit import assert_accessible
+
     context = browser.new_context(locale="id-ID")
     page = context.new_page()
     yield page
-    context.close()
+    try:
+        assert_accessible(page)  # where the journey ended
+    finally:
+        context.close()
+
+
+@pytest.fixture(autouse=True)
+def _accessible_pages_left_open(request):
+    """Every browser test also checks, with axe-core, each page it leaves open (those of
+    `login()`), then closes their contexts."""
+    yield
+    if "browser" not in request.fixturenames:
+        return
+    from tests.browser_kit import assert_accessible
+
+    contexts = list(request.getfixturevalue("browser").contexts)
+    try:
+        for context in contexts:
+            for page in context.pages:
+                assert_accessible(page)
+    finally:
+        for context in contexts:
+            context.close()

@@ -221,6 +221,8 @@ DATABASE_ROUTERS = ["jaring.core.db_router.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# PBKDF2 at OWASP's iteration count, not Django's 1,5 million: see accounts/hashers.py.
+PASSWORD_HASHERS = ["jaring.accounts.hashers.Pbkdf2Owasp"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

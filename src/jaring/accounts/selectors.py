@@ -23,7 +23,14 @@ def access_log_for(user, filters: dict) -> QuerySet:
         scope.q("region_code") | scope.q("user__org_unit__region__code")
     )
     if filters.get("username"):
-        rows = rows.filter(user__username=filters["username"])
+        words = filters["username"]
+        rows = rows.filter(
+            Q(user__username__icontains=words)
+            | Q(user__first_name__icontains=words)
+            | Q(user__last_name__icontains=words)
+        )
+    if filters.get("workers") is not None or filters.get("claim"):
+        rows = rows.filter(_reads_of(objects_about(filters.get("workers"), filters.get("claim"))))
     if filters.get("action"):
         rows = rows.filter(action=filters["action"])
     if filters.get("since"):
@@ -31,6 +38,38 @@ def access_log_for(user, filters: dict) -> QuerySet:
     if filters.get("until"):
         rows = rows.filter(at__date__lte=filters["until"])
     return rows.order_by("-at", "-id")
+
+
+def objects_about(workers=None, claim: str = "", nik: str = "") -> list[tuple[str, list]]:
+    """(object type, ids) of the objects about these workers, this claim or this NIK, as the apps
+    that own them answer (``accounts.signals.objects_named``)."""
+    from jaring.accounts.signals import answers, objects_named
+
+    found = answers(objects_named, workers=workers, claim=claim, nik=nik)
+    return [pair for answer in found for pair in answer]
+
+
+def _reads_of(objects: list[tuple[str, list]]) -> Q:
+    reads = Q(pk__in=[])  # nothing matched: no row
+    for object_type, ids in objects:
+        reads |= Q(object_type=object_type, object_id__in=[str(pk) for pk in ids])
+    return reads
+
+
+def describe_reads(viewer, rows) -> list:
+    """Each row with ``read``: whose data it was (masked as ``viewer`` may see it) and a link;
+    a list's row with ``listed``: how many people it showed."""
+    from jaring.accounts.signals import answers, read_objects
+
+    rows = list(rows)
+    keys = {(row.object_type, row.object_id) for row in rows if row.object_id}
+    known = {}
+    for answer in answers(read_objects, viewer=viewer, keys=keys):
+        known.update(answer)
+    for row in rows:
+        row.read = known.get((row.object_type, row.object_id))
+        row.listed = len(row.detail.get("ids") or row.detail.get("claims") or [])
+    return rows
 
 
 def manageable_users(manager) -> QuerySet[User]:

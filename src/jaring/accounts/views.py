@@ -32,7 +32,8 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AccessLogFilter(forms.Form):
-    username = forms.CharField(label=_("User"), required=False, max_length=150)
+    username = forms.CharField(label=_("User name"), required=False, max_length=150)
+    claim = forms.CharField(label=_("Claim number"), required=False, max_length=40)
     action = forms.ChoiceField(
         label=_("Action"),
         required=False,
@@ -40,15 +41,45 @@ class AccessLogFilter(forms.Form):
     )
     since = forms.DateField(label=_("From"), required=False, widget=DATE)
     until = forms.DateField(label=_("Until"), required=False, widget=DATE)
+    # Set by the NIK search (a POST): the worker ids its blind index found, never the NIK.
+    worker = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+
+    def clean_worker(self):
+        value = self.cleaned_data["worker"]
+        if not value:
+            return None
+        if not all(part.isdigit() for part in value.split(",")):
+            raise forms.ValidationError(_("Not a worker."))
+        return [int(part) for part in value.split(",")]
+
+
+class PersonSearch(forms.Form):
+    nik = forms.CharField(
+        label=_("NIK of the person (16 digits)"),
+        min_length=16,
+        max_length=16,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
 
 @login_required
 @personal_data  # users' names and addresses, and whose records they read
 def access_log(request):
-    """Who read or exported personal data, when and why: for auditors, with an Excel export."""
+    """Who read or exported personal data, about whom, when, from where and why: for auditors,
+    with an Excel export. A NIK is searched by POST (never in the address) and becomes the ids
+    of the workers it belongs to."""
     require(request.user, Capability.VIEW_AUDIT_LOG)
+    person = PersonSearch(request.POST or None)
+    if request.method == "POST" and person.is_valid():
+        found = selectors.objects_about(nik=person.cleaned_data["nik"])
+        workers = sorted({pk for kind, ids in found if kind == "worker" for pk in ids})
+        if workers:
+            return redirect(f"{request.path}?worker={','.join(map(str, workers))}")
+        person.add_error("nik", _("No worker with this NIK."))
     form = AccessLogFilter(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = (
+        {**form.cleaned_data, "workers": form.cleaned_data["worker"]} if form.is_valid() else {}
+    )
     rows = selectors.access_log_for(request.user, filters)
     if request.GET.get("format") == "xlsx":
         response = HttpResponse(_access_log_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
@@ -56,7 +87,17 @@ def access_log(request):
         response["Content-Disposition"] = f'attachment; filename="log-akses-{stamp}.xlsx"'
         return response
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
-    return render(request, "accounts/access_log.html", {"form": form, "page": page})
+    page.object_list = selectors.describe_reads(request.user, page.object_list)
+    return render(
+        request,
+        "accounts/access_log.html",
+        {
+            "form": form,
+            "person": person,
+            "page": page,
+            "by_person": filters.get("workers"),
+        },
+    )
 
 
 ACCESS_LOG_COLUMNS = [

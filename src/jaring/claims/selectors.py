@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +16,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
+from jaring.accounts.signals import ReadObject
 from jaring.claims import rules, services
 from jaring.claims.models import (
     AccidentReport,
@@ -32,6 +34,8 @@ from jaring.claims.models import (
     Treatment,
 )
 from jaring.claims.participants import makers_of
+from jaring.core import crypto
+from jaring.core.masking import mask_name
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 from jaring.programs.rules import Program
@@ -375,3 +379,42 @@ def history_of(claim: Claim, limit: int = 200) -> list[HistoryGroup]:
     return group_repeats(
         rows[:limit], lambda h: (h.history_user_id, h.status, h.history_change_reason or "")
     )
+def read_claims(viewer, keys, **_):
+    """The access log asks whose data its claim and claim-document rows read."""
+    wanted = {kind: set() for kind in ("claim", "claim_document")}
+    for kind, pk in keys:
+        if kind in wanted and pk.isdigit():
+            wanted[kind].add(int(pk))
+    documents = dict(
+        ClaimDocument.objects.filter(pk__in=wanted["claim_document"]).values_list("pk", "claim_id")
+    )
+    claims = Claim.objects.filter(pk__in=wanted["claim"] | set(documents.values()))
+    personal = scope_for(viewer, Capability.VIEW_PERSONAL_DATA)
+    about = {}
+    for claim in claims.select_related("worker").only("pk", "village_id", "worker__full_name"):
+        name = claim.worker.full_name
+        about[claim.pk] = ReadObject(
+            name if personal.contains(claim.village_id) else mask_name(name),
+            reverse("claims:detail", args=[claim.pk]),
+            claim.worker_id,
+        )
+    found = {("claim", str(pk)): about[pk] for pk in wanted["claim"] if pk in about}
+    found.update({("claim_document", str(pk)): about[claim] for pk, claim in documents.items()})
+    return found
+
+
+def claims_named(workers=None, claim: str = "", nik: str = "", **_):
+    """The access log's filter: the claims (and their documents) of these workers, of the worker
+    with this NIK (its blind index), or with this claim number."""
+    claims = Claim.objects.none()
+    if nik:
+        claims = Claim.objects.filter(worker__nik_index=crypto.nik_index(nik))
+    elif workers:
+        claims = Claim.objects.filter(worker_id__in=workers)
+    elif claim:
+        claims = Claim.objects.filter(number=claim.strip())
+    else:
+        return []
+    ids = list(claims.values_list("pk", flat=True))
+    documents = list(ClaimDocument.objects.filter(claim_id__in=ids).values_list("pk", flat=True))
+    return [("claim", ids), ("claim_document", documents)]

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import scope_for, scoped
 from jaring.accounts.services import log_personal_access
+from jaring.accounts.signals import ReadObject
 from jaring.core import crypto
+from jaring.core.masking import mask_name
 from jaring.core.text import person_key
 from jaring.regions.models import Level, Region
 from jaring.registry import rules
@@ -236,3 +239,29 @@ def transfer_for(user, pk: int) -> TransferRequest:
     if transfer is None:
         raise Http404(pk)
     return transfer
+
+
+def _person(viewer, worker: Worker) -> str:
+    """The worker's name as ``viewer`` may see it: in full with personal-data rights there."""
+    if scope_for(viewer, Capability.VIEW_PERSONAL_DATA).contains(worker.village_id):
+        return worker.full_name
+    return mask_name(worker.full_name)
+
+
+def read_workers(viewer, keys, **_):
+    """The access log asks whose data its rows read (``accounts.signals.read_objects``)."""
+    ids = {int(pk) for kind, pk in keys if kind == "worker" and pk.isdigit()}
+    return {
+        ("worker", str(worker.pk)): ReadObject(
+            _person(viewer, worker), reverse("registry:worker", args=[worker.pk]), worker.pk
+        )
+        for worker in Worker.objects.filter(pk__in=ids).only("pk", "full_name", "village_id")
+    }
+
+
+def workers_named(workers=None, nik: str = "", **_):
+    """The access log's filter by person: the worker with this NIK (its blind index: exact)."""
+    if nik:
+        found = Worker.objects.filter(nik_index=crypto.nik_index(nik))
+        return [("worker", list(found.values_list("pk", flat=True)))]
+    return [("worker", workers)] if workers else []
