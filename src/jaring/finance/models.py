@@ -217,6 +217,12 @@ class InvoiceLine(models.Model):
         indexes = [
             models.Index(fields=["invoice", "program"], name="line_invoice_program_idx"),
             models.Index(fields=["payment"], name="line_payment_idx"),
+            # Credited lines are few: the budget line sums them without reading every line.
+            models.Index(
+                fields=["invoice"],
+                condition=Q(credit_note__isnull=False),
+                name="line_credited_idx",
+            ),
         ]
 
     def __str__(self) -> str:

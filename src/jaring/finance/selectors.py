@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -187,7 +187,11 @@ def budget_lines(user, fiscal_year: int, source: FundingSource | None = None) ->
             Allocation.objects.filter(fiscal_year=fiscal_year), user, Capability.VIEW_REPORTS
         )
     }
-    invoices = Invoice.objects.filter(month__gte=year_start, month__lte=year_end)
+    # Only this user's sources are summed: a kabupaten's page never scans the nation's lines.
+    in_scope = sources_for(user) if source is None else sources_for(user).filter(pk=source.pk)
+    invoices = Invoice.objects.filter(
+        source__in=in_scope.values("pk"), month__gte=year_start, month__lte=year_end
+    )
     billed = dict(
         invoices.values("source_id").annotate(t=Sum("total")).values_list("source_id", "t")
     )
@@ -197,17 +201,27 @@ def budget_lines(user, fiscal_year: int, source: FundingSource | None = None) ->
         .annotate(t=Sum("amount"))
         .values_list("invoice__source_id", "t")
     )
+    # Through the partial index of credited lines (few), not every line of the year.
     credited = dict(
-        InvoiceLine.objects.filter(invoice__in=invoices, credit_note__isnull=False)
+        InvoiceLine.objects.filter(credit_note__isnull=False, invoice__in=invoices)
         .values("invoice__source_id")
         .annotate(t=Sum("amount"))
         .values_list("invoice__source_id", "t")
     )
+    # Participants billed in the year: each enrolment is billed on its own source's invoices,
+    # so an EXISTS per enrolment counts them without a DISTINCT over every line.
     covered = dict(
-        InvoiceLine.objects.filter(invoice__in=invoices)
-        .values("invoice__source_id")
-        .annotate(n=Count("enrolment_id", distinct=True))
-        .values_list("invoice__source_id", "n")
+        Enrolment.objects.filter(source__in=in_scope.values("pk"))
+        .filter(
+            Exists(
+                InvoiceLine.objects.filter(
+                    enrolment_id=OuterRef("pk"), month__gte=year_start, month__lte=year_end
+                )
+            )
+        )
+        .values("source_id")
+        .annotate(n=Count("id"))
+        .values_list("source_id", "n")
     )
     lapsed = dict(
         _lapses_in_year(fiscal_year)
@@ -215,9 +229,7 @@ def budget_lines(user, fiscal_year: int, source: FundingSource | None = None) ->
         .annotate(n=Count("enrolment__worker_id", distinct=True))
         .values_list("enrolment__source_id", "n")
     )
-    sources = sources_for(user).filter(Q(pk__in=allocations) | Q(pk__in=billed))
-    if source is not None:
-        sources = sources.filter(pk=source.pk)
+    sources = in_scope.filter(Q(pk__in=allocations) | Q(pk__in=billed))
     lines = []
     for each in sources:
         lines.append(
