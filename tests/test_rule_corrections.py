@@ -127,33 +127,40 @@ def test_each_later_class_leaves_one_year_less_of_the_level(grade):
 # --- Reduced JKM for a BPU participant who dies in the first months of membership [check] -----
 
 
-def test_death_within_three_months_of_membership_pays_the_reduced_10_million():
-    result = evaluate(death(membership_start="2025-07-01", paid_through="2025-09"))
+ON = RuleVersion(
+    "jkm.early_death_bpu",
+    {
+        "enabled": True,
+        "within_months": 3,
+        "components": {"lump_sum": 8_000_000, "funeral": 2_000_000},
+    },
+    D(2025, 1, 1),
+    "test",
+    "check",
+)
+
+
+def test_switched_on_a_death_within_three_months_of_membership_pays_the_reduced_10_million():
+    result = evaluate(
+        death(membership_start="2025-07-01", paid_through="2025-09"), BOOK.with_versions(ON)
+    )
     assert result["eligible"] is True
     assert result["components"] == [
         {"code": "lump_sum", "amount": 8_000_000},
         {"code": "funeral", "amount": 2_000_000},
     ]
     assert result["total"] == 10_000_000
-    assert result["basis"]["rule_ref"] == "jkm.early_death_bpu@2021-04-01"
+    assert result["basis"]["rule_ref"] == "jkm.early_death_bpu@2025-01-01"
     assert "2 completed month(s)" in result["basis"]["basis"]
-    assert "jkm.early_death_bpu@2021-04-01" in result["rule_refs"]
+    assert "jkm.early_death_bpu@2025-01-01" in result["rule_refs"]
     assert "jkm.death@2019-12-02" not in result["rule_refs"]
 
 
-def test_the_reduced_rule_switched_off_pays_the_full_42_million():
-    off = RuleVersion(
-        "jkm.early_death_bpu",
-        {"enabled": False, "within_months": 3, "components": {"funeral": 10_000_000}},
-        D(2025, 1, 1),
-        "test",
-        "check",
-    )
-    result = evaluate(
-        death(membership_start="2025-07-01", paid_through="2025-09"), BOOK.with_versions(off)
-    )
+def test_as_shipped_the_unconfirmed_reduction_is_off_and_the_full_42_million_is_expected():
+    result = evaluate(death(membership_start="2025-07-01", paid_through="2025-09"))
     assert result["total"] == 42_000_000
     assert result["basis"]["rule_ref"] == "jkm.death@2019-12-02"
+    assert BOOK.at("jkm.early_death_bpu", D(2025, 9, 1)).value["enabled"] is False
 
 
 def test_the_other_reported_variant_is_a_data_change_funeral_only():
@@ -176,7 +183,9 @@ def test_the_reduced_benefit_applies_exactly_below_three_completed_months(months
     start = D(2025, 9, 22)
     for _ in range(months_before):
         start = (start.replace(day=1) - datetime.timedelta(days=1)).replace(day=22)
-    result = evaluate(death(membership_start=start.isoformat(), paid_through="2025-09"))
+    result = evaluate(
+        death(membership_start=start.isoformat(), paid_through="2025-09"), BOOK.with_versions(ON)
+    )
     assert result["total"] == (10_000_000 if months_before < 3 else 42_000_000)
 
 

@@ -65,8 +65,11 @@ data so that a correction is a data change.
   citing Peraturan BPJS Ketenagakerjaan 5/2021) pays a BPU participant who dies within 3 months
   of membership Rp10 juta (Rp8 juta + Rp2 juta funeral); another report pays only the funeral
   cost; other cases were paid in full after about a month. `jkm.early_death_bpu` encodes the
-  first, `enabled = false` switches it off, and the second is a data change. Every benefit
-  names the row that decided its cash amount (`basis`, shown on the claim page).
+  first and ships switched off (`enabled = false`) until the regulation is read: the expected
+  amount stays the full JKM, so a reduced payment by BPJS is flagged as a difference to take
+  up with the branch instead of looking correct. `enabled = true` expects the reduction; the
+  second report is a data change. Every benefit names the row that decided its cash amount
+  (`basis`, shown on the claim page).
 - Open [check]: the STMB percentages and the 30-day month used for the daily rate; whether the
   48 × wage work-accident death benefit has a minimum; the pre-2019 scholarship rule; the exact
   article numbers marked in the sources.
