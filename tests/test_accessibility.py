@@ -13,6 +13,7 @@ import pytest
 from django.urls import Resolver404, resolve, reverse
 
 from jaring.accounts.models import OrgUnit, User
+from jaring.claims.models import ClaimReport
 from jaring.demo.seed import (
     DEMO_REGENCY,
     DEMO_USERS,
@@ -156,6 +157,7 @@ def _reference_rows_the_demo_lacks(finance_officer, tmp_path) -> None:
     statement = write_csv(tmp_path / "bpjs.csv", [["1" * 11, "1"]], header=["KPJ", "IURAN"])
     source = FundingSource.objects.get(region=region)
     reconciliation.import_statement(source, datetime.date(2025, 1, 1), statement, finance_officer)
+    ClaimReport.objects.create(region=region, file_name="laporan-klaim.xlsx", sha256="0" * 64)
 
 
 def test_every_page_of_every_role_is_accessible_and_fits_a_phone(demo, live_server, browser):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaring.accounts import scoping
@@ -72,14 +70,12 @@ def log_personal_access(
 ):
     """Record that ``user`` saw or exported personal data (append-only; auditors read it).
 
-    One read is one row: the same user reading the same thing again from the same address
-    within ``SAME_READ`` (a reload, the language switch's redirect, the back button on a
-    no-store page, a filter form submitted again unchanged) has read nothing new, and the
-    first row stands for it."""
+    Every read is a row, a reload included: an append-only audit log never decides that a
+    read was not worth keeping."""
     from jaring.accounts.models import PersonalDataAccess
 
     mark_personal(request)  # the response carries what was logged: Cache-Control: no-store
-    row = PersonalDataAccess(
+    return PersonalDataAccess.objects.create(
         user=user,
         action=action,
         object_type=object_type,
@@ -89,29 +85,3 @@ def log_personal_access(
         ip_address=request.META.get("REMOTE_ADDR") if request else None,
         detail=detail or {},
     )
-    return _same_read(row) or _saved(row)
-
-
-SAME_READ = datetime.timedelta(minutes=5)
-
-
-def _same_read(row):
-    """The row already logged for this very read, if any (see ``log_personal_access``)."""
-    from jaring.accounts.models import PersonalDataAccess
-
-    recent = PersonalDataAccess.objects.filter(
-        user=row.user,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        region_code=row.region_code,
-        reason=row.reason,
-        ip_address=row.ip_address,
-        at__gte=timezone.now() - SAME_READ,
-    )
-    return next((earlier for earlier in recent if earlier.detail == row.detail), None)
-
-
-def _saved(row):
-    row.save()
-    return row

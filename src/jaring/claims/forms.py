@@ -319,6 +319,8 @@ class RulingForm(forms.Form):
     ruling = forms.ChoiceField(label=_("BPJS's ruling"), choices=SuspectedAccident.Ruling.choices)
     ruled_on = forms.DateField(label=_("Ruled on"), widget=DATE)
     note = forms.CharField(label=_("BPJS's reason"), max_length=500, required=False)
+
+
 class ScholarshipApplicationForm(forms.Form):
     """One school year applied for: the child, its level and class, and the school certificate."""
 
@@ -358,6 +360,8 @@ class ScholarshipPaymentForm(forms.Form):
         super().__init__(*args, **kwargs)
         if years is not None:
             self.fields["year"].queryset = years
+
+
 class ClaimReportForm(DeathListForm):
     file = forms.FileField(
         label=_(

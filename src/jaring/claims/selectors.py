@@ -327,6 +327,8 @@ def jkk_path(claim: Claim, today: datetime.date | None = None) -> JkkPath:
         # The file must reach BPJS by the deadline: past it, an unsent claim has lapsed.
         claim_deadline_passed=bool(deadline) and claim.sent_on is None and today > deadline,
     )
+
+
 def scholarship_panel(claim: Claim) -> dict:
     """The scholarship year by year: each granted child with its projection from its current
     class, the years applied for and BPJS's payments, and the claim's totals against the cap."""
@@ -347,6 +349,8 @@ def scholarship_panel(claim: Claim) -> dict:
         "paid_total": sum(year.paid_amount or 0 for year in years),
         "unpaid": [year for year in years if not year.is_paid],
     }
+
+
 @dataclass(frozen=True)
 class HistoryGroup:
     """Consecutive history rows of the same kind (who, status, why), newest first: shown as one
@@ -379,6 +383,8 @@ def history_of(claim: Claim, limit: int = 200) -> list[HistoryGroup]:
     return group_repeats(
         rows[:limit], lambda h: (h.history_user_id, h.status, h.history_change_reason or "")
     )
+
+
 def read_claims(viewer, keys, **_):
     """The access log asks whose data its claim and claim-document rows read."""
     wanted = {kind: set() for kind in ("claim", "claim_document")}

@@ -102,7 +102,8 @@ def nik_index(nik: str) -> str:
 
 def national_index(nik: str) -> str:
     """The NIK's index under the NATIONAL key every federated instance shares (never its own
-    blind-index key): the hub can match one person across instances and learns nothing else."""
+    blind-index key): the hub can match one person across instances without the NIK. Still
+    pseudonymised personal data: a holder of the national key can test a guessed NIK."""
     if not settings.NATIONAL_INDEX_KEY:
         raise ValueError("JARING_NATIONAL_INDEX_KEY is not set: this instance is not federated")
     key = _index_key(settings.NATIONAL_INDEX_KEY)

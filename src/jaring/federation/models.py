@@ -2,9 +2,11 @@
 
 The same tables exist on every instance and on the hub. On a Pemda instance they are its outbox
 (only its own rows); PostgreSQL logical replication copies them into the hub's tables (every
-instance's rows). Nothing personal is published: aggregates by kabupaten and kecamatan, and
-for each enrolled person only an HMAC of the NIK under the national key, the year, the funder's
-kind and the months paid for. Primary keys are natural (the instance's name first), so rows
+instance's rows). No NIK, name or worker record is published: aggregates by kabupaten/kota,
+and for each enrolled person an HMAC of the NIK under the national key with the year, the
+funder's kind and the months paid for. That HMAC is still pseudonymised personal data (UU
+27/2022): whoever holds the national key can test a guessed NIK, so the hub is run and secured
+as a processor of personal data. Primary keys are natural (the instance's name first), so rows
 from many instances never collide at the hub.
 """
 
@@ -15,12 +17,12 @@ ALL_MONTHS = (1 << 12) - 1
 
 
 class PublishedFact(models.Model):
-    """A kabupaten's or kecamatan's summary as one instance counts it (from reports.RegionFact)."""
+    """A kabupaten's summary as one instance counts it (from reports.RegionFact)."""
 
     pk = models.CompositePrimaryKey("instance", "region_code")
     instance = models.CharField(max_length=40)
     region_code = models.CharField(max_length=13)
-    level = models.PositiveSmallIntegerField()  # 2 kabupaten/kota, 3 kecamatan
+    level = models.PositiveSmallIntegerField()  # 2 kabupaten/kota (3 kecamatan: not published)
     parent_code = models.CharField(max_length=13, blank=True)
     name = models.CharField(max_length=100)
     registered = models.PositiveIntegerField(default=0)

@@ -79,7 +79,8 @@ def publish(now=None) -> Publication:
 
 
 def _publish_facts(instance: str, now) -> int:
-    summaries = RegionFact.objects.filter(dimension="total", key="", level__in=(2, 3))
+    # Kabupaten/kota only: a kecamatan's claim counts are small enough to point at a family.
+    summaries = RegionFact.objects.filter(dimension="total", key="", level=2)
     names = dict(
         Region.objects.filter(code__in=summaries.values("region_code")).values_list("code", "name")
     )
