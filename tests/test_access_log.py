@@ -84,3 +84,21 @@ def test_the_auditor_finds_reads_of_a_person_by_nik_without_the_nik_in_the_addre
     assert (
         client.get("/akun/log-akses/", {"username": "budi"}).text.count('<td class="person">') == 0
     )
+
+
+def test_a_nik_search_stays_in_the_auditors_regions_and_is_itself_logged(
+    world, client, make_user
+):
+    _operator, auditor, worker = world
+    siak_auditor = make_user("auditor.siak", RoleCode.AUDITOR, "14.08")
+    client.force_login(siak_auditor)
+    elsewhere = client.post("/akun/log-akses/", {"nik": NIK})
+    # A Bengkalis NIK is not even confirmed to exist for Siak's auditor.
+    assert elsewhere.status_code == 200 and "Tidak ada pekerja dengan NIK ini" in elsewhere.text
+    client.force_login(auditor)
+    client.post("/akun/log-akses/", {"nik": NIK})
+    searches = PersonalDataAccess.objects.filter(action="search_nik", object_type="worker")
+    assert sorted(searches.values_list("user__username", "object_id")) == [
+        ("auditor", str(worker.pk)),
+        ("auditor.siak", ""),
+    ]

@@ -270,3 +270,13 @@ def test_the_last_year_before_the_cap_is_paid_short_and_then_the_years_stop():
     with pytest.raises(program_rules.RuleError) as refused:
         program_rules.scholarship_year(BOOK, Program.JKK, D(2025, 5, 5), application, full)
     assert refused.value.code == "scholarship_cap_reached"
+
+
+def test_a_child_without_a_birth_date_is_refused_until_it_is_recorded(people, media):
+    """Without a birth date the age limit (23) could never stop the years."""
+    claim, (child,) = paid_claim(people, [("Ani", D(2012, 1, 1), "SMP", 2)])
+    type(child).objects.filter(pk=child.pk).update(birth_date=None)
+    child.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        apply(claim, child, people["officer"], 2025, "SMP", 2)
+    assert refused.value.code == "scholarship_birth_date_missing"

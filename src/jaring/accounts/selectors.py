@@ -40,12 +40,15 @@ def access_log_for(user, filters: dict) -> QuerySet:
     return rows.order_by("-at", "-id")
 
 
-def objects_about(workers=None, claim: str = "", nik: str = "") -> list[tuple[str, list]]:
+def objects_about(
+    workers=None, claim: str = "", nik: str = "", user=None
+) -> list[tuple[str, list]]:
     """(object type, ids) of the objects about these workers, this claim or this NIK, as the apps
-    that own them answer (``accounts.signals.objects_named``)."""
+    that own them answer (``accounts.signals.objects_named``); with ``user``, only objects in
+    that auditor's regions (a NIK elsewhere is not even confirmed to exist)."""
     from jaring.accounts.signals import answers, objects_named
 
-    found = answers(objects_named, workers=workers, claim=claim, nik=nik)
+    found = answers(objects_named, workers=workers, claim=claim, nik=nik, user=user)
     return [pair for answer in found for pair in answer]
 
 

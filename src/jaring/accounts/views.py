@@ -17,6 +17,7 @@ from jaring.accounts import selectors, totp
 from jaring.accounts.models import PersonalDataAccess, User
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require
+from jaring.accounts.services import log_personal_access
 from jaring.accounts.signals import home_sections
 from jaring.core.middleware import personal_data
 from jaring.core.spreadsheets import (
@@ -71,8 +72,17 @@ def access_log(request):
     require(request.user, Capability.VIEW_AUDIT_LOG)
     person = PersonSearch(request.POST or None)
     if request.method == "POST" and person.is_valid():
-        found = selectors.objects_about(nik=person.cleaned_data["nik"])
+        found = selectors.objects_about(nik=person.cleaned_data["nik"], user=request.user)
         workers = sorted({pk for kind, ids in found if kind == "worker" for pk in ids})
+        # A NIK search is itself a read of personal data (whether that person is registered).
+        log_personal_access(
+            request.user,
+            PersonalDataAccess.Action.SEARCH_NIK,
+            "worker",
+            ",".join(map(str, workers)),
+            reason="access log: who read this person's data",
+            request=request,
+        )
         if workers:
             return redirect(f"{request.path}?worker={','.join(map(str, workers))}")
         person.add_error("nik", _("No worker with this NIK."))

@@ -409,7 +409,7 @@ def read_claims(viewer, keys, **_):
     return found
 
 
-def claims_named(workers=None, claim: str = "", nik: str = "", **_):
+def claims_named(workers=None, claim: str = "", nik: str = "", user=None, **_):
     """The access log's filter: the claims (and their documents) of these workers, of the worker
     with this NIK (its blind index), or with this claim number."""
     claims = Claim.objects.none()
@@ -421,6 +421,8 @@ def claims_named(workers=None, claim: str = "", nik: str = "", **_):
         claims = Claim.objects.filter(number=claim.strip())
     else:
         return []
+    if user is not None:
+        claims = scoped(claims, user, Capability.VIEW_AUDIT_LOG)
     ids = list(claims.values_list("pk", flat=True))
     documents = list(ClaimDocument.objects.filter(claim_id__in=ids).values_list("pk", flat=True))
     return [("claim", ids), ("claim_document", documents)]

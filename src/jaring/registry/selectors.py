@@ -259,9 +259,12 @@ def read_workers(viewer, keys, **_):
     }
 
 
-def workers_named(workers=None, nik: str = "", **_):
-    """The access log's filter by person: the worker with this NIK (its blind index: exact)."""
+def workers_named(workers=None, nik: str = "", user=None, **_):
+    """The access log's filter by person: the worker with this NIK (its blind index: exact),
+    within the auditor's regions when ``user`` is given."""
     if nik:
         found = Worker.objects.filter(nik_index=crypto.nik_index(nik))
+        if user is not None:
+            found = scoped(found, user, Capability.VIEW_AUDIT_LOG)
         return [("worker", list(found.values_list("pk", flat=True)))]
     return [("worker", workers)] if workers else []

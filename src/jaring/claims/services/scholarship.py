@@ -62,6 +62,11 @@ def record_scholarship_application(
         raise ValidationError(
             program_rules.YEAR_REFUSALS["scholarship_not_granted"], code="scholarship_not_granted"
         )
+    if child.birth_date is None:  # else the age limit (23) could never stop the payments
+        raise ValidationError(
+            _("Record the child's date of birth first: the scholarship stops at an age limit."),
+            code="scholarship_birth_date_missing",
+        )
     granted = [
         program_rules.YearGranted(
             year.child_id, program_rules.Education(year.level), year.amount, year.final_year
@@ -75,7 +80,7 @@ def record_scholarship_application(
             claim.event_date,
             program_rules.YearApplication(
                 child=child.pk,
-                birth_date=child.birth_date or claim.event_date,
+                birth_date=child.birth_date,
                 married=child.married,
                 working=child.working,
                 level=program_rules.Education(application.level),
