@@ -108,3 +108,13 @@ def national_index(nik: str) -> str:
         raise ValueError("JARING_NATIONAL_INDEX_KEY is not set: this instance is not federated")
     key = _index_key(settings.NATIONAL_INDEX_KEY)
     return hmac.new(key, b"jaring.national:" + nik.encode(), hashlib.sha256).hexdigest()
+
+
+def file_sha256(path) -> str:
+    """A file's SHA-256 (hex), read in 1 MiB blocks: how an upload or a backup is recognised
+    again (re-imports, integrity checks) without holding it in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

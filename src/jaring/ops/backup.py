@@ -41,6 +41,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
+from jaring.core.crypto import file_sha256
+
 FORMAT = 1
 PREFIX = "jaring-backup-"
 SUFFIX = ".tar.age"
@@ -94,14 +96,6 @@ def _pg_env() -> dict[str, str]:
         if db.get(setting):
             env[variable] = str(db[setting])
     return env
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _tables() -> list[str]:
@@ -227,7 +221,7 @@ def create_backup(
             "migrations": _migrations(),
             "counts": counts,
             "keys": key_fingerprints(),
-            "files": {dump.name: _sha256(dump), media.name: _sha256(media)},
+            "files": {dump.name: file_sha256(dump), media.name: file_sha256(media)},
         }
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as archive:
@@ -335,7 +329,7 @@ def open_backup(path: Path, identity: Path, work: Path) -> dict:
     if manifest.get("format") != FORMAT:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
     for name, digest in manifest["files"].items():
-        if _sha256(work / name) != digest:
+        if file_sha256(work / name) != digest:
             raise BackupError(f"{name} does not match its checksum: the backup is damaged")
     return manifest
 

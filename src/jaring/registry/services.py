@@ -8,7 +8,6 @@ statements. Any failure rolls the whole batch back; the registry is then exactly
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core import crypto, jobs, sealed
+from jaring.core.crypto import file_sha256
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
 from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
@@ -79,17 +79,14 @@ def create_batch(
     stored = (
         imports_dir() / f"{uuid.uuid4().hex}{Path(original_name or file_path.name).suffix.lower()}"
     )
-    digest = hashlib.sha256()
-    with file_path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    digest = file_sha256(file_path)
     sealed.seal_file(file_path, stored)
     return ImportBatch.objects.create(
         region=region,
         source=source[:50],
         file_name=(original_name or file_path.name)[:255],
         stored_file=str(stored),
-        file_sha256=digest.hexdigest(),
+        file_sha256=digest,
         dry_run=dry_run,
         created_by=user,
     )

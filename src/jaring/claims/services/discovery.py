@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,6 +19,7 @@ from jaring.claims.models import (
 )
 from jaring.claims.services.common import DEATH_EVENTS
 from jaring.claims.services.reporting import EventReport, mark_deceased, report_event
+from jaring.core.crypto import file_sha256
 from jaring.finance.protection import protected_on
 from jaring.programs.rules import Event, Program
 from jaring.registry.models import Worker, WorkerStatus
@@ -33,7 +33,7 @@ def import_deaths(path: Path, region, user, today: datetime.date | None = None) 
 
     require_in(user, Capability.PREPARE_CLAIMS, region.code)
     today = today or timezone.localdate()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     death_list = DeathList.objects.create(
         region=region, file_name=path.name[:255], file_sha256=digest, created_by=user
     )

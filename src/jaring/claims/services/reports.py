@@ -11,7 +11,6 @@ recorded (``unchanged``).
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from jaring.claims.services.bpjs import BpjsDecision, Outcome, record_decision, 
 from jaring.claims.services.common import DEATH_EVENTS
 from jaring.claims.services.payments import NOT_APPROVED, BankTransfer, record_benefit_payment
 from jaring.core import sealed
+from jaring.core.crypto import file_sha256
 from jaring.core.masking import mask_kpj
 from jaring.core.spreadsheets import FileRefused, open_sheet
 from jaring.core.text import name_key
@@ -77,14 +77,6 @@ def reports_dir() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def import_claim_report(
     path: Path, region: Region, user, file_name: str = "", today: datetime.date | None = None
 ) -> ReportImport:
@@ -94,7 +86,7 @@ def import_claim_report(
     cannot be applied is kept with its reason."""
     require_in(user, Capability.RECORD_BPJS_CLAIMS, region.code)
     today = today or timezone.localdate()
-    digest = _sha256(path)
+    digest = file_sha256(path)
     with transaction.atomic():
         # One import per kabupaten at a time: a concurrent re-import waits, then finds this one.
         Region.objects.select_for_update().get(pk=region.pk)

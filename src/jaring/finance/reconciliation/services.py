@@ -11,7 +11,6 @@ again, never imported twice.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core import crypto, sealed
 from jaring.core.bulk import write_frame
+from jaring.core.crypto import file_sha256
 from jaring.core.history import record_history
 from jaring.core.spreadsheets import FileRefused, open_sheet
 from jaring.enrolment.models import Enrolment
@@ -60,14 +60,6 @@ def branch_columns(region_code: str) -> list[list[str]]:
         office__kind="bpjs", office__region_id=region_code
     ).first()
     return branch.columns if branch else rules.DEFAULT_STATEMENT_COLUMNS
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -106,7 +98,7 @@ def import_statement(
     rows that cannot be read are kept with their reason (``StatementLine.problem``)."""
     require_in(user, Capability.MANAGE_FINANCE, source.region_id)
     month = month.replace(day=1)
-    digest = _sha256(path)
+    digest = file_sha256(path)
     with transaction.atomic():
         # One import per funder at a time: a concurrent re-import waits and then finds this one.
         FundingSource.objects.select_for_update().get(pk=source.pk)
