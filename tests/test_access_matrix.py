@@ -49,6 +49,7 @@ class Route:
     object_kind: str | None = None
     public_status: int = 200
     login_required: bool = True
+    after: tuple = ()  # URL arguments after the object's key (e.g. a JKK action's name)
 
 
 ROUTES = {
@@ -118,6 +119,9 @@ ROUTES = {
     "claims:payment": Route("post", object_kind="claim"),
     "claims:handover": Route("post", object_kind="claim"),
     "claims:handover_sign": Route("post", object_kind="claim"),
+    "claims:jkk_action": Route("post", object_kind="claim", after=("tahap_1",)),
+    "claims:scholarship_application": Route("post", object_kind="claim"),
+    "claims:scholarship_payment": Route("post", object_kind="claim"),
     "claims:handover_pdf": Route("object", Capability.VIEW_PERSONAL_DATA, "claim"),
     "claims:document": Route("object", Capability.VIEW_PERSONAL_DATA, "document"),
     "claims:document_verify": Route("post", object_kind="document"),
@@ -376,12 +380,12 @@ def _expected(route: Route, user, obj) -> int:
     return 200 if _allowed(user, route.capability, _region_of(obj)) else 404
 
 
-def _url(name: str, obj) -> str:
+def _url(name: str, obj, after: tuple = ()) -> str:
     if obj is None:
         return reverse(name)
     if isinstance(obj, str):
-        return reverse(name, args=[obj])
-    return reverse(name, args=[obj.pk])
+        return reverse(name, args=[obj, *after])
+    return reverse(name, args=[obj.pk, *after])
 
 
 def test_access_matrix(world, client):
@@ -404,7 +408,7 @@ def test_access_matrix(world, client):
                 else [("own", own[route.object_kind]), ("foreign", foreign[route.object_kind])]
             )
             for where, obj in places:
-                status = client.get(_url(name, obj)).status_code
+                status = client.get(_url(name, obj, route.after)).status_code
                 expected = _expected(route, user, obj)
                 if status != expected:
                     failures.append(f"{role} {name} {where}: {status}, expected {expected}")

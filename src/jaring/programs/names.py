@@ -12,6 +12,9 @@ from jaring.programs.rulebook import RuleBook, default_rulebook
 
 RULE_NAMES = {
     "claims.documents": _("Documents a claim needs"),
+    "contribution.relief.non_transport": _("Contribution relief for non-transport BPU workers"),
+    "jkm.early_death_bpu": _("Reduced JKM in the first months of membership"),
+    "scholarship.deferred_entitlement": _("Scholarship kept for a child not yet at school"),
     "claims.service_level": _("Claim service level"),
     "contribution.arrears": _("Unpaid months before protection stops"),
     "contribution.billing": _("Billing of contributions"),
