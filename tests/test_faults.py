@@ -12,6 +12,7 @@ import time
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
@@ -217,6 +218,9 @@ def _subprocess_env(tmp_path) -> dict:
         ),
         "JARING_MEDIA_ROOT": str(tmp_path / "media"),
         "JARING_JOB_LEASE_SECONDS": "1",
+        # One installation: the child shares this process's cache keys (their prefix comes from
+        # the database name, which the test runner renamed after settings were read).
+        "JARING_CACHE_PREFIX": django_settings.CACHE_KEY_PREFIX,
     }
 
 
