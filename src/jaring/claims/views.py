@@ -1,4 +1,3 @@
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -38,6 +37,7 @@ from jaring.claims.models import SENT_STATUSES, ClaimStatus
 from jaring.core.masking import mask_name
 from jaring.core.sealed import sealed_response
 from jaring.core.spreadsheets import FileRefused
+from jaring.core.uploads import upload_on_disk
 from jaring.reference.selectors import plkk_near
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors as registry_selectors
@@ -611,15 +611,6 @@ def _regencies(user, capability: Capability = Capability.PREPARE_CLAIMS):
     return Region.objects.filter(level=Level.REGENCY).filter(scope.q("code")).order_by("code")
 
 
-def _saved_upload(upload, directory: str) -> Path:
-    """An upload written to ``directory`` (a temporary one) under its own base name."""
-    path = Path(directory) / Path(upload.name).name
-    with path.open("wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return path
-
-
 @login_required
 def death_lists(request):
     require(request.user, Capability.PREPARE_CLAIMS)
@@ -628,8 +619,7 @@ def death_lists(request):
     if request.method == "POST" and form.is_valid():
         region = regions.get(code=form.cleaned_data["region"])
         upload = form.cleaned_data["file"]
-        with tempfile.TemporaryDirectory() as tmp:
-            path = _saved_upload(upload, tmp)
+        with upload_on_disk(upload) as path:
             try:
                 death_list = services.import_deaths(path, region, request.user)
             except FileRefused as exc:
@@ -670,8 +660,7 @@ def claim_reports(request):
     if request.method == "POST" and form.is_valid():
         region = regions.get(code=form.cleaned_data["region"])
         upload = form.cleaned_data["file"]
-        with tempfile.TemporaryDirectory() as tmp:
-            path = _saved_upload(upload, tmp)
+        with upload_on_disk(upload) as path:
             try:
                 result = services.import_claim_report(path, region, request.user, upload.name)
             except FileRefused as exc:

@@ -1,4 +1,3 @@
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for, scoped
 from jaring.core.sealed import sealed_response
 from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
+from jaring.core.uploads import upload_on_disk
 from jaring.enrolment import selectors, services
 from jaring.enrolment.forms import BranchFormatForm
 from jaring.enrolment.models import DEFAULT_BRANCH_COLUMNS, BranchFormat, Enrolment
@@ -86,12 +86,9 @@ def submission_reply(request, pk: int):
     if upload is None or not upload.name.lower().endswith(REPLY_SUFFIXES):
         messages.error(request, _("Upload the branch's reply as .xlsx, .xls or .csv."))
         return redirect("enrolment:submissions")
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix.lower()) as temporary:
-        for chunk in upload.chunks():
-            temporary.write(chunk)
-        temporary.flush()
+    with upload_on_disk(upload) as path:
         try:
-            outcome = services.import_reply(submission, Path(temporary.name), request.user)
+            outcome = services.import_reply(submission, path, request.user)
         except ValueError as exc:
             messages.error(request, str(exc))
             return redirect("enrolment:submissions")

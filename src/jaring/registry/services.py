@@ -30,6 +30,7 @@ from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
 from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
 from jaring.core.text import person_key
+from jaring.core.uploads import upload_on_disk
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Level, Region
@@ -639,16 +640,9 @@ def _refuse_move_across_regions(worker: Worker, changes: dict, user) -> None:
 def receive_upload(upload, region: Region, source: str, user, dry_run: bool = False) -> ImportBatch:
     """Keep an uploaded list and queue its import for the background worker after commit."""
     require_in(user, Capability.MANAGE_REGISTRY, region.code)
-    import tempfile
-
     from jaring.registry import tasks
 
-    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as temporary:
-        for chunk in upload.chunks():
-            temporary.write(chunk)
-        temporary.flush()
-        batch = create_batch(
-            Path(temporary.name), region, source, user, dry_run, original_name=upload.name
-        )
+    with upload_on_disk(upload) as path:
+        batch = create_batch(path, region, source, user, dry_run, original_name=upload.name)
     transaction.on_commit(lambda: tasks.import_workers.enqueue(batch.pk))
     return batch

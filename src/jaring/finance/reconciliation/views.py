@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.services import log_personal_access
 from jaring.core.masking import mask_name
+from jaring.core.uploads import upload_on_disk
 from jaring.finance.forms import DecisionForm, StatementForm
 from jaring.finance.models import FundingSource
 from jaring.finance.reconciliation import exports, rules, selectors, services
@@ -40,15 +41,12 @@ def statements(request):
         if suffix not in STATEMENT_SUFFIXES:
             form.add_error("file", _("Upload the branch's statement as .xlsx, .xls or .csv."))
         else:
-            with tempfile.NamedTemporaryFile(suffix=suffix) as temporary:
-                for chunk in upload.chunks():
-                    temporary.write(chunk)
-                temporary.flush()
+            with upload_on_disk(upload) as path:
                 try:
                     outcome = services.import_statement(
                         form.cleaned_data["source"],
                         form.cleaned_data["month"],
-                        Path(temporary.name),
+                        path,
                         request.user,
                         upload.name,
                     )
