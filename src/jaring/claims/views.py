@@ -15,7 +15,7 @@ from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scope_for
 from jaring.accounts.services import log_personal_access
-from jaring.claims import exports, selectors, services
+from jaring.claims import exports, selectors, services, views_jkk
 from jaring.claims.forms import (
     BpjsDecisionForm,
     ClaimReportForm,
@@ -34,6 +34,7 @@ from jaring.claims.forms import (
 )
 from jaring.claims.labels import COMPONENT_LABELS, DOCUMENT_LABELS, FAMILY_STAGE_LABELS
 from jaring.claims.models import SENT_STATUSES, ClaimStatus
+from jaring.claims.web import apply_form, fail
 from jaring.core.masking import mask_name
 from jaring.core.sealed import sealed_response
 from jaring.core.spreadsheets import FileRefused
@@ -41,26 +42,6 @@ from jaring.core.uploads import upload_on_disk
 from jaring.reference.selectors import plkk_near
 from jaring.regions.models import Level, Region
 from jaring.registry import selectors as registry_selectors
-
-
-def _fail(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
-def _apply(request, claim, form, action, invalid: str, done: str = ""):
-    """Run a service with a valid form's data; any refusal becomes a message on the claim."""
-    if not form.is_valid():
-        messages.error(request, invalid)
-    else:
-        try:
-            action(form.cleaned_data)
-        except ValidationError as exc:
-            _fail(request, exc)
-        else:
-            if done:
-                messages.success(request, done)
-    return redirect("claims:detail", claim.pk)
 
 
 @login_required
@@ -146,7 +127,7 @@ def report(request):
                     request.user,
                 )
             except ValidationError as exc:
-                _fail(request, exc)
+                fail(request, exc)
             else:
                 messages.success(request, _("Claim %(number)s opened.") % {"number": claim.number})
                 return redirect("claims:detail", claim.pk)
@@ -229,9 +210,6 @@ def _detail_page(request, claim, family_form=None, status: int = 200):
     }
     today = timezone.localdate()
     if claim.program == "JKK":
-        # Imported here: views_jkk reuses this module's form handling.
-        from jaring.claims import views_jkk
-
         context["jkk"] = views_jkk.section(request.user, claim, today)
     if can_prepare and claim.is_editable:
         context |= {
@@ -283,7 +261,7 @@ def _scholarship_context(claim, may_record: bool, today) -> dict:
 def scholarship_application(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
     children = claim.family.all()
-    return _apply(
+    return apply_form(
         request,
         claim,
         ScholarshipApplicationForm(request.POST, request.FILES, children=children),
@@ -309,7 +287,7 @@ def scholarship_application(request, pk: int):
 @require_POST
 def scholarship_payment(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         ScholarshipPaymentForm(request.POST, years=claim.scholarship_years.all()),
@@ -351,7 +329,7 @@ def _family_error_field(code: str) -> str | None:
 @require_POST
 def heirs_override(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         HeirOverrideForm(request.POST, claim=claim),
@@ -366,7 +344,7 @@ def heirs_override(request, pk: int):
 @require_POST
 def document_upload(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         DocumentForm(request.POST, request.FILES),
@@ -407,7 +385,7 @@ def document_verify(request, pk: int):
     try:
         services.verify_document(document, request.user)
     except ValidationError as exc:
-        _fail(request, exc)
+        fail(request, exc)
     return redirect("claims:detail", claim.pk)
 
 
@@ -421,7 +399,7 @@ def decide(request, pk: int):
     try:
         services.decide(claim, request.user, form.cleaned_data["action"], form.cleaned_data["note"])
     except ValidationError as exc:
-        _fail(request, exc)
+        fail(request, exc)
     return redirect("claims:detail", claim.pk)
 
 
@@ -429,7 +407,7 @@ def decide(request, pk: int):
 @require_POST
 def send(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         SendingForm(request.POST),
@@ -443,7 +421,7 @@ def send(request, pk: int):
 @require_POST
 def bpjs_receipt(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         ReceiptForm(request.POST),
@@ -460,7 +438,7 @@ def bpjs_receipt(request, pk: int):
 def bpjs_decision(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
     form = BpjsDecisionForm(request.POST, claim=claim)
-    return _apply(
+    return apply_form(
         request,
         claim,
         form,
@@ -503,7 +481,7 @@ def cover_letter_pdf(request, pk: int):
 @require_POST
 def payment(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         PaymentForm(request.POST, claim=claim),
@@ -529,7 +507,7 @@ def payment(request, pk: int):
 @require_POST
 def handover(request, pk: int):
     claim = selectors.claim_for(request.user, pk)
-    return _apply(
+    return apply_form(
         request,
         claim,
         HandoverForm(request.POST, request.FILES, claim=claim),
@@ -562,7 +540,7 @@ def handover_sign(request, pk: int):
     try:
         services.sign_handover(claim, request.user)
     except ValidationError as exc:
-        _fail(request, exc)
+        fail(request, exc)
     else:
         messages.success(request, _("The berita acara is signed and frozen."))
     return redirect("claims:detail", claim.pk)

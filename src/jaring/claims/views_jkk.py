@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from jaring.claims import forms, selectors, services
 from jaring.claims.models import AccidentReport, Claim
 from jaring.claims.services.common import DEATH_EVENTS
-from jaring.claims.views import _apply
+from jaring.claims.web import apply_form
 from jaring.reference.selectors import plkk_near
 
 
@@ -179,7 +179,7 @@ def jkk_action(request, pk: int, action: str):
     spec = ACTIONS.get(action)
     if spec is None or claim.program != "JKK":
         raise Http404(action)
-    return _apply(
+    return apply_form(
         request,
         claim,
         spec.form(request.POST, prefix=action, **spec.form_kwargs(claim)),
