@@ -20,6 +20,8 @@ from pathlib import Path
 
 import psycopg
 
+from bench.targets import measured, table
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "BENCHMARKS.md"
 DATA = ROOT / "var" / "bench"
@@ -407,6 +409,43 @@ def bench_reports(rows: int, others: int, other_rows: int) -> list[str]:
     return [line]
 
 
+def bench_national(steps: list[int]) -> list[str]:
+    """One national instance grown step by step over all kabupaten (bench/national.py): the
+    growth curve of billing, refresh and page times. One run: each step builds on the last."""
+    if not _postgres_available():
+        print("national benchmark skipped: PostgreSQL is not reachable")
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        _fresh_postgres(POSTGRES_URL)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "national.py"), ",".join(map(str, steps))],
+            env=_env(POSTGRES_URL, tmp),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(done.stderr[-2000:])
+    lines = []
+    for step in (json.loads(x) for x in done.stdout.strip().splitlines() if x.startswith("{")):
+        pages = max(step["national"]["p95_ms"], step["dashboard"]["p95_ms"])
+        lines.append(
+            f"| national_{step['workers'] // 1_000_000 or step['workers'] // 1000}"
+            f"{'m' if step['workers'] >= 1_000_000 else 'k'} | postgresql | "
+            f"{step['workers']:,} workers in {step['regencies']} kabupaten | national p95 "
+            f"{step['national']['p95_ms']:.0f} ms, dashboard p95 {step['dashboard']['p95_ms']:.0f}"
+            f" ms, public p95 {step['public']['p95_ms']:.0f} ms | 1 | billing one month "
+            f"{step['bill_lines']:,} lines {step['bill_s']:.1f} s; refresh of every kabupaten "
+            f"{step['refresh_total_s']:.1f} s (largest, {step['largest']['code']} with "
+            f"{step['largest']['workers']:,} workers, {step['refresh_max_s']:.2f} s); insert "
+            f"{step['insert_s']:.1f} s |"
+        )
+        measured("pages_10m", pages, "ms", workers=step["workers"])
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
 def _wait_for_port(port: int, timeout: float = 60) -> None:
     import socket
 
@@ -431,6 +470,8 @@ BENCHMARKS = {
     "years_1m": lambda: bench_years(1_000_000),  # targets: renewal and allocation ≤ 10 s each
     "api_1m": lambda: bench_api(1_000_000),
     "reports_1m": lambda: bench_reports(1_000_000, 49, 20_000),
+    # The growth curve of one national instance; the last step is the 10M target of issue 18.
+    "reports_10m": lambda: bench_national([1_000_000, 2_000_000, 5_000_000, 10_000_000]),
 }
 
 
@@ -454,10 +495,12 @@ def main() -> None:
     lines = []
     for name in selected:
         lines += BENCHMARKS[name]()
-    _record(lines)
+    targets = table()
+    print("\n".join(targets))
+    _record(lines, targets)
 
 
-def _record(lines: list[str]) -> None:
+def _record(lines: list[str], targets: list[str]) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = "\n".join(
         [
@@ -469,6 +512,10 @@ def _record(lines: list[str]) -> None:
             "| benchmark | database | rows | median | throughput | runs | details |",
             "|---|---|---|---|---|---|---|",
             *lines,
+            "",
+            "Against the issues' targets (a target whose benchmark was not in this run says so):",
+            "",
+            *targets,
             "",
         ]
     )

@@ -1,0 +1,158 @@
+"""One national instance growing to millions of workers in every kabupaten/kota (issue 18).
+
+``python bench/national.py 1000000,2000000,5000000,10000000`` — in a fresh database, workers are
+added step by step, spread over all kabupaten/kota in proportion to their population
+(``population.csv``), 80 % of each step's newcomers enrolled for the year. At each step: the
+insert (by SQL: the registry import has its own benchmark), a billing run of one more month for
+every kabupaten (all enrolled participants), the refresh of every kabupaten's summaries, and
+page times in process — the national league table, the dashboard of the largest kabupaten, and
+the public national page. Prints one JSON object per step, then nothing else.
+"""
+
+import datetime
+import json
+import os
+import sys
+import time
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from jaring.accounts.models import User  # noqa: E402
+from jaring.accounts.rules import RoleCode  # noqa: E402
+from jaring.accounts.services import grant_role  # noqa: E402
+from jaring.finance.models import FundingSource  # noqa: E402
+from jaring.finance.services import allocate, bill_month  # noqa: E402
+from jaring.regions.models import Region  # noqa: E402
+from jaring.regions.services import load_regions  # noqa: E402
+from jaring.reports.services import refresh_regency  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from money import WORKERS_SQL  # noqa: E402
+from reports import timed  # noqa: E402
+
+YEAR = 2026
+# The step's newcomers only: workers of earlier steps are enrolled already.
+ENROL_NEW_SQL = """
+    INSERT INTO enrolment_enrolment (worker_id, source_id, status, start_month, end_month,
+        declared_income, programs, kpj_number, end_reason, bpjs_note, created_at, updated_at)
+    SELECT w.id, %s, 'active', %s, %s, 1000000, 'JKK,JKM', lpad(w.id::text, 11, '0'), '', '',
+        now(), now()
+    FROM registry_worker w
+    WHERE w.regency_code = %s AND w.id > %s AND mod(w.id, 10) < 8
+"""
+
+
+def shares(total: int, regencies: list[Region]) -> dict[str, int]:
+    """Workers per kabupaten for a national total, in proportion to population."""
+    population = sum(r.population_total or 0 for r in regencies)
+    return {r.code: total * (r.population_total or 0) // population for r in regencies}
+
+
+def villages_of(code: str) -> list[str]:
+    return list(
+        Region.objects.filter(code__startswith=code + ".", level=4).values_list("code", flat=True)
+    )
+
+
+def grow(regencies, sources, have: dict[str, int], want: dict[str, int], serial: list[int]) -> None:
+    """Insert each kabupaten's missing workers and enrol 80 % of them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM registry_worker")
+        (last_id,) = cursor.fetchone()
+        for region in regencies:
+            missing = want[region.code] - have[region.code]
+            villages = villages_of(region.code)
+            if missing <= 0 or not villages:
+                continue
+            # Offsetting the series keeps the synthetic blind indexes unique across regencies.
+            cursor.execute(
+                WORKERS_SQL.replace("generate_series(1, %s)", "generate_series(%s, %s)"),
+                [villages, len(villages), serial[0] + 1, serial[0] + missing],
+            )
+            serial[0] += missing
+            have[region.code] += missing
+            cursor.execute(
+                ENROL_NEW_SQL,
+                [
+                    sources[region.code],
+                    datetime.date(YEAR, 1, 1),
+                    datetime.date(YEAR, 12, 1),
+                    region.code,
+                    last_id,
+                ],
+            )
+        cursor.execute("ANALYZE")
+
+
+def billed(region: Region, month: datetime.date) -> int:
+    """Lines of one kabupaten's billing run; a kabupaten with nobody enrolled bills nothing."""
+    try:
+        return bill_month(region, month, None).summary()["new_lines"]
+    except ValidationError:
+        return 0
+
+
+def main(steps: list[int]) -> None:
+    call_command("migrate", verbosity=0)
+    load_regions()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    regencies = list(Region.objects.filter(level=2, population_total__gt=0).order_by("code"))
+    sources = {}
+    for region in regencies:
+        source = FundingSource.objects.create(region=region, kind="apbd_kab", name="APBD")
+        allocate(source, YEAR, 10**13, None)
+        sources[region.code] = source.pk
+    viewer = User.objects.create_user("nasional.bench")
+    grant_role(viewer, RoleCode.NATIONAL_VIEWER, None)
+    have = dict.fromkeys((r.code for r in regencies), 0)
+    serial = [0]
+    for step, total in enumerate(steps):
+        want = shares(total, regencies)
+        started = time.perf_counter()
+        grow(regencies, sources, have, want, serial)
+        insert_s = time.perf_counter() - started
+        month = datetime.date(YEAR, step + 1, 1)
+        started = time.perf_counter()
+        lines = sum(billed(r, month) for r in regencies if have[r.code])
+        bill_s = time.perf_counter() - started
+        refresh = []
+        for region in regencies:
+            started = time.perf_counter()
+            refresh_regency(region.code)
+            refresh.append(time.perf_counter() - started)
+        largest = max(regencies, key=lambda r: have[r.code])
+        operator = User.objects.create_user(f"operator.{step}")
+        grant_role(operator, RoleCode.OPERATOR, largest)
+        as_operator, as_viewer = Client(), Client()
+        as_operator.force_login(operator)
+        as_viewer.force_login(viewer)
+        print(
+            json.dumps(
+                {
+                    "workers": sum(have.values()),
+                    "regencies": len(regencies),
+                    "largest": {"code": largest.code, "workers": have[largest.code]},
+                    "insert_s": insert_s,
+                    "bill_s": bill_s,
+                    "bill_lines": lines,
+                    "refresh_total_s": sum(refresh),
+                    "refresh_max_s": max(refresh),
+                    "national": timed(as_viewer, "/nasional/"),
+                    "dashboard": timed(as_operator, f"/laporan/{largest.code}/"),
+                    "public": timed(Client(), "/publik/"),
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main([int(n) for n in sys.argv[1].split(",")])
