@@ -117,3 +117,27 @@ def test_djangos_own_date_filters_write_the_house_styles():
     with translation.override("id"):
         shown = template.render(Context({"day": day, "moment": moment}))
     assert shown == "22 September 2025 · 22-09-2025 10:30"
+
+
+@given(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False),
+    st.sampled_from(["id", "en"]),
+)
+def test_the_kept_patterns_write_exactly_what_babel_writes(whole, fraction, language):
+    """The formatters keep Babel's parsed locale and pattern; the text must not change."""
+    from babel.numbers import format_currency, format_decimal
+
+    from jaring.core.formatting import desimal, persen, ribuan
+
+    assert rupiah(whole) == format_currency(
+        whole, "IDR", format="¤#,##0", locale="id", currency_digits=False
+    )
+    assert ribuan(whole) == format_decimal(whole, format="#,##0", locale="id")
+    assert desimal(fraction, language) == format_decimal(
+        fraction, format="#,##0.0", locale=language
+    )
+    assert (
+        persen(fraction, language)
+        == format_decimal(fraction, format="#,##0.0", locale=language) + "%"
+    )
