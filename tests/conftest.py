@@ -24,6 +24,16 @@ def media_root(settings, tmp_path_factory):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database is rolled back between tests, and what
+    was cached from one test's rows (the public suppression, a throttle count) must not answer
+    the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def write_region_subset(path, prefixes):
     """The reference CSV cut down to some provinces: the full load is tested on its own."""
     with REGIONS_CSV.open(newline="", encoding="utf-8") as source, path.open("w") as target:

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.http import Http404
 
@@ -18,7 +19,7 @@ from jaring.accounts.scoping import scope_for
 from jaring.regions.models import Level, Region
 from jaring.reports import disclosure
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact, WorkforceEstimate
-from jaring.reports.services import report_date
+from jaring.reports.services import report_date, summaries_version
 
 SMALL_CELL = disclosure.SMALL_CELL  # public counts below this are never shown
 
@@ -234,7 +235,14 @@ class PublicCell:
 
 def public_suppression() -> dict[str, set[str]]:
     """The regions whose figures no public page shows, per measure, decided once for the whole
-    tree so that a region is hidden alike on its own page and on its parent's."""
+    tree so that a region is hidden alike on its own page and on its parent's. Kept in the cache
+    until the summaries change: over every village of the country it takes seconds."""
+    return cache.get_or_set(
+        f"reports:public-suppression:{summaries_version()}", _public_suppression, timeout=86400
+    )
+
+
+def _public_suppression() -> dict[str, set[str]]:
     rows = list(
         RegionFact.objects.filter(dimension="total").values_list(
             "region_code", "parent_code", "covered", "claims_paid"

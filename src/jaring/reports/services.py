@@ -9,8 +9,10 @@ workers into Python.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
@@ -60,6 +62,25 @@ def report_date() -> datetime.date:
     return datetime.date.fromisoformat(pinned) if pinned else timezone.localdate()
 
 
+SUMMARIES_VERSION_KEY = "reports:summaries-version"
+
+
+def summaries_version() -> str:
+    """A token that changes whenever the summary tables change, for caching what is computed
+    from them (the public pages' suppression over the whole tree). A lost token is replaced by a
+    new one, never reset to an old value, so a stale entry cannot match again."""
+    version = cache.get(SUMMARIES_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(SUMMARIES_VERSION_KEY, version, timeout=None)
+        version = cache.get(SUMMARIES_VERSION_KEY, version)
+    return version
+
+
+def summaries_changed() -> None:
+    cache.set(SUMMARIES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 @transaction.atomic
 def refresh_regency(regency_code: str, today: datetime.date | None = None) -> None:
     """Recount one kabupaten/kota (villages, kecamatan, itself), then its province and the
@@ -78,6 +99,10 @@ def refresh_regency(regency_code: str, today: datetime.date | None = None) -> No
     _resum(parent_code(regency_code), 1, Q(level=2, parent_code=parent_code(regency_code)), now)
     _resum(NATIONAL, 0, Q(level=1), now)
     _refresh_trend(regency_code, today)
+    # Now, for readers in this transaction; again at commit, because a reader in between may
+    # have cached what it computed from the rows before this refresh under the new token.
+    summaries_changed()
+    transaction.on_commit(summaries_changed)
 
 
 def _count_workers(regency_code: str, today: datetime.date, now) -> None:
