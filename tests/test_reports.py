@@ -9,6 +9,7 @@ import openpyxl
 import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from jaring.accounts.rules import RoleCode
 from jaring.claims import services as claim_services
@@ -196,3 +197,26 @@ def test_the_league_ranks_kabupaten_by_coverage(bengkalis, make_user, client, tm
     rows = list(openpyxl.load_workbook(io.BytesIO(workbook.content)).active.values)
     assert [r[1] for r in rows[1:]] == [SIAK, BENGKALIS]
     assert rows[1][6] == 16_800  # paid to BPJS per protected worker
+
+
+def test_the_league_is_drawn_once_per_refresh_and_follows_every_refresh(
+    bengkalis, make_user, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def covered_cell(page) -> str:
+        row = page.text.split(f'data-code="{BENGKALIS}"', 1)[1].split("</tr>", 1)[0]
+        return re.findall(r'<td class="num">([^<]*)</td>', row)[0]
+
+    client.force_login(make_user("nasional", RoleCode.NATIONAL_VIEWER, None))
+    with CaptureQueriesContext(connection) as drawn:
+        first = client.get("/nasional/", {"tahun": 2025})
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get("/nasional/", {"tahun": 2025})
+    assert covered_cell(first) == covered_cell(again) == "2"
+    assert len(cached) < len(drawn)  # the league's rows were not read again
+    refresh_regency(BENGKALIS, today=D(2030, 1, 1))  # nobody is protected any more
+    assert covered_cell(client.get("/nasional/", {"tahun": 2025})) == "0"
+    public = Client().get("/nasional/")
+    assert f'data-code="{BENGKALIS}"' in public.text and "<table" in public.text  # not escaped

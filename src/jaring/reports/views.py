@@ -1,11 +1,15 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +28,7 @@ from jaring.reference.services import save_reference
 from jaring.regions.models import Level, Region
 from jaring.reports import exports, graphics, selectors
 from jaring.reports.models import WorkforceEstimate
-from jaring.reports.services import report_date
+from jaring.reports.services import report_date, summaries_version
 
 
 class EstimateForm(ReferenceForm):
@@ -276,13 +280,14 @@ def public(request, code: str = ""):
 def _public_national(request, year: int):
     """``/nasional/`` for anyone not logged in: the kabupaten/kota compared on the published
     figures only (the public pages' suppression), linking to their public pages."""
-    rows = selectors.public_league(year)
-    total, published, _children = selectors.public_view("ID") if rows else (None, None, [])
-    return render(
-        request,
-        "reports/national_public.html",
-        {"rows": rows, "total": total, "published": published, "year": year},
-    )
+
+    def context():
+        rows = selectors.public_league(year)
+        total, published, _children = selectors.public_view("ID") if rows else (None, None, [])
+        return {"rows": rows, "total": total, "published": published, "year": year}
+
+    league = _summary_fragment(request, "reports/_national_public_league.html", context, year)
+    return render(request, "reports/national_public.html", {"league": league, "year": year})
 
 
 @takes_year(default=lambda request: report_date().year)
@@ -295,22 +300,47 @@ def national(request, year: int):
     ):
         return _public_national(request, year)
     province = request.GET.get("provinsi") or None
-    rows = selectors.league(request.user, province, year)
     if request.GET.get("format") == "xlsx":
+        rows = selectors.league(request.user, province, year)
         response = HttpResponse(exports.league_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="perbandingan-{year}.xlsx"'
         return response
-    provinces = Region.objects.filter(
-        level=Level.PROVINCE, code__in={row.fact.parent_code for row in rows}
-    ).order_by("code")
-    return render(
-        request,
-        "reports/national.html",
-        {
+
+    def context():
+        rows = selectors.league(request.user, province, year)
+        everyone = selectors.league(request.user, None, year) if province else rows
+        provinces = Region.objects.filter(
+            level=Level.PROVINCE, code__in={row.fact.parent_code for row in everyone}
+        ).order_by("code")
+        return {
             "rows": rows,
             "total": selectors.national_total(year),
             "provinces": provinces,
             "province": province,
             "year": year,
-        },
+        }
+
+    scope = scope_for(request.user, Capability.VIEW_REPORTS)
+    league = _summary_fragment(
+        request,
+        "reports/_national_league.html",
+        context,
+        year,
+        province or "",
+        "*" if scope.everything else ",".join(sorted(scope.codes)),
     )
+    return render(request, "reports/national.html", {"league": league, "year": year})
+
+
+def _summary_fragment(request, template: str, context, *varies) -> SafeString:
+    """A table drawn only from the summary tables, rendered once per change of the summaries
+    (and per language and what else it ``varies`` on): the league of all 514 kabupaten/kota
+    takes a few hundred milliseconds to draw, and its rows change only with a refresh."""
+    key = ":".join(
+        ["reports:fragment", template, summaries_version(), get_language(), *map(str, varies)]
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(template, context(), request)
+        cache.set(key, html, timeout=86400)
+    return html  # a SafeString, also when it comes back from the cache (pickled with its type)
