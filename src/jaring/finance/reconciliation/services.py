@@ -52,6 +52,7 @@ STAGING_COLUMNS = (
     "amount bigint, active boolean, problem varchar(16)"
 )
 OURS = "recon_ours"
+IMPORT_WORK_MEM = "64MB"  # per sort or hash of the import's statements (PostgreSQL)
 
 
 def branch_columns(region_code: str) -> list[list[str]]:
@@ -127,9 +128,17 @@ def import_statement(
         with connection.cursor() as cursor:
             # The file goes into an unindexed temporary table first; StatementLine is then
             # written once, with its duplicates marked and its enrolment already matched.
+            if connection.vendor == "postgresql":
+                # A few bulk statements over the whole file: hash aggregates and joins that fit
+                # in memory instead of sorts spilled to disk, and no JIT compilation (it cost
+                # more than it saved on each statement here).
+                cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
+                cursor.execute("SET LOCAL jit = off")
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} ({STAGING_COLUMNS})")
             for chunk in sheet.chunks:
                 write_frame(STAGING, LINE_COLUMNS, _lines(chunk, fields, statement))
+            if connection.vendor == "postgresql":  # unanalysed, it looks 100 times smaller
+                cursor.execute(f"ANALYZE {STAGING}")
             _write_lines(cursor, statement)
             if connection.vendor == "postgresql":  # its statistics, so the joins below hash
                 cursor.execute(f"ANALYZE {_table(StatementLine)}")
@@ -162,12 +171,19 @@ def _lines(chunk: pl.DataFrame, fields: dict[str, str], statement: Statement) ->
         rules.kpj_expr(cell("kpj")).alias("digits"),
         cell("kpj").fill_null("").str.strip_chars().str.slice(0, 20).alias("written"),
         cell("nik").alias("nik"),
-        rules.rupiah_expr(cell("amount")).alias("amount"),
-        (rules.active_expr(cell("status")) if "status" in fields else pl.lit(True)).alias("active"),
-        (rules.period_expr(cell("period")) if "period" in fields else pl.lit(month)).alias(
-            "period"
-        ),
+        cell("amount").alias("amount_text"),
+        cell("status").alias("status_text"),
+        cell("period").alias("period_text"),
     )
+    parsed = _read_distinct(parsed, "amount_text", rules.rupiah_expr, "amount")
+    if "status" in fields:
+        parsed = _read_distinct(parsed, "status_text", rules.active_expr, "active")
+    else:
+        parsed = parsed.with_columns(pl.lit(True).alias("active"))
+    if "period" in fields:
+        parsed = _read_distinct(parsed, "period_text", rules.period_expr, "period")
+    else:
+        parsed = parsed.with_columns(pl.lit(month).alias("period"))
     # A row without a KPJ is found by its NIK's blind index (computed only for those rows).
     without_kpj = parsed.filter(pl.col("written") == "")
     indexes = {
@@ -212,6 +228,16 @@ def _lines(chunk: pl.DataFrame, fields: dict[str, str], statement: Statement) ->
         "active",
         problem.alias("problem"),
     )
+
+
+def _read_distinct(frame: pl.DataFrame, column: str, read, alias: str) -> pl.DataFrame:
+    """``frame`` with ``alias``: ``read`` (a ``rules`` expression) applied to ``column`` once per
+    distinct value — a statement repeats a handful of amounts, statuses and periods over a
+    million rows, and the regular expressions were most of the parsing time. Row order is not
+    kept (each row carries its row number)."""
+    values = frame.select(pl.col(column).unique())
+    read_values = values.with_columns(read(pl.col(column)).alias(alias))
+    return frame.join(read_values, on=column, how="left", nulls_equal=True)
 
 
 def _table(model) -> str:
@@ -292,7 +318,8 @@ def _owed_per_enrolment(cursor, statement: Statement) -> None:
         .first()
     ) or 0
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {OURS} AS SELECT il.enrolment_id, SUM(il.amount) AS amount "  # nosec B608
+        f"CREATE TEMPORARY TABLE {OURS} AS SELECT il.enrolment_id, "  # nosec B608
+        f"CAST(SUM(il.amount) AS bigint) AS amount "
         f"FROM {_table(InvoiceLine)} AS il WHERE il.invoice_id = %s "
         f"AND il.credit_note_id IS NULL GROUP BY il.enrolment_id",
         [invoice_id],
