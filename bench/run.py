@@ -195,7 +195,7 @@ def bench_money(rows: int) -> list[str]:
             runs.append(json.loads(out.strip().splitlines()[-1]))
     median = {
         key: statistics.median(r[key] for r in runs)
-        for key in ("plan_s", "commit_s", "bill_s", "rebill_s")
+        for key in ("plan_s", "commit_s", "bill_s", "rebill_s", "floor_s")
     }
     last = runs[-1]
     lines = [
@@ -204,7 +204,9 @@ def bench_money(rows: int) -> list[str]:
         f"commit (enrolments + history) {median['commit_s']:.2f} s |",
         f"| bill_{rows // 1000}k | postgresql | {rows:,} | {median['bill_s']:.2f} s | "
         f"{last['lines'] / median['bill_s']:,.0f} lines/s | {RUNS} | {last['lines']:,} lines, "
-        f"Rp{last['total']:,}; re-run {median['rebill_s']:.2f} s adds {last['again']} |",
+        f"Rp{last['total']:,}; re-run {median['rebill_s']:.2f} s adds {last['again']}; floor "
+        f"(plain INSERT … SELECT, unindexed) {median['floor_s']:.2f} s, "
+        f"×{median['bill_s'] / median['floor_s']:.1f} |",
     ]
     for line in lines:
         print(line, flush=True)

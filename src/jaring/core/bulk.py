@@ -40,7 +40,9 @@ def statistics_stale(tuples: float, changed: int) -> bool:
 
 
 def analyze_if_stale(*models) -> list[str]:
-    """ANALYZE each model's table whose statistics are missing or stale (PostgreSQL only).
+    """ANALYZE each model's table (or table named) whose statistics are missing or stale
+    (PostgreSQL only). A partitioned table is skipped: analysing it samples every partition,
+    and the planner reads each partition's own statistics (name the partition instead).
 
     A bulk INSERT … SELECT planned on a table with no statistics (a plan just committed a
     million enrolments; the invoice lines were analysed while still empty) can pick a nested
@@ -51,10 +53,11 @@ def analyze_if_stale(*models) -> list[str]:
     analysed = []
     with connection.cursor() as cursor:
         for model in models:
-            table = model._meta.db_table
+            table = model if isinstance(model, str) else model._meta.db_table
             cursor.execute(
                 "SELECT c.reltuples, s.n_mod_since_analyze FROM pg_class c "
-                "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = %s::regclass",
+                "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = %s::regclass "
+                "AND c.relkind <> 'p'",
                 [table],
             )
             row = cursor.fetchone()

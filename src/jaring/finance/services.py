@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
+from jaring.core import partitions
 from jaring.core.bulk import analyze_if_stale
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
@@ -118,6 +119,9 @@ def bill_month(
     book = book or default_rulebook()
     invoices, refused = [], []
     with timed(BILLING_SECONDS):
+        # A month's partition made ahead and still empty goes: the first source billed for the
+        # month writes its lines into a table of its own that becomes the partition.
+        partitions.drop_if_empty(partitions.INVOICE_LINES, month)
         for source in sources_of(region, source_name):
             refusal = billing_refusal(source, month)
             if refusal is not None:
@@ -239,32 +243,62 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         )
     lines = quote(InvoiceLine._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
-    analyze_if_stale(Enrolment, InvoiceLine)
+    columns = "invoice_id, enrolment_id, worker_id, month, program, amount"
+    priced = (
+        f"SELECT %s, e.id, e.worker_id, %s, p.program, CASE p.program {' '.join(cases)} END "
+        f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
+        f"CROSS JOIN ({programs}) AS p "
+        # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
+        f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
+        f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
+        f"AND (p.program IN ('JKK', 'JKM') OR e.programs LIKE %s) "
+    )
+    priced_params = [
+        *(invoice.pk, month, *case_params, source.pk, *PROTECTING_STATUSES),
+        *(month, month, "%JHT%"),
+    ]
+    analyze_if_stale(Enrolment)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {lines} (invoice_id, enrolment_id, worker_id, month, program, amount) "  # nosec B608
-            f"SELECT %s, e.id, e.worker_id, %s, p.program, CASE p.program {' '.join(cases)} END "
-            f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
-            f"CROSS JOIN ({programs}) AS p "
-            # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
-            f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
-            f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
-            f"AND (p.program IN ('JKK', 'JKM') OR e.programs LIKE %s) "
-            # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
-            # invoice's row lock; the unique constraint is the last line of defence.
-            f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done WHERE done.enrolment_id = e.id "
-            f"AND done.month = %s AND done.program = %s) "
-            # Owed by another funder already (one funder per participant-month, which the
-            # constraint line_one_funder_per_month enforces): not billed twice.
-            f"AND NOT EXISTS (SELECT 1 FROM {lines} AS other WHERE other.worker_id = e.worker_id "
-            f"AND other.month = %s AND other.program = %s AND other.credit_note_id IS NULL)",
-            [
-                *(invoice.pk, month, *case_params, source.pk, *PROTECTING_STATUSES),
-                *(month, month, "%JHT%", month, MONTH_MARKER_PROGRAM, month, MONTH_MARKER_PROGRAM),
-            ],
-        )
-        new_lines = cursor.rowcount
-        skipped = _owed_by_another_funder(cursor, source, month)
+        staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
+        if staged is not None:
+            # PostgreSQL, and no line of the month exists anywhere (so none is billed yet and
+            # no other funder owes any participant-month): the lines go into a standalone
+            # table, which then becomes the month's partition — the foreign keys are checked
+            # and the indexes built once for the set, not row by row.
+            sequence = partitions.identity_sequence(InvoiceLine._meta.db_table)
+            cursor.execute(
+                f"INSERT INTO {quote(staged)} (id, {columns}) "  # nosec B608
+                f"SELECT nextval(%s), priced.* FROM ({priced}) AS priced",
+                [sequence, *priced_params],
+            )
+            new_lines = cursor.rowcount
+            partitions.attach(cursor, InvoiceLine._meta.db_table, month)
+            # Statistics now, while the month is new: the re-run and the payments plan on them.
+            cursor.execute(f"ANALYZE {quote(staged)}")
+            skipped = 0
+        else:
+            analyze_if_stale(partitions.month_table(partitions.INVOICE_LINES, month))
+            unbilled, skipped = _unbilled_and_owed(cursor, source, month)
+            new_lines = 0
+            if unbilled:
+                cursor.execute(
+                    f"INSERT INTO {lines} ({columns}) {priced}"  # nosec B608
+                    # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue
+                    # on the invoice's row lock; the unique constraint is the last line of
+                    # defence.
+                    f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done "
+                    f"WHERE done.enrolment_id = e.id AND done.month = %s AND done.program = %s) "
+                    # Owed by another funder already (one funder per participant-month, which
+                    # the constraint line_one_funder_per_month enforces): not billed twice.
+                    f"AND NOT EXISTS (SELECT 1 FROM {lines} AS other "
+                    f"WHERE other.worker_id = e.worker_id AND other.month = %s "
+                    f"AND other.program = %s AND other.credit_note_id IS NULL)",
+                    [
+                        *priced_params,
+                        *(month, MONTH_MARKER_PROGRAM, month, MONTH_MARKER_PROGRAM),
+                    ],
+                )
+                new_lines = cursor.rowcount
     if new_lines:
         totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
         invoice.total, invoice.line_count = totals["total"] or 0, totals["count"]
@@ -281,22 +315,34 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
     }
 
 
-def _owed_by_another_funder(cursor, source: FundingSource, month: datetime.date) -> int:
-    """How many of ``source``'s participants covered in ``month`` were not billed because
-    another enrolment (another funder) already owes that participant-month."""
+def _unbilled_and_owed(cursor, source: FundingSource, month: datetime.date) -> tuple[int, int]:
+    """How many of ``source``'s participants covered in ``month`` have no line for it yet
+    and nobody else owes it (what an INSERT would bill), and how many were not billed because
+    another enrolment (another funder) already owes that participant-month.
+
+    One pass with hash joins on the month's lines (each join meets at most one line per row:
+    ``invoice_line_once`` and ``line_one_funder_per_month``); a re-run that finds nothing
+    unbilled writes nothing."""
     quote = connection.ops.quote_name
     lines = quote(InvoiceLine._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
     cursor.execute(
-        f"SELECT COUNT(*) FROM {quote(Enrolment._meta.db_table)} AS e "  # nosec B608
+        "SELECT count(*) FILTER (WHERE done.enrolment_id IS NULL AND other.worker_id IS NULL), "
+        "count(*) FILTER (WHERE other.enrolment_id <> e.id) "
+        f"FROM {quote(Enrolment._meta.db_table)} AS e "  # noqa: S608  # nosec B608
+        f"LEFT JOIN (SELECT enrolment_id FROM {lines} WHERE month = %s AND program = %s) AS done "
+        "ON done.enrolment_id = e.id "
+        f"LEFT JOIN (SELECT worker_id, enrolment_id FROM {lines} WHERE month = %s "
+        "AND program = %s AND credit_note_id IS NULL) AS other ON other.worker_id = e.worker_id "
         f"WHERE e.source_id = %s AND e.status IN ({statuses}) AND e.kpj_number <> '' "
-        f"AND e.start_month <= %s AND e.end_month >= %s "
-        f"AND EXISTS (SELECT 1 FROM {lines} AS other WHERE other.worker_id = e.worker_id "
-        f"AND other.month = %s AND other.program = %s AND other.credit_note_id IS NULL "
-        f"AND other.enrolment_id <> e.id)",
-        [source.pk, *PROTECTING_STATUSES, month, month, month, MONTH_MARKER_PROGRAM],
+        "AND e.start_month <= %s AND e.end_month >= %s",
+        [
+            *(month, MONTH_MARKER_PROGRAM, month, MONTH_MARKER_PROGRAM),
+            *(source.pk, *PROTECTING_STATUSES, month, month),
+        ],
     )
-    return cursor.fetchone()[0]
+    unbilled, owed = cursor.fetchone()
+    return unbilled, owed
 
 
 @transaction.atomic

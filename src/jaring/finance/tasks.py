@@ -1,8 +1,10 @@
 """The monthly lapse run, queued on the database task worker (``jaring worker``).
 
 ``lapse_run`` queues itself for the first day of the next month, then marks lapses and
-reactivations in every kabupaten/kota with a funding source; ``ensure_lapse_run_scheduled`` (called
-when the worker starts, and by ``jaring lapse --schedule``) queues the first run if none waits.
+reactivations in every kabupaten/kota with a funding source, then creates the coming months'
+partitions of the big tables (PostgreSQL, ``core.partitions``); ``ensure_lapse_run_scheduled``
+(called when the worker starts, and by ``jaring lapse --schedule``) queues the first run if none
+waits.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime
 from django.tasks import task
 from django.utils import timezone
 
+from jaring.core import partitions
 from jaring.finance.models import FundingSource
 from jaring.finance.protection import add_months
 from jaring.finance.services import mark_lapses
@@ -27,10 +30,13 @@ def lapse_run(day: str | None = None) -> list[dict]:
     does not break the chain."""
     when = datetime.date.fromisoformat(day) if day else timezone.localdate()
     schedule_lapse_run(add_months(when.replace(day=1), 1))
-    regencies = Region.objects.filter(
-        code__in=FundingSource.objects.values("region_id")
-    ).order_by("code")
-    return [mark_lapses(region, when).summary() for region in regencies]
+    regencies = Region.objects.filter(code__in=FundingSource.objects.values("region_id")).order_by(
+        "code"
+    )
+    summaries = [mark_lapses(region, when).summary() for region in regencies]
+    # The monthly partitions of the big tables, ahead of the rows (``jaring partitions``).
+    partitions.ensure_all_ahead(when)
+    return summaries
 
 
 def schedule_lapse_run(first_of_month: datetime.date):

@@ -1,0 +1,181 @@
+"""Monthly partitions of the big append-only tables (PostgreSQL only; SQLite keeps plain
+tables): the migrations made them, ``jaring partitions`` creates months ahead, lists and
+detaches, billing writes a month's lines into its own partition (the bulk path) and every
+unique constraint still holds across the partitioned table."""
+
+import datetime
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+from jaring.core import partitions
+from jaring.finance import services as finance_services
+from jaring.finance.models import InvoiceLine
+from jaring.regions.models import Region
+from jaring.registry.models import Worker
+from tests.conftest import BENGKALIS
+from tests.test_enrolment_finance import apbd, finance_officer, registry
+from tests.test_funders import enrol, line, province
+
+FIXTURES = (apbd, finance_officer, province, registry)  # pytest finds them by name
+D = datetime.date
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="declarative partitioning is PostgreSQL's; SQLite keeps plain tables",
+)
+
+LINES = partitions.INVOICE_LINES.table
+
+
+def run(*args) -> list[dict]:
+    out = StringIO()
+    call_command("partitions", "--json", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def attached(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass",
+            [table],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def where(line_id: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text FROM {LINES} WHERE id = %s", [line_id])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_the_tables_are_partitioned_with_a_default_partition():
+    for spec in partitions.TABLES:
+        assert partitions.is_partitioned(spec.table)
+        assert partitions.default_name(spec.table) in attached(spec.table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+            [f"{LINES}_pkey"],
+        )
+        assert cursor.fetchone()[0] == "PRIMARY KEY (id, month)"
+
+
+@pytest.mark.django_db
+def test_partitions_are_created_ahead_and_the_command_is_idempotent():
+    first = run("--date", "2031-01-15", "--ahead", "2")
+    for entry in first:
+        months = [partitions.partition_name(entry["table"], D(2031, m, 1)) for m in (1, 2, 3)]
+        assert set(months) <= set(entry["created"])
+        assert set(months) <= attached(entry["table"])
+        assert partitions.partition_name(entry["table"], D(2031, 4, 1)) not in attached(
+            entry["table"]
+        )
+    again = run("--date", "2031-01-15", "--ahead", "2")
+    assert [e["created"] for e in again] == [[] for _ in again]
+    assert [e["partitions"] for e in again] == [e["partitions"] for e in first]
+
+
+@pytest.mark.django_db
+def test_a_line_lands_in_its_months_partition_and_stray_rows_move_in(apbd):  # noqa: F811
+    run("--date", "2025-03-01", "--ahead", "0", "--table", LINES)
+    worker = Worker.objects.order_by("pk").first()
+    enrolment = enrol(worker, apbd, D(2025, 1, 1), D(2025, 12, 1))
+    march = line(enrolment, D(2025, 3, 1))
+    assert where(march.pk) == partitions.partition_name(LINES, D(2025, 3, 1))
+    # No partition for May yet: the DEFAULT partition takes the row (no insert ever fails)…
+    may = line(enrolment, D(2025, 5, 1))
+    assert where(may.pk) == partitions.default_name(LINES)
+    # … and creating May's partition moves it there.
+    created = run("--date", "2025-05-01", "--ahead", "0", "--table", LINES)[0]["created"]
+    assert created == [partitions.partition_name(LINES, D(2025, 5, 1))]
+    assert where(may.pk) == partitions.partition_name(LINES, D(2025, 5, 1))
+    assert InvoiceLine.objects.filter(enrolment=enrolment).count() == 2
+
+
+@pytest.mark.django_db
+def test_old_partitions_are_detached_not_dropped(apbd):  # noqa: F811
+    run("--date", "2025-01-01", "--ahead", "3", "--table", LINES)
+    enrolment = enrol(Worker.objects.order_by("pk").first(), apbd, D(2025, 1, 1), D(2025, 12, 1))
+    line(enrolment, D(2025, 1, 1))
+    report = run("--date", "2025-04-10", "--ahead", "0", "--table", LINES, "--retain-months", "2")
+    detached = {d["table"]: d["rows"] for d in report[0]["detached"]}
+    january = partitions.partition_name(LINES, D(2025, 1, 1))
+    assert detached[january] == 1
+    assert january not in attached(LINES)
+    assert partitions.partition_name(LINES, D(2025, 2, 1)) in attached(LINES)  # kept
+    with connection.cursor() as cursor:  # the rows are still there, in the detached table
+        cursor.execute(f'SELECT count(*) FROM "{january}"')  # noqa: S608
+        assert cursor.fetchone()[0] == 1
+    assert not InvoiceLine.objects.filter(month=D(2025, 1, 1)).exists()
+    out = StringIO()
+    call_command("partitions", "--table", LINES, "--retain-months", "1", stdout=out)
+    assert "--retain-months" not in out.getvalue()  # the text form also says what it did
+
+
+@pytest.mark.django_db
+def test_a_retention_needs_a_table():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("partitions", "--retain-months", "12")
+
+
+@pytest.mark.django_db
+def test_billing_fills_the_months_partition_and_the_constraints_hold(
+    apbd,
+    province,
+    finance_officer,  # noqa: F811
+):
+    run("--date", "2025-04-01", "--ahead", "1", "--table", LINES)  # April made ahead, empty
+    workers = list(Worker.objects.order_by("pk")[:3])
+    kabupaten = [
+        enrol(w, apbd, D(2025, 4, 1), D(2025, 12, 1), kpj=f"2403000000{i}")
+        for i, w in enumerate(workers)
+    ]
+    region = Region.objects.get(code=BENGKALIS)
+    first = finance_services.bill_month(region, D(2025, 4, 1), finance_officer).summary()
+    assert first["new_lines"] == 6  # JKK and JKM for three participants
+    april = partitions.partition_name(LINES, D(2025, 4, 1))
+    assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {april}
+    assert (
+        finance_services.bill_month(region, D(2025, 4, 1), finance_officer).summary()["new_lines"]
+        == 0
+    )  # a re-run adds nothing
+    # The unique constraints still refuse duplicates in the partition the bulk path attached.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line(kabupaten[0], D(2025, 4, 1))
+    other = enrol(workers[0], province, D(2025, 4, 1), D(2025, 12, 1), "ended", "24039999999")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line(other, D(2025, 4, 1))
+    # A participant added mid-month is billed by the plain path into the same partition.
+    late = enrol(
+        Worker.objects.order_by("pk")[5], apbd, D(2025, 4, 1), D(2025, 12, 1), kpj="24030000009"
+    )
+    again = finance_services.bill_month(region, D(2025, 4, 1), finance_officer).summary()
+    assert again["new_lines"] == 2
+    assert {
+        where(pk) for pk in InvoiceLine.objects.filter(enrolment=late).values_list("pk", flat=True)
+    } == {april}
+    invoice = InvoiceLine.objects.filter(enrolment=late).first().invoice
+    assert (invoice.line_count, invoice.total) == (
+        8,
+        sum(InvoiceLine.objects.filter(invoice=invoice).values_list("amount", flat=True)),
+    )
+
+
+@pytest.mark.django_db
+def test_billing_a_month_without_a_partition_makes_it(apbd, finance_officer):  # noqa: F811
+    enrol(Worker.objects.order_by("pk").first(), apbd, D(2025, 4, 1), D(2025, 12, 1))
+    june = partitions.partition_name(LINES, D(2025, 6, 1))
+    assert june not in attached(LINES)
+    region = Region.objects.get(code=BENGKALIS)
+    result = finance_services.bill_month(region, D(2025, 6, 1), finance_officer).summary()
+    assert result["new_lines"] == 2
+    assert june in attached(LINES)
+    assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {june}
