@@ -4,7 +4,8 @@ Usage: python bench/years.py ROWS — prints one JSON object with the timings. R
 are enrolled for 2025 by SQL (each with a KPJ) and billed for December by the billing run; then
 
 - allocation: one payment of the whole December invoice allocated to its ROWS
-  participant-months (``record_payment``: oldest unpaid first, whole months);
+  participant-months (``record_payment``: oldest unpaid first, whole months; the payment records
+  the prefix it paid, ``finance.allocation``);
 - renewal: the 2026 plan continues the cohort (``plan_coverage``) and is committed
   (``commit_plan``: the 2025 enrolments close, ROWS new ones follow with the same KPJ, history).
 
@@ -25,6 +26,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from bench.money import WORKERS_SQL  # noqa: E402  (sets Django up)
+from jaring.finance.allocation import with_payer  # noqa: E402
 from jaring.finance.models import FundingSource, Invoice  # noqa: E402
 from jaring.finance.planning import commit_plan, plan_coverage  # noqa: E402
 from jaring.finance.services import allocate, bill_month, record_payment  # noqa: E402
@@ -81,13 +83,10 @@ def main(rows: int) -> None:
     started = time.perf_counter()
     record_payment(invoice, invoice.total, DECEMBER, "SP2D/1", officer)
     timings["allocate_s"] = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(DISTINCT enrolment_id), COUNT(*) FROM finance_invoiceline "
-            "WHERE invoice_id = %s AND payment_id IS NOT NULL",
-            [invoice.pk],
-        )
-        paid_months, paid_lines = cursor.fetchone()
+    # What the payment paid, read as every reader does (finance.allocation.payer_sql).
+    paid = with_payer(invoice.lines).filter(paid_by__isnull=False)
+    paid_lines = paid.count()
+    paid_months = paid.values("enrolment_id").distinct().count()
     started = time.perf_counter()
     plan = plan_coverage(
         region,

@@ -8,6 +8,7 @@ from django.db.models import Count
 from jaring.enrolment.models import Enrolment
 from jaring.finance import exports
 from jaring.finance import services as finance_services
+from jaring.finance.allocation import with_payer
 from jaring.finance.models import Invoice, InvoiceLine
 from jaring.finance.protection import paid_through, protected_on
 from jaring.regions.models import Region
@@ -30,8 +31,12 @@ def billed(apbd, finance_officer, tmp_path):  # noqa: F811
     return {m: Invoice.objects.get(month=m) for m in (D(2025, 4, 1), D(2025, 5, 1))}
 
 
+def paid_lines(invoice):
+    return with_payer(invoice.lines).filter(paid_by__isnull=False)
+
+
 def paid_participants(invoice) -> int:
-    return invoice.lines.filter(payment__isnull=False).values("enrolment_id").distinct().count()
+    return paid_lines(invoice).values("enrolment_id").distinct().count()
 
 
 def test_sixty_percent_paid_pays_sixty_percent_of_participants_and_names_the_rest(
@@ -45,16 +50,12 @@ def test_sixty_percent_paid_pays_sixty_percent_of_participants_and_names_the_res
     )
     assert paid_participants(april) == 60
     # Whole participant-months: no participant has one programme paid and not the other.
-    split = (
-        InvoiceLine.objects.filter(invoice=april)
-        .values("enrolment_id")
-        .annotate(paid=Count("payment"), lines=Count("id"))
-        .exclude(paid=0)
-        .exclude(paid=2)
+    paid_per_participant = (
+        paid_lines(april).values("enrolment_id").annotate(lines=Count("id")).order_by()
     )
-    assert not split.exists()
+    assert {row["lines"] for row in paid_per_participant} == {2}
     order = list(Enrolment.objects.order_by("pk").values_list("pk", flat=True))
-    paid_ids = set(april.lines.filter(payment__isnull=False).values_list("enrolment_id", flat=True))
+    paid_ids = set(paid_lines(april).values_list("enrolment_id", flat=True))
     assert paid_ids == set(order[:60])  # a fixed order: the same 60 on every run
     first, last = Enrolment.objects.get(pk=order[0]), Enrolment.objects.get(pk=order[-1])
     assert paid_through(first) == D(2025, 4, 1) and paid_through(last) is None
@@ -75,7 +76,7 @@ def test_money_short_of_a_participant_month_waits_for_the_next_payment(billed, f
         april, PER_MONTH // 2 + PER_MONTH, D(2025, 4, 12), "SP2D-2", finance_officer
     )
     assert paid_participants(april) == 2
-    assert set(april.lines.exclude(payment=None).values_list("payment", flat=True)) == {second.pk}
+    assert set(paid_lines(april).values_list("paid_by", flat=True)) == {second.pk}
     finance_services.record_payment(
         april, april.total - 2 * PER_MONTH, D(2025, 4, 14), "SP2D-3", finance_officer
     )
@@ -94,3 +95,28 @@ def test_the_excel_file_names_who_is_unpaid(billed, finance_officer):  # noqa: F
     rows = list(sheet.iter_rows(min_row=2, values_only=True))[:-1]  # the last row is the total
     assert rows[0][:6] and sum(1 for r in rows if r[5] == "BELUM DIBAYAR") == 2  # JKK + JKM
     assert sum(1 for r in rows if str(r[5]).endswith("SP2D-MEI")) == 198
+
+
+def test_a_month_billed_after_a_payment_waits_for_the_next_one(billed, finance_officer):  # noqa: F811
+    """A re-run bills a participant-month after a payment: that payment did not pay it, even when
+    its enrolment sorts before the ones the payment paid; the next payment pays it first."""
+    april = billed[D(2025, 4, 1)]
+    first = Enrolment.objects.order_by("pk").first()
+    late_lines = list(april.lines.filter(enrolment=first).values())
+    april.lines.filter(enrolment=first).delete()  # as if first was billed only later
+    paid = finance_services.record_payment(
+        april, 99 * PER_MONTH, D(2025, 4, 10), "SP2D-1", finance_officer
+    )
+    assert paid_participants(april) == 99
+    for line in late_lines:  # the re-run bills it now: new lines, after the payment
+        line.pop("id")
+        InvoiceLine.objects.create(**line)
+    assert paid_through(first) is None and paid_participants(april) == 99
+    later = finance_services.record_payment(
+        april, PER_MONTH, D(2025, 4, 20), "SP2D-2", finance_officer
+    )
+    assert set(paid_lines(april).filter(enrolment=first).values_list("paid_by", flat=True)) == {
+        later.pk
+    }
+    assert paid_participants(april) == 100 and paid.paid_through_line < later.paid_through_line
+    assert paid_through(first) == D(2025, 4, 1)

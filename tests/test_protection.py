@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from jaring.enrolment.models import Enrolment
+from jaring.finance.allocation import paid_bounds
 from jaring.finance.models import FundingSource, Invoice, InvoiceLine, Payment
 from jaring.finance.protection import (
     PROTECTING_STATUSES,
@@ -19,7 +20,6 @@ from jaring.finance.protection import (
     protected_on,
     protected_workers,
 )
-from jaring.finance.services import allocate_to_participants
 from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
@@ -142,14 +142,14 @@ def build(base, history):
         kind, delay = payments[position]
         share = {"none": 0, "part": invoice.total // 2, "full": invoice.total}[kind]
         if share:
-            payment = Payment.objects.create(
+            Payment.objects.create(
                 invoice=invoice,
                 amount=share,
                 paid_on=asked_day if delay is None else billed + datetime.timedelta(days=delay),
                 reference=f"SP2D/{billed:%Y-%m}",
                 recorded_by=base["user"],
+                **paid_bounds(invoice.pk, share),
             )
-            allocate_to_participants(invoice, payment)
     worker.refresh_from_db()
     return worker, asked_day
 
@@ -219,14 +219,14 @@ def bill_and_pay(base, enrolment, months, paid_through, paid_on=None):
         invoice.total += 6_800
         invoice.save(update_fields=["total"])
         if billed <= paid_through:
-            payment = Payment.objects.create(
+            Payment.objects.create(
                 invoice=invoice,
                 amount=6_800,
                 paid_on=paid_on or billed,
                 reference=f"SP2D/{billed:%Y-%m}/{enrolment.pk}",
                 recorded_by=base["user"],
+                **paid_bounds(invoice.pk, 6_800),
             )
-            allocate_to_participants(invoice, payment)
 
 
 def year_2025():

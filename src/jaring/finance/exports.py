@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from jaring.core.i18n import render
 from jaring.core.masking import mask_kpj, mask_name
 from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
+from jaring.finance.allocation import payer, with_payer
 from jaring.finance.models import Invoice, Lapse, payment_state
 from jaring.finance.protection import lapse_start
 from jaring.finance.selectors import BUDGET_MEASURES, BudgetLine, paid_amount
@@ -73,7 +74,7 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
     table = TableSheet(book, "Tagihan", INVOICE_COLUMNS)
     lapse = Lapse.objects.current().filter(enrolment=OuterRef("enrolment_id"))
     lines = (
-        invoice.lines.select_related("enrolment__worker__village", "payment")
+        with_payer(invoice.lines.select_related("enrolment__worker__village"))
         .annotate(
             lapsed_on=Subquery(lapse.values("lapsed_on")[:1]),
             lapse_paid_through=Subquery(lapse.values("paid_through")[:1]),
@@ -81,6 +82,7 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
         .order_by("enrolment__worker__village_id", "enrolment_id", "program")
     )
     rules = default_rulebook()
+    payments = {payment.pk: payment for payment in invoice.payments.all()}
     for line in lines.iterator(chunk_size=5000):
         worker = line.enrolment.worker
         kpj = line.enrolment.kpj_number
@@ -88,8 +90,9 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
         # that took it back (a month not owed).
         if line.credit_note_id:
             paid = f"DIKREDITKAN NK/{line.credit_note_id}"
-        elif line.payment_id:
-            paid = f"{line.payment.paid_on:%d-%m-%Y} {line.payment.reference}"
+        elif line.paid_by:
+            payment = payments[line.paid_by]
+            paid = f"{payment.paid_on:%d-%m-%Y} {payment.reference}"
         else:
             paid = "BELUM DIBAYAR"
         membership = "AKTIF"
@@ -123,7 +126,11 @@ def invoice_summary(invoice: Invoice) -> dict:
     )
     participants = invoice.lines.values("enrolment_id").distinct().count()
     participants_paid = (
-        invoice.lines.filter(payment__isnull=False).values("enrolment_id").distinct().count()
+        invoice.lines.alias(paid_by=payer())
+        .filter(paid_by__isnull=False)
+        .values("enrolment_id")
+        .distinct()
+        .count()
     )
     paid = paid_amount(invoice)
     return {

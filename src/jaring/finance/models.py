@@ -187,16 +187,8 @@ class InvoiceLine(models.Model):
         related_name="lines",
         db_index=False,
     )
-    # The payment that paid this participant-month (all its programmes together), as BPJS
-    # allocates money: whole participant-months, in a fixed order (finance.services).
-    payment = models.ForeignKey(
-        "finance.Payment",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="lines",
-        db_index=False,
-    )
+    # Which payment paid this participant-month is not stamped here: a payment records the
+    # prefix of its invoice's participant-months that it paid (finance.allocation.payer_sql).
 
     class Meta:
         constraints = [
@@ -216,7 +208,6 @@ class InvoiceLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["invoice", "program"], name="line_invoice_program_idx"),
-            models.Index(fields=["payment"], name="line_payment_idx"),
             # Credited lines are few: the budget line sums them without reading every line.
             models.Index(
                 fields=["invoice"],
@@ -243,6 +234,11 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # What it paid (finance.allocation): the invoice's participant-months in enrolment order up
+    # to this enrolment id, among the lines up to this line id, that no earlier payment paid.
+    # NULL: the money did not reach a whole participant-month (it waits for the next payment).
+    paid_through_enrolment = models.BigIntegerField(null=True, blank=True, editable=False)
+    paid_through_line = models.BigIntegerField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -340,8 +336,7 @@ class Lapse(models.Model):
                 name="lapse_one_open_per_enrolment",
             ),
             models.CheckConstraint(
-                condition=Q(reactivated_on__isnull=True)
-                | Q(reactivated_on__gte=F("lapsed_on")),
+                condition=Q(reactivated_on__isnull=True) | Q(reactivated_on__gte=F("lapsed_on")),
                 name="lapse_reactivated_after",
             ),
             models.CheckConstraint(

@@ -13,7 +13,8 @@ not. ``protected_sql`` is its set form, an ``EXISTS`` over a worker id column, f
 summaries; ``tests/test_protection.py`` keeps the two equal on generated histories.
 
 Finance owns this definition because protection follows the money: paid-through comes from the
-participant-months that payments paid (``finance.allocation``), counting only payments dated on
+participant-months that payments paid (``finance.allocation.payer_sql``), counting only payments
+dated on
 or before the day unless the rule in force says arrears settled later still count.
 """
 
@@ -28,6 +29,7 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from jaring.enrolment.models import Enrolment
+from jaring.finance.allocation import payer_sql, with_payer
 from jaring.finance.models import InvoiceLine, Payment
 from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import RuleBook, default_rulebook
@@ -113,15 +115,20 @@ def payments_counted_until(book: RuleBook, day: datetime.date) -> datetime.date:
 
 def paid_through(enrolment: Enrolment, as_of: datetime.date = datetime.date.max):
     """The last month up to which every billed month of this enrolment is paid — its
-    participant-month allocated to a payment (finance.allocation) dated on or before ``as_of``."""
-    months = (
-        InvoiceLine.objects.filter(enrolment=enrolment, program=MONTH_MARKER_PROGRAM)
+    participant-month paid by a payment (finance.allocation) dated on or before ``as_of``."""
+    months = list(
+        with_payer(InvoiceLine.objects.filter(enrolment=enrolment, program=MONTH_MARKER_PROGRAM))
         .order_by("month")
-        .values_list("month", "payment__paid_on")
+        .values_list("month", "paid_by")
+    )
+    dated = dict(
+        Payment.objects.filter(pk__in={payer for _month, payer in months if payer}).values_list(
+            "pk", "paid_on"
+        )
     )
     last = None
-    for month, paid_on in months:
-        if paid_on is None or paid_on > as_of:
+    for month, payer in months:
+        if payer is None or dated[payer] > as_of:
             break
         last = month
     return last
@@ -135,7 +142,7 @@ def paid_through_sql(enrolment_id: str, as_of: datetime.date) -> tuple[str, list
     sql = f"""(SELECT MAX(tl.month) FROM {lines} tl
         WHERE tl.enrolment_id = {enrolment_id} AND tl.program = %s
           AND NOT EXISTS (
-            SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = ul.payment_id
+            SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = {payer_sql("ul")}
             WHERE ul.enrolment_id = {enrolment_id} AND ul.program = %s AND ul.month <= tl.month
               AND (up.id IS NULL OR up.paid_on > %s)
           ))"""  # nosec B608 - identifiers from model metadata, values are parameters
@@ -265,7 +272,7 @@ def protected_sql(
             SELECT 1 FROM {lines} pl
             WHERE pl.enrolment_id = pe.id AND pl.program = %s AND pl.month >= %s
               AND NOT EXISTS (
-                SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = ul.payment_id
+                SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = {payer_sql("ul")}
                 WHERE ul.enrolment_id = pe.id AND ul.program = %s AND ul.month <= pl.month
                   AND (up.id IS NULL OR up.paid_on > %s)
               )

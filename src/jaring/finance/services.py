@@ -25,7 +25,7 @@ from jaring.core.history import record_history
 from jaring.core.metrics import BILLING_SECONDS, timed
 from jaring.enrolment.models import Enrolment
 from jaring.enrolment.services import end_enrolment
-from jaring.finance.allocation import allocate_unpaid_months
+from jaring.finance.allocation import paid_bounds
 from jaring.finance.models import (
     Allocation,
     CreditNote,
@@ -372,6 +372,8 @@ def record_payment(
             _("A payment with this reference is already recorded for this invoice."),
             code="payment_duplicate",
         )
+    # Whole participant-months, in order (finance.allocation): what it paid is recorded on the
+    # payment itself, so its history row says what it paid as well.
     payment = Payment(
         invoice=invoice,
         amount=amount,
@@ -379,19 +381,12 @@ def record_payment(
         reference=reference.strip(),
         note=note,
         recorded_by=user,
+        **paid_bounds(invoice.pk, amount),
     )
     payment._history_user = user
     payment.save()
-    allocate_to_participants(invoice, payment)
     region_changed(invoice.source.region_id, Change.MONEY)
     return payment
-
-
-def allocate_to_participants(invoice: Invoice, payment: Payment) -> None:
-    """Pay whole participant-months of ``invoice`` from what its payments have not yet paid for
-    (``finance.allocation``); their lines then point at ``payment``."""
-    with connection.cursor() as cursor:
-        allocate_unpaid_months(cursor, invoice.pk, payment.pk)
 
 
 def credit_months_not_owed(sender, enrolment, user, **kwargs) -> None:

@@ -3,7 +3,24 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from jaring.finance.allocation import allocate_unpaid_months
+# The allocation as it was when this migration was written (lines stamped with their payment;
+# migration 0008 turned the stamps into each payment's bounds, finance.allocation).
+ALLOCATE = """
+    UPDATE finance_invoiceline SET payment_id = %s
+    WHERE invoice_id = %s AND payment_id IS NULL AND enrolment_id IN (
+        SELECT enrolment_id FROM (
+            SELECT enrolment_id, SUM(SUM(amount)) OVER (ORDER BY enrolment_id) AS running
+            FROM finance_invoiceline WHERE invoice_id = %s AND payment_id IS NULL
+            GROUP BY enrolment_id
+        ) AS unpaid
+        WHERE unpaid.running <= (
+            SELECT COALESCE(SUM(p.amount), 0) FROM finance_payment p WHERE p.invoice_id = %s
+        ) - (
+            SELECT COALESCE(SUM(l.amount), 0) FROM finance_invoiceline l
+            WHERE l.invoice_id = %s AND l.payment_id IS NOT NULL
+        )
+    )
+"""
 
 
 def allocate_recorded_payments(apps, schema_editor):
@@ -13,7 +30,7 @@ def allocate_recorded_payments(apps, schema_editor):
         for payment_id, invoice_id in Payment.objects.order_by("paid_on", "id").values_list(
             "id", "invoice_id"
         ):
-            allocate_unpaid_months(cursor, invoice_id, payment_id)
+            cursor.execute(ALLOCATE, [payment_id, invoice_id, invoice_id, invoice_id, invoice_id])
 
 
 class Migration(migrations.Migration):
