@@ -1,4 +1,4 @@
-"""Upgrading a database whose paid lines were stamped with their payment: migration finance 0008
+"""Upgrading a database whose paid lines were stamped with their payment: migration finance 0009
 turns the stamps into each payment's bounds, and every line reads as paid by the same payment."""
 
 import datetime
@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tests.test_migrations import _needs, _sample
 
-BEFORE = [("finance", "0007_credited_lines_index")]
+BEFORE = [("finance", "0008_partitioned_lines")]
 JANUARY = datetime.date(2026, 1, 1)
 
 

@@ -49,7 +49,7 @@ def bounds_to_stamps(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0007_credited_lines_index"),
+        ("finance", "0008_partitioned_lines"),
     ]
 
     operations = [
