@@ -144,26 +144,29 @@ def count_villages(
     VillageCoverageMonth.objects.filter(**stale).delete()
     where, where_params = _workers_where(regency_code, villages)
     protected, protected_params = protected_sql("w.id", today)
-    # The protected and the lapsed as sets of worker ids: an EXISTS in a WHERE becomes a semi
-    # join (the enrolments joined once), where one in a SELECT list is a probe per worker.
+    # Each worker once as registered, once more when protected, once more when lapsed: the
+    # protected and the lapsed are sets (an EXISTS in a WHERE is a semi join, the enrolments
+    # joined once, not a probe per worker and dimension), summed without joining them back to
+    # the workers (a join a planner without statistics may run as a nested loop).
+    row = (
+        "w.village_id AS village, w.district_code AS district, w.sex AS sex, "
+        "w.occupation_id AS occupation"
+    )
     flagged = f"""
-        SELECT w.village_id AS village, w.district_code AS district, w.sex AS sex,
-               w.occupation_id AS occupation,
-               CASE WHEN p.id IS NULL THEN 0 ELSE 1 END AS covered,
-               CASE WHEN l.id IS NULL THEN 0 ELSE 1 END AS lapsed
-        FROM {WORKER_TABLE} w
-        LEFT JOIN (SELECT w.id FROM {WORKER_TABLE} w
-                   WHERE {where} AND w.status = 'active' AND {protected}) p ON p.id = w.id
-        LEFT JOIN (SELECT w.id FROM {WORKER_TABLE} w
-                   WHERE {where} AND w.status = 'active' AND {lapsed_sql("w.id")}) l
-               ON l.id = w.id
+        SELECT {row}, 1 AS registered, 0 AS covered, 0 AS lapsed FROM {WORKER_TABLE} w
         WHERE {where} AND w.status = 'active'
+        UNION ALL
+        SELECT {row}, 0, 1, 0 FROM {WORKER_TABLE} w
+        WHERE {where} AND w.status = 'active' AND {protected}
+        UNION ALL
+        SELECT {row}, 0, 0, 1 FROM {WORKER_TABLE} w
+        WHERE {where} AND w.status = 'active' AND {lapsed_sql("w.id")}
     """  # nosec B608 - identifiers from model metadata, values are parameters
-    flagged_params = [*where_params, *protected_params, *where_params, *where_params]
+    flagged_params = [*where_params, *where_params, *protected_params, *where_params]
     columns = (
         "regency_code, district_code, village_code, dimension, key, registered, covered, lapsed"
     )
-    sums = "COUNT(*), SUM(covered), SUM(lapsed)"
+    sums = "SUM(registered), SUM(covered), SUM(lapsed)"
     if grouping_sets is None:
         grouping_sets = connection.vendor == "postgresql"
     if grouping_sets:
