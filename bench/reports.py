@@ -2,9 +2,13 @@
 
 ``python bench/reports.py ROWS OTHER_REGENCIES OTHER_ROWS`` — in a fresh database: ROWS workers
 in Kabupaten Bengkalis and OTHER_ROWS in each of OTHER_REGENCIES other kabupaten, each with an
-active enrolment; refreshes the summary tables; then times 60 requests of the Bengkalis
-dashboard (as its operator) and of the national page (as the national viewer), in process.
-Prints one JSON object.
+active enrolment; refreshes the summary tables (the first refresh of Bengkalis is timed before
+ANALYZE, as a fresh installation sees it). Then, in the same run: the baseline — one grouped
+COUNT(*) pass over Bengkalis' living workers by village —, a full refresh of Bengkalis, and an
+incremental one after workers changed in three villages (announced through
+``core.events.region_changed``, as the registry does), which must leave exactly the rows a full
+recount writes. Then times 60 requests of the Bengkalis dashboard (as its operator), of the
+national page (as the national viewer) and of the public page, in process. Prints one JSON object.
 """
 
 import datetime
@@ -19,15 +23,17 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from jaring.accounts.models import User  # noqa: E402
 from jaring.accounts.rules import RoleCode  # noqa: E402
 from jaring.accounts.services import grant_role  # noqa: E402
+from jaring.core.events import Change, region_changed  # noqa: E402
 from jaring.finance.models import FundingSource  # noqa: E402
 from jaring.regions.models import Region  # noqa: E402
 from jaring.regions.services import load_regions  # noqa: E402
+from jaring.reports.models import CoverageMonth, RegionFact  # noqa: E402
 from jaring.reports.services import refresh_regency  # noqa: E402
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
@@ -65,6 +71,59 @@ def populate(regency: str, rows: int, offset: int) -> float:
     return time.perf_counter() - started
 
 
+def seconds(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def baseline(regency: str) -> None:
+    """The floor: one grouped count of the kabupaten's living workers by village (as the
+    refresh runs it: in a transaction, JIT off)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(
+            "SELECT village_id, COUNT(*) FROM registry_worker "
+            "WHERE regency_code = %s AND status = 'active' GROUP BY village_id",
+            [regency],
+        )
+        cursor.fetchall()
+
+
+def change_villages(regency: str, count: int = 3) -> list[str]:
+    """Workers change in ``count`` villages (some change sex, some die), announced per village."""
+    villages = list(
+        Region.objects.filter(code__startswith=regency + ".", level=4)
+        .order_by("code")
+        .values_list("code", flat=True)[:count]
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE registry_worker SET sex = CASE WHEN sex = 'L' THEN 'P' ELSE 'L' END "
+                "WHERE village_id = ANY(%s) AND mod(id, 5) = 0",
+                [villages],
+            )
+            cursor.execute(
+                "UPDATE registry_worker SET status = 'deceased', date_of_death = CURRENT_DATE "
+                "WHERE village_id = ANY(%s) AND mod(id, 11) = 0",
+                [villages],
+            )
+        for village in villages:
+            region_changed(village, Change.WORKERS)
+    return villages
+
+
+def summaries() -> tuple[list, list]:
+    facts = RegionFact.objects.order_by("region_code", "dimension", "key").values_list(
+        *(f.name for f in RegionFact._meta.fields if f.name not in {"id", "refreshed_at"})
+    )
+    months = CoverageMonth.objects.order_by("regency_code", "month").values_list(
+        "regency_code", "month", "covered"
+    )
+    return list(facts), list(months)
+
+
 def timed(client: Client, url: str, runs: int = 60) -> dict:
     client.get(url)  # warm caches (boundaries, templates)
     samples = []
@@ -94,6 +153,13 @@ def main(rows: int, others: int, other_rows: int) -> None:
     small = [populate(code, other_rows, rows + i * other_rows) for i, code in enumerate(regencies)]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    floor = min(seconds(lambda: baseline("14.03")) for _ in range(3))
+    full = seconds(lambda: refresh_regency("14.03"))
+    changed = change_villages("14.03")
+    incremental = seconds(lambda: refresh_regency("14.03", incremental=True))
+    after_incremental = summaries()
+    refresh_regency("14.03")
+    assert summaries() == after_incremental, "the incremental refresh differs from a recount"
     operator = User.objects.create_user("operator.bench")
     grant_role(operator, RoleCode.OPERATOR, Region.objects.get(code="14.03"))
     viewer = User.objects.create_user("nasional.bench")
@@ -105,6 +171,12 @@ def main(rows: int, others: int, other_rows: int) -> None:
         json.dumps(
             {
                 "refresh_big_s": big,
+                "baseline_count_s": floor,
+                "refresh_full_s": full,
+                "refresh_incremental_s": incremental,
+                "changed_villages": len(changed),
+                "villages": Region.objects.filter(code__startswith="14.03.", level=4).count(),
+                "loadavg": list(__import__("os").getloadavg()),
                 "refresh_small_median_s": statistics.median(small) if small else None,
                 "dashboard": timed(as_operator, "/laporan/14.03/"),
                 "national": timed(as_viewer, "/nasional/"),

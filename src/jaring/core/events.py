@@ -25,13 +25,17 @@ class Change(StrEnum):
     CLAIMS = "claims"
 
 
-# Sent after commit with ``regency_code`` (a kabupaten/kota code, "14.03") and ``what`` (Change).
+# Sent after commit with ``regency_code`` (a kabupaten/kota code, "14.03"), ``region_code`` (the
+# code the writer named: a village's when the change is confined to it, so a receiver may recount
+# only that village; else the kabupaten's) and ``what`` (Change).
 region_changed_signal = Signal()
 
 
-def region_changed(regency_code: str, what: Change) -> None:
-    """Announce that ``what`` changed in a kabupaten/kota, once the current transaction commits."""
-    regency_code = regency_code[:5]
+def region_changed(region_code: str, what: Change) -> None:
+    """Announce that ``what`` changed in a region (a village, or a whole kabupaten/kota), once the
+    current transaction commits."""
     transaction.on_commit(
-        lambda: region_changed_signal.send(sender=Change, regency_code=regency_code, what=what)
+        lambda: region_changed_signal.send(
+            sender=Change, regency_code=region_code[:5], region_code=region_code, what=what
+        )
     )

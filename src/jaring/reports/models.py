@@ -121,3 +121,86 @@ class CoverageMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.regency_code} {self.month:%Y-%m}: {self.covered}"
+
+
+class VillageCount(models.Model):
+    """Living workers of one village, whole or split by one dimension, counted on ``counted_on``:
+    the rows a kecamatan's and a kabupaten's worker counts are summed from. An incremental
+    refresh recounts only the villages that changed (``DirtyVillage``) and re-sums the rest."""
+
+    regency_code = models.CharField(max_length=5)
+    district_code = models.CharField(max_length=8)
+    village_code = models.CharField(max_length=13)
+    dimension = models.CharField(max_length=10, choices=RegionFact.Dimension.choices)
+    key = models.CharField(max_length=40, blank=True)
+    registered = models.PositiveIntegerField()
+    covered = models.PositiveIntegerField()
+    lapsed = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village_code", "dimension", "key"], name="village_count_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(covered__lte=models.F("registered")),
+                name="village_count_covered_registered",
+            ),
+        ]
+        indexes = [models.Index(fields=["regency_code"], name="village_count_regency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.village_code} {self.dimension}:{self.key}"
+
+
+class VillageCoverageMonth(models.Model):
+    """Workers of one village protected in a month (summed into ``CoverageMonth``)."""
+
+    regency_code = models.CharField(max_length=5)
+    village_code = models.CharField(max_length=13)
+    month = models.DateField()
+    covered = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village_code", "month"], name="village_coverage_month_once"
+            )
+        ]
+        indexes = [models.Index(fields=["regency_code"], name="village_month_regency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.village_code} {self.month:%Y-%m}: {self.covered}"
+
+
+class CountedDay(models.Model):
+    """The day a kabupaten's village counts are for: an incremental refresh on another day (or
+    with no counts yet) recounts every village, since protection is counted on the day."""
+
+    regency_code = models.CharField(max_length=5, unique=True)
+    day = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.regency_code} {self.day}"
+
+
+class DirtyVillage(models.Model):
+    """A village whose workers, enrolments or money changed since its kabupaten was last counted
+    (``village_code`` empty: the whole kabupaten). Written when ``core.events.region_changed``
+    is announced, consumed by the next refresh of the kabupaten."""
+
+    WHOLE_REGENCY = ""
+
+    regency_code = models.CharField(max_length=5)
+    village_code = models.CharField(max_length=13, blank=True)
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["regency_code", "village_code"], name="dirty_village_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regency_code} {self.village_code or '*'}"

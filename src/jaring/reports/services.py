@@ -1,9 +1,17 @@
 """Refreshing the summary tables of one kabupaten/kota, set-based, in one transaction.
 
-Workers are counted by ``INSERT … SELECT … GROUP BY`` per level and dimension (a village, its
-kecamatan, the kabupaten; by sex and occupation), claims and money by grouped aggregates; the
-province and country rows are then re-summed from their kabupaten rows. Nothing here loads
-workers into Python.
+Workers are counted per village in one pass (``VillageCount``: whole, by sex, by occupation —
+``GROUPING SETS`` on PostgreSQL, a ``UNION ALL`` of the same groupings elsewhere), the
+protected and the lapsed found as sets (each an existence test the planner turns into one join
+over the enrolments, not a probe per worker and dimension), and the trend per village and month
+likewise (``VillageCoverageMonth``). The village, kecamatan and kabupaten rows of ``RegionFact``
+and the kabupaten's ``CoverageMonth`` are then sums of those village rows; claims and money are
+grouped aggregates; the province and country rows are re-summed from their kabupaten rows.
+
+Incremental: ``core.events.region_changed`` marks the village that changed (``DirtyVillage``;
+a change named by its kabupaten marks all of it), and ``refresh_regency(…, incremental=True)``
+recounts only the marked villages' workers, as long as the kabupaten was last counted on the
+same day (protection is counted on the day). Nothing here loads workers into Python.
 """
 
 from __future__ import annotations
@@ -13,48 +21,40 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 
-from jaring.core.region_codes import parent_code
-from jaring.enrolment.models import Enrolment
+from jaring.core.region_codes import Level, level_of, parent_code
 from jaring.finance.models import lapsed_sql
 from jaring.finance.protection import month_end, protected_sql
+from jaring.regions.models import Region
 from jaring.registry.models import Worker
-from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact
+from jaring.reports.models import (
+    NATIONAL,
+    CountedDay,
+    CoverageMonth,
+    DirtyVillage,
+    RegionFact,
+    VillageCount,
+    VillageCoverageMonth,
+)
 
 TREND_MONTHS = 24
 # Table names from the models, never written out (quoted for the database in use).
-WORKER_TABLE = connection.ops.quote_name(Worker._meta.db_table)
-ENROLMENT_TABLE = connection.ops.quote_name(Enrolment._meta.db_table)
-FACT_TABLE = connection.ops.quote_name(RegionFact._meta.db_table)
+quote = connection.ops.quote_name
+WORKER_TABLE = quote(Worker._meta.db_table)
+FACT_TABLE = quote(RegionFact._meta.db_table)
+VILLAGE_TABLE = quote(VillageCount._meta.db_table)
+VILLAGE_MONTH_TABLE = quote(VillageCoverageMonth._meta.db_table)
+FACT_COLUMNS = (
+    "region_code, level, parent_code, dimension, key, registered, covered, lapsed, "
+    "claims_reported, claims_open, claims_paid, claims_rejected, benefits_paid, "
+    "pay_days_total, allocated, billed, paid, refreshed_at"
+)
 
-
-def _workers_sql(today: datetime.date) -> tuple[str, list]:
-    """One row per living worker of a regency (its id the last parameter): where it lives, who
-    it is, and whether it is protected on ``today`` (``finance.protection``, the one definition)."""
-    protected, params = protected_sql("w.id", today)
-    sql = f"""
-        SELECT w.village_id AS village, w.district_code AS district, w.regency_code AS regency,
-               w.sex AS sex, w.occupation_id AS occupation,
-               CASE WHEN {protected} THEN 1 ELSE 0 END AS covered,
-               CASE WHEN {lapsed_sql("w.id")} THEN 1 ELSE 0 END AS lapsed
-        FROM {WORKER_TABLE} w
-        WHERE w.regency_code = %s AND w.status = 'active'
-    """  # nosec B608
-    return sql, params
-
-
-# (level, region column, parent column or literal, dimension, key column)
-GROUPINGS = [
-    (4, "village", "district", "total", "''"),
-    (3, "district", "regency", "total", "''"),
-    (2, "regency", None, "total", "''"),
-    (2, "regency", None, "sex", "sex"),
-    (2, "regency", None, "occupation", "occupation"),
-    (3, "district", "regency", "sex", "sex"),
-]
+# The village counts: (dimension, the worker column that is its key, or None for the total).
+DIMENSIONS = [("total", None), ("sex", "sex"), ("occupation", "occupation")]
 
 
 def report_date() -> datetime.date:
@@ -81,16 +81,54 @@ def summaries_changed() -> None:
     cache.set(SUMMARIES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+def mark_dirty(region_code: str) -> None:
+    """Remember that a village (or, for any other code, the whole kabupaten) needs a recount."""
+    village = region_code if level_of(region_code) == Level.VILLAGE else DirtyVillage.WHOLE_REGENCY
+    try:
+        DirtyVillage.objects.bulk_create(
+            [DirtyVillage(regency_code=region_code[:5], village_code=village)],
+            ignore_conflicts=True,
+        )
+    except IntegrityError:  # pragma: no cover - ignore_conflicts covers the unique key
+        pass
+
+
 @transaction.atomic
-def refresh_regency(regency_code: str, today: datetime.date | None = None) -> None:
+def refresh_regency(
+    regency_code: str, today: datetime.date | None = None, *, incremental: bool = False
+) -> None:
     """Recount one kabupaten/kota (villages, kecamatan, itself), then its province and the
-    country."""
+    country. ``incremental``: recount the workers of the villages marked since the last refresh
+    only (every village when the last count was for another day or a change named the whole
+    kabupaten); the rest of its rows are re-summed from the village counts already stored."""
     today = today or report_date()
     now = timezone.now()
+    # One refresh of a kabupaten at a time: the second waits, then sees the first's rows.
+    Region.objects.select_for_update().filter(code=regency_code).exists()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # per-worker plans are cheap; compiling them is not
+            cursor.execute("SET LOCAL jit = off")
+    marked = set(
+        DirtyVillage.objects.filter(regency_code=regency_code).values_list(
+            "village_code", flat=True
+        )
+    )
+    DirtyVillage.objects.filter(regency_code=regency_code).delete()
+    counted = CountedDay.objects.filter(regency_code=regency_code).first()
+    whole = (
+        not incremental
+        or counted is None
+        or counted.day != today
+        or DirtyVillage.WHOLE_REGENCY in marked
+    )
+    villages = None if whole else sorted(marked)
+    if villages != []:
+        count_villages(regency_code, today, villages)
+    CountedDay.objects.update_or_create(regency_code=regency_code, defaults={"day": today})
     RegionFact.objects.filter(
         Q(region_code=regency_code) | Q(region_code__startswith=regency_code + ".")
     ).delete()
-    _count_workers(regency_code, today, now)
+    _sum_villages(regency_code, now)
     _add_claims(regency_code)
     _add_money(regency_code, today.year)
     RegionFact.objects.filter(
@@ -98,30 +136,155 @@ def refresh_regency(regency_code: str, today: datetime.date | None = None) -> No
     ).update(protected_on=today)
     _resum(parent_code(regency_code), 1, Q(level=2, parent_code=parent_code(regency_code)), now)
     _resum(NATIONAL, 0, Q(level=1), now)
-    _refresh_trend(regency_code, today)
+    _sum_trend(regency_code)
     # Now, for readers in this transaction; again at commit, because a reader in between may
     # have cached what it computed from the rows before this refresh under the new token.
     summaries_changed()
     transaction.on_commit(summaries_changed)
 
 
-def _count_workers(regency_code: str, today: datetime.date, now) -> None:
-    workers, worker_params = _workers_sql(today)
-    for level, column, parent, dimension, key in GROUPINGS:
-        parent_sql = parent if parent else "%s"
-        params = [] if parent else [parent_code(regency_code)]
-        group = ", ".join(c for c in (column, parent, key if key != "''" else None) if c)
+def _workers_where(regency_code: str, villages: list[str] | None) -> tuple[str, list]:
+    """The workers of a kabupaten (alias ``w``), or of some of its villages."""
+    if villages is None:
+        return "w.regency_code = %s", [regency_code]
+    marks = ", ".join(["%s"] * len(villages))
+    return f"w.regency_code = %s AND w.village_id IN ({marks})", [regency_code, *villages]
+
+
+def count_villages(
+    regency_code: str,
+    today: datetime.date,
+    villages: list[str] | None,
+    grouping_sets: bool | None = None,
+) -> None:
+    """(Re)write the ``VillageCount`` and ``VillageCoverageMonth`` rows of the given villages of
+    a kabupaten (``None``: all of them), in one grouped pass over their living workers and one
+    over the enrolled for the trend. ``grouping_sets``: one ``GROUPING SETS`` pass (PostgreSQL's
+    default) rather than a ``UNION ALL`` of the groupings (the portable path; tests compare the
+    two)."""
+    stale = {"regency_code": regency_code}
+    if villages is not None:
+        stale["village_code__in"] = villages
+    VillageCount.objects.filter(**stale).delete()
+    VillageCoverageMonth.objects.filter(**stale).delete()
+    where, where_params = _workers_where(regency_code, villages)
+    protected, protected_params = protected_sql("w.id", today)
+    # Each worker once as registered, once more when protected, once more when lapsed: the
+    # protected and the lapsed are sets (an EXISTS in a WHERE is a semi join, the enrolments
+    # joined once, not a probe per worker and dimension), summed without joining them back to
+    # the workers (a join a planner without statistics may run as a nested loop).
+    row = (
+        "w.village_id AS village, w.district_code AS district, w.sex AS sex, "
+        "w.occupation_id AS occupation"
+    )
+    flagged = f"""
+        SELECT {row}, 1 AS registered, 0 AS covered, 0 AS lapsed FROM {WORKER_TABLE} w
+        WHERE {where} AND w.status = 'active'
+        UNION ALL
+        SELECT {row}, 0, 1, 0 FROM {WORKER_TABLE} w
+        WHERE {where} AND w.status = 'active' AND {protected}
+        UNION ALL
+        SELECT {row}, 0, 0, 1 FROM {WORKER_TABLE} w
+        WHERE {where} AND w.status = 'active' AND {lapsed_sql("w.id")}
+    """  # nosec B608 - identifiers from model metadata, values are parameters
+    flagged_params = [*where_params, *where_params, *protected_params, *where_params]
+    columns = (
+        "regency_code, district_code, village_code, dimension, key, registered, covered, lapsed"
+    )
+    sums = "SUM(registered), SUM(covered), SUM(lapsed)"
+    if grouping_sets is None:
+        grouping_sets = connection.vendor == "postgresql"
+    if grouping_sets:
+        sets = ", ".join(f"(village, district{', ' + key if key else ''})" for _, key in DIMENSIONS)
+        dimension = (
+            "CASE "
+            + " ".join(f"WHEN GROUPING({key}) = 0 THEN '{name}'" for name, key in DIMENSIONS if key)
+            + " ELSE 'total' END"
+        )
+        key = (
+            "CASE "
+            + " ".join(f"WHEN GROUPING({key}) = 0 THEN {key}" for _, key in DIMENSIONS if key)
+            + " ELSE '' END"
+        )
+        select = (
+            f"SELECT %s, district, village, {dimension}, {key}, {sums} FROM flagged "
+            f"GROUP BY GROUPING SETS ({sets})"
+        )
+        select_params = [regency_code]
+    else:  # the same groupings, one after the other
+        select = " UNION ALL ".join(
+            f"SELECT %s, district, village, '{name}', {key or "''"}, {sums} FROM flagged "
+            f"GROUP BY village, district{', ' + key if key else ''}"
+            for name, key in DIMENSIONS
+        )
+        select_params = [regency_code] * len(DIMENSIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH flagged AS ({flagged}) INSERT INTO {VILLAGE_TABLE} ({columns}) {select}",  # nosec B608
+            [*flagged_params, *select_params],
+        )
+    _count_trend(regency_code, today, where, where_params)
+
+
+def _trend_days(today: datetime.date) -> list[datetime.date]:
+    """The day each of the last months is counted on: its last day, today for the current one."""
+    days, month = [], today.replace(day=1)
+    for _ in range(TREND_MONTHS):
+        days.append(min(today, month_end(month)))
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    return days
+
+
+def _count_trend(regency_code: str, today: datetime.date, where: str, where_params: list) -> None:
+    """Workers protected at the end of each of the last months, per village, by
+    ``finance.protection`` (protection implies an enrolment): a set per month, grouped once."""
+    branches, params = [], []
+    for day in _trend_days(today):
+        protected, day_params = protected_sql("w.id", day)
+        branches.append(
+            f"SELECT w.village_id AS village, %s AS month FROM {WORKER_TABLE} w "  # nosec B608
+            f"WHERE {where} AND {protected}"
+        )
+        params += [day.replace(day=1), *where_params, *day_params]
+    sql = (
+        f"INSERT INTO {VILLAGE_MONTH_TABLE} (regency_code, village_code, month, covered) "  # nosec B608
+        f"SELECT %s, village, month, COUNT(*) FROM ({' UNION ALL '.join(branches)}) AS months "
+        "GROUP BY village, month"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [regency_code, *params])
+
+
+def _sum_villages(regency_code: str, now) -> None:
+    """The worker counts of ``RegionFact``: each village's, each kecamatan's (whole and by sex)
+    and the kabupaten's (whole, by sex, by occupation), summed from the village counts."""
+    zeros = "0, 0, 0, 0, 0, 0, 0, 0, 0"
+    sums = "SUM(registered), SUM(covered), SUM(lapsed)"
+    statements = [
+        # (region column, level, parent, dimensions, extra group columns)
+        ("village_code", 4, "district_code", ("total",), "district_code"),
+        ("district_code", 3, "%s", ("total", "sex"), None),
+        ("%s", 2, "%s", ("total", "sex", "occupation"), None),
+    ]
+    for region, level, parent, dimensions, extra in statements:
+        named = None if region == "%s" else region
+        group = ", ".join(c for c in (named, extra, "dimension", "key") if c)
+        region_params = [regency_code] if region == "%s" else []
+        parent_params = (
+            [regency_code if level == 3 else parent_code(regency_code)] if parent == "%s" else []
+        )
+        marks = ", ".join(["%s"] * len(dimensions))
         sql = (
-            f"INSERT INTO {FACT_TABLE} (region_code, level, parent_code, dimension, key, "
-            "registered, covered, lapsed, claims_reported, claims_open, claims_paid, "
-            "claims_rejected, benefits_paid, pay_days_total, allocated, billed, paid, "
-            "refreshed_at) "
-            f"SELECT {column}, %s, {parent_sql}, %s, {key}, COUNT(*), SUM(covered), SUM(lapsed), "  # nosec B608
-            f"0, 0, 0, 0, 0, 0, 0, 0, 0, %s FROM ({workers}) AS workers "  # nosec B608
-            f"GROUP BY {group}"  # nosec B608
+            f"INSERT INTO {FACT_TABLE} ({FACT_COLUMNS}) "  # nosec B608
+            f"SELECT {region}, %s, {parent}, dimension, key, {sums}, {zeros}, %s "
+            f"FROM {VILLAGE_TABLE} WHERE regency_code = %s AND dimension IN ({marks}) "
+            f"GROUP BY {group}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [level, *params, dimension, now, *worker_params, regency_code])
+            cursor.execute(
+                sql,
+                [*region_params, level, *parent_params, now, regency_code, *dimensions],
+            )
 
 
 def _add_claims(regency_code: str) -> None:
@@ -228,29 +391,13 @@ def _resum(code: str, level: int, children: Q, now) -> None:
     )
 
 
-def _refresh_trend(regency_code: str, today: datetime.date) -> None:
-    """Workers protected at the end of each of the last months (today for the current one), by
-    ``finance.protection``: one pass over the regency's enrolled workers, one count per month."""
-    days, month = [], today.replace(day=1)
-    for _ in range(TREND_MONTHS):
-        days.append(min(today, month_end(month)))
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
-    counts, params = [], []
-    for day in days:
-        protected, day_params = protected_sql("w.id", day)
-        counts.append(f"SUM(CASE WHEN {protected} THEN 1 ELSE 0 END)")
-        params += day_params
-    sql = (
-        f"SELECT {', '.join(counts)} FROM {WORKER_TABLE} w "  # nosec B608
-        "WHERE w.regency_code = %s "
-        f"AND EXISTS (SELECT 1 FROM {ENROLMENT_TABLE} e WHERE e.worker_id = w.id)"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, regency_code])
-        row = cursor.fetchone()
+def _sum_trend(regency_code: str) -> None:
+    """The kabupaten's trend line: its villages' protected workers per month, summed."""
     CoverageMonth.objects.filter(regency_code=regency_code).delete()
-    CoverageMonth.objects.bulk_create(
-        CoverageMonth(regency_code=regency_code, month=day.replace(day=1), covered=count)
-        for day, count in zip(days, row, strict=True)
-        if count
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(CoverageMonth._meta.db_table)} (regency_code, month, covered) "  # nosec B608
+            f"SELECT regency_code, month, SUM(covered) FROM {VILLAGE_MONTH_TABLE} "
+            "WHERE regency_code = %s GROUP BY regency_code, month",
+            [regency_code],
+        )
