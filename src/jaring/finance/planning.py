@@ -223,9 +223,10 @@ PRIORITY = "(w.desil IS NULL), w.desil, w.created_at, w.id"
 
 def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> tuple[str, list]:
     """The current cohort of the plan's source: enrolments with a KPJ whose coverage runs to the
-    month before the plan starts, and those of the same year ended early by a death, a move, a
-    merge or a lapse (each then a drop with that reason: "deceased", "moved", "merged",
-    "lapsed"); each with why it cannot continue ('' when it can; 'lapsed' while its lapse for
+    month before the plan starts, and those of the same year ended early by a death, a merge or a
+    move (each then a drop with its reason: "deceased", "merged", "moved"; a worker whose move or
+    lapse past its window left it living in the region is no drop: it may come back as a
+    newcomer). Each with why it cannot continue ('' when it can; 'lapsed' while its lapse for
     arrears is open — paying the arrears reactivates it, and a plan made after that continues it;
     'funded' when another source covers it in the plan's months) and its rank among those that
     can (priority order). A worker is a cohort member once: an enrolment followed by a later one
@@ -253,7 +254,6 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
                         WHEN w.status = 'merged' OR e.end_reason = 'duplicate' THEN 'merged'
                         WHEN w.status <> 'active' OR w.{region_column} <> %s
                              OR e.end_reason = 'moved' THEN 'moved'
-                        WHEN e.end_reason = 'lapsed' THEN %s
                         WHEN w.birth_date <= %s THEN 'age'
                         WHEN e.id IN (SELECT l.enrolment_id FROM {quote(Lapse._meta.db_table)} AS l
                                       WHERE l.reactivated_on IS NULL)
@@ -283,13 +283,18 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
                                     AND n.id > e.id)
             ) AS e
             JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id
+            -- a lapse past its window (or a move) that left the worker living in the region:
+            -- not a drop, the worker may come back as a newcomer
+            WHERE NOT (e.end_reason IN ('moved', 'lapsed') AND w.status = 'active'
+                       AND w.{region_column} = %s)
         ) AS c
     """  # nosec B608
     return sql, [
-        *(plan.region.code, PlanDrop.Reason.LAPSED, oldest, PlanDrop.Reason.LAPSED),
+        *(plan.region.code, oldest, PlanDrop.Reason.LAPSED),
         *(plan.source_id, *COVERING_STATUSES, plan.end_month, plan.start_month),
         *(PlanDrop.Reason.OTHER_FUNDER, plan.source_id, previous_month),
         *(plan.source_id, *EARLY_ENDS, previous_month, year_start, previous_month),
+        plan.region.code,
     ]
 
 
