@@ -202,7 +202,9 @@ def test_who_left_during_the_year_is_dropped_with_the_reason(cohort_2025, financ
     mark_deceased(died.worker, D(2025, 10, 2), None, "Laporan kematian")
     end_enrolment(moved, Enrolment.EndReason.MOVED, D(2025, 8, 1), None)
     Worker.objects.filter(pk=moved.worker_id).update(status="moved")  # left the registry's region
-    Worker.objects.filter(pk=merged.worker_id).update(status="merged")
+    Worker.objects.filter(pk=merged.worker_id).update(
+        status="merged", merged_into_id=again.worker_id
+    )
     end_enrolment(merged, Enrolment.EndReason.DUPLICATE, D(2025, 6, 1), None)
     end_enrolment(
         lapsed, Enrolment.EndReason.LAPSED, D(2025, 7, 1), None, Capability.MANAGE_FINANCE
