@@ -185,3 +185,66 @@ def test_an_open_lapse_is_dropped_with_its_reason_until_the_arrears_are_paid(
         (lapsed.worker_id, "continued")
     ]
     assert not later.drops.exists()
+
+
+def test_who_left_during_the_year_is_dropped_with_the_reason(cohort_2025, finance_officer):  # noqa: F811
+    """An enrolment ended early in the year is still part of the cohort the next year's plan
+    explains: a death (reported through the claims service, which ends the enrolment at the
+    month of death) is dropped as "Meninggal dunia", a move away and a merge with their reasons;
+    none of them continues, and a worker enrolled again after an early end is a cohort member
+    once. A lapse past its window that leaves the worker living in the region is
+    no drop: the worker may be enrolled again as a newcomer."""
+    from jaring.accounts.rules import Capability
+    from jaring.claims.services.reporting import mark_deceased
+    from jaring.enrolment.services import end_enrolment
+
+    died, moved, merged, lapsed, again = Enrolment.objects.order_by("pk")[:5]
+    mark_deceased(died.worker, D(2025, 10, 2), None, "Laporan kematian")
+    end_enrolment(moved, Enrolment.EndReason.MOVED, D(2025, 8, 1), None)
+    Worker.objects.filter(pk=moved.worker_id).update(status="moved")  # left the registry's region
+    Worker.objects.filter(pk=merged.worker_id).update(
+        status="merged", merged_into_id=again.worker_id
+    )
+    end_enrolment(merged, Enrolment.EndReason.DUPLICATE, D(2025, 6, 1), None)
+    end_enrolment(
+        lapsed, Enrolment.EndReason.LAPSED, D(2025, 7, 1), None, Capability.MANAGE_FINANCE
+    )
+    end_enrolment(again, Enrolment.EndReason.LAPSED, D(2025, 5, 1), None)
+    Enrolment.objects.create(  # enrolled again later in the year: its newer enrolment counts
+        worker_id=again.worker_id,
+        source=cohort_2025,
+        status="active",
+        start_month=D(2025, 9, 1),
+        end_month=D(2025, 12, 1),
+        declared_income=again.declared_income,
+        kpj_number=again.kpj_number,
+    )
+    died.refresh_from_db()
+    assert (died.status, died.end_reason, died.end_month) == ("ended", "death", D(2025, 10, 1))
+
+    plan = renew(cohort_2025, finance_officer, 2026, 100, today=D(2025, 11, 20))
+    drops = {d.worker_id: (d.reason, d.previous_id) for d in plan.drops.all()}
+    assert drops == {
+        died.worker_id: (PlanDrop.Reason.DECEASED, died.pk),
+        moved.worker_id: (PlanDrop.Reason.MOVED, moved.pk),
+        merged.worker_id: (PlanDrop.Reason.MERGED, merged.pk),
+    }
+    assert str(PlanDrop.Reason.DECEASED.label) == "Meninggal dunia"
+    parts = plan_parts(plan)
+    assert {d["reason"]: d["workers"] for d in parts["dropped"]} == {
+        "deceased": 1,
+        "moved": 1,
+        "merged": 1,
+    }
+    again_selection = PlanSelection.objects.get(plan=plan, worker_id=again.worker_id)
+    assert again_selection.kind == "continued" and again_selection.previous_id != again.pk
+    assert parts["continued"]["workers"] == 96
+    # Lapsed past its window but still living here: no drop, not continued (maybe a newcomer).
+    assert not PlanSelection.objects.filter(
+        plan=plan, worker_id=lapsed.worker_id, kind="continued"
+    ).exists()
+
+    planning.commit_plan(plan, finance_officer)
+    gone = [died.worker_id, moved.worker_id, merged.worker_id]
+    assert not Enrolment.objects.filter(plan=plan, worker_id__in=gone).exists()
+    assert Enrolment.objects.filter(plan=plan, status="active").count() == 96

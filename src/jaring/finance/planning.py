@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
+from jaring.core.bulk import analyze_if_stale, bulk_settings
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
 from jaring.enrolment.models import (
@@ -47,6 +48,14 @@ _OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 # Enrolments that hold (or will hold) a funder's months: open ones, and ended ones for the
 # months they covered.
 COVERING_STATUSES = (*OPEN_STATUSES, "ended")
+# Why an enrolment can end before its budget period does; a renewal drops such a participant
+# with the matching reason (``_cohort_sql``).
+EARLY_ENDS = (
+    Enrolment.EndReason.DEATH,
+    Enrolment.EndReason.MOVED,
+    Enrolment.EndReason.DUPLICATE,
+    Enrolment.EndReason.LAPSED,
+)
 
 
 @transaction.atomic
@@ -98,9 +107,10 @@ def plan_coverage(
         created_by=user,
         rule_refs=[*params.rule_refs, ages.ref],
     )
-    continued = _continue_cohort(plan, income_ages=ages.value, start=start)
-    _skip_other_funders(plan, income_ages=ages.value, start=start)
-    _select(plan, income_ages=ages.value, start=start, continued=continued)
+    with bulk_settings():
+        continued = _continue_cohort(plan, income_ages=ages.value, start=start)
+        _skip_other_funders(plan, income_ages=ages.value, start=start)
+        _select(plan, income_ages=ages.value, start=start, continued=continued)
     plan.selected = plan.selections.count()
     plan.cost = plan.selected * monthly * months
     plan.save(update_fields=["selected", "cost"])
@@ -212,16 +222,25 @@ PRIORITY = "(w.desil IS NULL), w.desil, w.created_at, w.id"
 
 
 def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> tuple[str, list]:
-    """The current cohort of the plan's source: enrolments with a KPJ whose coverage ends the
-    month before the plan starts (not ended by death, a move or a merge), each with why it
-    cannot continue ('' when it can; 'lapsed' while its lapse for arrears is open — paying the
-    arrears reactivates it, and a plan made after that continues it; 'funded' when another source
-    covers it in the plan's months) and its rank among those that can (priority order)."""
+    """The current cohort of the plan's source: enrolments with a KPJ whose coverage runs to the
+    month before the plan starts, and those of the same year ended early by a death, a merge or a
+    move (each then a drop with its reason: "deceased", "merged", "moved"; a worker whose move or
+    lapse past its window left it living in the region is no drop: it may come back as a
+    newcomer). Each with why it cannot continue ('' when it can; 'lapsed' while its lapse for
+    arrears is open — paying the arrears reactivates it, and a plan made after that continues it;
+    'funded' when another source covers it in the plan's months) and its rank among those that
+    can (priority order). A worker is a cohort member once: an enrolment followed by a later one
+    of the same source (continued already, or enrolled again after an early end) is not."""
     quote = connection.ops.quote_name
     region_column = "regency_code" if plan.region.level == Level.REGENCY else "district_code"
     oldest = program_rules.add_years(start, -(income_ages["max_age"] + 1))
     previous_month = (start - datetime.timedelta(days=1)).replace(day=1)
+    year_start = previous_month.replace(month=1)
     statuses = ", ".join(["%s"] * len(COVERING_STATUSES))
+    early = ", ".join(["%s"] * len(EARLY_ENDS))
+    enrolments = quote(Enrolment._meta.db_table)
+    # The lapse and other-funder tests are uncorrelated IN lists (one pass each, hashed), and the
+    # two ways into the cohort are separate branches (each its own anti-join).
     sql = f"""
         SELECT c.*, CASE WHEN c.drop_reason = '' THEN ROW_NUMBER() OVER (
                    PARTITION BY c.drop_reason ORDER BY c.priority_rank) END AS overall_rank,
@@ -231,33 +250,51 @@ def _cohort_sql(plan: CoveragePlan, income_ages: dict, start: datetime.date) -> 
         FROM (
             SELECT e.id AS enrolment_id, w.id AS worker_id, w.district_code, w.desil,
                    ROW_NUMBER() OVER (ORDER BY {PRIORITY}) AS priority_rank,
-                   CASE WHEN w.status = 'deceased' THEN 'deceased'
-                        WHEN w.status = 'merged' THEN 'merged'
-                        WHEN w.status <> 'active' OR w.{region_column} <> %s THEN 'moved'
+                   CASE WHEN w.status = 'deceased' OR e.end_reason = 'death' THEN 'deceased'
+                        WHEN w.status = 'merged' OR e.end_reason = 'duplicate' THEN 'merged'
+                        WHEN w.status <> 'active' OR w.{region_column} <> %s
+                             OR e.end_reason = 'moved' THEN 'moved'
                         WHEN w.birth_date <= %s THEN 'age'
-                        WHEN EXISTS (SELECT 1 FROM {quote(Lapse._meta.db_table)} AS l
-                                     WHERE l.enrolment_id = e.id AND l.reactivated_on IS NULL)
+                        WHEN e.id IN (SELECT l.enrolment_id FROM {quote(Lapse._meta.db_table)} AS l
+                                      WHERE l.reactivated_on IS NULL)
                              THEN %s
-                        WHEN EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} AS o
-                                     WHERE o.worker_id = w.id AND o.source_id <> e.source_id
-                                       AND o.status IN ({statuses})
-                                       AND o.start_month <= %s AND o.end_month >= %s)
+                        WHEN w.id IN (SELECT o.worker_id FROM {enrolments} AS o
+                                      WHERE o.source_id <> %s AND o.status IN ({statuses})
+                                        AND o.start_month <= %s AND o.end_month >= %s)
                              THEN %s
                         ELSE '' END AS drop_reason
-            FROM {quote(Enrolment._meta.db_table)} AS e
+            FROM (
+                SELECT e.* FROM {enrolments} AS e
+                WHERE e.source_id = %s AND e.kpj_number <> ''
+                  AND e.status IN ('active', 'ended') AND e.end_month = %s
+                  AND e.end_reason IN ('', 'budget_end')
+                  -- continued already (by an earlier plan of the year): not a member twice
+                  AND NOT EXISTS (SELECT 1 FROM {enrolments} AS n
+                                  WHERE n.worker_id = e.worker_id AND n.source_id = e.source_id
+                                    AND n.start_month > e.end_month AND n.status <> 'cancelled')
+                UNION ALL
+                -- ended early in the year (a death before it began cancels it)
+                SELECT e.* FROM {enrolments} AS e
+                WHERE e.source_id = %s AND e.kpj_number <> ''
+                  AND e.status IN ('ended', 'cancelled') AND e.end_reason IN ({early})
+                  AND e.start_month <= %s AND e.end_month >= %s AND e.end_month <= %s
+                  AND NOT EXISTS (SELECT 1 FROM {enrolments} AS n
+                                  WHERE n.worker_id = e.worker_id AND n.source_id = e.source_id
+                                    AND n.id > e.id)
+            ) AS e
             JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id
-            WHERE e.source_id = %s AND e.kpj_number <> '' AND e.status IN ('active', 'ended')
-              AND e.end_month = %s AND e.end_reason IN ('', 'budget_end')
-              -- continued already (by an earlier plan of the year): not a cohort member twice
-              AND NOT EXISTS (SELECT 1 FROM {quote(Enrolment._meta.db_table)} AS n
-                              WHERE n.worker_id = e.worker_id AND n.source_id = e.source_id
-                                AND n.start_month > e.end_month AND n.status <> 'cancelled')
+            -- a lapse past its window (or a move) that left the worker living in the region:
+            -- not a drop, the worker may come back as a newcomer
+            WHERE NOT (e.end_reason IN ('moved', 'lapsed') AND w.status = 'active'
+                       AND w.{region_column} = %s)
         ) AS c
     """  # nosec B608
     return sql, [
-        *(plan.region.code, oldest, PlanDrop.Reason.LAPSED, *COVERING_STATUSES),
-        *(plan.end_month, plan.start_month),
+        *(plan.region.code, oldest, PlanDrop.Reason.LAPSED),
+        *(plan.source_id, *COVERING_STATUSES, plan.end_month, plan.start_month),
         *(PlanDrop.Reason.OTHER_FUNDER, plan.source_id, previous_month),
+        *(plan.source_id, *EARLY_ENDS, previous_month, year_start, previous_month),
+        plan.region.code,
     ]
 
 
@@ -364,8 +401,10 @@ def commit_plan(plan: CoveragePlan, user) -> int:
         default_rulebook(), plan.start_month, plan.source.rule_funding
     ).income_min
     now = timezone.now()
-    created = _continue_enrolments(plan, user, now)
-    with connection.cursor() as cursor:
+    # The selections were written by the plan (a fresh table has no statistics yet).
+    analyze_if_stale(PlanSelection)
+    with bulk_settings(), connection.cursor() as cursor:
+        created = _continue_enrolments(plan, user, now)
         cursor.execute(
             f"INSERT INTO {quote(Enrolment._meta.db_table)} "  # nosec B608
             f"(worker_id, source_id, plan_id, status, start_month, end_month, declared_income, "
@@ -378,14 +417,14 @@ def commit_plan(plan: CoveragePlan, user) -> int:
             [plan.source_id, plan.pk, plan.start_month, plan.end_month, income, now, now, plan.pk],
         )
         created += cursor.rowcount
-    record_history(
-        Enrolment,
-        "t.plan_id = %s",
-        [plan.pk],
-        "+",
-        getattr(user, "pk", None),
-        f"Rencana cakupan #{plan.pk}",
-    )
+        record_history(
+            Enrolment,
+            "t.plan_id = %s",
+            [plan.pk],
+            "+",
+            getattr(user, "pk", None),
+            f"Rencana cakupan #{plan.pk}",
+        )
     plan.status, plan.committed_by, plan.committed_at = (CoveragePlan.Status.COMMITTED, user, now)
     plan._history_user = user
     plan.save(update_fields=["status", "committed_by", "committed_at"])
