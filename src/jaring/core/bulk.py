@@ -35,9 +35,12 @@ def write_frame(table: str, columns: list[str], frame: pl.DataFrame) -> None:
 STALE_SHARE = 0.2
 
 
-def statistics_stale(tuples: float, changed: int) -> bool:
-    """Never analysed (PostgreSQL says -1 rows), or more rows changed since than the share."""
-    return tuples < 0 or changed > max(tuples, 1) * STALE_SHARE
+def statistics_stale(tuples: float, changed: int, pages_then: int = 0, pages_now: int = 0) -> bool:
+    """Never analysed (PostgreSQL says -1 rows), more rows changed since than the share, or the
+    table grew by more than the share since (its size on disk: the change counters reach the
+    statistics views only when a backend flushes them, a moment after a bulk insert commits)."""
+    grown = pages_now > max(pages_then, 1) * (1 + STALE_SHARE)
+    return tuples < 0 or changed > max(tuples, 1) * STALE_SHARE or grown
 
 
 def analyze_if_stale(*models) -> list[str]:
@@ -56,7 +59,8 @@ def analyze_if_stale(*models) -> list[str]:
         for model in models:
             table = model if isinstance(model, str) else model._meta.db_table
             cursor.execute(
-                "SELECT c.reltuples, s.n_mod_since_analyze FROM pg_class c "
+                "SELECT c.reltuples, s.n_mod_since_analyze, c.relpages, "
+                "pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c "
                 "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = %s::regclass "
                 "AND c.relkind <> 'p'",
                 [table],
