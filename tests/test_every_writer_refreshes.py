@@ -377,6 +377,9 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.claims.services.jkk.record_suspicion": "the JKK path is not counted",
     "jaring.claims.services.jkk.record_ruling": "the JKK path is not counted",
     "jaring.reports.services.refresh_regency": "the recount itself",
+    "jaring.reports.services.count_villages": "part of the recount (refresh_regency)",
+    "jaring.reports.services.mark_dirty": "marks villages for the next recount; the receiver "
+    "of region_changed calls it",
     "jaring.federation.services.publish": "copies the summaries into the federation outbox",
     "jaring.federation.services.find_double_payments": "findings at the hub are not counted",
     "jaring.federation.services.create_instance_publication": "replication plumbing, no row",
