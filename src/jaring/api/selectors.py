@@ -89,8 +89,9 @@ def _prepared(sql: str, params: list) -> list[tuple]:
     """PostgreSQL: run ``sql`` as a statement prepared on the server, once per connection (its
     planning costs several times its execution), on Django's connection but past its cursor
     wrapper — so without the health check Django makes before a request's first query (a round
-    trip). A reused connection found broken is replaced and the statement sent once more (it
-    cannot have committed if the connection failed before it was sent)."""
+    trip). A reused connection found broken instead is replaced and the statement sent once
+    more: at worst (a reply lost after the commit) the access log holds the look-up twice,
+    never not at all."""
     import psycopg
 
     connection = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy is a lookup
