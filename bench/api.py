@@ -2,7 +2,8 @@
 
 ``python bench/api.py setup ROWS`` fills the (fresh) database: ROWS workers in Kabupaten
 Bengkalis, each with an active enrolment, 10,000 of them with real NIKs (blind-indexed like an
-import would), a BPJS officer and an API token; prints the token and sample NIKs as JSON.
+import would), a BPJS officer and an API token; prints the token, the officer's id and sample
+NIKs as JSON.
 
 ``python bench/api.py load URL TOKEN NIKS_FILE SECONDS CONCURRENCY`` fires requests from one
 asyncio process (new connection per request, as a branch application would) and prints the
@@ -83,7 +84,7 @@ def setup(rows: int) -> None:
     officer = User.objects.create_user("bpjs.bench")
     grant_role(officer, RoleCode.BPJS_OFFICER, Region.objects.get(code="14.03"))
     _row, token = issue_token(officer, "bench", 1)
-    print(json.dumps({"token": token, "niks": niks}))
+    print(json.dumps({"token": token, "niks": niks, "user_id": officer.pk}))
 
 
 async def _one(host: str, port: int, request: bytes) -> tuple[float, bytes]:
@@ -122,12 +123,14 @@ async def _load(url: str, token: str, niks: list[str], seconds: float, concurren
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
     latencies.sort()
+    if not latencies:
+        return {"requests": 0, "errors": errors, "rps": 0.0, "p50_ms": 0.0, "p99_ms": 0.0}
     return {
         "requests": len(latencies),
         "errors": errors,
         "rps": len(latencies) / elapsed,
         "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
+        "p99_ms": 1000 * latencies[max(int(len(latencies) * 0.99) - 1, 0)],
     }
 
 

@@ -10,6 +10,9 @@ import os
 bind = os.environ.get("JARING_BIND", "127.0.0.1:8001")
 worker_class = "gthread"
 workers = int(os.environ.get("JARING_WEB_WORKERS", 2 * multiprocessing.cpu_count()))
+# Threads also keep several API coverage look-ups in flight per worker: each commits its
+# access-log row, and PostgreSQL flushes concurrent commits together (BENCHMARKS.md, "Coverage
+# look-up under load").
 threads = int(os.environ.get("JARING_WEB_THREADS", "4"))
 # Excel and PDF exports of a whole regency can take a while; nginx waits 300 s.
 timeout = int(os.environ.get("JARING_WEB_TIMEOUT", "240"))

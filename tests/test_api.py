@@ -74,6 +74,7 @@ def test_a_token_is_hashed_revocable_and_expires(world):
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert look_up(api, nik_of(RUSNI)).status_code == 200
     ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now())
+    api_services.forget_token()  # a checked token is remembered a few seconds (see below)
     expired = look_up(api, nik_of(RUSNI))
     assert expired.status_code == 401 and expired.json()["code"] == "not_authenticated"
     ApiToken.objects.filter(pk=row.pk).update(
@@ -334,3 +335,158 @@ def test_the_same_read_logs_the_same_event_on_the_screen_and_in_the_api(world, c
     )
     assert answer.status_code == 200
     assert len(web) == 1 and _logged_after(middle) == web
+
+
+# --- The coverage look-up in front of Django (jaring.api.coverage.CoverageFront) ----------------
+
+
+@pytest.fixture
+def wsgi(settings):
+    """Requests through jaring.wsgi (the front, then Django), like gunicorn makes them; like
+    Django's test client, the handlers keep the test's database connection open."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def call(app, token=None, body=None, **environ):
+    """POST /api/v1/coverage to a WSGI application: (status, headers, JSON body)."""
+    import io
+
+    content = json.dumps(body).encode() if not isinstance(body, bytes) else body
+    request = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/v1/coverage",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "10.1.2.3",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(content)),
+        "wsgi.input": io.BytesIO(content),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if token:
+        request["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    request.update(environ)
+    started = {}
+
+    def start_response(status, headers, exc_info=None):
+        started["status"], started["headers"] = int(status.split()[0]), dict(headers)
+
+    result = app(request, start_response)
+    content = b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    is_json = started["headers"].get("Content-Type", "").startswith("application/json")
+    return started["status"], started["headers"], json.loads(content) if is_json else content
+
+
+def test_the_front_answers_as_django_does(world, wsgi):
+    from jaring.wsgi import application, django_application
+
+    _row, token = api_services.issue_token(world["bpjs"], "cabang")
+    _row, foreign = api_services.issue_token(world["siak"], "cabang")
+    rusni = Worker.objects.get(full_name="Rusni")
+    logged = PersonalDataAccess.objects.filter(object_type="coverage")
+    cases = [
+        (token, {"nik": nik_of(RUSNI)}, {}, 200),
+        (token, {"nik": nik_of(RUSNI), "extra": 1}, {"HTTP_ACCEPT_LANGUAGE": "en"}, 200),
+        (foreign, {"nik": nik_of(RUSNI)}, {}, 404),  # outside the token's regions
+        (foreign, {"nik": nik_of(RUSNI)}, {"HTTP_ACCEPT_LANGUAGE": "en-US"}, 404),
+        (token, {"nik": "123"}, {}, 404),  # malformed: not logged
+    ]
+    for token_used, body, extra, status in cases:
+        before = logged.count()
+        front = call(application, token_used, body, **extra)
+        assert logged.count() == before + (0 if body["nik"] == "123" else 1)
+        behind = call(django_application, token_used, body, **extra)
+        assert front[0] == behind[0] == status and front[2] == behind[2]
+        ignored = {"X-Request-ID", "Content-Length", "Vary"}
+        assert {k: v for k, v in front[1].items() if k not in ignored} == {
+            k: v for k, v in behind[1].items() if k not in ignored
+        }
+        assert len(front[1]["X-Request-ID"]) == 32
+    row = logged.filter(user=world["bpjs"]).latest("pk")
+    assert (row.action, row.object_id, row.region_code, str(row.ip_address)) == (
+        "search_nik",
+        str(rusni.pk),
+        rusni.village_id,
+        "10.1.2.3",
+    )
+    assert logged.filter(user=world["siak"], object_id="", region_code="").count() == 4
+    # What the front does not answer reaches Django, which answers as it always did.
+    for missing in (None, token[:-1] + "x"):  # no token, a wrong one: Django's own refusal
+        refused = call(application, missing, {"nik": nik_of(RUSNI)})
+        assert refused[0] in (401, 403) and refused[:1] == call(django_application, missing, {})[:1]
+    assert call(application, token, b"{not json")[2]["code"] == "http_error"  # ninja's 400
+    assert call(application, token, {"nik": 1403})[0] == 422
+    assert call(application, token, {"nik": nik_of(RUSNI)}, HTTP_HOST="evil.example")[0] == 400
+    finance = api_services.issue_token(world["finance"], "x")[1]
+    other_role = call(application, finance, {"nik": "1"})
+    assert (
+        other_role[0] in (403, 404)
+        and other_role[:3:2] == call(django_application, finance, {"nik": "1"})[:3:2]
+    )
+
+
+def test_the_front_keeps_the_throttle(world, wsgi, monkeypatch):
+    from django.core.cache import cache
+
+    from jaring.api.api import api
+    from jaring.wsgi import application
+
+    cache.clear()
+    [throttle] = api.throttle  # JARING_API_RATE (on in tests): two a minute for this test
+    monkeypatch.setattr(throttle, "num_requests", 2)
+    monkeypatch.setattr(throttle, "duration", 60)
+    _row, token = api_services.issue_token(world["bpjs"], "cabang")
+    answers = [call(application, token, {"nik": nik_of(RUSNI)}) for _ in range(3)]
+    assert [status for status, _h, _b in answers] == [200, 200, 429]
+    assert answers[2][2]["code"] == "throttled"
+    # The same count on Django's path (a session or an API client of another operation).
+    assert bearer_of(token).get("/api/v1/tokens/").status_code == 429
+    cache.clear()
+
+
+def bearer_of(token):
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_checked_token_is_remembered_a_few_seconds_only(world, settings, monkeypatch):
+    settings.JARING_API_TOKEN_CACHE_SECONDS = 5
+    row, token = api_services.issue_token(world["bpjs"], "cabang")
+    api = bearer_of(token)
+    assert look_up(api, nik_of(RUSNI)).status_code == 200
+    # Revoked by another process: this one still remembers the token, for 5 seconds at most.
+    ApiToken.objects.filter(pk=row.pk).update(revoked_at=timezone.now())
+    assert look_up(api, nik_of(RUSNI)).status_code == 200
+    later = api_services.time.monotonic() + 5.1
+    monkeypatch.setattr(api_services.time, "monotonic", lambda: later)
+    assert look_up(api, nik_of(RUSNI)).status_code == 401
+    # Revoked here: forgotten at once. Expiry is checked at every use.
+    row, token = api_services.issue_token(world["bpjs"], "cabang")
+    api = bearer_of(token)
+    assert look_up(api, nik_of(RUSNI)).status_code == 200
+    api_services.revoke_token(row)
+    assert look_up(api, nik_of(RUSNI)).status_code == 401
+    settings.JARING_API_TOKEN_CACHE_SECONDS = 0  # no memory: every request asks the database
+    row, token = api_services.issue_token(world["bpjs"], "cabang")
+    api = bearer_of(token)
+    assert look_up(api, nik_of(RUSNI)).status_code == 200
+    ApiToken.objects.filter(pk=row.pk).update(revoked_at=timezone.now())
+    assert look_up(api, nik_of(RUSNI)).status_code == 401

@@ -29,7 +29,11 @@ def api_schema(db, settings):
     # closing the test's database connection at the end of each request.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    # PostgreSQL cannot store a NUL character; the API refuses one with its own problem code
+    # (tests/test_api.py checks text_contains_nul), so generated NULs only test that again.
+    schema.config.generation.update(allow_x00=False)
+    yield schema
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

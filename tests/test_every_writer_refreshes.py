@@ -326,6 +326,7 @@ COUNTS_NOTHING: dict[str, str] = {
     "jaring.api.services.issue_token": "API tokens are not counted",
     "jaring.api.services.revoke_token": "API tokens are not counted",
     "jaring.api.services.user_for_token": "writes only the token's last use",
+    "jaring.api.services.user_for_token_cached": "writes only the token's last use",
     "jaring.regions.services.load_regions": "the region tree; summaries count what is in it",
     "jaring.registry.services.create_batch": "a stored file and a pending batch, no worker",
     "jaring.registry.services.receive_upload": "queues run_import, which announces itself",

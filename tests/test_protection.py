@@ -14,9 +14,11 @@ from jaring.finance.protection import (
     PROTECTING_STATUSES,
     Why,
     add_months,
+    facts_join,
     paid_through,
     paid_through_sql,
     payments_counted_until,
+    protected_from_facts,
     protected_on,
     protected_workers,
 )
@@ -181,6 +183,32 @@ def test_the_sql_form_says_what_the_python_form_says(base, history):
             }
         for enrolment in Enrolment.objects.filter(worker=worker):
             assert in_sql_paid[enrolment.pk] == paid_through(enrolment, counted), history
+        # The facts form (the API's coverage look-up: one statement, judged in Python).
+        facts, facts_params = facts_join("w.id", day)
+        with connection.cursor() as cursor:
+            columns = "pf.id, pf.start_month, pf.end_month, pf.programs, pf.kpj_number, pf.paid"
+            table = Worker._meta.db_table
+            sql = f"SELECT {columns} FROM {table} w {facts} WHERE w.id = %s"  # noqa: S608
+            cursor.execute(sql, [*facts_params, worker.pk])
+            rows = cursor.fetchall()
+        from_facts = protected_from_facts(worker.pk, worker.date_of_death, rows, day)
+        if from_facts is None:  # nothing covers the day: only protected_on says why
+            assert answer.enrolment is None and answer.why != Why.DECEASED, history
+        else:
+
+            def seen(p):
+                return (
+                    getattr(p.enrolment, "pk", None),
+                    p.protected,
+                    p.why,
+                    p.until,
+                    p.paid_through,
+                    p.membership_start,
+                    p.programs,
+                    p.kpj,
+                )
+
+            assert seen(from_facts) == seen(answer), history
         event(f"protected: {answer.protected}, {answer.why.value}")
         if answer.protected:
             assert answer.until >= day and answer.enrolment.status in PROTECTING_STATUSES

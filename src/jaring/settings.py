@@ -296,6 +296,10 @@ JARING_REPORT_DATE = os.environ.get("JARING_REPORT_DATE", "")
 # API throttling per authenticated user (django-ninja; counted in the cache above). Empty
 # switches it off, e.g. behind a gateway that already limits clients.
 JARING_API_RATE = os.environ.get("JARING_API_RATE", "50/s")
+# Seconds a web process remembers a checked API token (its user and roles): the bound on how
+# long a revocation made in another process, a deactivated user or a changed role takes to
+# apply to a token already in use. 0: every request checks the database.
+JARING_API_TOKEN_CACHE_SECONDS = float(os.environ.get("JARING_API_TOKEN_CACHE_SECONDS", "5"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

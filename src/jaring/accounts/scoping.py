@@ -132,8 +132,12 @@ def grants_q(user, field_prefix: str = "") -> Q:
 
 def scoped(queryset: QuerySet, user, capability: Capability) -> QuerySet:
     """``queryset`` narrowed to the rows in the user's scope for ``capability``."""
+    return within(queryset, scope_for(user, capability))
+
+
+def within(queryset: QuerySet, scope: RegionScope) -> QuerySet:
+    """``queryset`` narrowed to the rows in ``scope``."""
     model = queryset.model
-    scope = scope_for(user, capability)
     columns = getattr(model, "scope_columns", None)
     if columns:
         return queryset.filter(scope.q_by_level(columns))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import gettext as _
 
 from jaring.accounts import scoping
@@ -72,16 +73,77 @@ def log_personal_access(
 
     Every read is a row, a reload included: an append-only audit log never decides that a
     read was not worth keeping."""
+    mark_personal(request)  # the response carries what was logged: Cache-Control: no-store
+    row = personal_access(
+        user,
+        action,
+        object_type,
+        object_id,
+        region_code,
+        reason,
+        request.META.get("REMOTE_ADDR") if request else None,
+        detail,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def personal_access(
+    user: User,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    region_code: str = "",
+    reason: str = "",
+    ip_address: str | None = None,
+    detail: dict | None = None,
+):
+    """The access-log row (unsaved) of one read: the one definition of what a row holds."""
     from jaring.accounts.models import PersonalDataAccess
 
-    mark_personal(request)  # the response carries what was logged: Cache-Control: no-store
-    return PersonalDataAccess.objects.create(
+    return PersonalDataAccess(
         user=user,
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:64],
         region_code=region_code,
         reason=reason[:255],
-        ip_address=request.META.get("REMOTE_ADDR") if request else None,
+        ip_address=ip_address,
         detail=detail or {},
     )
+
+
+def personal_access_insert(row, expressions: dict[str, str]) -> tuple[str, list]:
+    """``INSERT INTO … SELECT …`` of the access-log ``row`` (from :func:`personal_access`) for a
+    statement that also reads: the columns named in ``expressions`` take those SQL expressions
+    (e.g. the id of a worker found by the same statement), the others ``row``'s values as
+    parameters, prepared by the model's own fields (``at`` is stamped now)."""
+    from django.db import connections
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    given = tuple(sorted(expressions.items()))
+    sql, fields = _insert_statement(type(row), connection.vendor, given)
+    params = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields]
+    return sql, params
+
+
+@functools.cache
+def _insert_statement(model, vendor: str, expressions: tuple) -> tuple[str, list]:
+    from django.db import connections
+
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    given = dict(expressions)
+    columns, values, fields = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.attname in given:
+            values.append(given[field.attname])
+        else:
+            values.append("%s")
+            fields.append(field)
+    table = quote(model._meta.db_table)
+    # nosec B608 - identifiers from model metadata, values are parameters
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)}"
+    return sql, fields

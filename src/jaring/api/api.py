@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import File, Form, NinjaAPI, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -21,16 +20,16 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import AuthRateThrottle
 from pydantic import Field
 
-from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require, scoped
 from jaring.accounts.services import log_personal_access
+from jaring.api import coverage as coverage_operation
 from jaring.api import errors, schemas, selectors, services
 from jaring.api.models import ApiToken
 from jaring.claims import selectors as claim_selectors
 from jaring.claims import services as claim_services
 from jaring.claims.models import ClaimDocument
-from jaring.core.masking import mask_nik, nik_hint
+from jaring.core.middleware import mark_personal
 from jaring.core.sealed import sealed_response
 from jaring.core.spreadsheets import XLSX_CONTENT_TYPE
 from jaring.enrolment import selectors as enrolment_selectors
@@ -38,7 +37,6 @@ from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
 from jaring.programs.evaluator import evaluate_many
 from jaring.regions.models import Level, Region
-from jaring.registry import rules as registry_rules
 from jaring.registry import selectors as registry_selectors
 from jaring.registry import services as registry_services
 from jaring.registry.models import Occupation, Worker
@@ -46,7 +44,7 @@ from jaring.registry.models import Occupation, Worker
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
-        user = services.user_for_token(token)
+        user = services.user_for_token_cached(token)
         if user is not None:
             request.user = user
         return user
@@ -543,28 +541,11 @@ lookups = Router(tags=["coverage, reports and rules"])
 @lookups.post("/coverage", response={200: schemas.CoverageOut, **ERRORS}, url_name="coverage")
 def coverage(request, body: schemas.CoverageIn):
     """Is this NIK protected today, by which programmes, until when (the most-called call).
-    The NIK travels in the body, never in the URL: URLs end up in access logs and histories."""
-    require(request.user, Capability.VIEW_REGISTRY)
-    normalised, problem = registry_rules.normalise_nik(body.nik)
-    if problem:
-        raise Http404  # never say whether a malformed number exists
-    found = selectors.coverage_by_nik(request.user, normalised, timezone.localdate())
-    _log(
-        request,
-        PersonalDataAccess.Action.SEARCH_NIK,
-        "coverage",
-        found.worker_id if found else "",
-        found.village_code if found else "",
-    )
-    if found is None:
-        raise Http404
-    return {
-        "nik": mask_nik(nik_hint(normalised)),
-        "covered": found.covered,
-        "programs": list(found.programs),
-        "covered_until": found.covered_until,
-        "kpj": found.kpj_hint,
-    }
+    The NIK travels in the body, never in the URL: URLs end up in access logs and histories.
+    Every look-up of a well-formed NIK leaves an access-log row (found or not). A bearer
+    token's look-up is usually answered in front of Django (``api.coverage.CoverageFront``)."""
+    mark_personal(request)
+    return coverage_operation.answer(request.user, body.nik, request.META.get("REMOTE_ADDR"))
 
 
 @lookups.get(

@@ -45,12 +45,20 @@ STATUS_BY_CODE = {
 
 
 def client_language(request) -> str:
-    header = request.headers.get("Accept-Language", "")
-    return "en" if header.lower().startswith("en") else "id"
+    return language_of(request.headers.get("Accept-Language", ""))
+
+
+def language_of(accept_language: str) -> str:
+    """The language of the messages for an ``Accept-Language`` header."""
+    return "en" if accept_language.lower().startswith("en") else "id"
 
 
 def error_body(request, code: str, details=None) -> dict:
-    with translation.override(client_language(request)):
+    return error_body_in(client_language(request), code, details)
+
+
+def error_body_in(language: str, code: str, details=None) -> dict:
+    with translation.override(language):
         return {"code": code, "message": str(MESSAGES[code]), "details": details}
 
 

@@ -1,7 +1,9 @@
 """Writes for API clients: issuing and revoking tokens, and authenticating a request by one."""
 
 import datetime
+import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -32,10 +34,16 @@ def issue_token(user, name: str, days: int = rules.DEFAULT_DAYS) -> tuple[ApiTok
 
 def revoke_token(token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_token(token.pk)
 
 
 def user_for_token(token: str):
     """The active user a presented token belongs to, or None (wrong, revoked or expired)."""
+    row = _usable_token(token)
+    return row.user if row is not None else None
+
+
+def _usable_token(token: str) -> ApiToken | None:
     token_id = rules.token_id_of(token)
     if token_id is None:
         return None
@@ -48,4 +56,38 @@ def user_for_token(token: str):
     # One write a minute at most: the coverage look-up is the hot path.
     if row.last_used_at is None or now - row.last_used_at > datetime.timedelta(minutes=1):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row
+
+
+# token -> (checked at, token pk, expires at, user). Per process; bounded below.
+_checked: dict[str, tuple[float, int, datetime.datetime, object]] = {}
+_MAX_CHECKED = 10_000
+
+
+def user_for_token_cached(token: str):
+    """``user_for_token``, remembered for ``JARING_API_TOKEN_CACHE_SECONDS`` in this process
+    (the user with its roles, hence its scope). Expiry is checked at every use; a revocation
+    here forgets the token at once; a revocation in another process, a deactivated user or a
+    changed role takes effect within that many seconds. 0 switches the cache off."""
+    ttl = settings.JARING_API_TOKEN_CACHE_SECONDS
+    if ttl <= 0:
+        return user_for_token(token)
+    now = time.monotonic()
+    hit = _checked.get(token)
+    if hit is not None and now - hit[0] < ttl and timezone.now() < hit[2]:
+        return hit[3]
+    row = _usable_token(token)
+    if row is None:
+        _checked.pop(token, None)
+        return None
+    if len(_checked) >= _MAX_CHECKED:
+        _checked.clear()
+    _checked[token] = (now, row.pk, row.expires_at, row.user)
     return row.user
+
+
+def forget_token(token_pk: int | None = None) -> None:
+    """Forget a remembered token (all of them: None) in this process."""
+    for token, hit in list(_checked.items()):
+        if token_pk is None or hit[1] == token_pk:
+            _checked.pop(token, None)

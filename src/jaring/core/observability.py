@@ -31,30 +31,50 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        given = request.headers.get("X-Request-ID", "")
-        request_id = given if _VALID_ID.match(given) else uuid.uuid4().hex
+        request_id = request_id_of(request.headers.get("X-Request-ID", ""))
         token = request_id_var.set(request_id)
         request.request_id = request_id
         started = time.perf_counter()
         try:
             response = self.get_response(request)
             response.headers["X-Request-ID"] = request_id
-            if settings.JARING_ACCESS_LOG:
-                user = getattr(request, "user", None)
-                access_logger.info(
-                    "request",
-                    extra={
-                        "method": request.method,
-                        "path": mask_personal(request.path),
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        # The numeric id only: user names can be personal data.
-                        "user_id": user.pk if user is not None and user.is_authenticated else None,
-                    },
-                )
+            user = getattr(request, "user", None)
+            log_request(
+                request_id,
+                request.method,
+                request.path,
+                response.status_code,
+                started,
+                user.pk if user is not None and user.is_authenticated else None,
+            )
             return response
         finally:
             request_id_var.reset(token)
+
+
+def request_id_of(given: str) -> str:
+    """The request's id: nginx's ``X-Request-ID`` when it looks like one, else a new one."""
+    return given if _VALID_ID.match(given) else uuid.uuid4().hex
+
+
+def log_request(request_id, method, path, status, started, user_id) -> None:
+    """The one log line of a request (``JARING_ACCESS_LOG``), its path masked."""
+    if not settings.JARING_ACCESS_LOG:
+        return
+    token = request_id_var.set(request_id)
+    try:
+        access_logger.info(
+            "request",
+            extra={
+                "method": method,
+                "path": mask_personal(path),
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "user_id": user_id,  # the numeric id only: user names can be personal data
+            },
+        )
+    finally:
+        request_id_var.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

@@ -173,14 +173,24 @@ def membership_start(enrolment: Enrolment) -> datetime.date:
     A following enrolment must start in the month right after the previous one ended; one
     month without coverage breaks the run.
     """
-    start = enrolment.start_month
     earlier = Enrolment.objects.filter(
-        worker_id=enrolment.worker_id, status__in=PROTECTING_STATUSES, start_month__lt=start
+        worker_id=enrolment.worker_id,
+        status__in=PROTECTING_STATUSES,
+        start_month__lt=enrolment.start_month,
     ).exclude(kpj_number="")
-    for previous in earlier.order_by("-start_month").values("start_month", "end_month"):
-        if program_rules.months_between(previous["end_month"], start) > 1:
+    return run_start(
+        enrolment.start_month,
+        earlier.order_by("-start_month", "-end_month").values_list("start_month", "end_month"),
+    )
+
+
+def run_start(start: datetime.date, earlier) -> datetime.date:
+    """The first month of the unbroken run ending with an enrolment that starts in ``start``,
+    given the (start, end) months of the worker's earlier enrolments, latest start first."""
+    for previous_start, previous_end in earlier:
+        if program_rules.months_between(previous_end, start) > 1:
             break
-        start = min(start, previous["start_month"])
+        start = min(start, previous_start)
     return start
 
 
@@ -201,7 +211,11 @@ def protected_on(worker, day: datetime.date, book: RuleBook | None = None) -> Pr
     )
     if not covering:
         return Protection(day, False, _why_no_enrolment(worker, month))
-    answers = [_judge_enrolment(enrolment, day, book) for enrolment in covering]
+    return best_of([_judge_enrolment(enrolment, day, book) for enrolment in covering])
+
+
+def best_of(answers: list[Protection]) -> Protection:
+    """Of the answers for the enrolments covering a day (latest first), the one that protects."""
     return next((answer for answer in answers if answer.protected), answers[0])
 
 
@@ -222,7 +236,18 @@ def _why_no_enrolment(worker, month: datetime.date) -> Why:
 
 def _judge_enrolment(enrolment: Enrolment, day: datetime.date, book: RuleBook) -> Protection:
     paid = paid_through(enrolment, payments_counted_until(book, day))
-    start = membership_start(enrolment)
+    return judge(enrolment, paid, membership_start(enrolment), day, book)
+
+
+def judge(
+    enrolment: Enrolment,
+    paid: datetime.date | None,
+    start: datetime.date,
+    day: datetime.date,
+    book: RuleBook,
+) -> Protection:
+    """The answer for one enrolment covering ``day``, paid through ``paid`` (None: nothing),
+    in a run of membership that began in ``start``."""
     if paid is None:
         return Protection(day, False, Why.NOTHING_PAID, enrolment, membership_start=start)
     eligibility = program_rules.coverage_on(book, day, start, paid)
@@ -299,3 +324,83 @@ def protected_workers(
     sql, params = protected_sql(f"{table}.{connection.ops.quote_name('id')}", day, book)
     found = RawSQL(sql, params, output_field=BooleanField())  # nosec B611 - values are parameters
     return workers.alias(protected_today=found).filter(Q(protected_today=True))
+
+
+# --- The facts form: the rows of one query, judged like ``protected_on`` -------------------------
+
+
+def facts_join(
+    worker_id: str, day: datetime.date, book: RuleBook | None = None
+) -> tuple[str, list]:
+    """``LEFT JOIN (…) pf ON …``: the enrolments of the worker whose id is in column ``worker_id``
+    that ``protected_on`` reads for ``day`` — protecting, with a KPJ, started by ``day``'s month
+    — with columns ``pf.id, pf.start_month, pf.end_month, pf.programs, pf.kpj_number`` and
+    ``pf.paid`` (``paid_through_sql``, for the ones covering ``day``). Lets a caller fetch, in
+    the statement that finds the worker, everything :func:`protected_from_facts` needs."""
+    book = book or default_rulebook()
+    month = day.replace(day=1)
+    quote = connection.ops.quote_name
+    paid, paid_params = paid_through_sql("pe.id", payments_counted_until(book, day))
+    statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
+    sql = f"""LEFT JOIN (
+        SELECT pe.id, pe.worker_id, pe.start_month, pe.end_month, pe.programs, pe.kpj_number,
+            CASE WHEN pe.end_month >= %s THEN {paid} END AS paid
+        FROM {quote(Enrolment._meta.db_table)} pe
+        WHERE pe.status IN ({statuses}) AND pe.kpj_number <> '' AND pe.start_month <= %s
+    ) pf ON pf.worker_id = {worker_id}"""  # nosec B608 - identifiers from model metadata
+    return sql, [month, *paid_params, *PROTECTING_STATUSES, month]
+
+
+def _day(value) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def protected_from_facts(
+    worker_id: int,
+    date_of_death,
+    rows,
+    day: datetime.date,
+    book: RuleBook | None = None,
+) -> Protection | None:
+    """``protected_on`` from the rows of :func:`facts_join` (``id, start_month, end_month,
+    programs, kpj_number, paid``; one row of NULLs when the worker has none). None when nothing
+    covers ``day`` and the worker is alive: then only ``protected_on`` says why."""
+    book = book or default_rulebook()
+    date_of_death = _day(date_of_death)
+    if date_of_death is not None and date_of_death < day:
+        return Protection(day, False, Why.DECEASED)
+    month = day.replace(day=1)
+    enrolments = [
+        (
+            Enrolment(
+                pk=pk,
+                worker_id=worker_id,
+                start_month=_day(start),
+                end_month=_day(end),
+                programs=programs,
+                kpj_number=kpj,
+            ),
+            _day(paid),
+        )
+        for pk, start, end, programs, kpj, paid in rows
+        if pk is not None
+    ]
+    covering = sorted(
+        (pair for pair in enrolments if pair[0].end_month >= month),
+        key=lambda pair: (pair[0].start_month, pair[0].pk),
+        reverse=True,
+    )
+    if not covering:
+        return None
+    answers = []
+    for enrolment, paid in covering:
+        earlier = sorted(
+            (
+                (other.start_month, other.end_month)
+                for other, _paid in enrolments
+                if other.start_month < enrolment.start_month
+            ),
+            reverse=True,
+        )
+        answers.append(judge(enrolment, paid, run_start(enrolment.start_month, earlier), day, book))
+    return best_of(answers)
