@@ -43,6 +43,7 @@ STAGED_COLUMNS = [
     "is_female_head",
     "source",
     "source_ref",
+    "content_hash",
 ]
 # Fields an import may set; those marked True keep the stored value when the file leaves them blank.
 MERGED_FIELDS = {
@@ -82,6 +83,47 @@ def write_staging(staged: pl.DataFrame) -> None:
     write_frame(ImportStaging._meta.db_table, STAGED_COLUMNS, staged)
 
 
+# How many blind indexes one look-up of known workers names (SQLite's limit on parameters).
+_LOOKUP_ROWS = 900
+
+
+def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows (``nik_index``, ``content_hash``) whose worker, in the batch's region, already
+    holds that content hash: nothing to write. Returns their ``nik_index`` and ``worker_id``.
+
+    One indexed look-up per chunk (a set of blind indexes); a worker outside the region is never
+    matched (its row goes the registered-elsewhere way)."""
+    empty = pl.DataFrame(schema={"nik_index": pl.String, "worker_id": pl.Int64})
+    if rows.is_empty():
+        return empty
+    worker = table_name(Worker)
+    outside, params = _outside(batch)
+    found = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT w.nik_index, w.id FROM UNNEST(%s::text[], %s::text[]) AS i(nik_index, h) "  # noqa: S608  # nosec B608
+                f"JOIN {worker} AS w ON w.nik_index = i.nik_index AND w.content_hash = i.h "
+                f"WHERE NOT ({outside})",
+                [rows["nik_index"].to_list(), rows["content_hash"].to_list(), *params],
+            )
+            found = cursor.fetchall()
+        else:
+            for start in range(0, rows.height, _LOOKUP_ROWS):
+                part = rows.slice(start, _LOOKUP_ROWS)
+                marks = ", ".join(["%s"] * part.height)
+                cursor.execute(
+                    f"SELECT w.nik_index, w.id, w.content_hash FROM {worker} AS w "  # noqa: S608  # nosec B608
+                    f"WHERE w.nik_index IN ({marks}) AND NOT ({outside})",
+                    [*part["nik_index"].to_list(), *params],
+                )
+                wanted = dict(zip(part["nik_index"], part["content_hash"], strict=True))
+                found += [(i, pk) for i, pk, h in cursor.fetchall() if wanted[i] == h]
+    if not found:
+        return empty
+    return pl.DataFrame(found, schema=empty.schema, orient="row")
+
+
 def _outside(batch: ImportBatch, alias: str = "w") -> tuple[str, list]:
     """SQL (and its parameters) true for a worker living outside the batch's region."""
     prefix = batch.region_id + "."
@@ -107,6 +149,7 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
     """Set-based merge of the staged rows: new workers, changed workers, history, duplicates."""
     staging, worker = table_name(ImportStaging), table_name(Worker)
     now = timezone.now()
+    _prepare_merge(staging)
     changed = " OR ".join(
         f"w.{field} IS DISTINCT FROM {_incoming(field, keep)}"
         for field, keep in MERGED_FIELDS.items()
@@ -117,22 +160,29 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
     )
     inserted = ", ".join(MERGED_FIELDS)
     statements = [
-        (
-            f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE WHEN {changed} "  # nosec B608
+        (  # the same content hash is unchanged at once; another one is compared field by field
+            f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE "  # nosec B608
+            f"WHEN w.content_hash = s.content_hash THEN 'same' WHEN {changed} "
             f"THEN 'changed' ELSE 'same' END FROM {worker} AS w "
             f"WHERE s.batch_id = %s AND s.outcome <> 'foreign' AND w.nik_index = s.nik_index",
             [batch.pk],
         ),
         (
-            f"UPDATE {worker} AS w SET {assignments}, last_batch_id = %s, "  # nosec B608
-            f"updated_at = %s FROM {staging} AS s WHERE s.batch_id = %s AND s.outcome = 'changed' "
-            f"AND w.id = s.worker_id",
+            f"UPDATE {worker} AS w SET {assignments}, content_hash = s.content_hash, "  # nosec B608
+            f"last_batch_id = %s, updated_at = %s FROM {staging} AS s WHERE s.batch_id = %s "
+            f"AND s.outcome = 'changed' AND w.id = s.worker_id",
             [batch.pk, now, batch.pk],
         ),
+        (  # unchanged by another hash (an older one, or blanks kept): remember this one
+            f"UPDATE {worker} AS w SET content_hash = s.content_hash FROM {staging} AS s "  # nosec B608
+            f"WHERE s.batch_id = %s AND s.outcome = 'same' AND w.id = s.worker_id "
+            f"AND w.content_hash <> s.content_hash",
+            [batch.pk],
+        ),
         (
-            f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, status, "  # nosec B608
-            f"last_batch_id, created_at, updated_at) SELECT nik_index, nik_cipher, nik_hint, "
-            f"{inserted}, 'active', batch_id, %s, %s FROM {staging} "
+            f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, content_hash, "  # nosec B608
+            f"status, last_batch_id, created_at, updated_at) SELECT nik_index, nik_cipher, "
+            f"nik_hint, {inserted}, content_hash, 'active', batch_id, %s, %s FROM {staging} "
             f"WHERE batch_id = %s AND outcome = 'new' ORDER BY row_number",
             [now, now, batch.pk],
         ),
@@ -159,6 +209,16 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
     }
 
 
+def _prepare_merge(staging: str) -> None:
+    """PostgreSQL plans the merge on the staged rows' statistics (none until analysed) and sorts
+    a batch's rows in memory rather than on disk (for this transaction only)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {staging}")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
 def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> None:
     """Point each accepted row's warning at the worker it became (new or updated)."""
     issue = table_name(ImportRowIssue)
@@ -166,7 +226,7 @@ def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> Non
         f"UPDATE {issue} SET worker_id = (SELECT w.id FROM {staging} AS s "  # noqa: S608  # nosec B608
         f"JOIN {worker} AS w ON w.nik_index = s.nik_index WHERE s.batch_id = %s "
         f"AND s.outcome <> 'foreign' AND s.row_number = {issue}.row_number) "
-        f"WHERE batch_id = %s AND outcome = 'warning'",
+        f"WHERE batch_id = %s AND outcome = 'warning' AND worker_id IS NULL",
         [batch.pk, batch.pk],
     )
 

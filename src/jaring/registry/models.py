@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from jaring.core import crypto
 from jaring.core.fields import NikFreeTextField
 from jaring.core.masking import mask_nik
+from jaring.registry.content import HASHED_FIELDS, content_hash
 
 
 class Occupation(models.Model):
@@ -54,7 +55,9 @@ class Worker(models.Model):
     # Derived region columns let scoping and aggregation use equality on an index.
     scope_columns = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village_id"}
 
-    nik_index = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique by the constraint worker_nik_index_unique (its one index: a blind index is only
+    # ever looked up by equality, never by LIKE).
+    nik_index = models.CharField(max_length=64, editable=False)
     nik_cipher = models.BinaryField(editable=False)
     nik_hint = models.CharField(max_length=8, editable=False)
     full_name = models.CharField(_("full name"), max_length=150)
@@ -113,10 +116,13 @@ class Worker(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The hash of the imported fields (registry.content): an unchanged re-imported row is
+    # recognised by it and not rewritten. Set by save() and by the import's merge.
+    content_hash = models.CharField(max_length=32, blank=True, default="", editable=False)
     # History rows are looked up by worker and date only; indexing their copied foreign keys
     # would slow every bulk import for queries nobody runs.
     history = HistoricalRecords(
-        excluded_fields=["nik_cipher", "created_at", "updated_at"],
+        excluded_fields=["nik_cipher", "created_at", "updated_at", "content_hash"],
         no_db_index=["village", "occupation", "merged_into", "last_batch"],
     )
 
@@ -130,6 +136,7 @@ class Worker(models.Model):
             models.Index(fields=["village", "occupation"], name="worker_village_occ_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["nik_index"], name="worker_nik_index_unique"),
             models.CheckConstraint(
                 condition=Q(desil__gte=1, desil__lte=10) | Q(desil__isnull=True),
                 name="worker_desil_range",
@@ -149,6 +156,14 @@ class Worker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.masked_nik})"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        self.content_hash = content_hash({name: getattr(self, name) for name in HASHED_FIELDS})
+        if update_fields is not None and not {"content_hash", *HASHED_FIELDS}.isdisjoint(
+            {self._meta.get_field(f).attname for f in update_fields}
+        ):
+            update_fields = {*update_fields, "content_hash"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def masked_nik(self) -> str:
@@ -432,7 +447,15 @@ class TransferRequest(models.Model):
 class ImportStaging(models.Model):
     """Rows of a running import, validated and ready to merge (emptied when the batch ends)."""
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    # No foreign key constraint nor index of its own: rows live for one transaction and are
+    # looked up by (batch, nik_index).
+    batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     row_number = models.PositiveIntegerField()
     nik_index = models.CharField(max_length=64)
     nik_cipher = models.BinaryField()
@@ -453,6 +476,7 @@ class ImportStaging(models.Model):
     is_female_head = models.BooleanField()
     source = models.CharField(max_length=50)
     source_ref = models.CharField(max_length=255)
+    content_hash = models.CharField(max_length=32, default="")
     worker_id = models.BigIntegerField(null=True)
     # "new" until the merge finds the NIK already registered ("changed" or "same"), or
     # registered outside the batch's region ("foreign": never merged, a transfer request).

@@ -39,8 +39,10 @@ from jaring.registry.bulk import (
     STAGED_COLUMNS,
     mark_registered_elsewhere,
     merge_staged,
+    unchanged_rows,
     write_staging,
 )
+from jaring.registry.content import content_hashes
 from jaring.registry.matching import occupation_resolver, village_resolver
 from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
 from jaring.registry.rejects import RejectsWriter
@@ -100,6 +102,7 @@ def rejects_path(batch: ImportBatch) -> Path:
 @dataclass
 class _Totals:
     rows: int = 0
+    unchanged: int = 0  # known by their content hash, never staged
     duplicates: int = 0
     rejected: int = 0
     warnings: int = 0
@@ -262,6 +265,7 @@ def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_ro
                 if progress:
                     progress(totals.rows, sheet.total_rows)
     counts = merge_staged(batch)
+    counts["unchanged"] += totals.unchanged
     return {
         "rows": totals.rows,
         "duplicates": totals.duplicates,
@@ -292,12 +296,21 @@ def _process_chunk(batch, chunk, fields, ctx, seen, totals, rejects) -> pl.DataF
     duplicates = duplicates.drop("first_row").join(pl.concat([seen, firsts]), on="nik", how="left")
     seen = pl.concat([seen, firsts])
 
-    _stage(batch, unique)
+    unique = unique.with_columns(
+        pl.Series(
+            "nik_index", [crypto.nik_index(n) for n in unique.get_column("nik")], dtype=pl.String
+        ),
+        content_hashes(unique),
+    )
+    known = unchanged_rows(batch, unique)
+    _stage(batch, unique.join(known, on="nik_index", how="anti"))
     elsewhere = mark_registered_elsewhere(batch)
-    issues = _issues(batch, chunk, checked.rejected, duplicates, unique, rejects)
+    linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
+    issues = _issues(batch, chunk, checked.rejected, duplicates, unique, rejects, linked)
     issues += _elsewhere_issues(batch, chunk, elsewhere, rejects)
     ImportRowIssue.objects.bulk_create(issues, batch_size=2000)
     totals.rows += checked.valid.height + checked.rejected.height
+    totals.unchanged += known.height
     totals.rejected += checked.rejected.height
     totals.duplicates += duplicates.height
     totals.warnings += unique.filter(pl.col("_warnings").list.len() > 0).height
@@ -309,7 +322,9 @@ def _message(codes: list[str], detail: str | None) -> str:
     return f"{text} {detail}".strip() if detail else text
 
 
-def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportRowIssue]:
+def _issues(batch, chunk, rejected, duplicates, unique, rejects, linked) -> list[ImportRowIssue]:
+    """``linked``: the worker of each row known unchanged (its warning points at it now; the
+    merge links the others)."""
     raw_rows = {
         row["_row"]: raw_cells(row)
         for row in chunk.filter(
@@ -357,6 +372,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects) -> list[ImportR
                 outcome="warning",
                 codes=warnings,
                 message=message,
+                worker_id=linked.get(row),
             )
         )
     return issues
@@ -391,7 +407,6 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
     computed = {
         "batch_id": pl.lit(batch.pk),
         "row_number": pl.col("_row"),
-        "nik_index": pl.Series([crypto.nik_index(n) for n in niks]),
         "nik_cipher": pl.Series([crypto.encrypt_nik(n) for n in niks], dtype=pl.Binary),
         "nik_hint": pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4),
         "source": pl.lit(batch.source),

@@ -1,0 +1,130 @@
+"""Re-importing a list: an unchanged row is known by the worker's content hash (neither staged
+nor rewritten, no history); every other write keeps that hash true."""
+
+import datetime
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jaring.regions.models import Region
+from jaring.registry import bulk, content, services
+from jaring.registry.models import ImportRowIssue, Worker
+from tests.test_registry_import import BAHTIAR, RUSNI, SAFRI, run, write_csv
+
+
+@pytest.fixture
+def bengkalis(riau_regions, occupations):
+    return Region.objects.get(code="14.03")
+
+
+def _staged_rows(monkeypatch) -> list:
+    staged = []
+    original = bulk.write_staging
+    monkeypatch.setattr(
+        services, "write_staging", lambda frame: (staged.append(frame.height), original(frame))
+    )
+    return staged
+
+
+def test_an_unchanged_row_is_known_by_its_hash_and_neither_staged_nor_rewritten(
+    bengkalis, tmp_path, monkeypatch
+):
+    path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI])
+    first = run(path)
+    before = {w.pk: (w.updated_at, w.last_batch_id, w.content_hash) for w in Worker.objects.all()}
+    warned = ImportRowIssue.objects.filter(batch=first, outcome="warning").count()
+    staged = _staged_rows(monkeypatch)
+    again = run(path)
+    assert staged == []  # nothing written to the staging table
+    assert (again.rows, again.accepted, again.updated, again.unchanged) == (3, 0, 0, 3)
+    after = {w.pk: (w.updated_at, w.last_batch_id, w.content_hash) for w in Worker.objects.all()}
+    assert after == before and all(len(h) == 32 for _, _, h in after.values())
+    assert all(w.history.count() == 1 for w in Worker.objects.all())
+    # A warning of an unchanged row still names the worker it is.
+    issues = ImportRowIssue.objects.filter(batch=again, outcome="warning")
+    assert issues.count() == warned and all(i.worker_id for i in issues)
+    assert run(path).unchanged == 3 and Worker.objects.count() == 3
+
+
+def test_a_worker_changed_by_hand_is_changed_back_by_the_same_file(
+    bengkalis, tmp_path, bengkalis_operator
+):
+    path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR])
+    run(path)
+    rusni = Worker.objects.get(full_name="Rusni")
+    services.update_worker(rusni, {"phone": "081299990000"}, bengkalis_operator, "telepon baru")
+    again = run(path)
+    assert (again.updated, again.unchanged) == (1, 1)
+    rusni.refresh_from_db()
+    assert rusni.phone == "081234567890"
+    assert rusni.history.latest().history_change_reason == f"Impor batch #{again.pk}"
+
+
+def test_a_missing_or_stale_hash_is_compared_field_by_field_then_remembered(
+    bengkalis, tmp_path, monkeypatch
+):
+    path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI])
+    run(path)
+    kept = dict(Worker.objects.values_list("pk", "content_hash"))
+    Worker.objects.update(content_hash="")  # as after the migration that added it
+    again = run(path)
+    assert (again.accepted, again.updated, again.unchanged) == (0, 0, 3)
+    assert dict(Worker.objects.values_list("pk", "content_hash")) == kept
+    assert all(w.history.count() == 1 for w in Worker.objects.all())
+    staged = _staged_rows(monkeypatch)
+    assert run(path).unchanged == 3 and staged == []
+
+
+def test_blanks_kept_from_the_stored_record_are_unchanged_by_hash_the_second_time(
+    bengkalis, tmp_path, monkeypatch
+):
+    run(write_csv(tmp_path / "full.csv", [RUSNI]))
+    blank_phone = write_csv(tmp_path / "blank.csv", [RUSNI[:-1] + [""]])
+    assert run(blank_phone).unchanged == 1  # compared field by field: the phone is kept
+    staged = _staged_rows(monkeypatch)
+    assert run(blank_phone).unchanged == 1 and staged == []
+    assert Worker.objects.get().phone == "081234567890"
+
+
+_text = st.one_of(
+    st.none(), st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)
+)
+_VALUES = st.fixed_dictionaries(
+    {
+        "full_name": st.text(min_size=1, max_size=12),
+        "name_key": st.text(max_size=12),
+        "sex": st.sampled_from(["L", "P"]),
+        "birth_date": st.dates(datetime.date(1900, 1, 1), datetime.date(2030, 12, 31)),
+        "birth_place": _text,
+        "phone": _text,
+        "address": _text,
+        "rt_rw": _text,
+        "village_id": st.sampled_from(["14.03.01.2022", "14.03.02.2001"]),
+        "occupation_id": st.sampled_from(["petani", "nelayan"]),
+        "declared_income": st.one_of(st.none(), st.integers(0, 10**12)),
+        "desil": st.one_of(st.none(), st.integers(1, 10)),
+        "has_disability": st.booleans(),
+        "is_female_head": st.booleans(),
+    }
+)
+_SCHEMA = {
+    "birth_date": pl.Date,
+    "declared_income": pl.Int64,
+    "desil": pl.Int64,
+    "has_disability": pl.Boolean,
+    "is_female_head": pl.Boolean,
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(_VALUES, min_size=1, max_size=5))
+def test_the_staged_rows_hash_is_the_stored_workers_hash(rows):
+    """One definition, two forms: Polars over staged rows, Python over a saved worker."""
+    frame = pl.DataFrame(
+        rows, schema={name: _SCHEMA.get(name, pl.String) for name in content.HASHED_FIELDS}
+    )
+    assert content.content_hashes(frame).to_list() == [content.content_hash(r) for r in rows]
+    changed = {**rows[0], "full_name": rows[0]["full_name"] + "x"}
+    assert content.content_hash(changed) != content.content_hash(rows[0])
