@@ -63,10 +63,10 @@ def setup(rows: int) -> None:
             """INSERT INTO registry_worker (nik_index, nik_cipher, nik_hint, full_name, name_key,
                 sex, birth_date, birth_place, phone, address, rt_rw, village_id, occupation_id,
                 declared_income, desil, has_disability, is_female_head, source, source_ref,
-                status, created_at, updated_at)
+                status, created_at, updated_at, content_hash)
                VALUES (%s, '\\x00'::bytea, '1403' || %s, 'Nyata ' || %s, 'nyata', 'L', %s, '',
                 '', '', '', %s, 'petani_pekebun', 1000000, 1, false, false, '', '', 'active',
-                now(), now())""",
+                now(), now(), '')""",
             [(index, hint, n, birth, village) for index, hint, village, birth, n in real],
         )
         source = FundingSource.objects.create(region_id="14.03", kind="apbd_kab", name="APBD")

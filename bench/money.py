@@ -25,13 +25,13 @@ WORKERS_SQL = """
     INSERT INTO registry_worker (nik_index, nik_cipher, nik_hint, full_name, name_key, sex,
         birth_date, birth_place, phone, address, rt_rw, village_id, occupation_id,
         declared_income, desil, has_disability, is_female_head, source, source_ref, status,
-        created_at, updated_at)
+        created_at, updated_at, content_hash)
     SELECT md5(i::text) || md5((i + 1)::text), '\\x00'::bytea, '14030001', 'W' || i, 'w' || i,
         CASE WHEN mod(i, 2) = 0 THEN 'L' ELSE 'P' END, DATE '1965-01-01' + mod(i, 14000),
         '', '', '',
         '', (%s::text[])[1 + mod(i, %s)],
         CASE WHEN mod(i, 7) = 0 THEN 'ojek_transportasi' ELSE 'petani_pekebun' END,
-        1000000, 1 + mod(i, 10), false, false, '', '', 'active', now(), now()
+        1000000, 1 + mod(i, 10), false, false, '', '', 'active', now(), now(), ''
     FROM generate_series(1, %s) AS i
 """
 
