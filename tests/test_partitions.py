@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
 from jaring.core import partitions
@@ -103,7 +104,19 @@ def test_old_partitions_are_detached_not_dropped(apbd):  # noqa: F811
     run("--date", "2025-01-01", "--ahead", "3", "--table", LINES)
     enrolment = enrol(Worker.objects.order_by("pk").first(), apbd, D(2025, 1, 1), D(2025, 12, 1))
     line(enrolment, D(2025, 1, 1))
-    report = run("--date", "2025-04-10", "--ahead", "0", "--table", LINES, "--retain-months", "2")
+    with pytest.raises(CommandError, match="closed-invoice-months"):
+        run("--date", "2025-04-10", "--table", LINES, "--retain-months", "2")
+    report = run(
+        "--date",
+        "2025-04-10",
+        "--ahead",
+        "0",
+        "--table",
+        LINES,
+        "--retain-months",
+        "2",
+        "--closed-invoice-months",
+    )
     detached = {d["table"]: d["rows"] for d in report[0]["detached"]}
     january = partitions.partition_name(LINES, D(2025, 1, 1))
     assert detached[january] == 1
@@ -114,8 +127,19 @@ def test_old_partitions_are_detached_not_dropped(apbd):  # noqa: F811
         assert cursor.fetchone()[0] == 1
     assert not InvoiceLine.objects.filter(month=D(2025, 1, 1)).exists()
     out = StringIO()
-    call_command("partitions", "--table", LINES, "--retain-months", "1", stdout=out)
-    assert "--retain-months" not in out.getvalue()  # the text form also says what it did
+    call_command(
+        "partitions",
+        "--table",
+        LINES,
+        "--retain-months",
+        "1",
+        "--closed-invoice-months",
+        "--date",
+        "2025-05-10",
+        stdout=out,
+    )
+    february = partitions.partition_name(LINES, D(2025, 2, 1))
+    assert f"DETACHED {february}" in out.getvalue()  # the text form also says what it did
 
 
 @pytest.mark.django_db

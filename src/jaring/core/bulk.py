@@ -80,9 +80,9 @@ BULK_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
 @contextmanager
 def bulk_settings():
-    """Inside a transaction: PostgreSQL settings for the enclosed set-based statements, as they
-    were after them (PostgreSQL only; elsewhere nothing). Transaction-local: a rollback
-    restores them too.
+    """Inside a transaction: PostgreSQL settings for the enclosed set-based statements, back to
+    what they were afterwards (PostgreSQL only; elsewhere nothing). Transaction-local: a
+    rollback restores them too.
 
     - JIT off: PostgreSQL compiles a statement to machine code when its estimated cost passes a
       threshold, which a statement over a whole cohort always does; for these one-pass
@@ -100,7 +100,10 @@ def bulk_settings():
                 "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
             )
             before[name] = cursor.fetchone()[0]
-    yield
-    with connection.cursor() as cursor:
-        for name, value in before.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    try:
+        yield
+    finally:
+        if not connection.needs_rollback:  # a failed transaction accepts no statement
+            with connection.cursor() as cursor:
+                for name, value in before.items():
+                    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])

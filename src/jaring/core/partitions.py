@@ -10,7 +10,7 @@ column), and so is every unique constraint. Nothing has a foreign key into these
 
 SQLite keeps plain tables: every function here is a no-op there (or says so).
 
-``jaring partitions`` (``core.management.commands.partitions``) creates months ahead, lists
+``jaring partitions`` (``ops.management.commands.partitions``) creates months ahead, lists
 the partitions with their row counts and detaches (never drops) those older than a retention.
 """
 
@@ -273,6 +273,7 @@ def drop_if_empty(spec: Partitioned, month: datetime.date) -> bool:
         return False
     name = partition_name(spec.table, month)
     with transaction.atomic(), connection.cursor() as cursor:
+        _lock_month(cursor, name)
         if not _relation_exists(cursor, name):
             return False
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_q(name)})")  # noqa: S608  # nosec B608
@@ -292,6 +293,11 @@ def drop_if_empty(spec: Partitioned, month: datetime.date) -> bool:
         return True
 
 
+def _lock_month(cursor, name: str) -> None:
+    """Serialise whoever changes one month's partition, until the end of the transaction."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
 def begin_bulk_month(spec: Partitioned, month: datetime.date) -> str | None:
     """Create a standalone table to load ``month``'s rows into, then :func:`attach` it:
     PostgreSQL checks the foreign keys and builds the indexes once for the set instead of
@@ -299,11 +305,14 @@ def begin_bulk_month(spec: Partitioned, month: datetime.date) -> str | None:
     :func:`drop_if_empty`); None otherwise (insert into the partitioned table itself).
 
     Must run inside the transaction that loads and attaches."""
-    if not is_partitioned(spec.table) or month_has_rows(spec, month):
+    if not is_partitioned(spec.table):
         return None
     name = partition_name(spec.table, month)
     with connection.cursor() as cursor:
-        if _relation_exists(cursor, name):
+        # Two regions billing the same new month: the second waits here until the first has
+        # attached its partition and committed, then finds the month's rows and inserts.
+        _lock_month(cursor, name)
+        if month_has_rows(spec, month) or _relation_exists(cursor, name):
             return None
         cursor.execute(
             f"CREATE TABLE {_q(name)} (LIKE {_q(spec.table)} INCLUDING DEFAULTS "

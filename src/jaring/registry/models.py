@@ -159,10 +159,14 @@ class Worker(models.Model):
 
     def save(self, *args, update_fields=None, **kwargs):
         self.content_hash = content_hash({name: getattr(self, name) for name in HASHED_FIELDS})
-        if update_fields is not None and not {"content_hash", *HASHED_FIELDS}.isdisjoint(
-            {self._meta.get_field(f).attname for f in update_fields}
-        ):
-            update_fields = {*update_fields, "content_hash"}
+        if update_fields is not None:
+            saved = {self._meta.get_field(f).attname for f in update_fields}
+            if not set(HASHED_FIELDS).isdisjoint(saved):
+                if not set(HASHED_FIELDS) <= saved:
+                    # Some hashed fields saved, others as loaded: the hash would describe values
+                    # that may not be stored. Empty, the next import compares field by field.
+                    self.content_hash = ""
+                update_fields = {*update_fields, "content_hash"}
         super().save(*args, update_fields=update_fields, **kwargs)
 
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.http import Http404
 
 from jaring.accounts.rules import Capability
@@ -19,7 +19,7 @@ from jaring.accounts.scoping import scope_for
 from jaring.regions.models import Level, Region
 from jaring.reports import disclosure
 from jaring.reports.models import NATIONAL, CoverageMonth, RegionFact, WorkforceEstimate
-from jaring.reports.services import report_date, summaries_version
+from jaring.reports.services import report_date
 
 SMALL_CELL = disclosure.SMALL_CELL  # public counts below this are never shown
 
@@ -231,6 +231,20 @@ class PublicCell:
     @classmethod
     def of(cls, value: int, hidden: bool) -> PublicCell:
         return cls(None if hidden else value, hidden)
+
+
+def summaries_version() -> str:
+    """Changes whenever what the summary pages show can change, for caching what is computed
+    from it: the country's row is rewritten by every refresh, in the refresh's transaction, and
+    read from the same database as the other summary rows (a replica that is behind gives the
+    old version with the old rows); the workforce estimates' history changes with every edit."""
+    refreshed = (
+        RegionFact.objects.filter(region_code=NATIONAL, dimension="total", key="")
+        .values_list("refreshed_at", flat=True)
+        .first()
+    )
+    edited = WorkforceEstimate.history.aggregate(last=Max("history_id"))["last"]
+    return f"{refreshed.isoformat() if refreshed else '-'}.{edited or 0}"
 
 
 def public_suppression() -> dict[str, set[str]]:

@@ -17,10 +17,8 @@ same day (protection is counted on the day). Nothing here loads workers into Pyt
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
@@ -62,25 +60,6 @@ def report_date() -> datetime.date:
     return datetime.date.fromisoformat(pinned) if pinned else timezone.localdate()
 
 
-SUMMARIES_VERSION_KEY = "reports:summaries-version"
-
-
-def summaries_version() -> str:
-    """A token that changes whenever the summary tables change, for caching what is computed
-    from them (the public pages' suppression over the whole tree). A lost token is replaced by a
-    new one, never reset to an old value, so a stale entry cannot match again."""
-    version = cache.get(SUMMARIES_VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.add(SUMMARIES_VERSION_KEY, version, timeout=None)
-        version = cache.get(SUMMARIES_VERSION_KEY, version)
-    return version
-
-
-def summaries_changed() -> None:
-    cache.set(SUMMARIES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-
-
 def mark_dirty(region_code: str) -> None:
     """Remember that a village (or, for any other code, the whole kabupaten) needs a recount."""
     village = region_code if level_of(region_code) == Level.VILLAGE else DirtyVillage.WHOLE_REGENCY
@@ -108,12 +87,12 @@ def refresh_regency(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # per-worker plans are cheap; compiling them is not
             cursor.execute("SET LOCAL jit = off")
-    marked = set(
-        DirtyVillage.objects.filter(regency_code=regency_code).values_list(
-            "village_code", flat=True
-        )
+    marks = dict(
+        DirtyVillage.objects.filter(regency_code=regency_code).values_list("pk", "village_code")
     )
-    DirtyVillage.objects.filter(regency_code=regency_code).delete()
+    marked = set(marks.values())
+    # Only the marks read here: one committed meanwhile waits for the next refresh.
+    DirtyVillage.objects.filter(pk__in=list(marks)).delete()
     counted = CountedDay.objects.filter(regency_code=regency_code).first()
     whole = (
         not incremental
@@ -137,10 +116,6 @@ def refresh_regency(
     _resum(parent_code(regency_code), 1, Q(level=2, parent_code=parent_code(regency_code)), now)
     _resum(NATIONAL, 0, Q(level=1), now)
     _sum_trend(regency_code)
-    # Now, for readers in this transaction; again at commit, because a reader in between may
-    # have cached what it computed from the rows before this refresh under the new token.
-    summaries_changed()
-    transaction.on_commit(summaries_changed)
 
 
 def _workers_where(regency_code: str, villages: list[str] | None) -> tuple[str, list]:

@@ -28,7 +28,7 @@ from jaring.reference.services import save_reference
 from jaring.regions.models import Level, Region
 from jaring.reports import exports, graphics, selectors
 from jaring.reports.models import WorkforceEstimate
-from jaring.reports.services import report_date, summaries_version
+from jaring.reports.services import report_date
 
 
 class EstimateForm(ReferenceForm):
@@ -299,7 +299,10 @@ def national(request, year: int):
         or scope_for(request.user, Capability.VIEW_REPORTS).is_empty
     ):
         return _public_national(request, year)
-    province = request.GET.get("provinsi") or None
+    province = request.GET.get("provinsi", "")
+    province = (
+        province if province.isascii() and province.isdigit() and len(province) == 2 else None
+    )
     if request.GET.get("format") == "xlsx":
         rows = selectors.league(request.user, province, year)
         response = HttpResponse(exports.league_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
@@ -337,7 +340,13 @@ def _summary_fragment(request, template: str, context, *varies) -> SafeString:
     (and per language and what else it ``varies`` on): the league of all 514 kabupaten/kota
     takes a few hundred milliseconds to draw, and its rows change only with a refresh."""
     key = ":".join(
-        ["reports:fragment", template, summaries_version(), get_language(), *map(str, varies)]
+        [
+            "reports:fragment",
+            template,
+            selectors.summaries_version(),
+            get_language(),
+            *map(str, varies),
+        ]
     )
     html = cache.get(key)
     if html is None:

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # The allocation as it was when this migration was written (lines stamped with their payment;
-# migration 0008 turned the stamps into each payment's bounds, finance.allocation).
+# migration 0009 turned the stamps into each payment's bounds, finance.allocation).
 ALLOCATE = """
     UPDATE finance_invoiceline SET payment_id = %s
     WHERE invoice_id = %s AND payment_id IS NULL AND enrolment_id IN (

@@ -34,6 +34,13 @@ class Command(BaseCommand):
             help="detach the partitions of months older than this many months before this "
             "month; each stays a standalone table with its rows, to archive then drop by hand",
         )
+        parser.add_argument(
+            "--closed-invoice-months",
+            action="store_true",
+            help="allow --retain-months on the invoice lines: a detached month's lines leave "
+            "its invoices, payments and paid-through months, so only for months closed and "
+            "archived",
+        )
         parser.add_argument("--date", help="today (YYYY-MM-DD; for tests and catch-up)")
         parser.add_argument("--json", action="store_true")
 
@@ -46,6 +53,16 @@ class Command(BaseCommand):
         retain = options["retain_months"]
         if retain is not None and (retain < 1 or not options["table"]):
             raise CommandError("--retain-months needs a number of months ≥ 1 and --table")
+        if (
+            retain is not None
+            and partitions.INVOICE_LINES.table in options["table"]
+            and not options["closed_invoice_months"]
+        ):
+            raise CommandError(
+                "detaching invoice lines takes them out of their invoices, payments and "
+                "paid-through months: add --closed-invoice-months once those months are closed "
+                "and archived"
+            )
         try:
             today = (
                 datetime.date.fromisoformat(options["date"])
@@ -65,7 +82,8 @@ class Command(BaseCommand):
                 if retain is not None:
                     cutoff = partitions.add_months(partitions.first_of_month(today), -retain)
                     detached = partitions.detach_before(spec, cutoff)
-                listed = partitions.partitions(spec)
+            # Counted after the commit: the changes above lock the table until then.
+            listed = partitions.partitions(spec)
             report.append(
                 {
                     "table": spec.table,
