@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jaring.core.bulk import write_frame
 from jaring.core.history import record_history
+from jaring.registry.content import HASHED_FIELDS
 from jaring.registry.models import (
     DuplicateCandidate,
     ImportBatch,
@@ -27,20 +28,7 @@ STAGED_COLUMNS = [
     "nik_index",
     "nik_cipher",
     "nik_hint",
-    "full_name",
-    "name_key",
-    "sex",
-    "birth_date",
-    "birth_place",
-    "phone",
-    "address",
-    "rt_rw",
-    "village_id",
-    "occupation_id",
-    "declared_income",
-    "desil",
-    "has_disability",
-    "is_female_head",
+    *HASHED_FIELDS,
     "source",
     "source_ref",
     "content_hash",
