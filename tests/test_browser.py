@@ -199,7 +199,7 @@ def test_finance_officer_renews_next_year_and_reads_continued_dropped_new(
     assert parts.locator("[data-part=continued] td.num").first.inner_text() == "99"
     assert parts.locator("[data-part=new] td.num").first.inner_text() == "11"
     dropped = parts.locator("[data-part=dropped]").inner_text()
-    assert "meninggal 1" in dropped and "Tidak diperpanjang" in dropped
+    assert "meninggal dunia 1" in dropped and "Tidak diperpanjang" in dropped
     assert "Diperpanjang (KPJ tetap)" in page.locator("#plan-selections").inner_text()
     page.screenshot(path=str(ARTIFACTS / "renewal-plan.png"), full_page=True)
     page.click("#commit-plan")
