@@ -118,7 +118,10 @@ class Worker(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # The hash of the imported fields (registry.content): an unchanged re-imported row is
     # recognised by it and not rewritten. Set by save() and by the import's merge.
-    content_hash = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # db_default too: rows written by SQL (and by older migrations' models) have no hash yet.
+    content_hash = models.CharField(
+        max_length=32, blank=True, default="", db_default="", editable=False
+    )
     # History rows are looked up by worker and date only; indexing their copied foreign keys
     # would slow every bulk import for queries nobody runs.
     history = HistoricalRecords(

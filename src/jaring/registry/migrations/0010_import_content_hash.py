@@ -31,7 +31,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="worker",
             name="content_hash",
-            field=models.CharField(blank=True, default="", editable=False, max_length=32),
+            field=models.CharField(
+                blank=True, db_default="", default="", editable=False, max_length=32
+            ),
         ),
         migrations.AlterField(
             model_name="historicalworker",
