@@ -36,18 +36,11 @@ from jaring.reports.services import refresh_regency  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from money import WORKERS_SQL  # noqa: E402
-from reports import timed  # noqa: E402
+from reports import ENROL_SQL, timed  # noqa: E402
 
 YEAR = 2026
 # The step's newcomers only: workers of earlier steps are enrolled already.
-ENROL_NEW_SQL = """
-    INSERT INTO enrolment_enrolment (worker_id, source_id, status, start_month, end_month,
-        declared_income, programs, kpj_number, end_reason, bpjs_note, created_at, updated_at)
-    SELECT w.id, %s, 'active', %s, %s, 1000000, 'JKK,JKM', lpad(w.id::text, 11, '0'), '', '',
-        now(), now()
-    FROM registry_worker w
-    WHERE w.regency_code = %s AND w.id > %s AND mod(w.id, 10) < 8
-"""
+ENROL_NEW_SQL = ENROL_SQL.rstrip() + " AND w.id > %s\n"
 
 
 def shares(total: int, regencies: list[Region]) -> dict[str, int]:
