@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "BENCHMARKS.md"
 DATA = ROOT / "var" / "bench"
 RUNS = int(os.environ.get("JARING_BENCH_RUNS", "3"))
+# Rows the naive ORM loop registers one by one; the import's ratio to it is taken per row.
+NAIVE_SAMPLE = int(os.environ.get("JARING_BENCH_NAIVE_ROWS", "2000"))
 POSTGRES_URL = os.environ.get(
     "JARING_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/jaring_bench"
 )
@@ -218,19 +220,48 @@ def bench_import(rows: int) -> list[str]:
             minimal, real = _final_shape_floors(POSTGRES_URL, Path(tmp) / "prepared.copy")
             finals.append(minimal)
             reals.append(real)
+        naive = _naive_orm_loop(env, path)
     floor, final, real, new, rerun = (
         statistics.median(x) for x in (floors, finals, reals, first, again)
     )
+    orm_speedup = naive["seconds"] / naive["tried"] * rows / new
+    if rows == 1_000_000:
+        measured(
+            "import_1m",
+            new,
+            "s",
+            final,
+            "final-shape floor",
+            peak_rss_mib=round(max(memory) / 1024),
+            orm_speedup=f"{orm_speedup:,.0f}",
+        )
+        measured("reimport_1m", rerun, "s")
     line = (
         f"| import_{rows // 1000}k | postgresql | {rows:,} | {new:.2f} s | {rows / new:,.0f} "
         f"rows/s | {RUNS} | floor COPY {floor:.2f} s → ratio {new / floor:.1f}×; final-shape "
         f"floor (prepared rows, primary key + unique blind index) {final:.2f} s → ratio "
         f"{new / final:.1f}×; COPY into the real worker table {real:.2f} s → ratio "
         f"{new / real:.1f}×; re-import (all unchanged) {rerun:.2f} s; peak RSS "
-        f"{max(memory) / 1024:,.0f} MiB |"
+        f"{max(memory) / 1024:,.0f} MiB; naive ORM loop (register_worker per row, "
+        f"{naive['tried']:,} rows) {naive['seconds'] / naive['tried'] * 1000:.1f} ms/row → "
+        f"the import is {orm_speedup:,.0f}× faster |"
     )
     print(line, flush=True)
     return [line]
+
+
+def _naive_orm_loop(env: dict, path: Path, sample: int = NAIVE_SAMPLE) -> dict:
+    """The one-worker service over the file's first ``sample`` rows, in an empty registry
+    (bench/naive_import.py)."""
+    _reset_registry(POSTGRES_URL)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "naive_import.py"), str(path), str(sample)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- Planning and billing ------------------------------------------------------------------
@@ -257,6 +288,10 @@ def bench_money(rows: int) -> list[str]:
         for key in ("plan_s", "commit_s", "bill_s", "rebill_s", "floor_s")
     }
     last = runs[-1]
+    if rows == 1_000_000:
+        measured("plan_1m", median["plan_s"] + median["commit_s"], "s")
+        measured("bill_1m", median["bill_s"], "s", median["floor_s"], "INSERT … SELECT")
+        measured("rebill_1m", median["rebill_s"], "s")
     lines = [
         f"| plan_{rows // 1000}k | postgresql | {rows:,} | {median['plan_s']:.2f} s | "
         f"{rows / median['plan_s']:,.0f} candidates/s | {RUNS} | selected {last['selected']:,}; "
@@ -294,6 +329,8 @@ def bench_recon(rows: int) -> list[str]:
     )
     last = runs[-1]
     found = ", ".join(f"{kind} {n:,}" for kind, n in sorted(last["differences"].items()))
+    if rows == 1_000_000:
+        measured("recon_1m", seconds, "s", floor, "INSERT … SELECT")
     line = (
         f"| recon_{rows // 1000}k | postgresql | {last['lines']:,} | {seconds:.2f} s | "
         f"{last['lines'] / seconds:,.0f} lines/s | {RUNS} | floor INSERT … SELECT of the staged "
@@ -329,6 +366,9 @@ def bench_years(rows: int) -> list[str]:
     renew = statistics.median(r["renew_s"] for r in runs)
     allocate = median["allocate_s"]
     last, size = runs[-1], f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}m"
+    if rows == 1_000_000:
+        measured("allocate_1m", allocate, "s", median["allocate_floor_s"], "INSERT … SELECT")
+        measured("renew_1m", renew, "s", median["renew_floor_s"], "INSERT … SELECT")
     lines = [
         f"| allocate_{size} | postgresql | {last['paid_months']:,} participant-months "
         f"({last['paid_lines']:,} lines) | {allocate:.2f} s | "
@@ -411,6 +451,10 @@ def bench_api(rows: int) -> list[str]:
     bare_rps, bare_p50, bare_p99 = (median("bare", k) for k in ("rps", "p50_ms", "p99_ms"))
     errors = sum(r["errors"] for r in results["jaring"])
     met = rps >= API_TARGET_RPS and p99 <= API_TARGET_P99_MS
+    if rows == 1_000_000:
+        measured(
+            "api_coverage", rps, "req/s", bare_rps, "bare WSGI", p99_ms=round(p99, 1), clients=32
+        )
     line = (
         f"| api_coverage | postgresql | {rows:,} workers | {rps:,.0f} req/s | p50 {p50:.1f} ms, "
         f"p99 {p99:.1f} ms | {RUNS} | gunicorn {workers} gthread workers × {API_THREADS} threads, "
@@ -513,6 +557,8 @@ def bench_reports(rows: int, others: int, other_rows: int) -> list[str]:
     workers = results[0]["workers"]
     floor = median(("baseline_count_s",))
     full, incremental = median(("refresh_full_s",)), median(("refresh_incremental_s",))
+    if rows == 1_000_000:
+        measured("refresh_1m", incremental, "s", floor, "grouped COUNT", incremental=True)
     line = (
         f"| reports | postgresql | {workers:,} workers in {results[0]['regencies']} kabupaten "
         f"({rows:,} in one) | dashboard p95 {median(('dashboard', 'p95_ms')):.0f} ms, national "

@@ -203,3 +203,45 @@ def test_billing_a_month_without_a_partition_makes_it(apbd, finance_officer):  #
     assert result["new_lines"] == 2
     assert june in attached(LINES)
     assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {june}
+
+
+@pytest.mark.django_db
+def test_billing_does_not_queue_behind_a_long_reader_of_the_default_partition(
+    apbd,
+    finance_officer,  # noqa: F811
+    settings,
+):
+    """Attaching the month locks the DEFAULT partition; a long report holding it must not hold
+    billing (nor, through the waiting attach, every reader after it): past the wait the lines
+    go in the ordinary way, and `jaring partitions` moves them into their month later."""
+    import psycopg
+
+    settings.JARING_PARTITION_LOCK_TIMEOUT = "200ms"
+    enrol(Worker.objects.order_by("pk").first(), apbd, D(2025, 4, 1), D(2025, 12, 1))
+    july = partitions.partition_name(LINES, D(2025, 7, 1))
+    default = partitions.default_name(LINES)
+    db = connection.settings_dict
+    reader = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+    try:
+        reader.execute(f"SELECT count(*) FROM {default}")  # noqa: S608  (a report, still open)
+        region = Region.objects.get(code=BENGKALIS)
+        result = finance_services.bill_month(region, D(2025, 7, 1), finance_officer).summary()
+    finally:
+        reader.rollback()
+        reader.close()
+    assert result["new_lines"] == 2
+    assert july not in attached(LINES)
+    assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {default}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [july])
+        assert cursor.fetchone()[0] is None  # the standalone table is gone
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "0"  # the wait applied to the attach only
+    assert run("--date", "2025-07-01", "--ahead", "0", "--table", LINES)[0]["created"] == [july]
+    assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {july}

@@ -301,6 +301,13 @@ JARING_API_RATE = os.environ.get("JARING_API_RATE", "50/s")
 # apply to a token already in use. 0: every request checks the database.
 JARING_API_TOKEN_CACHE_SECONDS = float(os.environ.get("JARING_API_TOKEN_CACHE_SECONDS", "5"))
 
+# How long billing waits to attach a new month's invoice lines as a partition (PostgreSQL
+# syntax, e.g. "5s"). Attaching locks the DEFAULT partition exclusively; a long report reading
+# it would make the attach wait, and every reader behind the attach with it. Past this wait the
+# lines go into the table the ordinary way (its DEFAULT partition; `jaring partitions` moves
+# them into their month's partition later).
+JARING_PARTITION_LOCK_TIMEOUT = os.environ.get("JARING_PARTITION_LOCK_TIMEOUT", "5s")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

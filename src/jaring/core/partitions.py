@@ -20,7 +20,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ INVOICE_LINES = Partitioned("finance_invoiceline", "month")
 ENROLMENT_HISTORY = Partitioned("enrolment_historicalenrolment", "history_date")
 ACCESS_LOG = Partitioned("accounts_personaldataaccess", "at")
 TABLES = (INVOICE_LINES, ENROLMENT_HISTORY, ACCESS_LOG)
+
+# PostgreSQL's SQLSTATE for a lock not granted within lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 # Months created beyond the data when a table is converted, and by default ahead of today.
 AHEAD_MONTHS = 3
@@ -227,27 +231,48 @@ def _partition_column(cursor, table: str) -> str:
     return cursor.fetchone()[0]
 
 
-def attach(cursor, table: str, month: datetime.date) -> None:
+def attach(cursor, table: str, month: datetime.date) -> bool:
     """Attach the standalone table ``partition_name(table, month)`` as ``month``'s partition.
 
     A CHECK matching the bounds spares PostgreSQL the scan that proves them; the indexes,
-    unique constraints and foreign keys are then built and validated set-based, once."""
+    unique constraints and foreign keys are then built and validated set-based, once.
+
+    Attaching locks the DEFAULT partition exclusively, and every reader of the table queues
+    behind a waiting attach: it waits at most ``JARING_PARTITION_LOCK_TIMEOUT``. Past that, the
+    rows move into the table the ordinary way (its DEFAULT partition, from which ``jaring
+    partitions`` moves them into their month's partition later) and False is returned."""
     name = partition_name(table, month)
     column = _partition_column(cursor, table)
     low, high = _bounds(month)
     bound = f"{name}_bounds"
-    # The indexes are built here: room to sort a month's rows in memory (this transaction).
-    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    cursor.execute(
-        f"ALTER TABLE {_q(name)} ADD CONSTRAINT {_q(bound)} CHECK "
-        f"({_q(column)} IS NOT NULL AND {_q(column)} >= %s AND {_q(column)} < %s)",
-        [low, high],
-    )
-    cursor.execute(
-        f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} FOR VALUES FROM (%s) TO (%s)",
-        [low, high],
-    )
-    cursor.execute(f"ALTER TABLE {_q(name)} DROP CONSTRAINT {_q(bound)}")
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    previous = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():  # a savepoint: a refused lock undoes only the attach
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [settings.JARING_PARTITION_LOCK_TIMEOUT],
+            )
+            # The indexes are built here: room to sort a month's rows in memory.
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(
+                f"ALTER TABLE {_q(name)} ADD CONSTRAINT {_q(bound)} CHECK "
+                f"({_q(column)} IS NOT NULL AND {_q(column)} >= %s AND {_q(column)} < %s)",
+                [low, high],
+            )
+            cursor.execute(
+                f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} FOR VALUES FROM (%s) TO (%s)",
+                [low, high],
+            )
+            cursor.execute(f"ALTER TABLE {_q(name)} DROP CONSTRAINT {_q(bound)}")
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        cursor.execute(f"INSERT INTO {_q(table)} SELECT * FROM {_q(name)}")  # noqa: S608  # nosec B608
+        cursor.execute(f"DROP TABLE {_q(name)}")
+        return False
+    return True
 
 
 # --- Bulk loading of one month (billing) -------------------------------------------------------

@@ -272,9 +272,10 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
                 [sequence, *priced_params],
             )
             new_lines = cursor.rowcount
-            partitions.attach(cursor, InvoiceLine._meta.db_table, month)
-            # Statistics now, while the month is new: the re-run and the payments plan on them.
-            cursor.execute(f"ANALYZE {quote(staged)}")
+            if partitions.attach(cursor, InvoiceLine._meta.db_table, month):
+                # Statistics now, while the month is new: the re-run and the payments plan on
+                # them.
+                cursor.execute(f"ANALYZE {quote(staged)}")
             skipped = 0
         else:
             analyze_if_stale(partitions.month_table(partitions.INVOICE_LINES, month))
