@@ -76,7 +76,10 @@ class PlanSelection(models.Model):
         CONTINUED = "continued", _("Continued")
         NEW = "new", _("New")
 
-    plan = models.ForeignKey(CoveragePlan, on_delete=models.CASCADE, related_name="selections")
+    # Looked up through selection_once and selection_district_idx, which lead with the plan.
+    plan = models.ForeignKey(
+        CoveragePlan, on_delete=models.CASCADE, related_name="selections", db_index=False
+    )
     worker = models.ForeignKey("registry.Worker", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NEW)
     # For a continued participant: the enrolment it continues (its KPJ carries over).
@@ -160,8 +163,13 @@ class Enrolment(models.Model):
     worker = models.ForeignKey(
         "registry.Worker", on_delete=models.PROTECT, related_name="enrolments"
     )
+    # Looked up through enrolment_billing_idx, which leads with the source: a second index
+    # would only be one more write for every enrolment a plan or a renewal creates.
     source = models.ForeignKey(
-        "finance.FundingSource", on_delete=models.PROTECT, related_name="enrolments"
+        "finance.FundingSource",
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+        db_index=False,
     )
     plan = models.ForeignKey(
         CoveragePlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolments"
@@ -180,6 +188,7 @@ class Enrolment(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="enrolments",
+        db_index=False,  # enrolment_submission_idx: only the rows sent to BPJS
     )
     bpjs_note = NikFreeCharField(_("BPJS note"), max_length=255, blank=True)  # BPJS's free text
     end_reason = models.CharField(
@@ -194,6 +203,11 @@ class Enrolment(models.Model):
         verbose_name_plural = _("enrolments")
         indexes = [
             models.Index(fields=["source", "status", "start_month"], name="enrolment_billing_idx"),
+            models.Index(
+                fields=["submission"],
+                name="enrolment_submission_idx",
+                condition=Q(submission__isnull=False),
+            ),
         ]
         constraints = [
             # One funding source at a time: at most one open enrolment per worker.
