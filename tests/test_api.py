@@ -444,6 +444,43 @@ def test_the_front_answers_as_django_does(world, wsgi):
     )
 
 
+def test_the_front_records_the_metrics_django_records(world, wsgi):
+    """Prometheus sees a look-up the front answered as one Django answered: same series, same
+    counts (the dashboards and alerts count requests by method, status and view)."""
+    from prometheus_client import REGISTRY
+
+    from jaring.wsgi import application, django_application
+
+    _row, token = api_services.issue_token(world["bpjs"], "cabang")
+
+    def samples() -> dict:
+        return {
+            (metric.name, sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for metric in REGISTRY.collect()
+            if metric.name.startswith("django_http_")
+            for sample in metric.samples
+            if not sample.name.endswith(("_created", "_sum")) and "le" not in sample.labels
+        }
+
+    def counted(app, nik) -> dict:
+        before = samples()
+        status = call(app, token, {"nik": nik})[0]
+        after = samples()
+        changed = {key: after[key] - before.get(key, 0) for key in after}
+        return status, {key: delta for key, delta in changed.items() if delta}
+
+    for nik in (nik_of(RUSNI), "1403010101900099"):  # found (200), not in scope (404)
+        front_status, front = counted(application, nik)
+        django_status, behind = counted(django_application, nik)
+        assert front_status == django_status
+        assert front == behind
+        assert any(
+            key[1] == "django_http_responses_total_by_status_view_method_total"
+            and ("status", str(front_status)) in key[2]
+            for key in front
+        )
+
+
 def test_the_front_keeps_the_throttle(world, wsgi, monkeypatch):
     from django.core.cache import cache
 

@@ -10,7 +10,9 @@ revoked, expired or of a deactivated user is refused within ``JARING_API_TOKEN_C
 the same scope (``accounts.scoping``), the same throttle (the NinjaAPI's own throttles and their
 cache), the same access-log row (``api.selectors.coverage_and_log``: look-up and log in one
 statement on PostgreSQL), the same JSON and problem bodies, the response headers Django's
-middleware would add, the request id and the request log line. Anything else — another path, a
+middleware would add, the request id and the request log line, and the Prometheus samples
+django-prometheus' middleware would record (so the dashboards and alerts count every look-up).
+Anything else — another path, a
 session, no or a failing token, a body that is not a small JSON object with a string ``nik``, a
 host Django would refuse, a 403 or 429 — goes to Django unchanged, which answers as before.
 """
@@ -73,6 +75,7 @@ class CoverageFront:
     def __init__(self, application):
         self.application = application
         self._path = None
+        self._view = None
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != self.path:
@@ -100,6 +103,15 @@ class CoverageFront:
 
             self._path = reverse("api:coverage")
         return self._path
+
+    @property
+    def view(self) -> str:
+        """The view name Django's resolver gives the path (the metrics' ``view`` label)."""
+        if self._view is None:
+            from django.urls import resolve
+
+            self._view = resolve(self.path).view_name
+        return self._view
 
     def _answer(self, environ):
         """(status, body, user), or None: Django answers."""
@@ -197,7 +209,30 @@ class CoverageFront:
         observability.log_request(
             request_id, "POST", self.path, status, started, getattr(user, "pk", None)
         )
+        self._count(environ, status, len(content), time.perf_counter() - started)
         return [content]
+
+    def _count(self, environ, status: int, length: int, seconds: float) -> None:
+        """The samples django-prometheus' two middlewares record for a POST Django answers."""
+        from django_prometheus.middleware import Metrics
+
+        metrics = Metrics.get_instance()
+        transport = "https" if self._secure(environ) else "http"
+        view, code = self.view, str(status)
+        metrics.requests_total.inc()
+        metrics.responses_total.inc()
+        metrics.requests_latency_before.observe(seconds)
+        metrics.requests_by_method.labels(method="POST").inc()
+        metrics.requests_by_transport.labels(transport=transport).inc()
+        metrics.requests_body_bytes.observe(int(environ.get("CONTENT_LENGTH") or 0))
+        metrics.requests_by_view_transport_method.labels(
+            view=view, transport=transport, method="POST"
+        ).inc()
+        metrics.responses_by_status.labels(status=code).inc()
+        metrics.responses_by_status_view_method.labels(status=code, view=view, method="POST").inc()
+        metrics.responses_by_charset.labels(charset="utf-8").inc()
+        metrics.responses_body_bytes.observe(length)
+        metrics.requests_latency_by_view_method.labels(view=view, method="POST").observe(seconds)
 
 
 def _cookie(environ, name: str) -> str | None:
