@@ -144,6 +144,13 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
     assert statement.bpjs_total == 97 * PER_MONTH + 20_000 + 10_000
     history = Difference.history.filter(statement_id=statement.pk, history_type="+")
     assert history.count() == sum(EXPECTED_KINDS.values())
+    # Only the rows someone reads are kept as lines: those refused and those that differ (the
+    # sealed file keeps the rest; the statement its counts and total, above).
+    differing = statement.differences.filter(line__isnull=False)
+    assert StatementLine.objects.filter(statement=statement).count() == (
+        statement.rejected + differing.count()
+    )
+    assert all(d.line.row_number and d.line.kpj == d.kpj for d in differing.select_related("line"))
 
 
 def test_reimporting_the_same_statement_adds_nothing(billed, finance_officer, tmp_path):  # noqa: F811

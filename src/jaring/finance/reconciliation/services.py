@@ -1,11 +1,14 @@
-"""Writes of the reconciliation: import a BPJS statement (streamed into ``StatementLine``),
-compare it with Jaring's invoice lines set-based, and record each decision on a difference.
+"""Writes of the reconciliation: import a BPJS statement, compare it with Jaring's invoice
+lines set-based, and record each decision on a difference.
 
 Import: ``core.spreadsheets.open_sheet`` → 50k-row text chunks → Polars expressions
-(``rules``) → ``core.bulk.write_frame`` (COPY) → SQL: duplicates, matching by KPJ (or NIK),
-then one ``INSERT … SELECT`` that classifies every row and one for participants the statement
-does not list. All in one transaction; the same file for the same funder and month is found
-again, never imported twice.
+(``rules``) → ``core.bulk.write_frame`` (COPY) → SQL on temporary tables: duplicates, matching
+by KPJ (or NIK), then one statement that classifies every row and one for participants the
+statement does not list. Only the rows someone reads are kept as ``StatementLine``: those
+refused with their reason and those with a difference (the sealed file keeps the rest, and the
+statement its counts and total); a million agreeing rows are not written row by row with a
+foreign key check each. All in one transaction; the same file for the same funder and month is
+found again, never imported twice.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,15 +47,18 @@ from jaring.registry import rules as registry_rules
 from jaring.registry.models import Worker
 
 LINE_COLUMNS = ["statement_id", "row_number", "kpj", "nik_index", "amount", "active", "problem"]
-# Temporary tables of one import (dropped before its transaction ends): the file as read, and
-# what Jaring bills the statement's funder for the month, per enrolment.
+# Temporary tables of one import (dropped before its transaction ends): the file as parsed, its
+# rows read (duplicates marked, enrolments matched), the rows that differ, and what Jaring bills
+# the statement's funder for the month, per enrolment.
 STAGING = "recon_staging"
+READ = "recon_read"
+FOUND = "recon_found"
 STAGING_COLUMNS = (
     "statement_id bigint, row_number integer, kpj varchar(20), nik_index varchar(64), "
     "amount bigint, active boolean, problem varchar(16)"
 )
 OURS = "recon_ours"
-IMPORT_WORK_MEM = "64MB"  # per sort or hash of the import's statements (PostgreSQL)
+IMPORT_WORK_MEM = "128MB"  # per sort or hash (hashes twice that): 1M rows hash in memory
 
 
 def branch_columns(region_code: str) -> list[list[str]]:
@@ -139,13 +145,14 @@ def import_statement(
                 write_frame(STAGING, LINE_COLUMNS, _lines(chunk, fields, statement))
             if connection.vendor == "postgresql":  # unanalysed, it looks 100 times smaller
                 cursor.execute(f"ANALYZE {STAGING}")
-            _write_lines(cursor, statement)
+            _read_lines(cursor, statement)
             if connection.vendor == "postgresql":  # its statistics, so the joins below hash
-                cursor.execute(f"ANALYZE {_table(StatementLine)}")
+                cursor.execute(f"ANALYZE {READ}")
             _match_the_rest(cursor, statement)
             _owed_per_enrolment(cursor, statement)
             _compare(cursor, statement)
-            for table in (STAGING, OURS):
+            counts = _counts(cursor)
+            for table in (STAGING, READ, FOUND, OURS):
                 cursor.execute(f"DROP TABLE {table}")
         record_history(
             Difference,
@@ -155,7 +162,7 @@ def import_statement(
             getattr(user, "pk", None),
             f"Rekonsiliasi BPJS {month:%m/%Y} #{statement.pk}",
         )
-        _count(statement, kept)
+        _count(statement, kept, counts)
     return ImportOutcome(statement, True, differences_by_kind(statement))
 
 
@@ -244,20 +251,19 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _write_lines(cursor, statement: Statement) -> None:
-    """``StatementLine`` in one INSERT … SELECT from the staged file: a participant listed again
-    further down is refused (``duplicate``; found by a hash aggregate, no sort of the file), and
-    a readable row gets the usual match at once — this funder's enrolment with that KPJ covering
-    the month (hash joins). Rows left unmatched are ranked by ``_match_the_rest``."""
-    lines, enrolments = _table(StatementLine), _table(Enrolment)
+def _read_lines(cursor, statement: Statement) -> None:
+    """The staged file read, into ``READ``: a participant listed again further down is refused
+    (``duplicate``; found by a hash aggregate, no sort of the file), and a readable row gets the
+    usual match at once — this funder's enrolment with that KPJ covering the month (hash joins).
+    Rows left unmatched are ranked by ``_match_the_rest``."""
+    enrolments = _table(Enrolment)
     readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
-    columns = ", ".join([*LINE_COLUMNS, "enrolment_id"])
     cursor.execute(
-        f"INSERT INTO {lines} ({columns}) "  # nosec B608
+        f"CREATE TEMPORARY TABLE {READ} AS "  # nosec B608
         f"SELECT s.statement_id, s.row_number, s.kpj, s.nik_index, s.amount, s.active, "
-        f"CASE WHEN s.row_number > d.first_row THEN %s ELSE s.problem END, "
+        f"CASE WHEN s.row_number > d.first_row THEN %s ELSE s.problem END AS problem, "
         f"CASE WHEN s.problem NOT IN (%s, %s) AND (d.first_row IS NULL "
-        f"OR s.row_number = d.first_row) THEN m.id END "
+        f"OR s.row_number = d.first_row) THEN m.id END AS enrolment_id "
         f"FROM {STAGING} AS s "
         f"LEFT JOIN (SELECT kpj, nik_index, MIN(row_number) AS first_row FROM {STAGING} "
         f"WHERE problem = '' GROUP BY kpj, nik_index HAVING COUNT(*) > 1) AS d "
@@ -279,7 +285,7 @@ def _match_the_rest(cursor, statement: Statement) -> None:
     """Rows the usual match did not find (another funder, an ended enrolment, a row without a
     KPJ): the enrolment in the region by KPJ (or by NIK where the row has none), the one
     covering the month first, then this funder's, then the latest."""
-    lines, enrolments = _table(StatementLine), _table(Enrolment)
+    enrolments = _table(Enrolment)
     sources, workers = _table(FundingSource), _table(Worker)
     refused = [
         rules.Problem.KPJ_INVALID.value,
@@ -289,20 +295,20 @@ def _match_the_rest(cursor, statement: Statement) -> None:
     by_nik = f"e.worker_id = (SELECT id FROM {workers} WHERE nik_index = l.nik_index)"  # nosec B608
     for join, condition in (("e.kpj_number = l.kpj", "l.kpj <> ''"), (by_nik, "l.kpj = ''")):
         cursor.execute(
-            f"UPDATE {lines} AS t SET enrolment_id = m.enrolment_id FROM ("  # nosec B608
-            f"SELECT l.id AS line_id, e.id AS enrolment_id, ROW_NUMBER() OVER (PARTITION BY l.id "
+            f"UPDATE {READ} AS t SET enrolment_id = m.enrolment_id FROM ("  # nosec B608
+            f"SELECT l.row_number, e.id AS enrolment_id, ROW_NUMBER() OVER ("
+            f"PARTITION BY l.row_number "
             f"ORDER BY CASE WHEN e.start_month <= %s AND e.end_month >= %s THEN 0 ELSE 1 END, "
             f"CASE WHEN e.source_id = %s THEN 0 ELSE 1 END, e.start_month DESC, e.id DESC) AS n "
-            f"FROM {lines} AS l JOIN {enrolments} AS e ON {join} "
+            f"FROM {READ} AS l JOIN {enrolments} AS e ON {join} "
             f"JOIN {sources} AS fs ON fs.id = e.source_id "
-            f"WHERE l.statement_id = %s AND {condition} AND l.enrolment_id IS NULL "
+            f"WHERE {condition} AND l.enrolment_id IS NULL "
             f"AND l.problem NOT IN (%s, %s, %s) "
-            f"AND fs.region_id = %s) AS m WHERE t.id = m.line_id AND m.n = 1",
+            f"AND fs.region_id = %s) AS m WHERE t.row_number = m.row_number AND m.n = 1",
             [
                 statement.month,
                 statement.month,
                 statement.source_id,
-                statement.pk,
                 *refused,
                 statement.region_id,
             ],
@@ -329,8 +335,8 @@ def _owed_per_enrolment(cursor, statement: Statement) -> None:
 
 
 def _compare(cursor, statement: Statement) -> None:
-    """Every difference, in two INSERT … SELECT: the statement's rows, then Jaring's billed
-    participants the statement does not list."""
+    """Every difference: the statement's rows that differ (into ``FOUND``), kept as lines with
+    the rows refused, then Jaring's billed participants the statement does not list."""
     lines, enrolments, differences = _table(StatementLine), _table(Enrolment), _table(Difference)
     month, source = statement.month, statement.source_id
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
@@ -376,38 +382,47 @@ def _compare(cursor, statement: Statement) -> None:
         "action, note"
     )
     cursor.execute(
-        f"INSERT INTO {differences} ({columns}) SELECT %s, CASE c.cause {kind_cases} END, "  # nosec B608
-        f"c.cause, c.line_id, c.enrolment_id, c.kpj, c.bpjs_amount, c.ours_amount, '', '' FROM ("
-        f"SELECT {cause} AS cause, l.id AS line_id, e.id AS enrolment_id, l.kpj, "
+        f"CREATE TEMPORARY TABLE {FOUND} AS SELECT * FROM ("  # nosec B608
+        f"SELECT {cause} AS cause, l.row_number, e.id AS enrolment_id, l.kpj, "
         f"l.amount AS bpjs_amount, o.amount AS ours_amount "
-        f"FROM {lines} AS l LEFT JOIN {enrolments} AS e ON e.id = l.enrolment_id "
+        f"FROM {READ} AS l LEFT JOIN {enrolments} AS e ON e.id = l.enrolment_id "
         f"LEFT JOIN {OURS} AS o ON o.enrolment_id = l.enrolment_id "
-        f"WHERE l.statement_id = %s AND l.problem = '') AS c WHERE c.cause IS NOT NULL",
-        [statement.pk, *kind_params, *(str(p) for p in cause_params), statement.pk],
+        f"WHERE l.problem = '') AS c WHERE c.cause IS NOT NULL",
+        [str(p) for p in cause_params],
+    )
+    line_columns = ", ".join([*LINE_COLUMNS, "enrolment_id"])
+    cursor.execute(
+        f"INSERT INTO {lines} ({line_columns}) SELECT {line_columns} FROM {READ} AS l "  # nosec B608
+        f"WHERE l.problem <> '' OR l.row_number IN (SELECT f.row_number FROM {FOUND} AS f)"
+    )
+    cursor.execute(
+        f"INSERT INTO {differences} ({columns}) SELECT %s, CASE f.cause {kind_cases} END, "  # nosec B608
+        f"f.cause, l.id, f.enrolment_id, f.kpj, f.bpjs_amount, f.ours_amount, '', '' "
+        f"FROM {FOUND} AS f JOIN {lines} AS l "
+        f"ON l.statement_id = %s AND l.row_number = f.row_number",
+        [statement.pk, *kind_params, statement.pk],
     )
     cursor.execute(
         f"INSERT INTO {differences} ({columns}) SELECT %s, %s, %s, NULL, o.enrolment_id, "  # nosec B608
         f"e.kpj_number, NULL, o.amount, '', '' FROM {OURS} AS o "
         f"JOIN {enrolments} AS e ON e.id = o.enrolment_id "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {lines} AS l WHERE l.statement_id = %s "
-        f"AND l.enrolment_id = o.enrolment_id)",
-        [
-            statement.pk,
-            rules.Kind.MISSING_AT_BPJS.value,
-            rules.Cause.NOT_AT_BRANCH.value,
-            statement.pk,
-        ],
+        f"WHERE NOT EXISTS (SELECT 1 FROM {READ} AS l WHERE l.enrolment_id = o.enrolment_id)",
+        [statement.pk, rules.Kind.MISSING_AT_BPJS.value, rules.Cause.NOT_AT_BRANCH.value],
     )
 
 
-def _count(statement: Statement, kept: Path) -> None:
-    lines = statement.lines.aggregate(
-        rows=Count("id"),
-        rejected=Count("id", filter=~Q(problem="")),
-        total=Sum("amount", filter=Q(problem="", active=True)),
+def _counts(cursor) -> tuple[int, int, int]:
+    """Rows read, rows refused, and BPJS's total over the active rows it could read."""
+    cursor.execute(
+        f"SELECT COUNT(*), COUNT(CASE WHEN problem <> '' THEN 1 END), "  # nosec B608
+        f"COALESCE(SUM(CASE WHEN problem = '' AND active THEN amount END), 0) FROM {READ}"
     )
-    statement.rows, statement.rejected = lines["rows"], lines["rejected"]
-    statement.bpjs_total = lines["total"] or 0
+    rows, rejected, total = cursor.fetchone()
+    return int(rows), int(rejected), int(total)
+
+
+def _count(statement: Statement, kept: Path, counts: tuple[int, int, int]) -> None:
+    statement.rows, statement.rejected, statement.bpjs_total = counts
     statement.file_path = str(kept)
     statement.save(update_fields=["rows", "rejected", "bpjs_total", "file_path"])
     Statement.objects.filter(pk=statement.pk).refresh_ours_total()
