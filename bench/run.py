@@ -333,7 +333,7 @@ def bench_recon(rows: int) -> list[str]:
         measured("recon_1m", seconds, "s", floor, "INSERT … SELECT")
     line = (
         f"| recon_{rows // 1000}k | postgresql | {last['lines']:,} | {seconds:.2f} s | "
-        f"{last['lines'] / seconds:,.0f} lines/s | {RUNS} | floor INSERT … SELECT of the staged "
+        f"{last['lines'] / seconds:,.0f} lines/s | {RUNS} | floor INSERT … SELECT of the file's "
         f"rows {floor:.2f} s → ratio {seconds / floor:.1f}×; differences: {found}; re-import "
         f"{again:.2f} s adds nothing |"
     )
