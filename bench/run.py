@@ -225,17 +225,17 @@ def bench_import(rows: int) -> list[str]:
         statistics.median(x) for x in (floors, finals, reals, first, again)
     )
     orm_speedup = naive["seconds"] / naive["tried"] * rows / new
-    if rows == 1_000_000:
-        measured(
-            "import_1m",
-            new,
-            "s",
-            final,
-            "final-shape floor",
-            peak_rss_mib=round(max(memory) / 1024),
-            orm_speedup=f"{orm_speedup:,.0f}",
-        )
-        measured("reimport_1m", rerun, "s")
+    measured(
+        "import_1m",
+        rows,
+        new,
+        "s",
+        final,
+        "final-shape floor",
+        peak_rss_mib=round(max(memory) / 1024),
+        orm_speedup=f"{orm_speedup:,.0f}",
+    )
+    measured("reimport_1m", rows, rerun, "s")
     line = (
         f"| import_{rows // 1000}k | postgresql | {rows:,} | {new:.2f} s | {rows / new:,.0f} "
         f"rows/s | {RUNS} | floor COPY {floor:.2f} s → ratio {new / floor:.1f}×; final-shape "
@@ -288,10 +288,9 @@ def bench_money(rows: int) -> list[str]:
         for key in ("plan_s", "commit_s", "bill_s", "rebill_s", "floor_s")
     }
     last = runs[-1]
-    if rows == 1_000_000:
-        measured("plan_1m", median["plan_s"] + median["commit_s"], "s")
-        measured("bill_1m", median["bill_s"], "s", median["floor_s"], "INSERT … SELECT")
-        measured("rebill_1m", median["rebill_s"], "s")
+    measured("plan_1m", rows, median["plan_s"] + median["commit_s"], "s")
+    measured("bill_1m", rows, median["bill_s"], "s", median["floor_s"], "INSERT … SELECT")
+    measured("rebill_1m", rows, median["rebill_s"], "s")
     lines = [
         f"| plan_{rows // 1000}k | postgresql | {rows:,} | {median['plan_s']:.2f} s | "
         f"{rows / median['plan_s']:,.0f} candidates/s | {RUNS} | selected {last['selected']:,}; "
@@ -329,8 +328,7 @@ def bench_recon(rows: int) -> list[str]:
     )
     last = runs[-1]
     found = ", ".join(f"{kind} {n:,}" for kind, n in sorted(last["differences"].items()))
-    if rows == 1_000_000:
-        measured("recon_1m", seconds, "s", floor, "INSERT … SELECT")
+    measured("recon_1m", rows, seconds, "s", floor, "INSERT … SELECT")
     line = (
         f"| recon_{rows // 1000}k | postgresql | {last['lines']:,} | {seconds:.2f} s | "
         f"{last['lines'] / seconds:,.0f} lines/s | {RUNS} | floor INSERT … SELECT of the file's "
@@ -366,9 +364,8 @@ def bench_years(rows: int) -> list[str]:
     renew = statistics.median(r["renew_s"] for r in runs)
     allocate = median["allocate_s"]
     last, size = runs[-1], f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}m"
-    if rows == 1_000_000:
-        measured("allocate_1m", allocate, "s", median["allocate_floor_s"], "INSERT … SELECT")
-        measured("renew_1m", renew, "s", median["renew_floor_s"], "INSERT … SELECT")
+    measured("allocate_1m", rows, allocate, "s", median["allocate_floor_s"], "INSERT … SELECT")
+    measured("renew_1m", rows, renew, "s", median["renew_floor_s"], "INSERT … SELECT")
     lines = [
         f"| allocate_{size} | postgresql | {last['paid_months']:,} participant-months "
         f"({last['paid_lines']:,} lines) | {allocate:.2f} s | "
@@ -451,10 +448,9 @@ def bench_api(rows: int) -> list[str]:
     bare_rps, bare_p50, bare_p99 = (median("bare", k) for k in ("rps", "p50_ms", "p99_ms"))
     errors = sum(r["errors"] for r in results["jaring"])
     met = rps >= API_TARGET_RPS and p99 <= API_TARGET_P99_MS
-    if rows == 1_000_000:
-        measured(
-            "api_coverage", rps, "req/s", bare_rps, "bare WSGI", p99_ms=round(p99, 1), clients=32
-        )
+    measured(
+        "api_coverage", rows, rps, "req/s", bare_rps, "bare WSGI", p99_ms=round(p99, 1), clients=32
+    )
     line = (
         f"| api_coverage | postgresql | {rows:,} workers | {rps:,.0f} req/s | p50 {p50:.1f} ms, "
         f"p99 {p99:.1f} ms | {RUNS} | gunicorn {workers} gthread workers × {API_THREADS} threads, "
@@ -557,8 +553,7 @@ def bench_reports(rows: int, others: int, other_rows: int) -> list[str]:
     workers = results[0]["workers"]
     floor = median(("baseline_count_s",))
     full, incremental = median(("refresh_full_s",)), median(("refresh_incremental_s",))
-    if rows == 1_000_000:
-        measured("refresh_1m", incremental, "s", floor, "grouped COUNT", incremental=True)
+    measured("refresh_1m", rows, incremental, "s", floor, "grouped COUNT", incremental=True)
     line = (
         f"| reports | postgresql | {workers:,} workers in {results[0]['regencies']} kabupaten "
         f"({rows:,} in one) | dashboard p95 {median(('dashboard', 'p95_ms')):.0f} ms, national "
@@ -595,7 +590,9 @@ def bench_national(steps: list[int]) -> list[str]:
             raise RuntimeError(done.stderr[-2000:])
     lines = []
     records = (json.loads(x) for x in done.stdout.splitlines() if x.startswith("{"))
-    for step in (r for r in records if "workers" in r):  # the rest is the request log
+    # One record per step, in order (the rest of the output is the request log); each step is
+    # the national total it was grown to (its kabupaten's shares round down a little).
+    for total, step in zip(steps, (r for r in records if "workers" in r), strict=False):
         pages = max(step["national"]["p95_ms"], step["dashboard"]["p95_ms"])
         lines.append(
             f"| national_{step['workers'] // 1_000_000 or step['workers'] // 1000}"
@@ -608,7 +605,7 @@ def bench_national(steps: list[int]) -> list[str]:
             f"{step['largest']['workers']:,} workers, {step['refresh_max_s']:.2f} s); insert "
             f"{step['insert_s']:.1f} s |"
         )
-        measured("pages_10m", pages, "ms", workers=step["workers"])
+        measured("pages_10m", total, pages, "ms", workers=f"{step['workers']:,}")
     for line in lines:
         print(line, flush=True)
     return lines

@@ -147,6 +147,10 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
     # Only the rows someone reads are kept as lines: those refused and those that differ (the
     # sealed file keeps the rest; the statement its counts and total, above).
     differing = statement.differences.filter(line__isnull=False)
+    assert (
+        differing.count()
+        == sum(EXPECTED_KINDS.values()) - EXPECTED_KINDS[rules.Kind.MISSING_AT_BPJS]
+    )
     assert StatementLine.objects.filter(statement=statement).count() == (
         statement.rejected + differing.count()
     )

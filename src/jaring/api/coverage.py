@@ -12,9 +12,9 @@ cache), the same access-log row (``api.selectors.coverage_and_log``: look-up and
 statement on PostgreSQL), the same JSON and problem bodies, the response headers Django's
 middleware would add, the request id and the request log line, and the Prometheus samples
 django-prometheus' middleware would record (so the dashboards and alerts count every look-up).
-Anything else — another path, a
-session, no or a failing token, a body that is not a small JSON object with a string ``nik``, a
-host Django would refuse, a 403 or 429 — goes to Django unchanged, which answers as before.
+Anything else — another path, a session, no or a failing token, a body that is not a small JSON
+object with a string ``nik``, a host Django would refuse, a 403 or 429 — goes to Django
+unchanged, which answers as before.
 """
 
 from __future__ import annotations

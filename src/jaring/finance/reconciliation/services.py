@@ -151,7 +151,7 @@ def import_statement(
             _match_the_rest(cursor, statement)
             _owed_per_enrolment(cursor, statement)
             _compare(cursor, statement)
-            counts = _counts(cursor)
+            _count(cursor, statement, kept)
             for table in (STAGING, READ, FOUND, OURS):
                 cursor.execute(f"DROP TABLE {table}")
         record_history(
@@ -162,7 +162,6 @@ def import_statement(
             getattr(user, "pk", None),
             f"Rekonsiliasi BPJS {month:%m/%Y} #{statement.pk}",
         )
-        _count(statement, kept, counts)
     return ImportOutcome(statement, True, differences_by_kind(statement))
 
 
@@ -414,18 +413,14 @@ def _compare(cursor, statement: Statement) -> None:
     )
 
 
-def _counts(cursor) -> tuple[int, int, int]:
-    """Rows read, rows refused, and BPJS's total over the active rows it could read."""
+def _count(cursor, statement: Statement, kept: Path) -> None:
+    """The statement's rows read, rows refused and BPJS's total over the active rows it could
+    read (from ``READ``: the agreeing rows are not kept as lines), and Jaring's total."""
     cursor.execute(
         f"SELECT COUNT(*), COUNT(CASE WHEN problem <> '' THEN 1 END), "  # nosec B608
         f"COALESCE(SUM(CASE WHEN problem = '' AND active THEN amount END), 0) FROM {READ}"
     )
-    rows, rejected, total = cursor.fetchone()
-    return int(rows), int(rejected), int(total)
-
-
-def _count(statement: Statement, kept: Path, counts: tuple[int, int, int]) -> None:
-    statement.rows, statement.rejected, statement.bpjs_total = counts
+    statement.rows, statement.rejected, statement.bpjs_total = map(int, cursor.fetchone())
     statement.file_path = str(kept)
     statement.save(update_fields=["rows", "rejected", "bpjs_total", "file_path"])
     Statement.objects.filter(pk=statement.pk).refresh_ours_total()
