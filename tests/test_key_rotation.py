@@ -133,6 +133,7 @@ def test_rotation_covers_raw_rows_and_sealed_files(riau_regions, occupations, tm
     path = tmp_path / "workers.csv"
     write_csv(path, "14.03", rows=40, bad_share=0.2, seed=3)
     batch = services.run_import(services.create_batch(path, Region.objects.get(code="14.03")))
+    services.rejects_workbook(batch)  # written when first downloaded
     raw_before = {i.pk: i.raw for i in ImportRowIssue.objects.exclude(raw_cipher=None)}
     files = {p: b"".join(sealed.unseal(p)) for p in sealed.kept_files()}
     assert raw_before and len(files) == 2  # the kept list and its rejects workbook

@@ -217,7 +217,7 @@ def test_retention_purges_kept_lists_workbooks_and_raw_rows(bengkalis, tmp_path,
     ImportBatch.objects.filter(pk=old.pk).update(
         finished_at=timezone.now() - datetime.timedelta(days=days + 1)
     )
-    old_files = [Path(old.stored_file), services.rejects_path(old)]
+    old_files = [Path(old.stored_file), services.rejects_workbook(old)]
     assert all(p.is_file() for p in old_files)
     out = io.StringIO()
     call_command("purge_personal_files", "--json", stdout=out)
@@ -227,7 +227,7 @@ def test_retention_purges_kept_lists_workbooks_and_raw_rows(bengkalis, tmp_path,
     old.refresh_from_db()
     assert old.stored_file == "" and old.rejected + old.duplicates == 2  # counts stay
     assert not ImportRowIssue.objects.filter(batch=old).exclude(raw_cipher=None).exists()
-    assert Path(recent.stored_file).is_file() and services.rejects_path(recent).is_file()
+    assert Path(recent.stored_file).is_file() and services.has_rejects(recent)
     assert ImportRowIssue.objects.filter(batch=recent).exclude(raw_cipher=None).count() == 2
     out = io.StringIO()
     call_command("purge_personal_files", "--json", stdout=out)  # again: nothing left to do

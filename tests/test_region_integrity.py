@@ -135,7 +135,7 @@ def test_an_import_never_changes_a_worker_of_another_region(surface, regions, cl
         assert "wilayah lain" in issue.message
         for secret in ("Ahmad", "Siak", SIAK_VILLAGE_NAME, regions["siak_village"].name):
             assert secret not in issue.message
-        assert services.rejects_path(batch).exists()
+        assert services.rejects_workbook(batch).exists()
     assert snapshot(siak_worker) == before
     request = TransferRequest.objects.get()
     assert (request.status, request.worker_id, request.from_regency, request.to_regency) == (

@@ -239,7 +239,7 @@ def test_a_village_name_found_in_two_districts_is_refused_with_both_named(bengka
 
 def rejects_book(batch) -> io.BytesIO:
     """The rejects workbook as the operator downloads it (kept sealed at rest)."""
-    return io.BytesIO(b"".join(sealed.unseal(services.rejects_path(batch))))
+    return io.BytesIO(b"".join(sealed.unseal(services.rejects_workbook(batch))))
 
 
 def test_rejects_file_holds_every_bad_row_as_it_came_with_reasons(bengkalis, tmp_path):
@@ -293,7 +293,10 @@ def test_dry_run_counts_everything_and_changes_nothing(bengkalis, tmp_path):
     batch = run(write_csv(tmp_path / "dry.csv", [RUSNI, BAHTIAR, REJECTIONS[0][0]]), dry_run=True)
     assert (batch.status, batch.accepted, batch.rejected) == ("done", 2, 1)
     assert not Worker.objects.exists()
-    assert services.rejects_path(batch).exists()
+    # Its refused rows are rolled back with the rest: the workbook was written before.
+    assert not ImportRowIssue.objects.filter(batch=batch).exists()
+    table = list(openpyxl.load_workbook(rejects_book(batch)).active.iter_rows(values_only=True))
+    assert len(table) == 1 + 1 and table[1][-3] == 4
 
 
 def test_chunked_import_equals_single_chunk(bengkalis, tmp_path):

@@ -98,7 +98,7 @@ def test_rejects_give_back_each_cell_as_read_with_text_columns_and_widths(bengka
     batch = run(_write_xlsx(tmp_path / "angka.xlsx", HEADER, rows))
     assert batch.rejected == 2
     path = tmp_path / "ditolak.xlsx"  # as downloaded: kept sealed, decrypted on the way out
-    sealed.unseal_to(services.rejects_path(batch), path)
+    sealed.unseal_to(services.rejects_workbook(batch), path)
     sheet = openpyxl.load_workbook(path).active
     table = list(sheet.iter_rows(values_only=True))
     first, second = table[1], table[2]

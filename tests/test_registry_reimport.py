@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from jaring.regions.models import Region
 from jaring.registry import bulk, content, services
-from jaring.registry.models import ImportRowIssue, Worker
+from jaring.registry.models import ImportRowIssue, Occupation, Worker
 from tests.test_registry_import import BAHTIAR, RUSNI, SAFRI, run, write_csv
 
 
@@ -68,7 +68,7 @@ def test_a_missing_or_stale_hash_is_compared_field_by_field_then_remembered(
     path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI])
     run(path)
     kept = dict(Worker.objects.values_list("pk", "content_hash"))
-    Worker.objects.update(content_hash="")  # as after the migration that added it
+    Worker.objects.update(content_hash="", row_hash=None)  # as after the migrations adding them
     again = run(path)
     assert (again.accepted, again.updated, again.unchanged) == (0, 0, 3)
     assert dict(Worker.objects.values_list("pk", "content_hash")) == kept
@@ -128,3 +128,110 @@ def test_the_staged_rows_hash_is_the_stored_workers_hash(rows):
     assert content.content_hashes(frame).to_list() == [content.content_hash(r) for r in rows]
     changed = {**rows[0], "full_name": rows[0]["full_name"] + "x"}
     assert content.content_hash(changed) != content.content_hash(rows[0])
+
+
+def _checked_rows(monkeypatch) -> list:
+    """The row numbers each chunk sends through the checks."""
+    checked = []
+    original = services.check_chunk
+
+    def counting(chunk, fields, ctx):
+        checked.extend(chunk.get_column("_row").to_list())
+        return original(chunk, fields, ctx)
+
+    monkeypatch.setattr(services, "check_chunk", counting)
+    return checked
+
+
+def test_an_unchanged_raw_row_is_known_by_its_digest_and_not_checked_again(
+    bengkalis, tmp_path, monkeypatch
+):
+    path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI])
+    first = run(path)
+    warned = set(
+        ImportRowIssue.objects.filter(batch=first, outcome="warning").values_list(
+            "row_number", flat=True
+        )
+    )
+    assert len(warned) < 3  # the seed has rows without a warning: they must skip the checks
+    checked = _checked_rows(monkeypatch)
+    again = run(path)
+    assert (again.rows, again.accepted, again.updated, again.unchanged) == (3, 0, 0, 3)
+    # Only the rows with a warning are checked again (and warned again); the others are known.
+    assert set(checked) == warned
+    assert (
+        set(
+            ImportRowIssue.objects.filter(batch=again, outcome="warning").values_list(
+                "row_number", flat=True
+            )
+        )
+        == warned
+    )
+    held = Worker.objects.exclude(row_hash=None).count()
+    assert held == 3 - len(warned)
+
+
+def test_a_rejected_or_repeated_row_is_reported_on_every_import(bengkalis, tmp_path):
+    bad_date = [*RUSNI[:3], "31-02-1985", *RUSNI[4:]]
+    again_bahtiar = [*BAHTIAR[:1], "Bahtiar Berubah", *BAHTIAR[2:]]
+    path = write_csv(tmp_path / "mixed.csv", [BAHTIAR, bad_date, again_bahtiar, SAFRI])
+    first = run(path)
+    second = run(path)
+    for batch in (first, second):
+        assert (batch.rows, batch.rejected, batch.duplicates) == (4, 1, 1)
+        issues = dict(
+            ImportRowIssue.objects.filter(batch=batch)
+            .exclude(outcome="warning")
+            .values_list("row_number", "outcome")
+        )
+        assert issues == {3: "rejected", 4: "duplicate"}
+    duplicate = ImportRowIssue.objects.get(batch=second, outcome="duplicate")
+    assert "baris 2" in duplicate.message  # the first row, known by its digest, is named
+    assert second.unchanged == 2 and Worker.objects.get(full_name="Bahtiar")
+
+
+def test_a_change_of_what_the_checks_read_checks_every_row_again(bengkalis, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI])
+    run(path)
+    checked = _checked_rows(monkeypatch)
+    run(path)
+    known_again = 3 - len(checked)
+    assert known_again > 0
+    Occupation.objects.filter(code="nelayan").update(synonyms="pencari ikan")
+    checked.clear()
+    assert run(path).unchanged == 3
+    assert sorted(checked) == [2, 3, 4]  # another key: no digest is known
+
+
+def test_a_worker_edited_by_hand_forgets_its_raw_digest(bengkalis, tmp_path, bengkalis_operator):
+    path = write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI])
+    run(path)
+    worker = Worker.objects.exclude(row_hash=None).first()
+    worker.save()  # saved as it is: the digest still describes it
+    worker.refresh_from_db()
+    assert worker.row_hash is not None
+    services.update_worker(worker, {"address": "Jl. Baru 1"}, bengkalis_operator, "pindah rumah")
+    worker.refresh_from_db()
+    assert worker.row_hash is None
+    again = run(path)
+    assert again.updated == 0 and again.unchanged == 3  # a blank address keeps the stored one
+    worker.refresh_from_db()
+    assert worker.address == "Jl. Baru 1" and worker.row_hash is not None
+
+
+_cells = st.lists(st.one_of(st.none(), st.text(max_size=6)), min_size=1, max_size=4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=_cells, b=_cells)
+def test_two_raw_rows_share_a_digest_only_when_every_cell_is_the_same(a, b):
+    """No cell runs into the next, and a missing cell is not an empty one."""
+    width = max(len(a), len(b))
+    a, b = a + [None] * (width - len(a)), b + [None] * (width - len(b))
+    names = [f"c{i}" for i in range(width)]
+    frame = pl.DataFrame([a, b], schema=dict.fromkeys(names, pl.String), orient="row")
+    first, second = content.row_hashes(frame, names, b"k" * 32).to_list()
+    assert (first == second) == (a == b)
+    assert len(first) == 16
+    other_key = content.row_hashes(frame, names, b"j" * 32).to_list()[0]
+    assert other_key != first

@@ -5,6 +5,8 @@ Identifiers in this SQL come from model metadata; every value is a query paramet
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 from django.db import connection
 from django.utils import timezone
@@ -32,6 +34,7 @@ STAGED_COLUMNS = [
     "source",
     "source_ref",
     "content_hash",
+    "row_hash",
 ]
 # Fields an import may set; those marked True keep the stored value when the file leaves them blank.
 MERGED_FIELDS = {
@@ -62,22 +65,80 @@ def table_name(model) -> str:
 
 def write_staging(staged: pl.DataFrame) -> None:
     """Append validated rows (columns in STAGED_COLUMNS order) to the staging table."""
-    if connection.vendor == "postgresql":  # COPY reads bytea as hex text
-        staged = staged.with_columns(
-            pl.concat_str([pl.lit("\\x"), pl.col("nik_cipher").bin.encode("hex")]).alias(
-                "nik_cipher"
-            )
+    write_frame(ImportStaging._meta.db_table, STAGED_COLUMNS, _bytea_as_text(staged))
+
+
+def _bytea_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Binary columns as COPY reads bytea on PostgreSQL (hex text); unchanged elsewhere."""
+    if connection.vendor != "postgresql":
+        return frame
+    return frame.with_columns(
+        pl.concat_str([pl.lit("\\x"), pl.col(name).bin.encode("hex")]).alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Binary
+    )
+
+
+def rows_unknown_raw(batch: ImportBatch, digests: Iterable[pl.DataFrame]) -> pl.Series | None:
+    """The ``_row`` of each row (``_row``, ``row_hash``, chunk by chunk) whose raw digest no
+    worker of the batch's region holds (registry.content): only those need checking, the others
+    are unchanged whatever their cells say. None when no worker of the region holds a digest
+    (every row is checked, and the file is not read twice)."""
+    worker = table_name(Worker)
+    outside, params = _outside(batch)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {worker} AS w WHERE w.row_hash IS NOT NULL "  # noqa: S608  # nosec B608
+            f"AND NOT ({outside}) LIMIT 1",
+            params,
         )
-    write_frame(ImportStaging._meta.db_table, STAGED_COLUMNS, staged)
+        if cursor.fetchone() is None:
+            return None
+        if connection.vendor == "postgresql":
+            return _unknown_by_join(cursor, digests, worker, outside, params)
+        unknown = []
+        for chunk in digests:
+            for start in range(0, chunk.height, _LOOKUP_ROWS):
+                part = chunk.slice(start, _LOOKUP_ROWS)
+                marks = ", ".join(["%s"] * part.height)
+                cursor.execute(
+                    f"SELECT w.row_hash FROM {worker} AS w "  # noqa: S608  # nosec B608
+                    f"WHERE w.row_hash IN ({marks}) AND NOT ({outside})",
+                    [*part["row_hash"].to_list(), *params],
+                )
+                held = {bytes(h) for (h,) in cursor.fetchall()}
+                unknown += [r for r, h in part.iter_rows() if h not in held]
+    return pl.Series("_row", unknown, dtype=pl.Int64)
+
+
+def _unknown_by_join(cursor, digests, worker: str, outside: str, params: list) -> pl.Series:
+    """The whole file's digests go in by COPY and meet the workers in one anti-join (one pass
+    over each side, not one look-up per chunk); only the rows to check come back."""
+    cursor.execute(f"CREATE TEMPORARY TABLE {_RAW} (_row bigint, row_hash bytea)")
+    for chunk in digests:
+        write_frame(_RAW, ["_row", "row_hash"], _bytea_as_text(chunk))
+    cursor.execute(f"ANALYZE {_RAW}")
+    cursor.execute(
+        f"SELECT r._row FROM {_RAW} AS r WHERE NOT EXISTS (SELECT 1 FROM {worker} AS w "  # noqa: S608  # nosec B608
+        f"WHERE w.row_hash = r.row_hash AND NOT ({outside}))",
+        params,
+    )
+    unknown = [row for (row,) in cursor.fetchall()]
+    cursor.execute(f"DROP TABLE {_RAW}")
+    return pl.Series("_row", unknown, dtype=pl.Int64)
 
 
 # How many blind indexes one look-up of known workers names (SQLite's limit on parameters).
 _LOOKUP_ROWS = 900
+# The temporary table of a chunk's raw digests (PostgreSQL).
+_RAW = "import_raw_digests"
 
 
 def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows (``nik_index``, ``content_hash``) whose worker, in the batch's region, already
-    holds that content hash: nothing to write. Returns their ``nik_index`` and ``worker_id``.
+    """The rows (``nik_index``, ``content_hash``, ``row_hash``) whose worker, in the batch's
+    region, already holds that content hash: nothing to write but the row's raw digest, which the
+    worker keeps (the next import of the same row skips the checks). Returns their
+    ``nik_index`` and ``worker_id``.
 
     One indexed look-up per chunk (a set of blind indexes); a worker outside the region is never
     matched (its row goes the registered-elsewhere way)."""
@@ -90,10 +151,18 @@ def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT w.nik_index, w.id FROM UNNEST(%s::text[], %s::text[]) AS i(nik_index, h) "  # noqa: S608  # nosec B608
+                f"WITH found AS (SELECT w.nik_index, w.id, i.r FROM "  # noqa: S608  # nosec B608
+                f"UNNEST(%s::text[], %s::text[], %s::bytea[]) AS i(nik_index, h, r) "
                 f"JOIN {worker} AS w ON w.nik_index = i.nik_index AND w.content_hash = i.h "
-                f"WHERE NOT ({outside})",
-                [rows["nik_index"].to_list(), rows["content_hash"].to_list(), *params],
+                f"WHERE NOT ({outside})), kept AS (UPDATE {worker} AS w SET row_hash = f.r "
+                f"FROM found AS f WHERE w.id = f.id AND w.row_hash IS DISTINCT FROM f.r) "
+                f"SELECT nik_index, id FROM found",
+                [
+                    rows["nik_index"].to_list(),
+                    rows["content_hash"].to_list(),
+                    rows["row_hash"].to_list(),
+                    *params,
+                ],
             )
             found = cursor.fetchall()
         else:
@@ -105,8 +174,16 @@ def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
                     f"WHERE w.nik_index IN ({marks}) AND NOT ({outside})",
                     [*part["nik_index"].to_list(), *params],
                 )
-                wanted = dict(zip(part["nik_index"], part["content_hash"], strict=True))
-                found += [(i, pk) for i, pk, h in cursor.fetchall() if wanted[i] == h]
+                wanted = {
+                    i: (h, r)
+                    for i, h, r in part.select("nik_index", "content_hash", "row_hash").iter_rows()
+                }
+                matched = [(i, pk) for i, pk, h in cursor.fetchall() if wanted[i][0] == h]
+                cursor.executemany(
+                    f"UPDATE {worker} SET row_hash = %s WHERE id = %s",  # noqa: S608  # nosec B608
+                    [(wanted[i][1], pk) for i, pk in matched],
+                )
+                found += matched
     if not found:
         return empty
     return pl.DataFrame(found, schema=empty.schema, orient="row")
@@ -157,20 +234,22 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
         ),
         (
             f"UPDATE {worker} AS w SET {assignments}, content_hash = s.content_hash, "  # nosec B608
-            f"last_batch_id = %s, updated_at = %s FROM {staging} AS s WHERE s.batch_id = %s "
-            f"AND s.outcome = 'changed' AND w.id = s.worker_id",
+            f"row_hash = s.row_hash, last_batch_id = %s, updated_at = %s FROM {staging} AS s "
+            f"WHERE s.batch_id = %s AND s.outcome = 'changed' AND w.id = s.worker_id",
             [batch.pk, now, batch.pk],
         ),
-        (  # unchanged by another hash (an older one, or blanks kept): remember this one
-            f"UPDATE {worker} AS w SET content_hash = s.content_hash FROM {staging} AS s "  # nosec B608
-            f"WHERE s.batch_id = %s AND s.outcome = 'same' AND w.id = s.worker_id "
-            f"AND w.content_hash <> s.content_hash",
+        (  # unchanged by other hashes (an older one, or blanks kept): remember these
+            f"UPDATE {worker} AS w SET content_hash = s.content_hash, row_hash = s.row_hash "  # nosec B608
+            f"FROM {staging} AS s WHERE s.batch_id = %s AND s.outcome = 'same' "
+            f"AND w.id = s.worker_id AND (w.content_hash <> s.content_hash "
+            f"OR w.row_hash IS DISTINCT FROM s.row_hash)",
             [batch.pk],
         ),
         (
             f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, content_hash, "  # nosec B608
-            f"status, last_batch_id, created_at, updated_at) SELECT nik_index, nik_cipher, "
-            f"nik_hint, {inserted}, content_hash, 'active', batch_id, %s, %s FROM {staging} "
+            f"row_hash, status, last_batch_id, created_at, updated_at) SELECT nik_index, "
+            f"nik_cipher, nik_hint, {inserted}, content_hash, row_hash, 'active', batch_id, %s, %s "
+            f"FROM {staging} "
             f"WHERE batch_id = %s AND outcome = 'new' ORDER BY row_number",
             [now, now, batch.pk],
         ),

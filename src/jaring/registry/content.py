@@ -10,6 +10,13 @@ change on its own, so a stale or old-format hash costs time, never correctness.
 
 Keyed (BLAKE2b under a key derived from the blind-index key): the digest covers a name and a
 birth date, and must not let anyone holding the table test a guess.
+
+A worker also keeps ``row_hash``: the digest of the raw row (its cells as read, before any
+check) that, merged into the worker as it is now, changes nothing. A re-imported row whose raw
+digest a worker of the region holds is unchanged without being checked, given a blind index or
+compared: what makes re-importing a whole unchanged list cheap. The digest's key covers what the
+checks read besides the row (the rules in force, the region's villages, the occupations), so a
+change of those makes every row go the checked way once.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ _SEPARATOR = "\x1f"  # the ASCII unit separator: never in a cleaned cell
 _VERSION = b"jaring.worker-content.v1:"
 
 
-def _key() -> bytes:
-    return hashlib.sha256(_VERSION + urlsafe_b64decode(settings.NIK_INDEX_KEY.encode())).digest()
+def _key(version: bytes = _VERSION) -> bytes:
+    return hashlib.sha256(version + urlsafe_b64decode(settings.NIK_INDEX_KEY.encode())).digest()
 
 
 def _digest(texts, key: bytes) -> list[str]:
@@ -77,3 +84,34 @@ def content_hashes(frame: pl.DataFrame) -> pl.Series:
         )
     ).to_series()
     return pl.Series("content_hash", _digest(texts, _key()), dtype=pl.String)
+
+
+_ROW_VERSION = b"jaring.worker-row.v1:"
+
+
+def row_key(context: bytes) -> bytes:
+    """The key of the raw-row digests under ``context`` (what the checks read besides the row)."""
+    return hashlib.blake2b(context, key=_key(_ROW_VERSION), digest_size=32).digest()
+
+
+def row_hashes(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.Series:
+    """The keyed digest of each row's ``columns`` as read, as ``row_hash`` (16 bytes).
+
+    Each cell is written with its length, so no cell can run into the next; a missing cell is
+    told from an empty one."""
+    cells = [
+        pl.when(pl.col(name).is_null())
+        .then(pl.lit("-"))
+        .otherwise(
+            pl.col(name).cast(pl.String).str.len_bytes().cast(pl.String)
+            + ":"
+            + pl.col(name).cast(pl.String)
+        )
+        for name in columns
+    ]
+    texts = frame.select(pl.concat_str(cells, separator=_SEPARATOR)).to_series()
+    return pl.Series(
+        "row_hash",
+        [hashlib.blake2b(t.encode(), key=key, digest_size=16).digest() for t in texts],
+        dtype=pl.Binary,
+    )

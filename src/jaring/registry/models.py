@@ -122,10 +122,14 @@ class Worker(models.Model):
     content_hash = models.CharField(
         max_length=32, blank=True, default="", db_default="", editable=False
     )
+    # The digest of the raw row that last left the worker as it is (registry.content): a
+    # re-imported row with this digest is unchanged without being checked. Set by the import's
+    # merge only; a save that changes an imported field forgets it.
+    row_hash = models.BinaryField(max_length=16, null=True, editable=False)
     # History rows are looked up by worker and date only; indexing their copied foreign keys
     # would slow every bulk import for queries nobody runs.
     history = HistoricalRecords(
-        excluded_fields=["nik_cipher", "created_at", "updated_at", "content_hash"],
+        excluded_fields=["nik_cipher", "created_at", "updated_at", "content_hash", "row_hash"],
         no_db_index=["village", "occupation", "merged_into", "last_batch"],
     )
 
@@ -137,6 +141,9 @@ class Worker(models.Model):
             models.Index(fields=["district_code"], name="worker_district_idx"),
             models.Index(fields=["name_key", "birth_date"], name="worker_name_birth_idx"),
             models.Index(fields=["village", "occupation"], name="worker_village_occ_idx"),
+            models.Index(
+                fields=["row_hash"], name="worker_row_hash_idx", condition=Q(row_hash__isnull=False)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["nik_index"], name="worker_nik_index_unique"),
@@ -161,6 +168,7 @@ class Worker(models.Model):
         return f"{self.full_name} ({self.masked_nik})"
 
     def save(self, *args, update_fields=None, **kwargs):
+        loaded = self.content_hash
         self.content_hash = content_hash({name: getattr(self, name) for name in HASHED_FIELDS})
         if update_fields is not None:
             saved = {self._meta.get_field(f).attname for f in update_fields}
@@ -169,7 +177,11 @@ class Worker(models.Model):
                     # Some hashed fields saved, others as loaded: the hash would describe values
                     # that may not be stored. Empty, the next import compares field by field.
                     self.content_hash = ""
-                update_fields = {*update_fields, "content_hash"}
+                update_fields = {*update_fields, "content_hash", "row_hash"}
+        if not loaded or self.content_hash != loaded:
+            # The imported fields changed (or cannot be told unchanged): the raw row that left
+            # the worker as it was no longer describes it.
+            self.row_hash = None
         super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
@@ -484,6 +496,7 @@ class ImportStaging(models.Model):
     source = models.CharField(max_length=50)
     source_ref = models.CharField(max_length=255)
     content_hash = models.CharField(max_length=32, default="")
+    row_hash = models.BinaryField(max_length=16, null=True)
     worker_id = models.BigIntegerField(null=True)
     # "new" until the merge finds the NIK already registered ("changed" or "same"), or
     # registered outside the batch's region ("foreign": never merged, a transfer request).

@@ -1,6 +1,8 @@
 """The rejects workbook: every rejected or duplicate row as it came in, plus its reasons.
 
-The operator fixes these rows and uploads the same file again. Each cell is the text as read
+The operator fixes these rows and uploads the same file again. The workbook is written from the
+batch's refused rows (``ImportRowIssue``, each with the row as it came in, sealed) when first
+asked for. Each cell is the text as read
 (every digit of a NIK Excel held as a number); the operator's columns are formatted as text so
 that retyping a NIK or phone in Excel keeps it text, except income and decile, which a plain
 number gives back as a number. Cells are written as strings, never formulas, so a value such as
@@ -12,6 +14,8 @@ The rows carry NIKs: the workbook is built in a private temporary file and kept 
 from __future__ import annotations
 
 import contextlib
+import itertools
+from collections.abc import Iterable
 from pathlib import Path
 
 import xlsxwriter
@@ -25,7 +29,9 @@ from jaring.core.spreadsheets import (
     TEXT,
     Column,
     TableSheet,
+    map_headers,
 )
+from jaring.registry.worker_sheet import WORKER_LIST
 
 REASON_HEADERS = ["Baris asal", "Alasan ditolak", "Kode alasan"]
 AMOUNT_FIELDS = {"income", "desil"}
@@ -76,3 +82,14 @@ class RejectsWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def write_rejects(path: Path, refused: Iterable) -> None:
+    """The workbook of ``refused`` rows (ImportRowIssue, in row order) into ``path`` (sealed).
+    Its columns are the file's, in the file's order, as the first row recorded them."""
+    rows = iter(refused)
+    first = next(rows)
+    headers = list(first.raw)
+    with RejectsWriter(path, headers, map_headers(headers, WORKER_LIST).fields) as workbook:
+        for issue in itertools.chain([first], rows):
+            workbook.add(issue.row_number, issue.raw, issue.message, issue.codes)

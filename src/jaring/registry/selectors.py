@@ -201,11 +201,11 @@ def duplicate_candidates_for(user) -> QuerySet[DuplicateCandidate]:
 
 def rejects_file_for(user, pk: int, request=None):
     """The rejects workbook of a batch (its rows carry NIKs): handed out and logged, or a 404."""
-    from jaring.registry.services import rejects_path
+    from jaring.registry.services import rejects_workbook
 
     batch = batch_for(user, pk)
-    path = rejects_path(batch)
-    if not path.exists():
+    path = rejects_workbook(batch)
+    if path is None:
         raise Http404(pk)
     log_personal_access(
         user,

@@ -8,6 +8,7 @@ statements. Any failure rolls the whole batch back; the registry is then exactly
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -28,7 +29,13 @@ from jaring.core import crypto, jobs, sealed
 from jaring.core.crypto import file_sha256
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
-from jaring.core.spreadsheets import CHUNK_ROWS, FileRefused, open_sheet, raw_cells
+from jaring.core.spreadsheets import (
+    CHUNK_ROWS,
+    LONG_NUMBERS,
+    FileRefused,
+    open_sheet,
+    raw_cells,
+)
 from jaring.core.text import person_key
 from jaring.core.uploads import upload_on_disk
 from jaring.programs import rules as program_rules
@@ -39,13 +46,14 @@ from jaring.registry.bulk import (
     STAGED_COLUMNS,
     mark_registered_elsewhere,
     merge_staged,
+    rows_unknown_raw,
     unchanged_rows,
     write_staging,
 )
-from jaring.registry.content import content_hashes
+from jaring.registry.content import content_hashes, row_hashes, row_key
 from jaring.registry.matching import occupation_resolver, village_resolver
-from jaring.registry.models import ImportBatch, ImportRowIssue, Worker
-from jaring.registry.rejects import RejectsWriter
+from jaring.registry.models import ImportBatch, ImportRowIssue, Occupation, Worker
+from jaring.registry.rejects import write_rejects
 from jaring.registry.transfers import (
     decide_transfer,  # noqa: F401  (a registry write)
     open_transfer,
@@ -53,7 +61,7 @@ from jaring.registry.transfers import (
     review_cross_region,
     transfer_required,
 )
-from jaring.registry.validation import CODE_COLUMNS, ImportContext, check_chunk
+from jaring.registry.validation import CODE_COLUMNS, ImportContext, check_chunk, nik_text
 from jaring.registry.worker_sheet import WORKER_LIST
 
 logger = logging.getLogger(__name__)
@@ -102,7 +110,7 @@ def rejects_path(batch: ImportBatch) -> Path:
 @dataclass
 class _Totals:
     rows: int = 0
-    unchanged: int = 0  # known by their content hash, never staged
+    unchanged: int = 0  # known by their raw digest or their content hash, never staged
     duplicates: int = 0
     rejected: int = 0
     warnings: int = 0
@@ -163,6 +171,33 @@ def forget_upload(batch: ImportBatch) -> None:
         Path(batch.stored_file).unlink(missing_ok=True)
         ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
         batch.stored_file = ""
+
+
+def _refused_rows(batch: ImportBatch):
+    """The batch's refused rows that still hold the row as it came in (the retention empties
+    them), in row order."""
+    return (
+        batch.issues.exclude(outcome=ImportRowIssue.Outcome.WARNING)
+        .filter(raw_cipher__isnull=False)
+        .order_by("row_number")
+    )
+
+
+def has_rejects(batch: ImportBatch) -> bool:
+    return rejects_path(batch).is_file() or _refused_rows(batch).exists()
+
+
+def rejects_workbook(batch: ImportBatch) -> Path | None:
+    """The batch's rejects workbook, written from its refused rows the first time it is asked
+    for (the import records the rows; a workbook of 50,000 of them is not written for nothing).
+    None when no refused row is left."""
+    path = rejects_path(batch)
+    if not path.is_file():
+        refused = _refused_rows(batch)
+        if not refused.exists():
+            return None
+        write_rejects(path, refused.iterator(chunk_size=2000))
+    return path
 
 
 def purge_import_files(before: datetime.datetime) -> dict[str, int]:
@@ -256,15 +291,15 @@ def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_ro
     totals = _Totals()
     seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
     with sealed.plain_copy(Path(batch.stored_file)) as plain:
+        to_check = _rows_to_check(batch, plain, ctx, chunk_rows)
         sheet = open_sheet(plain, WORKER_LIST, chunk_rows)
-        with RejectsWriter(
-            rejects_path(batch), sheet.layout.headers, sheet.layout.fields
-        ) as rejects:
-            for chunk in sheet.chunks:
-                seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, rejects)
-                if progress:
-                    progress(totals.rows, sheet.total_rows)
+        for chunk in sheet.chunks:
+            seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, to_check)
+            if progress:
+                progress(totals.rows, sheet.total_rows)
     counts = merge_staged(batch)
+    if batch.dry_run:  # its rows are rolled back: the workbook is the check's lasting answer
+        rejects_workbook(batch)
     counts["unchanged"] += totals.unchanged
     return {
         "rows": totals.rows,
@@ -279,38 +314,89 @@ def _context(region: Region) -> ImportContext:
     districts = frozenset(
         Region.objects.filter(level=Level.DISTRICT).values_list("code", flat=True)
     )
-    return ImportContext(
+    ctx = ImportContext(
         district_codes=districts,
         resolve_village=village_resolver(region),
         resolve_occupation=occupation_resolver(),
     )
+    ctx.raw_key = row_key(_what_checks_read(region, ctx))
+    return ctx
 
 
-def _process_chunk(batch, chunk, fields, ctx, seen, totals, rejects) -> pl.DataFrame:
-    checked = check_chunk(chunk, fields, ctx)
-    valid = checked.valid.join(seen, on="nik", how="left")
+def _what_checks_read(region: Region, ctx: ImportContext) -> bytes:
+    """Everything the checks read besides a row: a change of any of it (the income table in
+    force, the region's places, the occupations) gives the raw digests another key."""
+    places = Region.objects.filter(Q(code=region.code) | Q(code__startswith=region.code + "."))
+    return json.dumps(
+        [
+            sorted(ctx.district_codes),
+            list(ctx.income_steps),
+            list(places.order_by("code").values_list("code", "name", "name_key")),
+            list(Occupation.objects.order_by("code").values_list("code", "name", "synonyms")),
+        ]
+    ).encode()
+
+
+def _raw_digests(chunk: pl.DataFrame, fields: dict[str, str], key: bytes) -> pl.DataFrame:
+    """The chunk's ``_row`` and ``row_hash``: the digest of the cells the checks read."""
+    cells = [fields[name] for name in sorted(fields)]
+    if LONG_NUMBERS in chunk.columns:
+        chunk = chunk.with_columns(pl.col(LONG_NUMBERS).list.join(","))
+        cells.append(LONG_NUMBERS)
+    return chunk.select("_row", row_hashes(chunk, cells, key))
+
+
+def _rows_to_check(batch, path: Path, ctx: ImportContext, chunk_rows: int) -> pl.Series | None:
+    """A first pass over the file: the rows whose raw digest no worker holds (None: all)."""
+    sheet = open_sheet(path, WORKER_LIST, chunk_rows)
+    digests = (_raw_digests(chunk, sheet.layout.fields, ctx.raw_key) for chunk in sheet.chunks)
+    return rows_unknown_raw(batch, digests)
+
+
+def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.DataFrame:
+    """``to_check``: the rows not known by their raw digest (None: every row)."""
+    unknown = pl.lit(True) if to_check is None else pl.col("_row").is_in(to_check.implode())
+    raw_known = chunk.filter(~unknown)
+    chunk_to_check = chunk.filter(unknown)
+    digests = _raw_digests(chunk_to_check, fields, ctx.raw_key)
+    checked = check_chunk(chunk_to_check, fields, ctx)
+    # A row known by its raw digest was a valid row: it takes its part in finding the NIKs the
+    # file repeats like any other.
+    valid = pl.concat(
+        [
+            checked.valid.select("_row", "nik"),
+            raw_known.select("_row", nik_text(fields["nik"]).alias("nik")),
+        ]
+    ).sort("_row")
+    valid = valid.join(seen, on="nik", how="left")
     earlier_in_chunk = ~valid.get_column("nik").is_first_distinct()
     duplicates = valid.filter(valid.get_column("first_row").is_not_null() | earlier_in_chunk)
-    unique = valid.filter(valid.get_column("first_row").is_null() & ~earlier_in_chunk)
-    firsts = unique.select("nik", pl.col("_row").alias("first_row"))
+    firsts = valid.filter(valid.get_column("first_row").is_null() & ~earlier_in_chunk).select(
+        "nik", pl.col("_row").alias("first_row")
+    )
     duplicates = duplicates.drop("first_row").join(pl.concat([seen, firsts]), on="nik", how="left")
     seen = pl.concat([seen, firsts])
 
+    unique = checked.valid.filter(pl.col("_row").is_in(firsts["first_row"].implode()))
     unique = unique.with_columns(
         pl.Series(
             "nik_index", [crypto.nik_index(n) for n in unique.get_column("nik")], dtype=pl.String
         ),
         content_hashes(unique),
+    ).join(digests, on="_row")
+    # A row with a warning is checked every time, so that every import of it says so.
+    unique = unique.with_columns(
+        pl.when(pl.col("_warnings").list.len() == 0).then(pl.col("row_hash")).alias("row_hash")
     )
     known = unchanged_rows(batch, unique)
     _stage(batch, unique.join(known, on="nik_index", how="anti"))
     elsewhere = mark_registered_elsewhere(batch)
     linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
-    issues = _issues(batch, chunk, checked.rejected, duplicates, unique, rejects, linked)
-    issues += _elsewhere_issues(batch, chunk, elsewhere, rejects)
+    issues = _issues(batch, chunk, checked.rejected, duplicates, unique, linked)
+    issues += _elsewhere_issues(batch, chunk, elsewhere)
     ImportRowIssue.objects.bulk_create(issues, batch_size=2000)
-    totals.rows += checked.valid.height + checked.rejected.height
-    totals.unchanged += known.height
+    totals.rows += checked.valid.height + checked.rejected.height + raw_known.height
+    totals.unchanged += known.height + firsts.height - unique.height
     totals.rejected += checked.rejected.height
     totals.duplicates += duplicates.height
     totals.warnings += unique.filter(pl.col("_warnings").list.len() > 0).height
@@ -322,7 +408,7 @@ def _message(codes: list[str], detail: str | None) -> str:
     return f"{text} {detail}".strip() if detail else text
 
 
-def _issues(batch, chunk, rejected, duplicates, unique, rejects, linked) -> list[ImportRowIssue]:
+def _issues(batch, chunk, rejected, duplicates, unique, linked) -> list[ImportRowIssue]:
     """``linked``: the worker of each row known unchanged (its warning points at it now; the
     merge links the others)."""
     raw_rows = {
@@ -344,7 +430,6 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects, linked) -> list
                 raw_cipher=ImportRowIssue.seal_raw(raw_rows[row]),
             )
         )
-        rejects.add(row, raw_rows[row], message, codes)
     for row, first in duplicates.select("_row", "first_row").iter_rows():
         message = f"NIK sama dengan baris {first}; baris ini tidak diimpor."
         issues.append(
@@ -357,7 +442,6 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects, linked) -> list
                 raw_cipher=ImportRowIssue.seal_raw(raw_rows[row]),
             )
         )
-        rejects.add(row, raw_rows[row], message, ["duplicate_in_file"])
     for row, warnings, detail in (
         unique.filter(pl.col("_warnings").list.len() > 0)
         .select("_row", "_warnings", "_detail")
@@ -378,7 +462,7 @@ def _issues(batch, chunk, rejected, duplicates, unique, rejects, linked) -> list
     return issues
 
 
-def _elsewhere_issues(batch, chunk, rows: list[int], rejects) -> list[ImportRowIssue]:
+def _elsewhere_issues(batch, chunk, rows: list[int]) -> list[ImportRowIssue]:
     """Rows whose NIK another region holds: their own outcome, in the rejects workbook too."""
     code = "registered_elsewhere"
     message = str(rules.REJECT_MESSAGES[code])
@@ -395,7 +479,6 @@ def _elsewhere_issues(batch, chunk, rows: list[int], rejects) -> list[ImportRowI
                 raw_cipher=ImportRowIssue.seal_raw(raw),
             )
         )
-        rejects.add(row["_row"], raw, message, [code])
     return issues
 
 

@@ -40,6 +40,8 @@ class ImportContext:
     resolve_village: Callable[[str | None, str | None], VillageMatch]
     resolve_occupation: Callable[[str | None], tuple[str, str | None]]
     today: datetime.date = field(default_factory=datetime.date.today)
+    # The key of the raw rows' digests (registry.content.row_key), derived from the above.
+    raw_key: bytes = b""
 
     @cached_property
     def income_steps(self) -> tuple[int, ...]:
@@ -58,6 +60,19 @@ def _text(name: str) -> pl.Expr:
     return pl.when(cleaned == "").then(None).otherwise(cleaned)
 
 
+def _unquoted_digits(column: pl.Expr) -> pl.Expr:
+    return ascii_digits_expr(column).str.strip_chars().str.strip_prefix("'").str.strip_chars()
+
+
+def _nik_from(unquoted: pl.Expr) -> pl.Expr:
+    return unquoted.str.replace_all(r"[\s.\-]", "")
+
+
+def nik_text(header: str) -> pl.Expr:
+    """The NIK a raw cell holds, as the checks read it (rules.normalise_nik), unchecked."""
+    return _nik_from(_unquoted_digits(_text(header)))
+
+
 def nik_checks(
     column: pl.Expr,
     district_codes: frozenset[str],
@@ -68,10 +83,9 @@ def nik_checks(
 
     ``from_number``: the cell was a number of 16 digits or more (normalise_nik of a number)."""
     from_number = pl.lit(False) if from_number is None else from_number
-    raw = ascii_digits_expr(column).str.strip_chars()
-    unquoted = raw.str.strip_prefix("'").str.strip_chars()
+    unquoted = _unquoted_digits(column)
     scientific = unquoted.str.replace_all(" ", "").str.contains(r"^\d+(?:[.,]\d+)?[eE][+-]?\d+$")
-    nik = unquoted.str.replace_all(r"[\s.\-]", "")
+    nik = _nik_from(unquoted)
     day_field = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
     day = pl.when(day_field > 40).then(day_field - 40).otherwise(day_field)
     month = nik.str.slice(8, 2)
@@ -92,7 +106,7 @@ def nik_checks(
         [nik.str.slice(0, 2), pl.lit("."), nik.str.slice(2, 2), pl.lit("."), nik.str.slice(4, 2)]
     )
     code = (
-        pl.when(raw.is_null() | (unquoted == ""))
+        pl.when(unquoted.is_null() | (unquoted == ""))
         .then(pl.lit("nik_missing"))
         .when(from_number | scientific)
         .then(pl.lit("nik_scientific"))

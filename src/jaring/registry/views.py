@@ -223,8 +223,7 @@ def import_detail(request, pk: int):
         {
             "batch": batch,
             "issues": issues,
-            "has_rejects": services.rejects_path(batch).exists()
-            and (batch.rejected or batch.duplicates or batch.registered_elsewhere),
+            "has_rejects": services.has_rejects(batch),
         },
     )
 

@@ -9,39 +9,69 @@ from jaring.core.history import seed_history
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0007_importrowissue_worker_link'),
+        ("registry", "0007_importrowissue_worker_link"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='occupation',
-            name='sort_order',
-            field=models.PositiveSmallIntegerField(default=100, verbose_name='sort order'),
+            model_name="occupation",
+            name="sort_order",
+            field=models.PositiveSmallIntegerField(default=100, verbose_name="sort order"),
         ),
         migrations.CreateModel(
-            name='HistoricalOccupation',
+            name="HistoricalOccupation",
             fields=[
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('group', models.CharField(blank=True, help_text="e.g. 'transport' for PP 50/2025", max_length=40, verbose_name='group')),
-                ('synonyms', models.TextField(blank=True, help_text='Other spellings in source files, one per line.', verbose_name='synonyms')),
-                ('sort_order', models.PositiveSmallIntegerField(default=100, verbose_name='sort order')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "group",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. 'transport' for PP 50/2025",
+                        max_length=40,
+                        verbose_name="group",
+                    ),
+                ),
+                (
+                    "synonyms",
+                    models.TextField(
+                        blank=True,
+                        help_text="Other spellings in source files, one per line.",
+                        verbose_name="synonyms",
+                    ),
+                ),
+                (
+                    "sort_order",
+                    models.PositiveSmallIntegerField(default=100, verbose_name="sort order"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical occupation',
-                'verbose_name_plural': 'historical occupations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical occupation",
+                "verbose_name_plural": "historical occupations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
-        migrations.RunPython(seed_history('registry', 'Occupation'), migrations.RunPython.noop),
+        migrations.RunPython(seed_history("registry", "Occupation"), migrations.RunPython.noop),
     ]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from jaring.core.sealed import unseal_to
 from jaring.regions.models import Region
 from jaring.registry.selectors import warnings_of
-from jaring.registry.services import create_batch, rejects_path, run_import
+from jaring.registry.services import create_batch, rejects_workbook, run_import
 
 
 class Command(BaseCommand):
@@ -30,8 +30,8 @@ class Command(BaseCommand):
             raise CommandError(f"{options['region']}: not a kabupaten/kota or kecamatan code")
         batch = create_batch(path, region, options["source"], dry_run=options["dry_run"])
         batch = run_import(batch, progress=None if options["json"] else self._progress)
-        if options["rejects"] and rejects_path(batch).exists():
-            unseal_to(rejects_path(batch), options["rejects"])
+        if options["rejects"] and (workbook := rejects_workbook(batch)):
+            unseal_to(workbook, options["rejects"])
         summary = batch.summary() | ({"error": batch.error} if batch.error else {})
         if options["json"]:
             summary["warning_rows"] = [
