@@ -1,13 +1,18 @@
-"""Re-importing a list: an unchanged row is known by the worker's content hash (neither staged
+"""Re-importing a list: an unchanged row is known by its raw digest (not even checked) or by the
+worker's content hash (neither staged
 nor rewritten, no history); every other write keeps that hash true."""
 
 import datetime
+import io
 
+import openpyxl
 import polars as pl
 import pytest
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jaring.core import sealed
 from jaring.regions.models import Region
 from jaring.registry import bulk, content, services
 from jaring.registry.models import ImportRowIssue, Occupation, Worker
@@ -235,3 +240,32 @@ def test_two_raw_rows_share_a_digest_only_when_every_cell_is_the_same(a, b):
     assert len(first) == 16
     other_key = content.row_hashes(frame, names, b"j" * 32).to_list()[0]
     assert other_key != first
+
+
+def test_a_row_refused_before_is_refused_again_for_the_same_reasons(
+    bengkalis, tmp_path, monkeypatch
+):
+    nameless = [RUSNI[0], "", *RUSNI[2:]]
+    born_later = [*SAFRI[:3], "02-03-2099", *SAFRI[4:]]  # refused by a check that reads today
+    path = write_csv(tmp_path / "refused.csv", [BAHTIAR, nameless, born_later])
+    first = run(path)
+    checked = _checked_rows(monkeypatch)
+    second = run(path)
+
+    def refused(batch):
+        return {
+            i.row_number: (i.codes, i.message, i.raw)
+            for i in ImportRowIssue.objects.filter(batch=batch, outcome="rejected")
+        }
+
+    assert set(refused(first)) == {3, 4} and refused(second) == refused(first)
+    assert (second.rows, second.rejected, second.unchanged) == (3, 2, 1)
+    # PostgreSQL copies the nameless row's refusal; the dated one is checked every time.
+    reused = connection.vendor == "postgresql"
+    assert set(checked) == ({4} if reused else {3, 4})
+    table = list(
+        openpyxl.load_workbook(
+            io.BytesIO(b"".join(sealed.unseal(services.rejects_workbook(second))))
+        ).active.iter_rows(values_only=True)
+    )
+    assert [row[-3] for row in table[1:]] == [3, 4]

@@ -5,15 +5,18 @@ Identifiers in this SQL come from model metadata; every value is a query paramet
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import polars as pl
 from django.db import connection
 from django.utils import timezone
 
-from jaring.core.bulk import write_frame
+from jaring.core.bulk import analyze_if_stale, write_frame
 from jaring.core.history import record_history
-from jaring.registry.content import HASHED_FIELDS
+from jaring.core.masking import mask_personal
+from jaring.registry.content import DIGEST_BYTES, HASHED_FIELDS
 from jaring.registry.models import (
     DuplicateCandidate,
     ImportBatch,
@@ -79,11 +82,66 @@ def _bytea_as_text(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def rows_unknown_raw(batch: ImportBatch, digests: Iterable[pl.DataFrame]) -> pl.Series | None:
-    """The ``_row`` of each row (``_row``, ``row_hash``, chunk by chunk) whose raw digest no
-    worker of the batch's region holds (registry.content): only those need checking, the others
-    are unchanged whatever their cells say. None when no worker of the region holds a digest
-    (every row is checked, and the file is not read twice)."""
+class IssueRow(NamedTuple):
+    """One row's outcome worth telling (an ImportRowIssue), before it is written."""
+
+    row_number: int
+    outcome: str
+    codes: list[str]
+    message: str
+    raw_cipher: bytes | None = None
+    worker_id: int | None = None
+    row_hash: bytes | None = None  # a refusal another import of the same row may reuse
+
+
+_ISSUE_COLUMNS = ["batch_id", *IssueRow._fields]
+
+
+def write_issues(batch: ImportBatch, issues: list[IssueRow]) -> None:
+    """Append a chunk's issues in one COPY (PostgreSQL; executemany elsewhere), not one ORM
+    object per row. Messages are masked as ``NikFreeTextField`` masks what the ORM saves."""
+    if not issues:
+        return
+    masked = {text: mask_personal(text).replace("\x00", "") for text in {i.message for i in issues}}
+    frame = pl.DataFrame(
+        [
+            (
+                batch.pk,
+                i.row_number,
+                i.outcome,
+                json.dumps(i.codes),
+                masked[i.message],
+                i.raw_cipher,
+                i.worker_id,
+                i.row_hash,
+            )
+            for i in issues
+        ],
+        schema={
+            "batch_id": pl.Int64,
+            "row_number": pl.Int64,
+            "outcome": pl.String,
+            "codes": pl.String,
+            "message": pl.String,
+            "raw_cipher": pl.Binary,
+            "worker_id": pl.Int64,
+            "row_hash": pl.Binary,
+        },
+        orient="row",
+    )
+    write_frame(ImportRowIssue._meta.db_table, _ISSUE_COLUMNS, _bytea_as_text(frame))
+
+
+def rows_to_check(
+    batch: ImportBatch, digests: Iterable[pl.DataFrame]
+) -> tuple[pl.Series | None, pl.Series]:
+    """The ``_row`` of each row (``_row``, ``row_hash``, chunk by chunk) that needs checking,
+    and of each row refused again without it. A row whose raw digest (registry.content)
+    a worker of the batch's region holds is unchanged whatever its cells say. On PostgreSQL, a
+    row whose digest an earlier batch of the region refused is refused again for the same
+    reasons (its issue copied into this batch), unless the refusal read today's date.
+    None when no worker of the region holds a digest: every row is checked, and the file is
+    not read twice."""
     worker = table_name(Worker)
     outside, params = _outside(batch)
     with connection.cursor() as cursor:
@@ -93,9 +151,9 @@ def rows_unknown_raw(batch: ImportBatch, digests: Iterable[pl.DataFrame]) -> pl.
             params,
         )
         if cursor.fetchone() is None:
-            return None
+            return None, _NONE
         if connection.vendor == "postgresql":
-            return _unknown_by_join(cursor, digests, worker, outside, params)
+            return _to_check_by_join(cursor, batch, digests, worker, outside, params)
         unknown = []
         for chunk in digests:
             for start in range(0, chunk.height, _LOOKUP_ROWS):
@@ -108,29 +166,64 @@ def rows_unknown_raw(batch: ImportBatch, digests: Iterable[pl.DataFrame]) -> pl.
                 )
                 held = {bytes(h) for (h,) in cursor.fetchall()}
                 unknown += [r for r, h in part.iter_rows() if h not in held]
-    return pl.Series("_row", unknown, dtype=pl.Int64)
+    return pl.Series("_row", unknown, dtype=pl.Int64), _NONE
 
 
-def _unknown_by_join(cursor, digests, worker: str, outside: str, params: list) -> pl.Series:
-    """The whole file's digests go in by COPY and meet the workers in one anti-join (one pass
-    over each side, not one look-up per chunk); only the rows to check come back."""
+def _to_check_by_join(cursor, batch, digests, worker: str, outside: str, params: list):
+    """The digests the region's workers hold come out in one COPY and meet the file's in one
+    anti-join (one pass over each side, not a look-up per row); only the rows left go in, to
+    meet the earlier refusals in one insert. The rows to check and those refused again."""
+    held = _held_digests(cursor, worker, outside, params)
+    unknown = pl.concat(
+        chunk.filter(~pl.col("row_hash").is_in(held.implode())) for chunk in digests
+    )
     cursor.execute(f"CREATE TEMPORARY TABLE {_RAW} (_row bigint, row_hash bytea)")
-    for chunk in digests:
-        write_frame(_RAW, ["_row", "row_hash"], _bytea_as_text(chunk))
+    write_frame(_RAW, ["_row", "row_hash"], _bytea_as_text(unknown))
     cursor.execute(f"ANALYZE {_RAW}")
+    issues, batches = table_name(ImportRowIssue), table_name(ImportBatch)
+    analyze_if_stale(ImportRowIssue)  # each import adds its refusals: planned on stale counts,
+    # the look-up below walks the whole table once per row
     cursor.execute(
-        f"SELECT r._row FROM {_RAW} AS r WHERE NOT EXISTS (SELECT 1 FROM {worker} AS w "  # noqa: S608  # nosec B608
-        f"WHERE w.row_hash = r.row_hash AND NOT ({outside}))",
+        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message, raw_cipher, "  # nosec B608
+        f"row_hash) SELECT %s, r._row, %s, i.codes, i.message, i.raw_cipher, r.row_hash "
+        f"FROM {_RAW} AS r JOIN (SELECT DISTINCT ON (i.row_hash) i.row_hash, i.codes, "
+        f"i.message, i.raw_cipher FROM {issues} AS i JOIN {batches} AS b ON b.id = i.batch_id "
+        f"WHERE i.row_hash IN (SELECT row_hash FROM {_RAW}) AND i.outcome = %s "
+        f"AND i.raw_cipher IS NOT NULL AND b.region_id = %s "
+        # The latest refusal of the row: its reasons as the region's last import gave them.
+        f"ORDER BY i.row_hash, i.id DESC) AS i ON i.row_hash = r.row_hash RETURNING row_number",
+        [
+            batch.pk,
+            ImportRowIssue.Outcome.REJECTED,
+            ImportRowIssue.Outcome.REJECTED,
+            batch.region_id,
+        ],
+    )
+    refused = pl.Series("_row", [row for (row,) in cursor.fetchall()], dtype=pl.Int64)
+    cursor.execute(f"DROP TABLE {_RAW}")
+    rows = unknown.get_column("_row")
+    return rows.filter(~rows.is_in(refused.implode())), refused
+
+
+def _held_digests(cursor, worker: str, outside: str, params: list) -> pl.Series:
+    """Every raw digest the region's workers hold, as one value (their concatenation: one
+    round trip, no Python object per row until they are cut apart)."""
+    cursor.execute(
+        f"SELECT string_agg(w.row_hash, ''::bytea) FROM {worker} AS w "  # noqa: S608  # nosec B608
+        f"WHERE w.row_hash IS NOT NULL AND NOT ({outside})",
         params,
     )
-    unknown = [row for (row,) in cursor.fetchall()]
-    cursor.execute(f"DROP TABLE {_RAW}")
-    return pl.Series("_row", unknown, dtype=pl.Int64)
+    joined = memoryview(cursor.fetchone()[0] or b"")
+    size = DIGEST_BYTES
+    return pl.Series(
+        "row_hash", [bytes(joined[i : i + size]) for i in range(0, len(joined), size)], pl.Binary
+    )
 
 
 # How many blind indexes one look-up of known workers names (SQLite's limit on parameters).
 _LOOKUP_ROWS = 900
-# The temporary table of a chunk's raw digests (PostgreSQL).
+_NONE = pl.Series("_row", [], dtype=pl.Int64)
+# The temporary table of a file's raw digests (PostgreSQL).
 _RAW = "import_raw_digests"
 
 

@@ -87,6 +87,7 @@ def content_hashes(frame: pl.DataFrame) -> pl.Series:
 
 
 _ROW_VERSION = b"jaring.worker-row.v1:"
+DIGEST_BYTES = 16
 
 
 def row_key(context: bytes) -> bytes:
@@ -95,7 +96,7 @@ def row_key(context: bytes) -> bytes:
 
 
 def row_hashes(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.Series:
-    """The keyed digest of each row's ``columns`` as read, as ``row_hash`` (16 bytes).
+    """The keyed digest of each row's ``columns`` as read, as ``row_hash`` (DIGEST_BYTES).
 
     Each cell is written with its length, so no cell can run into the next; a missing cell is
     told from an empty one."""
@@ -110,8 +111,14 @@ def row_hashes(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.Series
         for name in columns
     ]
     texts = frame.select(pl.concat_str(cells, separator=_SEPARATOR)).to_series()
-    return pl.Series(
-        "row_hash",
-        [hashlib.blake2b(t.encode(), key=key, digest_size=16).digest() for t in texts],
-        dtype=pl.Binary,
-    )
+    return pl.Series("row_hash", _keyed_digests(texts, key), dtype=pl.Binary)
+
+
+def _keyed_digests(texts: pl.Series, key: bytes) -> list[bytes]:
+    keyed = hashlib.blake2b(key=key, digest_size=DIGEST_BYTES)  # the key's block, hashed once
+    digests = []
+    for text in texts:
+        state = keyed.copy()
+        state.update(text.encode())
+        digests.append(state.digest())
+    return digests

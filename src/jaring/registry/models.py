@@ -290,9 +290,17 @@ class ImportRowIssue(models.Model):
     worker = models.ForeignKey(
         "Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A refused row's raw digest (registry.content): the same row in a later import of the
+    # region is refused again for these reasons without being checked (registry.bulk).
+    row_hash = models.BinaryField(max_length=16, null=True, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["batch", "outcome", "row_number"], name="issue_batch_idx")]
+        indexes = [
+            models.Index(fields=["batch", "outcome", "row_number"], name="issue_batch_idx"),
+            models.Index(
+                fields=["row_hash"], name="issue_row_hash_idx", condition=Q(row_hash__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.message}"

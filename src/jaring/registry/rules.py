@@ -21,6 +21,9 @@ _NIK_NOISE = re.compile(r"[\s.\-]")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # Excel's day 0, after its 1900 leap-year bug
 
+# Refusals whose check reads today's date: never reused for a row seen again (registry.bulk).
+DATED_REJECTIONS = frozenset({"birth_date_future", "birth_date_invalid", "nik_birth_date_invalid"})
+
 REJECT_MESSAGES = {
     "nik_missing": _("The NIK is empty."),
     "nik_scientific": _(

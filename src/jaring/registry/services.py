@@ -44,10 +44,12 @@ from jaring.regions.models import Level, Region
 from jaring.registry import rules
 from jaring.registry.bulk import (
     STAGED_COLUMNS,
+    IssueRow,
     mark_registered_elsewhere,
     merge_staged,
-    rows_unknown_raw,
+    rows_to_check,
     unchanged_rows,
+    write_issues,
     write_staging,
 )
 from jaring.registry.content import content_hashes, row_hashes, row_key
@@ -291,10 +293,13 @@ def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_ro
     totals = _Totals()
     seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
     with sealed.plain_copy(Path(batch.stored_file)) as plain:
-        to_check = _rows_to_check(batch, plain, ctx, chunk_rows)
+        to_check, refused = _rows_to_check(batch, plain, ctx, chunk_rows)
+        totals.rows = totals.rejected = refused.len()
         sheet = open_sheet(plain, WORKER_LIST, chunk_rows)
         for chunk in sheet.chunks:
-            seen = _process_chunk(batch, chunk, sheet.layout.fields, ctx, seen, totals, to_check)
+            seen = _process_chunk(
+                batch, chunk, sheet.layout.fields, ctx, seen, totals, to_check, refused
+            )
             if progress:
                 progress(totals.rows, sheet.total_rows)
     counts = merge_staged(batch)
@@ -346,17 +351,19 @@ def _raw_digests(chunk: pl.DataFrame, fields: dict[str, str], key: bytes) -> pl.
     return chunk.select("_row", row_hashes(chunk, cells, key))
 
 
-def _rows_to_check(batch, path: Path, ctx: ImportContext, chunk_rows: int) -> pl.Series | None:
-    """A first pass over the file: the rows whose raw digest no worker holds (None: all)."""
+def _rows_to_check(batch, path: Path, ctx: ImportContext, chunk_rows: int):
+    """A first pass over the file: the rows known by their raw digest neither as a worker's nor
+    as a row refused before (None: all), and the rows refused again (bulk.rows_to_check)."""
     sheet = open_sheet(path, WORKER_LIST, chunk_rows)
     digests = (_raw_digests(chunk, sheet.layout.fields, ctx.raw_key) for chunk in sheet.chunks)
-    return rows_unknown_raw(batch, digests)
+    return rows_to_check(batch, digests)
 
 
-def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.DataFrame:
-    """``to_check``: the rows not known by their raw digest (None: every row)."""
+def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check, refused) -> pl.DataFrame:
+    """``to_check``: the rows not known by their raw digest (None: every row); ``refused``:
+    the rows refused again, whose issue is written (bulk.rows_to_check)."""
     unknown = pl.lit(True) if to_check is None else pl.col("_row").is_in(to_check.implode())
-    raw_known = chunk.filter(~unknown)
+    raw_known = chunk.filter(~unknown & ~pl.col("_row").is_in(refused.implode()))
     chunk_to_check = chunk.filter(unknown)
     digests = _raw_digests(chunk_to_check, fields, ctx.raw_key)
     checked = check_chunk(chunk_to_check, fields, ctx)
@@ -392,9 +399,10 @@ def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.Data
     _stage(batch, unique.join(known, on="nik_index", how="anti"))
     elsewhere = mark_registered_elsewhere(batch)
     linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
-    issues = _issues(batch, chunk, checked.rejected, duplicates, unique, linked)
-    issues += _elsewhere_issues(batch, chunk, elsewhere)
-    ImportRowIssue.objects.bulk_create(issues, batch_size=2000)
+    rejected = checked.rejected.join(digests, on="_row", how="left")
+    issues = _issues(batch, chunk, rejected, duplicates, unique, linked)
+    issues += _elsewhere_issues(chunk, elsewhere)
+    write_issues(batch, issues)
     totals.rows += checked.valid.height + checked.rejected.height + raw_known.height
     totals.unchanged += known.height + firsts.height - unique.height
     totals.rejected += checked.rejected.height
@@ -408,7 +416,7 @@ def _message(codes: list[str], detail: str | None) -> str:
     return f"{text} {detail}".strip() if detail else text
 
 
-def _issues(batch, chunk, rejected, duplicates, unique, linked) -> list[ImportRowIssue]:
+def _issues(batch, chunk, rejected, duplicates, unique, linked) -> list[IssueRow]:
     """``linked``: the worker of each row known unchanged (its warning points at it now; the
     merge links the others)."""
     raw_rows = {
@@ -417,31 +425,29 @@ def _issues(batch, chunk, rejected, duplicates, unique, linked) -> list[ImportRo
             pl.col("_row").is_in(pl.concat([rejected["_row"], duplicates["_row"]]).implode())
         ).iter_rows(named=True)
     }
-    issues = []
-    for row, codes, detail in rejected.select("_row", CODE_COLUMNS, "_detail").iter_rows():
-        message = _message(codes, detail)
-        issues.append(
-            ImportRowIssue(
-                batch=batch,
-                row_number=row,
-                outcome="rejected",
-                codes=codes,
-                message=message,
-                raw_cipher=ImportRowIssue.seal_raw(raw_rows[row]),
-            )
+    issues = [
+        IssueRow(
+            row,
+            "rejected",
+            codes,
+            _message(codes, detail),
+            ImportRowIssue.seal_raw(raw_rows[row]),
+            row_hash=None if rules.DATED_REJECTIONS.intersection(codes) else row_hash,
         )
-    for row, first in duplicates.select("_row", "first_row").iter_rows():
-        message = f"NIK sama dengan baris {first}; baris ini tidak diimpor."
-        issues.append(
-            ImportRowIssue(
-                batch=batch,
-                row_number=row,
-                outcome="duplicate",
-                codes=["duplicate_in_file"],
-                message=message,
-                raw_cipher=ImportRowIssue.seal_raw(raw_rows[row]),
-            )
+        for row, codes, detail, row_hash in rejected.select(
+            "_row", CODE_COLUMNS, "_detail", "row_hash"
+        ).iter_rows()
+    ]
+    issues += [
+        IssueRow(
+            row,
+            "duplicate",
+            ["duplicate_in_file"],
+            f"NIK sama dengan baris {first}; baris ini tidak diimpor.",
+            ImportRowIssue.seal_raw(raw_rows[row]),
         )
+        for row, first in duplicates.select("_row", "first_row").iter_rows()
+    ]
     for row, warnings, detail in (
         unique.filter(pl.col("_warnings").list.len() > 0)
         .select("_row", "_warnings", "_detail")
@@ -449,37 +455,18 @@ def _issues(batch, chunk, rejected, duplicates, unique, linked) -> list[ImportRo
     ):
         text = " ".join(str(rules.WARNING_MESSAGES[w]) for w in warnings)
         message = f"{text} {detail}".strip() if "village_fuzzy" in warnings else text
-        issues.append(
-            ImportRowIssue(
-                batch=batch,
-                row_number=row,
-                outcome="warning",
-                codes=warnings,
-                message=message,
-                worker_id=linked.get(row),
-            )
-        )
+        issues.append(IssueRow(row, "warning", warnings, message, worker_id=linked.get(row)))
     return issues
 
 
-def _elsewhere_issues(batch, chunk, rows: list[int]) -> list[ImportRowIssue]:
+def _elsewhere_issues(chunk, rows: list[int]) -> list[IssueRow]:
     """Rows whose NIK another region holds: their own outcome, in the rejects workbook too."""
     code = "registered_elsewhere"
     message = str(rules.REJECT_MESSAGES[code])
-    issues = []
-    for row in chunk.filter(pl.col("_row").is_in(rows)).iter_rows(named=True):
-        raw = raw_cells(row)
-        issues.append(
-            ImportRowIssue(
-                batch=batch,
-                row_number=row["_row"],
-                outcome=ImportRowIssue.Outcome.REGISTERED_ELSEWHERE,
-                codes=[code],
-                message=message,
-                raw_cipher=ImportRowIssue.seal_raw(raw),
-            )
-        )
-    return issues
+    return [
+        IssueRow(row["_row"], code, [code], message, ImportRowIssue.seal_raw(raw_cells(row)))
+        for row in chunk.filter(pl.col("_row").is_in(rows)).iter_rows(named=True)
+    ]
 
 
 def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
