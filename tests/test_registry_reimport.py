@@ -1,6 +1,6 @@
 """Re-importing a list: an unchanged row is known by its raw digest (not even checked) or by the
-worker's content hash (neither staged
-nor rewritten, no history); every other write keeps that hash true."""
+worker's content hash (neither staged nor rewritten, no history); every other write keeps those
+true. A row refused before is refused again for the same reasons."""
 
 import datetime
 import io

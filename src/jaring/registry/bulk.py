@@ -156,17 +156,26 @@ def rows_to_check(
             return _to_check_by_join(cursor, batch, digests, worker, outside, params)
         unknown = []
         for chunk in digests:
-            for start in range(0, chunk.height, _LOOKUP_ROWS):
-                part = chunk.slice(start, _LOOKUP_ROWS)
-                marks = ", ".join(["%s"] * part.height)
-                cursor.execute(
-                    f"SELECT w.row_hash FROM {worker} AS w "  # noqa: S608  # nosec B608
-                    f"WHERE w.row_hash IN ({marks}) AND NOT ({outside})",
-                    [*part["row_hash"].to_list(), *params],
-                )
-                held = {bytes(h) for (h,) in cursor.fetchall()}
+            for part, found in _workers_among(cursor, "w.row_hash", "row_hash", chunk, batch):
+                held = {bytes(h) for (h,) in found}
                 unknown += [r for r, h in part.iter_rows() if h not in held]
     return pl.Series("_row", unknown, dtype=pl.Int64), _NONE
+
+
+def _workers_among(cursor, columns: str, key: str, frame: pl.DataFrame, batch: ImportBatch):
+    """SQLite: ``columns`` of the region's workers whose ``key`` is among ``frame``'s, part by
+    part (its limit on parameters); yields each part of ``frame`` with the rows found."""
+    worker = table_name(Worker)
+    outside, params = _outside(batch)
+    for start in range(0, frame.height, _LOOKUP_ROWS):
+        part = frame.slice(start, _LOOKUP_ROWS)
+        marks = ", ".join(["%s"] * part.height)
+        cursor.execute(
+            f"SELECT {columns} FROM {worker} AS w "  # noqa: S608  # nosec B608
+            f"WHERE w.{key} IN ({marks}) AND NOT ({outside})",
+            [*part[key].to_list(), *params],
+        )
+        yield part, cursor.fetchall()
 
 
 def _to_check_by_join(cursor, batch, digests, worker: str, outside: str, params: list):
@@ -259,19 +268,13 @@ def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
             )
             found = cursor.fetchall()
         else:
-            for start in range(0, rows.height, _LOOKUP_ROWS):
-                part = rows.slice(start, _LOOKUP_ROWS)
-                marks = ", ".join(["%s"] * part.height)
-                cursor.execute(
-                    f"SELECT w.nik_index, w.id, w.content_hash FROM {worker} AS w "  # noqa: S608  # nosec B608
-                    f"WHERE w.nik_index IN ({marks}) AND NOT ({outside})",
-                    [*part["nik_index"].to_list(), *params],
-                )
+            columns = "w.nik_index, w.id, w.content_hash"
+            for part, rows_found in _workers_among(cursor, columns, "nik_index", rows, batch):
                 wanted = {
                     i: (h, r)
                     for i, h, r in part.select("nik_index", "content_hash", "row_hash").iter_rows()
                 }
-                matched = [(i, pk) for i, pk, h in cursor.fetchall() if wanted[i][0] == h]
+                matched = [(i, pk) for i, pk, h in rows_found if wanted[i][0] == h]
                 cursor.executemany(
                     f"UPDATE {worker} SET row_hash = %s WHERE id = %s",  # noqa: S608  # nosec B608
                     [(wanted[i][1], pk) for i, pk in matched],
