@@ -24,10 +24,15 @@ from jaring.enrolment import services as enrolment_services
 from jaring.enrolment.models import Enrolment
 from jaring.finance import selectors as finance_selectors
 from jaring.finance import services as finance_services
-from jaring.finance.models import CreditNote, InvoiceLine
+from jaring.finance.models import CreditNote, FundingSource, Invoice, InvoiceLine
 from jaring.finance.reconciliation import rules
 from jaring.finance.reconciliation import services as recon
-from jaring.finance.reconciliation.models import Difference, StatementFormat, StatementLine
+from jaring.finance.reconciliation.models import (
+    Difference,
+    Statement,
+    StatementFormat,
+    StatementLine,
+)
 from jaring.regions.models import Region
 from tests.conftest import BENGKALIS, SIAK
 from tests.test_enrolment_finance import apbd, enrol_and_activate, finance_officer, registry
@@ -36,6 +41,7 @@ from tests.test_registry_import import write_csv
 FIXTURES = (apbd, finance_officer, registry)  # pytest finds the imported fixtures by name
 D = datetime.date
 APRIL = D(2025, 4, 1)
+MAY = D(2025, 5, 1)
 PER_MONTH = 16_800
 HEADER = ["NO KPJ", "NIK", "PERIODE", "IURAN", "STATUS"]
 
@@ -155,6 +161,64 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
         statement.rejected + differing.count()
     )
     assert all(d.line.row_number and d.line.kpj == d.kpj for d in differing.select_related("line"))
+
+
+def owed_by_enrolment(source, month) -> dict[int, int]:
+    """What Jaring bills ``source`` for ``month``, per enrolment, worked out line by line here:
+    the lines of that funder's invoice of that month no credit note took back."""
+    owed = {}
+    for line in InvoiceLine.objects.select_related("invoice"):
+        funder_month = line.invoice.source_id == source.pk and line.invoice.month == month
+        if funder_month and line.credit_note_id is None:
+            owed[line.enrolment_id] = owed.get(line.enrolment_id, 0) + line.amount
+    return owed
+
+
+def test_jaring_total_is_the_bill_compared_and_the_one_refreshed(
+    billed,
+    finance_officer,
+    tmp_path,  # noqa: F811
+):
+    """The bill an import compares per enrolment, the statement's Jaring total it saves, and
+    the total a credit refreshes are the same lines: this funder's invoice of the month, less
+    what was credited — not another month's lines, nor another funder's for the same month."""
+    source, enrolments = billed
+    finance_services.bill_month(Region.objects.get(code=BENGKALIS), MAY, finance_officer)
+    finance_services.credit_lines(  # one programme of one participant, in April and May
+        enrolments[7], InvoiceLine.objects.filter(program="JKM"), "JKM keliru", finance_officer
+    )
+    other = FundingSource.objects.create(region_id=BENGKALIS, kind="csr", name="CSR Bengkalis")
+    InvoiceLine.objects.create(  # the same participant and month, billed to another funder
+        invoice=Invoice.objects.create(source=other, month=APRIL, number="TGH/CSR/2025-04"),
+        enrolment=enrolments[0],
+        worker_id=enrolments[0].worker_id,
+        month=APRIL,
+        program="JHT",
+        amount=5_700,
+    )
+    statements = {}
+    for month in (APRIL, MAY):  # each lists nobody Jaring bills: all it bills is compared
+        path = write_csv(
+            tmp_path / f"tagihan-{month:%m}.csv",
+            [["99999999999", "", f"{month:%Y-%m}", "16800", "AKTIF"]],
+            header=HEADER,
+        )
+        statements[month] = recon.import_statement(source, month, path, finance_officer).statement
+    for month, statement in statements.items():
+        owed = owed_by_enrolment(source, month)
+        assert len(owed) == 99 and 0 < owed[enrolments[7].pk] < PER_MONTH
+        compared = statement.differences.filter(kind=rules.Kind.MISSING_AT_BPJS)
+        assert dict(compared.values_list("enrolment_id", "ours_amount")) == owed
+        assert statement.ours_total == sum(owed.values())
+    both = Statement.objects.filter(pk__in=[s.pk for s in statements.values()])
+    assert both.refresh_ours_total() == 2
+    assert {s.pk: s.ours_total for s in both} == {s.pk: s.ours_total for s in statements.values()}
+    # A credit over both months refreshes both totals.
+    finance_services.credit_lines(enrolments[9], InvoiceLine.objects.all(), "keluar", None)
+    for month, statement in statements.items():
+        statement.refresh_from_db()
+        owed = owed_by_enrolment(source, month)
+        assert len(owed) == 98 and statement.ours_total == sum(owed.values())
 
 
 def test_reimporting_the_same_statement_adds_nothing(billed, finance_officer, tmp_path):  # noqa: F811

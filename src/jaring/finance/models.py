@@ -156,6 +156,22 @@ class Invoice(models.Model):
         return payment_state(self.total, self.paid)
 
 
+class InvoiceLineQuerySet(models.QuerySet):
+    def owed_for(self, source, month) -> InvoiceLineQuerySet:
+        """What Jaring bills ``source`` for ``month`` now: the lines of that funder-month's
+        invoice (there is one at most: ``invoice_per_source_month``) that no credit note took
+        back. The one definition of that bill: the reconciliation compares a BPJS statement
+        with it per enrolment, and a statement's ``ours_total`` is its sum.
+
+        The invoice is looked up first (one query) and its lines filtered by its id, which
+        PostgreSQL's statistics place in one month's partition; joined to the invoice, the
+        lines of every month were read to find them."""
+        invoice = (
+            Invoice.objects.filter(source=source, month=month).values_list("pk", flat=True).first()
+        )
+        return self.filter(invoice=invoice, credit_note__isnull=True)
+
+
 class InvoiceLine(models.Model):
     """One participant's contribution to one programme for one month."""
 
@@ -189,6 +205,8 @@ class InvoiceLine(models.Model):
     )
     # Which payment paid this participant-month is not stamped here: a payment records the
     # prefix of its invoice's participant-months that it paid (finance.allocation.payer_sql).
+
+    objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
         constraints = [

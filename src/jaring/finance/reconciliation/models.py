@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -32,21 +31,17 @@ class StatementFormat(models.Model):
 class StatementQuerySet(models.QuerySet):
     def refresh_ours_total(self) -> int:
         """Set each statement's ``ours_total`` to what Jaring bills its funder for its month
-        now (lines not credited): called on import and whenever lines are credited, so the
-        figure never keeps a credited month. Returns how many statements were updated."""
+        now (``InvoiceLine.objects.owed_for``): called whenever lines are credited, so the
+        figure never keeps a credited month (the import totals the same lines, summed per
+        enrolment for the comparison). One sum per funder-month. Returns how many statements
+        were updated."""
         from jaring.finance.models import InvoiceLine  # finance.models imports this module
 
-        owed = (
-            InvoiceLine.objects.filter(
-                invoice__source=OuterRef("source"),
-                invoice__month=OuterRef("month"),
-                credit_note__isnull=True,
-            )
-            .values("invoice__source")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
-        return self.update(ours_total=Coalesce(Subquery(owed), 0))
+        updated = 0
+        for source, month in set(self.values_list("source_id", "month")):
+            owed = InvoiceLine.objects.owed_for(source, month).aggregate(total=Sum("amount"))
+            updated += self.filter(source=source, month=month).update(ours_total=owed["total"] or 0)
+        return updated
 
 
 class Statement(models.Model):

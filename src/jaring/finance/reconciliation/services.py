@@ -20,7 +20,8 @@ from pathlib import Path
 import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import BigIntegerField, Count, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +34,7 @@ from jaring.core.history import record_history
 from jaring.core.spreadsheets import FileRefused, open_sheet
 from jaring.enrolment.models import Enrolment
 from jaring.enrolment.services import submissions_dir
-from jaring.finance.models import FundingSource, Invoice, InvoiceLine
+from jaring.finance.models import FundingSource, InvoiceLine
 from jaring.finance.protection import PROTECTING_STATUSES
 from jaring.finance.reconciliation import rules
 from jaring.finance.reconciliation.models import (
@@ -315,20 +316,16 @@ def _match_the_rest(cursor, statement: Statement) -> None:
 
 
 def _owed_per_enrolment(cursor, statement: Statement) -> None:
-    """Jaring's bill for the statement's funder and month, per enrolment (credited lines are no
-    longer owed), into a temporary table both comparisons read."""
-    invoice_id = (
-        Invoice.objects.filter(source=statement.source_id, month=statement.month)
-        .values_list("pk", flat=True)
-        .first()
-    ) or 0
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {OURS} AS SELECT il.enrolment_id, "  # nosec B608
-        f"CAST(SUM(il.amount) AS bigint) AS amount "
-        f"FROM {_table(InvoiceLine)} AS il WHERE il.invoice_id = %s "
-        f"AND il.credit_note_id IS NULL GROUP BY il.enrolment_id",
-        [invoice_id],
+    """Jaring's bill for the statement's funder and month (``InvoiceLine.objects.owed_for``,
+    credited lines left out), per enrolment, into a temporary table both comparisons and the
+    statement's total read."""
+    owed = (
+        InvoiceLine.objects.owed_for(statement.source_id, statement.month)
+        .values("enrolment_id")
+        .annotate(amount=Cast(Sum("amount"), BigIntegerField()))  # PostgreSQL sums to numeric
     )
+    sql, params = owed.query.sql_with_params()
+    cursor.execute(f"CREATE TEMPORARY TABLE {OURS} AS {sql}", params)  # nosec B608
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {OURS}")
 
@@ -388,7 +385,10 @@ def _compare(cursor, statement: Statement) -> None:
         f"LEFT JOIN {OURS} AS o ON o.enrolment_id = l.enrolment_id "
         # An active row billed at the same amount agrees whatever its enrolment says: left
         # out before the join to the enrolments, which then meets only the few that differ.
-        f"WHERE l.problem = '' AND NOT (l.active AND COALESCE(o.amount = l.amount, FALSE))"
+        # Written with IS DISTINCT FROM, whose selectivity PostgreSQL reads from the amounts'
+        # statistics, so it expects those few and looks each enrolment up by its key (a
+        # COALESCE it guesses at half the file: it hashed the whole enrolment table).
+        f"WHERE l.problem = '' AND (NOT l.active OR o.amount IS DISTINCT FROM l.amount)"
         f") AS c WHERE c.cause IS NOT NULL",
         [str(p) for p in cause_params],
     )
@@ -415,16 +415,17 @@ def _compare(cursor, statement: Statement) -> None:
 
 def _count(cursor, statement: Statement, kept: Path) -> None:
     """The statement's rows read, rows refused and BPJS's total over the active rows it could
-    read (from ``READ``: the agreeing rows are not kept as lines), and Jaring's total."""
+    read (from ``READ``: the agreeing rows are not kept as lines), and Jaring's total: the sum
+    of ``OURS``, the bill just compared (the month's lines are not read a second time)."""
     cursor.execute(
         f"SELECT COUNT(*), COUNT(CASE WHEN problem <> '' THEN 1 END), "  # nosec B608
-        f"COALESCE(SUM(CASE WHEN problem = '' AND active THEN amount END), 0) FROM {READ}"
+        f"COALESCE(SUM(CASE WHEN problem = '' AND active THEN amount END), 0), "
+        f"(SELECT COALESCE(SUM(amount), 0) FROM {OURS}) FROM {READ}"
     )
-    statement.rows, statement.rejected, statement.bpjs_total = map(int, cursor.fetchone())
+    counts = map(int, cursor.fetchone())
+    statement.rows, statement.rejected, statement.bpjs_total, statement.ours_total = counts
     statement.file_path = str(kept)
-    statement.save(update_fields=["rows", "rejected", "bpjs_total", "file_path"])
-    Statement.objects.filter(pk=statement.pk).refresh_ours_total()
-    statement.refresh_from_db(fields=["ours_total"])
+    statement.save(update_fields=["rows", "rejected", "bpjs_total", "ours_total", "file_path"])
 
 
 def purge_statement_files(before: datetime.datetime) -> dict[str, int]:
