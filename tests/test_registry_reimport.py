@@ -269,3 +269,10 @@ def test_a_row_refused_before_is_refused_again_for_the_same_reasons(
         ).active.iter_rows(values_only=True)
     )
     assert [row[-3] for row in table[1:]] == [3, 4]
+
+
+def test_a_list_with_no_rows_imported_again_changes_nothing(bengkalis, tmp_path):
+    run(write_csv(tmp_path / "seed.csv", [RUSNI, BAHTIAR, SAFRI]))
+    empty = run(write_csv(tmp_path / "empty.csv", []))
+    assert (empty.status, empty.rows, empty.error) == ("done", 0, "")
+    assert Worker.objects.count() == 3

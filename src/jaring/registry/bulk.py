@@ -183,8 +183,9 @@ def _to_check_by_join(cursor, batch, digests, worker: str, outside: str, params:
     anti-join (one pass over each side, not a look-up per row); only the rows left go in, to
     meet the earlier refusals in one insert. The rows to check and those refused again."""
     held = _held_digests(cursor, worker, outside, params)
+    empty = pl.DataFrame(schema={"_row": pl.Int64, "row_hash": pl.Binary})
     unknown = pl.concat(
-        chunk.filter(~pl.col("row_hash").is_in(held.implode())) for chunk in digests
+        [empty, *(chunk.filter(~pl.col("row_hash").is_in(held.implode())) for chunk in digests)]
     )
     cursor.execute(f"CREATE TEMPORARY TABLE {_RAW} (_row bigint, row_hash bytea)")
     write_frame(_RAW, ["_row", "row_hash"], _bytea_as_text(unknown))
