@@ -276,3 +276,29 @@ def test_a_list_with_no_rows_imported_again_changes_nothing(bengkalis, tmp_path)
     empty = run(write_csv(tmp_path / "empty.csv", []))
     assert (empty.status, empty.rows, empty.error) == ("done", 0, "")
     assert Worker.objects.count() == 3
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 50_000])
+def test_a_known_row_whose_nik_an_earlier_row_repeats_is_its_duplicate_however_chunked(
+    bengkalis, tmp_path, chunk_rows
+):
+    """The rows left after the first pass are gathered into chunks of their own: a row known
+    by its digest still meets, across chunks, the earlier row that repeats its NIK."""
+    run(write_csv(tmp_path / "first.csv", [BAHTIAR, RUSNI]), chunk_rows=chunk_rows)
+    renamed = [*BAHTIAR[:1], "Bahtiar Berubah", *BAHTIAR[2:]]
+    bad_date = [*SAFRI[:3], "31-02-1985", *SAFRI[4:]]
+    path = write_csv(tmp_path / "second.csv", [RUSNI, renamed, bad_date, BAHTIAR, SAFRI])
+    again = run(path, chunk_rows=chunk_rows)
+    counts = ("rows", "accepted", "updated", "unchanged", "rejected", "duplicates")
+    assert {name: getattr(again, name) for name in counts} == {
+        "rows": 5,
+        "accepted": 1,  # Safri, row 6 (row 4 was refused)
+        "updated": 1,  # Bahtiar renamed, row 3
+        "unchanged": 1,  # Rusni, row 2
+        "rejected": 1,
+        "duplicates": 1,  # row 5: Bahtiar as imported before, known by its digest
+    }
+    duplicate = ImportRowIssue.objects.get(batch=again, outcome="duplicate")
+    assert duplicate.row_number == 5 and "baris 3" in duplicate.message
+    assert Worker.objects.filter(full_name="Bahtiar Berubah").count() == 1
+    assert not Worker.objects.filter(full_name="Bahtiar").exists()

@@ -199,7 +199,7 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
             while headers and not headers[-1].strip():
                 headers.pop()  # Excel's empty trailing column: every line ends in the separator
             layout = map_headers(headers, schema)
-            total = sum(1 for _ in handle)
+        total = max(_line_count(source) - 1, 0)  # the header is not a row
     except BaseException:
         if temporary is not None:  # a refused header must not leave the list behind
             temporary.unlink(missing_ok=True)
@@ -217,6 +217,17 @@ def _open_csv(path: Path, chunk_rows: int, schema: SheetSchema) -> OpenedSheet:
     if temporary is not None:
         weakref.finalize(batches, temporary.unlink, missing_ok=True)
     return OpenedSheet(layout, batches, total)
+
+
+def _line_count(path: Path) -> int:
+    """Lines in a text file, the last one counted without its line break (as iterating a text
+    file counts them), from bytes: no string is made of a million lines to count them."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
 
 
 def _split_header(line: str, separator: str):

@@ -13,10 +13,10 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 
-from jaring.core.bulk import analyze_if_stale, write_frame
+from jaring.core.bulk import bulk_settings, write_frame
 from jaring.core.history import record_history
 from jaring.core.masking import mask_personal
-from jaring.registry.content import DIGEST_BYTES, HASHED_FIELDS
+from jaring.registry.content import HASHED_FIELDS
 from jaring.registry.models import (
     DuplicateCandidate,
     ImportBatch,
@@ -134,14 +134,14 @@ def write_issues(batch: ImportBatch, issues: list[IssueRow]) -> None:
 
 def rows_to_check(
     batch: ImportBatch, digests: Iterable[pl.DataFrame]
-) -> tuple[pl.Series | None, pl.Series]:
-    """The ``_row`` of each row (``_row``, ``row_hash``, chunk by chunk) that needs checking,
-    and of each row refused again without it. A row whose raw digest (registry.content)
-    a worker of the batch's region holds is unchanged whatever its cells say. On PostgreSQL, a
-    row whose digest an earlier batch of the region refused is refused again for the same
-    reasons (its issue copied into this batch), unless the refusal read today's date.
-    None when no worker of the region holds a digest: every row is checked, and the file is
-    not read twice."""
+) -> tuple[pl.DataFrame | None, pl.Series]:
+    """Of the file's rows (``_row``, ``row_hash``, chunk by chunk), those that need checking
+    (the same two columns), and the ``_row`` of each row refused again without it. A row
+    whose raw digest (registry.content) a worker of the batch's region holds is unchanged
+    whatever its cells say. On PostgreSQL, a row whose digest an earlier batch of the region
+    refused is refused again for the same reasons (its issue copied into this batch), unless
+    the refusal read today's date. None when no worker of the region holds a digest: every row
+    is checked, and the file is not read twice."""
     worker = table_name(Worker)
     outside, params = _outside(batch)
     with connection.cursor() as cursor:
@@ -153,13 +153,14 @@ def rows_to_check(
         if cursor.fetchone() is None:
             return None, _NONE
         if connection.vendor == "postgresql":
-            return _to_check_by_join(cursor, batch, digests, worker, outside, params)
-        unknown = []
+            with bulk_settings():  # JIT would compile the refusals' look-up for longer than it runs
+                return _to_check_by_join(cursor, batch, digests, worker, outside, params)
+        unknown = [_DIGESTS]
         for chunk in digests:
             for part, found in _workers_among(cursor, "w.row_hash", "row_hash", chunk, batch):
-                held = {bytes(h) for (h,) in found}
-                unknown += [r for r, h in part.iter_rows() if h not in held]
-    return pl.Series("_row", unknown, dtype=pl.Int64), _NONE
+                held = pl.Series("row_hash", [bytes(h) for (h,) in found], dtype=pl.Binary)
+                unknown.append(part.filter(~pl.col("row_hash").is_in(held.implode())))
+    return pl.concat(unknown), _NONE
 
 
 def _workers_among(cursor, columns: str, key: str, frame: pl.DataFrame, batch: ImportBatch):
@@ -180,59 +181,62 @@ def _workers_among(cursor, columns: str, key: str, frame: pl.DataFrame, batch: I
 
 def _to_check_by_join(cursor, batch, digests, worker: str, outside: str, params: list):
     """The digests the region's workers hold come out in one COPY and meet the file's in one
-    anti-join (one pass over each side, not a look-up per row); only the rows left go in, to
-    meet the earlier refusals in one insert. The rows to check and those refused again."""
+    anti-join (one hash table for the whole file, not a look-up per row); only the rows left
+    go in, to meet the earlier refusals in one insert. The rows to check and those refused
+    again."""
     held = _held_digests(cursor, worker, outside, params)
-    empty = pl.DataFrame(schema={"_row": pl.Int64, "row_hash": pl.Binary})
-    unknown = pl.concat(
-        [empty, *(chunk.filter(~pl.col("row_hash").is_in(held.implode())) for chunk in digests)]
-    )
+    file = pl.concat([_DIGESTS, *(chunk.select("_row", "row_hash") for chunk in digests)])
+    unknown = file.join(held, on="row_hash", how="anti")
     cursor.execute(f"CREATE TEMPORARY TABLE {_RAW} (_row bigint, row_hash bytea)")
     write_frame(_RAW, ["_row", "row_hash"], _bytea_as_text(unknown))
     cursor.execute(f"ANALYZE {_RAW}")
     issues, batches = table_name(ImportRowIssue), table_name(ImportBatch)
-    analyze_if_stale(ImportRowIssue)  # each import adds its refusals: planned on stale counts,
-    # the look-up below walks the whole table once per row
     cursor.execute(
-        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message, raw_cipher, "  # nosec B608
-        f"row_hash) SELECT %s, r._row, %s, i.codes, i.message, i.raw_cipher, r.row_hash "
-        f"FROM {_RAW} AS r JOIN (SELECT DISTINCT ON (i.row_hash) i.row_hash, i.codes, "
-        f"i.message, i.raw_cipher FROM {issues} AS i JOIN {batches} AS b ON b.id = i.batch_id "
-        f"WHERE i.row_hash IN (SELECT row_hash FROM {_RAW}) AND i.outcome = %s "
-        f"AND i.raw_cipher IS NOT NULL AND b.region_id = %s "
-        # The latest refusal of the row: its reasons as the region's last import gave them.
-        f"ORDER BY i.row_hash, i.id DESC) AS i ON i.row_hash = r.row_hash RETURNING row_number",
+        # The latest refusal of each row (its reasons as the last import gave them): one probe
+        # of issue_row_hash_latest_idx, however many imports refused it before. Materialised,
+        # so that the probes run once whatever the planner thinks of the batches. The digests'
+        # key differs from region to region: the region is a safeguard, checked after.
+        f"WITH latest AS MATERIALIZED (SELECT r._row, r.row_hash, i.* FROM {_RAW} AS r "  # nosec B608
+        f"CROSS JOIN LATERAL (SELECT i.batch_id, i.codes, i.message, i.raw_cipher "
+        f"FROM {issues} AS i WHERE i.row_hash = r.row_hash AND i.outcome = %s "
+        f"AND i.raw_cipher IS NOT NULL ORDER BY i.id DESC LIMIT 1) AS i) "
+        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message, raw_cipher, "
+        f"row_hash) SELECT %s, l._row, %s, l.codes, l.message, l.raw_cipher, l.row_hash "
+        f"FROM latest AS l JOIN {batches} AS b ON b.id = l.batch_id WHERE b.region_id = %s "
+        f"RETURNING row_number",
         [
-            batch.pk,
             ImportRowIssue.Outcome.REJECTED,
+            batch.pk,
             ImportRowIssue.Outcome.REJECTED,
             batch.region_id,
         ],
     )
     refused = pl.Series("_row", [row for (row,) in cursor.fetchall()], dtype=pl.Int64)
     cursor.execute(f"DROP TABLE {_RAW}")
-    rows = unknown.get_column("_row")
-    return rows.filter(~rows.is_in(refused.implode())), refused
+    return unknown.filter(~pl.col("_row").is_in(refused.implode())), refused
 
 
-def _held_digests(cursor, worker: str, outside: str, params: list) -> pl.Series:
-    """Every raw digest the region's workers hold, as one value (their concatenation: one
-    round trip, no Python object per row until they are cut apart)."""
+def _held_digests(cursor, worker: str, outside: str, params: list) -> pl.DataFrame:
+    """Every raw digest the region's workers hold, as ``row_hash``: their hex text as one
+    value (one round trip; a COPY would hand them over a row at a time), parsed and decoded
+    by Polars (no Python object per digest)."""
     cursor.execute(
-        f"SELECT string_agg(w.row_hash, ''::bytea) FROM {worker} AS w "  # noqa: S608  # nosec B608
+        f"SELECT string_agg(encode(w.row_hash, 'hex'), E'\\n') FROM {worker} AS w "  # noqa: S608  # nosec B608
         f"WHERE w.row_hash IS NOT NULL AND NOT ({outside})",
         params,
     )
-    joined = memoryview(cursor.fetchone()[0] or b"")
-    size = DIGEST_BYTES
-    return pl.Series(
-        "row_hash", [bytes(joined[i : i + size]) for i in range(0, len(joined), size)], pl.Binary
-    )
+    text = cursor.fetchone()[0]
+    if not text:
+        return pl.DataFrame(schema={"row_hash": pl.Binary})
+    return pl.read_csv(
+        text.encode(), has_header=False, new_columns=["hex"], schema={"hex": pl.String}
+    ).select(pl.col("hex").str.decode("hex").alias("row_hash"))
 
 
 # How many blind indexes one look-up of known workers names (SQLite's limit on parameters).
 _LOOKUP_ROWS = 900
 _NONE = pl.Series("_row", [], dtype=pl.Int64)
+_DIGESTS = pl.DataFrame(schema={"_row": pl.Int64, "row_hash": pl.Binary})
 # The temporary table of a file's raw digests (PostgreSQL).
 _RAW = "import_raw_digests"
 

@@ -86,7 +86,7 @@ def content_hashes(frame: pl.DataFrame) -> pl.Series:
     return pl.Series("content_hash", _digest(texts, _key()), dtype=pl.String)
 
 
-_ROW_VERSION = b"jaring.worker-row.v1:"
+_ROW_VERSION = b"jaring.worker-row.v2:"  # v2: rows written as JSON
 DIGEST_BYTES = 16
 
 
@@ -98,27 +98,24 @@ def row_key(context: bytes) -> bytes:
 def row_hashes(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.Series:
     """The keyed digest of each row's ``columns`` as read, as ``row_hash`` (DIGEST_BYTES).
 
-    Each cell is written with its length, so no cell can run into the next; a missing cell is
-    told from an empty one."""
-    cells = [
-        pl.when(pl.col(name).is_null())
-        .then(pl.lit("-"))
-        .otherwise(
-            pl.col(name).cast(pl.String).str.len_bytes().cast(pl.String)
-            + ":"
-            + pl.col(name).cast(pl.String)
-        )
-        for name in columns
-    ]
-    texts = frame.select(pl.concat_str(cells, separator=_SEPARATOR)).to_series()
-    return pl.Series("row_hash", _keyed_digests(texts, key), dtype=pl.Binary)
+    The row is written as a JSON object (Polars, vectorised): every cell quoted and escaped, so
+    none can run into the next, and a missing cell (null) is told from an empty one."""
+    texts = frame.select(
+        pl.struct([pl.col(name).cast(pl.String) for name in columns]).struct.json_encode()
+    ).to_series()
+    return pl.Series(
+        "row_hash", _keyed_digests(texts.cast(pl.Binary).to_list(), key), dtype=pl.Binary
+    )
 
 
-def _keyed_digests(texts: pl.Series, key: bytes) -> list[bytes]:
+def _keyed_digests(texts: list[bytes], key: bytes) -> list[bytes]:
     keyed = hashlib.blake2b(key=key, digest_size=DIGEST_BYTES)  # the key's block, hashed once
-    digests = []
-    for text in texts:
-        state = keyed.copy()
-        state.update(text.encode())
-        digests.append(state.digest())
-    return digests
+    copy = keyed.copy
+
+    def digest(text: bytes) -> bytes:
+        state = copy()
+        state.update(text)
+        return state.digest()
+
+    # map() over a list: the loop runs in C; a million rows is about a second of hashing.
+    return list(map(digest, texts))

@@ -297,8 +297,12 @@ class ImportRowIssue(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["batch", "outcome", "row_number"], name="issue_batch_idx"),
+            # A row's latest refusal, found by its raw digest with one index probe (the import
+            # reuses it: bulk.rows_to_check).
             models.Index(
-                fields=["row_hash"], name="issue_row_hash_idx", condition=Q(row_hash__isnull=False)
+                fields=["row_hash", "id"],
+                name="issue_row_hash_latest_idx",
+                condition=Q(row_hash__isnull=False),
             ),
         ]
 

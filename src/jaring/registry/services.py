@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 from django.conf import settings
@@ -293,12 +294,12 @@ def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_ro
     totals = _Totals()
     seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
     with sealed.plain_copy(Path(batch.stored_file)) as plain:
-        to_check, refused = _rows_to_check(batch, plain, ctx, chunk_rows)
-        totals.rows = totals.rejected = refused.len()
+        first_pass = _rows_to_check(batch, plain, ctx, chunk_rows)
+        totals.rows = totals.rejected = first_pass.refused.len()
         sheet = open_sheet(plain, WORKER_LIST, chunk_rows)
-        for chunk in sheet.chunks:
+        for chunk in _chunks_to_process(sheet.chunks, first_pass, chunk_rows, totals):
             seen = _process_chunk(
-                batch, chunk, sheet.layout.fields, ctx, seen, totals, to_check, refused
+                batch, chunk, sheet.layout.fields, ctx, seen, totals, first_pass.to_check
             )
             if progress:
                 progress(totals.rows, sheet.total_rows)
@@ -351,24 +352,85 @@ def _raw_digests(chunk: pl.DataFrame, fields: dict[str, str], key: bytes) -> pl.
     return chunk.select("_row", row_hashes(chunk, cells, key))
 
 
-def _rows_to_check(batch, path: Path, ctx: ImportContext, chunk_rows: int):
-    """A first pass over the file: the rows known by their raw digest neither as a worker's nor
-    as a row refused before (None: all), and the rows refused again (bulk.rows_to_check)."""
+class _FirstPass(NamedTuple):
+    """What a first pass over the file found (``_rows_to_check``), each sorted by ``_row``."""
+
+    # The rows that go through the checks, with their raw digest (None: every row).
+    to_check: pl.DataFrame | None
+    refused: pl.Series  # refused again by their digest (bulk.rows_to_check): issues written
+    repeated: pl.Series  # known by their digest, with a NIK the file repeats
+
+
+def _rows_to_check(batch, path: Path, ctx: ImportContext, chunk_rows: int) -> _FirstPass:
+    """A first pass over the file, when some worker of the region holds a raw digest."""
     sheet = open_sheet(path, WORKER_LIST, chunk_rows)
-    digests = (_raw_digests(chunk, sheet.layout.fields, ctx.raw_key) for chunk in sheet.chunks)
-    return rows_to_check(batch, digests)
+    fields = sheet.layout.fields
+    niks = [pl.DataFrame(schema={"_row": pl.Int64, "nik": pl.String})]
+
+    def digests():
+        for chunk in sheet.chunks:
+            niks.append(chunk.select("_row", nik_text(fields["nik"]).alias("nik")))
+            yield _raw_digests(chunk, fields, ctx.raw_key)
+
+    to_check, refused = rows_to_check(batch, digests())
+    if to_check is None:
+        return _FirstPass(None, refused, refused.clear())
+    # A row known by its digest was a valid row: it takes its part in finding the NIKs the file
+    # repeats — when the file repeats its NIK; otherwise it is neither a repeat nor the first of
+    # one, and nothing more is done with it.
+    niks = pl.concat(niks).filter(pl.col("nik").is_duplicated()).get_column("_row")
+    settled = pl.concat([to_check.get_column("_row"), refused])
+    repeated = niks.filter(~niks.is_in(settled.implode()))
+    return _FirstPass(to_check.sort("_row"), refused.sort(), repeated.sort())
 
 
-def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check, refused) -> pl.DataFrame:
-    """``to_check``: the rows not known by their raw digest (None: every row); ``refused``:
-    the rows refused again, whose issue is written (bulk.rows_to_check)."""
-    unknown = pl.lit(True) if to_check is None else pl.col("_row").is_in(to_check.implode())
-    raw_known = chunk.filter(~unknown & ~pl.col("_row").is_in(refused.implode()))
+def _chunks_to_process(chunks, first_pass: _FirstPass, chunk_rows: int, totals: _Totals):
+    """The sheet's chunks, less the rows the first pass settled: those known by their digest
+    whose NIK the file does not repeat (counted unchanged here) and those refused again. What
+    is left (often a few rows a chunk) is gathered into chunks of about ``chunk_rows``, so the
+    checks run over a few large chunks rather than many small ones."""
+    if first_pass.to_check is None:
+        yield from chunks
+        return
+    wanted = pl.concat([first_pass.to_check.get_column("_row"), first_pass.repeated]).sort()
+    gathered, size = [], 0
+    for chunk in chunks:
+        kept = chunk.filter(pl.col("_row").is_in(_within(wanted, chunk).implode()))
+        settled = chunk.height - kept.height - _within(first_pass.refused, chunk).len()
+        totals.rows += settled
+        totals.unchanged += settled
+        gathered.append(kept)
+        size += kept.height
+        if size >= chunk_rows:
+            yield pl.concat(gathered)
+            gathered, size = [], 0
+    if size:
+        yield pl.concat(gathered)
+
+
+def _within[T: (pl.Series, pl.DataFrame)](rows: T, chunk: pl.DataFrame) -> T:
+    """The part of ``rows`` (sorted by ``_row``) between the chunk's first and last row: a
+    chunk meets a slice of a file-long list, not all of it."""
+    first, last = chunk.get_column("_row").min(), chunk.get_column("_row").max()
+    if first is None:
+        return rows.clear()
+    numbers = rows if isinstance(rows, pl.Series) else rows.get_column("_row")
+    start = numbers.search_sorted(first, side="left")
+    return rows.slice(start, numbers.search_sorted(last, side="right") - start)
+
+
+def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.DataFrame:
+    """``to_check``: the rows not known by their raw digest, with it (None: every row); the
+    others in ``chunk`` are known rows whose NIK the file repeats (_chunks_to_process)."""
+    if to_check is None:
+        unknown = pl.lit(True)
+        digests = _raw_digests(chunk, fields, ctx.raw_key)
+    else:
+        digests = _within(to_check, chunk)
+        unknown = pl.col("_row").is_in(digests.get_column("_row").implode())
+    raw_known = chunk.filter(~unknown)
     chunk_to_check = chunk.filter(unknown)
-    digests = _raw_digests(chunk_to_check, fields, ctx.raw_key)
     checked = check_chunk(chunk_to_check, fields, ctx)
-    # A row known by its raw digest was a valid row: it takes its part in finding the NIKs the
-    # file repeats like any other.
     valid = pl.concat(
         [
             checked.valid.select("_row", "nik"),
