@@ -362,7 +362,8 @@ class _FirstPass(NamedTuple):
 
 
 def _rows_to_check(batch, path: Path, ctx: ImportContext, chunk_rows: int) -> _FirstPass:
-    """A first pass over the file, when some worker of the region holds a raw digest."""
+    """A first pass over the file. Only when some worker of the region holds a raw digest:
+    otherwise the file is not read, and every row is to be checked."""
     sheet = open_sheet(path, WORKER_LIST, chunk_rows)
     fields = sheet.layout.fields
     niks = [pl.DataFrame(schema={"_row": pl.Int64, "nik": pl.String})]
