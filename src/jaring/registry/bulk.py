@@ -180,7 +180,7 @@ def _workers_among(cursor, columns: str, key: str, frame: pl.DataFrame, batch: I
 
 
 def _to_check_by_join(cursor, batch, digests, worker: str, outside: str, params: list):
-    """The digests the region's workers hold come out in one COPY and meet the file's in one
+    """The digests the region's workers hold come out as one value and meet the file's in one
     anti-join (one hash table for the whole file, not a look-up per row); only the rows left
     go in, to meet the earlier refusals in one insert. The rows to check and those refused
     again."""
