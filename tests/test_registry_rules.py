@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jaring.core.masking import mask_name, mask_nik, nik_hint
-from jaring.core.spreadsheets import neutralise_formula
+from jaring.core.spreadsheets import _line_count, neutralise_formula
 from jaring.core.text import name_key, person_key
 from jaring.registry import rules
 from jaring.registry.validation import name_key_expr, nik_checks, person_key_expr
@@ -228,3 +228,19 @@ def test_formula_cells_are_neutralised(dangerous):
 def test_masks():
     assert mask_nik(nik_hint("1403014101850001")) == "1403**********0001"
     assert mask_name("Safri Ismail") == "S**** I*****"
+
+
+_lines = st.lists(
+    st.tuples(st.text(alphabet='ab;"é ', max_size=5), st.sampled_from(["\n", "\r\n", ""])),
+    max_size=8,
+).map(lambda parts: "".join(text + end for text, end in parts))
+
+
+@given(text=_lines)
+def test_a_csv_line_count_from_bytes_is_the_count_of_its_text_lines(text, tmp_path_factory):
+    """The import's progress total counts lines from bytes (spreadsheets._line_count); it must
+    count them as reading the file as text does, a last line without its break included."""
+    path = tmp_path_factory.mktemp("lines") / "list.csv"
+    path.write_bytes(text.encode())
+    with path.open(encoding="utf-8", newline="") as handle:
+        assert _line_count(path) == sum(1 for _ in handle)
