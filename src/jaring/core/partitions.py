@@ -323,6 +323,14 @@ def _lock_month(cursor, name: str) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
 
 
+def lock_month(spec: Partitioned, month: datetime.date) -> None:
+    """Hold ``month``'s lock (the one a bulk load of the month takes) until the end of the
+    transaction: PostgreSQL only (whether or not the table is partitioned yet)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _lock_month(cursor, partition_name(spec.table, month))
+
+
 def begin_bulk_month(spec: Partitioned, month: datetime.date) -> str | None:
     """Create a standalone table to load ``month``'s rows into, then :func:`attach` it:
     PostgreSQL checks the foreign keys and builds the indexes once for the set instead of

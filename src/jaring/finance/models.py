@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -236,6 +236,59 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} {self.month:%Y-%m} {self.program} {self.amount}"
+
+
+class BillingChange(models.Model):
+    """One entry of the billing change journal: something happened that may change what
+    ``source`` would be billed for the months ``first_month``..``last_month`` (an enrolment
+    of it was written, a line of one of its participants was credited). Written by database
+    triggers (migration ``finance 0010``), so that no writer — the ORM, a bulk statement, a
+    hand-written UPDATE — can change an enrolment without it; read and pruned by
+    ``finance.changes``.
+
+    Kept small by pruning (``finance.changes.prune``)."""
+
+    # An id, not a foreign key: a log row names the source it concerned; pruning removes it.
+    source_id = models.BigIntegerField()
+    first_month = models.DateField()
+    last_month = models.DateField()
+    recorded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_month__lte=F("last_month")), name="billing_change_months"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.first_month:%Y-%m}..{self.last_month:%Y-%m} #{self.pk}"
+
+
+class BillingCheckpoint(models.Model):
+    """A funder-month billed completely: every covered enrolment of ``source`` had its
+    ``month`` billed or owed by another funder as of journal position ``position`` (the
+    highest ``BillingChange`` id whose change the billing saw). A re-run with no journal entry
+    for the funder-month above it bills nothing and reports ``skipped_other_funder`` again
+    without counting (``finance.changes``)."""
+
+    # Looked up through billing_checkpoint_once, which leads with the source.
+    source = models.ForeignKey(
+        FundingSource, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateField()
+    position = models.BigIntegerField()
+    skipped_other_funder = models.PositiveIntegerField(default=0)
+    billed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "month"], name="billing_checkpoint_once"),
+            models.CheckConstraint(condition=Q(month__day=1), name="billing_checkpoint_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.month:%Y-%m} @{self.position}"
 
 
 class Payment(models.Model):

@@ -25,6 +25,7 @@ from jaring.core.history import record_history
 from jaring.core.metrics import BILLING_SECONDS, timed
 from jaring.enrolment.models import Enrolment
 from jaring.enrolment.services import end_enrolment
+from jaring.finance import changes
 from jaring.finance.allocation import paid_bounds
 from jaring.finance.models import (
     Allocation,
@@ -143,6 +144,8 @@ def bill_month(
                 )
             ]
         )
+    # The journal is read by every billing: kept small here (it waits for no one).
+    changes.prune()
     region_changed(region.code, Change.MONEY)
     return BillingResult(month, invoices, tuple(refused))
 
@@ -228,6 +231,13 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             "created_by": user,
         },
     )
+    # Under the invoice's row lock and before anything is counted (finance.changes says why
+    # no concurrent change is missed): a funder-month billed completely with no change since
+    # is reported as it was, without reading its enrolments and the month's lines again.
+    position = changes.begin(source.pk, month)
+    checkpoint = changes.unchanged(source.pk, month)
+    if checkpoint is not None:
+        return _billed(invoice, source, 0, checkpoint.skipped_other_funder, params)
     quote = connection.ops.quote_name
     cases, case_params = [], []
     for program in program_rules.Program:
@@ -300,11 +310,24 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
                     ],
                 )
                 new_lines = cursor.rowcount
+                if new_lines:
+                    position = changes.lines_billed(cursor, invoice.pk, month, position)
+    changes.checkpoint(source.pk, month, position, skipped)
     if new_lines:
         totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
         invoice.total, invoice.line_count = totals["total"] or 0, totals["count"]
         invoice._history_user = user
         invoice.save(update_fields=["total", "line_count"])
+    return _billed(invoice, source, new_lines, skipped, params)
+
+
+def _billed(
+    invoice: Invoice,
+    source: FundingSource,
+    new_lines: int,
+    skipped: int,
+    params: program_rules.ContributionParameters,
+) -> dict:
     return {
         "invoice": invoice.number,
         "source": source.name,

@@ -1,0 +1,151 @@
+"""The billing change journal: has anything that could make a funder-month unbilled happened
+since it was last billed completely? (issue 18: a re-run at a million enrolments must not count
+them all again when nothing changed.)
+
+``BillingChange`` rows say "what ``source`` owes for these months may have changed". Database
+triggers write them (migration ``finance 0010``) for every enrolment written whose row, before
+or after, is billable, and for every line credited or deleted (the participant-month is free
+for another funder); billing writes some itself when its new lines make another funder's
+participant owed by it (``lines_billed``). ``BillingCheckpoint`` holds, per funder-month, the
+journal position at which it was last billed completely and what that billing reported.
+
+Nothing else changes what ``services._bill_source`` would insert or count: the prices (rule
+book, occupation, declared income) are only computed for new lines, and which enrolment is
+unbilled or owed by another funder depends only on the enrolments and the lines.
+
+Concurrency (PostgreSQL; SQLite lets one writer at a time, so there it holds trivially). A
+checkpoint at position P is right if every journal row matching its funder-month with an id
+≤ P is a change the billing's count saw. Ids are drawn in order but committed in any order, so
+"the highest id I can see" alone is not enough: a writer may hold an id below it, uncommitted.
+Hence:
+
+- the triggers take a *shared* advisory lock on the source (``LOCK_CLASS``, source id) before
+  their journal row draws its id, held until the writer commits;
+- billing takes the same lock *exclusively* (``begin``) — under its invoice row lock, before it
+  reads the position and before it counts — so it waits until every writer that journaled a
+  change of the source has committed, and holds new ones off until billing commits. Its count
+  (a later statement, READ COMMITTED) sees every matching change with an id ≤ P; any change
+  after has an id above P and reopens the funder-month;
+- the rows billing writes itself (``lines_billed``) are written under the month's lock
+  (``partitions.lock_month``), which every billing of the month holds, so another billing of
+  the month has either committed them (visible) or not begun.
+
+Growth (``prune``): a checkpoint that a later journal row reopens is of no use (the next run
+counts anyway), so it is deleted; every other checkpoint is then as good at the newest position
+W as at its own (no row between matches it), so it moves up to W, and the journal rows below W
+go. That happens at the end of each billing run under table locks that wait for no one: if a
+writer or a billing holds them, pruning waits for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import Max
+
+from jaring.core import partitions
+from jaring.enrolment.models import Enrolment
+from jaring.finance.models import BillingChange, BillingCheckpoint, InvoiceLine
+from jaring.finance.protection import MONTH_MARKER_PROGRAM
+
+# The advisory lock class shared with the triggers (migration finance 0010):
+# pg_advisory_xact_lock(hashtext(LOCK_CLASS), source id).
+LOCK_CLASS = "finance_billingchange"
+
+
+def begin(source_id: int, month: datetime.date) -> int:
+    """Inside billing's transaction, under the invoice's row lock and before counting: wait for
+    the writers that journaled a change of the source and hold new ones off until commit
+    (PostgreSQL), then return the journal position the count will see through."""
+    partitions.lock_month(partitions.INVOICE_LINES, month)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [LOCK_CLASS, source_id]
+            )
+    return position()
+
+
+def position() -> int:
+    return BillingChange.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def unchanged(source_id: int, month: datetime.date) -> BillingCheckpoint | None:
+    """The funder-month's checkpoint if no journal row after it concerns the funder-month
+    (nothing could have left any of its participant-months unbilled); None otherwise."""
+    checkpoint = BillingCheckpoint.objects.filter(source_id=source_id, month=month).first()
+    if checkpoint is None:
+        return None
+    reopened = BillingChange.objects.filter(
+        source_id=source_id,
+        id__gt=checkpoint.position,
+        first_month__lte=month,
+        last_month__gte=month,
+    ).exists()
+    return None if reopened else checkpoint
+
+
+def lines_billed(cursor, invoice_id: int, month: datetime.date, at: int) -> int:
+    """Billing added ``invoice_id``'s new lines to ``month``, which had lines already. One
+    other funder's figures can change by it: a participant whose own line of the month was
+    credited (a reconciliation credit, say) while its enrolment still covers the month now
+    counts as owed by this funder. Journal those funders (the credited lines of a month are
+    few: ``line_credited_idx``) and return the billing's own checkpoint position: ``at``, or
+    the last row written when its own source is among them — it holds the month's and its
+    source's locks, so nothing between ``at`` and that row concerns its funder-month."""
+    quote = connection.ops.quote_name
+    lines = quote(InvoiceLine._meta.db_table)
+    cursor.execute(
+        f"INSERT INTO {quote(BillingChange._meta.db_table)} "  # noqa: S608  # nosec B608
+        "(source_id, first_month, last_month) "
+        f"SELECT DISTINCT e.source_id, %s, %s FROM {lines} AS c "
+        f"JOIN {lines} AS n ON n.worker_id = c.worker_id AND n.month = c.month "
+        "AND n.program = c.program AND n.credit_note_id IS NULL AND n.invoice_id = %s "
+        f"JOIN {quote(Enrolment._meta.db_table)} AS e ON e.id = c.enrolment_id "
+        "WHERE c.month = %s AND c.program = %s AND c.credit_note_id IS NOT NULL "
+        "AND c.enrolment_id <> n.enrolment_id",
+        [month, month, invoice_id, month, MONTH_MARKER_PROGRAM],
+    )
+    return position() if cursor.rowcount else at
+
+
+def checkpoint(source_id: int, month: datetime.date, at: int, skipped_other_funder: int) -> None:
+    """Record that the funder-month was billed completely as of journal position ``at``."""
+    BillingCheckpoint.objects.update_or_create(
+        source_id=source_id,
+        month=month,
+        defaults={"position": at, "skipped_other_funder": skipped_other_funder},
+    )
+
+
+def prune() -> int:
+    """Keep the journal small (see the module's docstring); returns the rows deleted."""
+    quote = connection.ops.quote_name
+    journal = quote(BillingChange._meta.db_table)
+    checkpoints = quote(BillingCheckpoint._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            try:
+                with transaction.atomic():
+                    # SHARE waits out no one (NOWAIT): with it, no journal row is uncommitted,
+                    # and EXCLUSIVE keeps checkpoints from being written meanwhile.
+                    cursor.execute(f"LOCK TABLE {journal} IN SHARE MODE NOWAIT")
+                    cursor.execute(f"LOCK TABLE {checkpoints} IN EXCLUSIVE MODE NOWAIT")
+            except OperationalError as error:
+                if getattr(error.__cause__, "sqlstate", None) != partitions.LOCK_NOT_AVAILABLE:
+                    raise
+                return 0
+        newest = position()
+        if not BillingChange.objects.filter(id__lt=newest).exists():
+            return 0
+        cursor.execute(
+            f"DELETE FROM {checkpoints} WHERE EXISTS (SELECT 1 FROM {journal} j "  # noqa: S608  # nosec B608
+            f"WHERE j.id > {checkpoints}.position "
+            f"AND j.source_id = {checkpoints}.source_id "
+            f"AND j.first_month <= {checkpoints}.month AND j.last_month >= {checkpoints}.month)"
+        )
+        BillingCheckpoint.objects.filter(position__lt=newest).update(position=newest)
+        # The newest row stays: the position never goes back.
+        deleted, _ = BillingChange.objects.filter(id__lt=newest).delete()
+    return deleted
