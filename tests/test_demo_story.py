@@ -51,6 +51,10 @@ PERIOD_COLUMNS = {
     ("enrolment.Enrolment", "end_month"),
     ("finance.Invoice", "month"),
     ("finance.InvoiceLine", "month"),
+    # The billing journal names billed months and months whose bill may change (periods).
+    ("finance.BillingChange", "first_month"),
+    ("finance.BillingChange", "last_month"),
+    ("finance.BillingCheckpoint", "month"),
 }
 
 
