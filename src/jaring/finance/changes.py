@@ -5,9 +5,10 @@ them all again when nothing changed.)
 ``BillingChange`` rows say "what ``source`` owes for these months may have changed". Database
 triggers write them (migration ``finance 0010``) for every enrolment written whose row, before
 or after, is billable, and for every line credited or deleted (the participant-month is free
-for another funder); billing writes some itself when its new lines make another funder's
-participant owed by it (``lines_billed``). ``BillingCheckpoint`` holds, per funder-month, the
-journal position at which it was last billed completely and what that billing reported.
+for another funder); billing writes some itself when its new lines make a participant of any
+funder, its own included, owed by another enrolment (``lines_billed``). ``BillingCheckpoint``
+holds, per funder-month, the journal position at which it was last billed completely and what
+that billing reported.
 
 Nothing else changes what ``services._bill_source`` would insert or count: the prices (rule
 book, occupation, declared income) are only computed for new lines, and which enrolment is
@@ -86,14 +87,14 @@ def unchanged(source_id: int, month: datetime.date) -> BillingCheckpoint | None:
     return None if reopened else checkpoint
 
 
-def lines_billed(cursor, invoice_id: int, month: datetime.date, at: int) -> int:
-    """Billing added ``invoice_id``'s new lines to ``month``, which had lines already. One
-    other funder's figures can change by it: a participant whose own line of the month was
-    credited (a reconciliation credit, say) while its enrolment still covers the month now
-    counts as owed by this funder. Journal those funders (the credited lines of a month are
-    few: ``line_credited_idx``) and return the billing's own checkpoint position: ``at``, or
-    the last row written when its own source is among them — it holds the month's and its
-    source's locks, so nothing between ``at`` and that row concerns its funder-month."""
+def lines_billed(cursor, invoice_id: int, month: datetime.date) -> None:
+    """Billing added ``invoice_id``'s new lines to ``month``, which had lines already. A
+    funder's figures can change by it: a participant whose own line of the month was credited
+    (a reconciliation credit, say) while its enrolment still covers the month now counts as
+    owed by another enrolment. Journal those funders (the credited lines of a month are few:
+    ``line_credited_idx``). The billing's own funder may be among them: its count, taken before
+    the insert, is then stale, and the row written here (above the billing's position) reopens
+    its checkpoint, so the next run counts again instead of reporting the stale figure."""
     quote = connection.ops.quote_name
     lines = quote(InvoiceLine._meta.db_table)
     cursor.execute(
@@ -107,7 +108,6 @@ def lines_billed(cursor, invoice_id: int, month: datetime.date, at: int) -> int:
         "AND c.enrolment_id <> n.enrolment_id",
         [month, month, invoice_id, month, MONTH_MARKER_PROGRAM],
     )
-    return position() if cursor.rowcount else at
 
 
 def checkpoint(source_id: int, month: datetime.date, at: int, skipped_other_funder: int) -> None:

@@ -311,7 +311,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
                 )
                 new_lines = cursor.rowcount
                 if new_lines:
-                    position = changes.lines_billed(cursor, invoice.pk, month, position)
+                    changes.lines_billed(cursor, invoice.pk, month)
     changes.checkpoint(source.pk, month, position, skipped)
     if new_lines:
         totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
