@@ -163,6 +163,57 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
     assert all(d.line.row_number and d.line.kpj == d.kpj for d in differing.select_related("line"))
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 4])
+def test_a_participant_listed_twice_is_found_across_chunks(
+    billed,
+    finance_officer,
+    tmp_path,
+    monkeypatch,
+    chunk_rows,  # noqa: F811
+):
+    """The repeated participants are gathered over the whole file, not per chunk: with chunks
+    of one row the second listing is still the one refused, and the figures are the same."""
+    source, enrolments = billed
+    rows = statement_rows(enrolments)
+    path = write_csv(tmp_path / "tagihan-april.csv", rows, header=HEADER)
+    opened = recon.open_sheet
+    monkeypatch.setattr(
+        recon, "open_sheet", lambda path, schema: opened(path, schema, chunk_rows=chunk_rows)
+    )
+    outcome = recon.import_statement(source, APRIL, path, finance_officer)
+    assert outcome.by_kind == EXPECTED_KINDS
+    assert _problems(outcome.statement) == EXPECTED_PROBLEMS
+    repeat = StatementLine.objects.get(statement=outcome.statement, problem="duplicate")
+    listed = [i for i, row in enumerate(rows) if row[0] == enrolments[10].kpj_number]
+    assert repeat.row_number == listed[-1] + 2  # the later listing (row 1 is the header)
+    assert repeat.enrolment_id is None
+
+
+keys = st.lists(
+    st.tuples(st.sampled_from(["24030000001", "24030000002", ""]), st.sampled_from(["", "ab"])),
+    max_size=30,
+)
+
+
+@given(keys, st.integers(min_value=1, max_value=7))
+def test_the_repeated_participants_are_those_listed_more_than_once(listed, chunk_rows):
+    rows = [(kpj, nik, number + 2) for number, (kpj, nik) in enumerate(listed)]
+    chunks = [
+        pl.DataFrame(
+            rows[start : start + chunk_rows],
+            schema={"kpj": pl.String, "nik_index": pl.String, "row_number": pl.Int64},
+            orient="row",
+        )
+        for start in range(0, len(rows), chunk_rows)
+    ]
+    expected = {}
+    for kpj, nik, number in rows:
+        if sum(1 for other in rows if other[:2] == (kpj, nik)) > 1:
+            expected.setdefault((kpj, nik), number)
+    found = recon._repeated(chunks)
+    assert {(k, n): r for k, n, r in found.iter_rows()} == expected
+
+
 def owed_by_enrolment(source, month) -> dict[int, int]:
     """What Jaring bills ``source`` for ``month``, per enrolment, worked out line by line here:
     the lines of that funder's invoice of that month no credit note took back."""

@@ -2,7 +2,8 @@
 lines set-based, and record each decision on a difference.
 
 Import: ``core.spreadsheets.open_sheet`` → 50k-row text chunks → Polars expressions
-(``rules``) → ``core.bulk.write_frame`` (COPY) → SQL on temporary tables: duplicates, matching
+(``rules``) → ``core.bulk.write_frame`` (COPY), the participants listed twice found by one
+Polars aggregate over the file's keys → SQL on temporary tables: duplicates marked, matching
 by KPJ (or NIK), then one statement that classifies every row and one for participants the
 statement does not list. Only the rows someone reads are kept as ``StatementLine``: those
 refused with their reason and those with a difference (the sealed file keeps the rest, and the
@@ -59,6 +60,10 @@ STAGING_COLUMNS = (
     "amount bigint, active boolean, problem varchar(16)"
 )
 OURS = "recon_ours"
+# The participants the file lists more than once (kpj, nik_index) and the row listing them first.
+REPEATED = "recon_repeated"
+REPEATED_COLUMNS = ("kpj", "nik_index", "row_number")
+REPEATED_TYPES = "kpj varchar(20), nik_index varchar(64), row_number integer"
 IMPORT_WORK_MEM = "128MB"  # per sort or hash (hashes twice that): 1M rows hash in memory
 
 
@@ -142,8 +147,13 @@ def import_statement(
                 cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
                 cursor.execute("SET LOCAL jit = off")
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} ({STAGING_COLUMNS})")
+            keys = []
             for chunk in sheet.chunks:
-                write_frame(STAGING, LINE_COLUMNS, _lines(chunk, fields, statement))
+                lines = _lines(chunk, fields, statement)
+                write_frame(STAGING, LINE_COLUMNS, lines)
+                keys.append(lines.filter(pl.col("problem") == "").select(*REPEATED_COLUMNS))
+            cursor.execute(f"CREATE TEMPORARY TABLE {REPEATED} ({REPEATED_TYPES})")
+            write_frame(REPEATED, list(REPEATED_COLUMNS), _repeated(keys))
             if connection.vendor == "postgresql":  # unanalysed, it looks 100 times smaller
                 cursor.execute(f"ANALYZE {STAGING}")
             _read_lines(cursor, statement)
@@ -153,7 +163,7 @@ def import_statement(
             _owed_per_enrolment(cursor, statement)
             _compare(cursor, statement)
             _count(cursor, statement, kept)
-            for table in (STAGING, READ, FOUND, OURS):
+            for table in (STAGING, REPEATED, READ, FOUND, OURS):
                 cursor.execute(f"DROP TABLE {table}")
         record_history(
             Difference,
@@ -247,15 +257,29 @@ def _read_distinct(frame: pl.DataFrame, column: str, read, alias: str) -> pl.Dat
     return frame.join(read_values, on=column, how="left", nulls_equal=True)
 
 
+def _repeated(keys: list[pl.DataFrame]) -> pl.DataFrame:
+    """Of the readable rows' keys (``REPEATED_COLUMNS``, every chunk's), the participants listed
+    more than once, each with its first row: one Polars aggregate over the file's keys (a hash
+    aggregate of a million text keys in PostgreSQL took longer than the rest of the match)."""
+    schema = {"kpj": pl.String, "nik_index": pl.String, "row_number": pl.Int64}
+    frame = pl.concat(keys) if keys else pl.DataFrame(schema=schema)
+    return (
+        frame.group_by("kpj", "nik_index")
+        .agg(pl.col("row_number").min(), pl.len().alias("listed"))
+        .filter(pl.col("listed") > 1)
+        .select(*REPEATED_COLUMNS)
+    )
+
+
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
 def _read_lines(cursor, statement: Statement) -> None:
     """The staged file read, into ``READ``: a participant listed again further down is refused
-    (``duplicate``; found by a hash aggregate, no sort of the file), and a readable row gets the
-    usual match at once — this funder's enrolment with that KPJ covering the month (hash joins).
-    Rows left unmatched are ranked by ``_match_the_rest``."""
+    (``duplicate``; ``REPEATED`` names them), and a readable row gets the usual match at once —
+    this funder's enrolment with that KPJ covering the month (hash joins). Rows left unmatched
+    are ranked by ``_match_the_rest``."""
     enrolments = _table(Enrolment)
     readable = [rules.Problem.KPJ_INVALID.value, rules.Problem.NO_PARTICIPANT.value]
     cursor.execute(
@@ -265,8 +289,7 @@ def _read_lines(cursor, statement: Statement) -> None:
         f"CASE WHEN s.problem NOT IN (%s, %s) AND (d.first_row IS NULL "
         f"OR s.row_number = d.first_row) THEN m.id END AS enrolment_id "
         f"FROM {STAGING} AS s "
-        f"LEFT JOIN (SELECT kpj, nik_index, MIN(row_number) AS first_row FROM {STAGING} "
-        f"WHERE problem = '' GROUP BY kpj, nik_index HAVING COUNT(*) > 1) AS d "
+        f"LEFT JOIN (SELECT kpj, nik_index, row_number AS first_row FROM {REPEATED}) AS d "
         f"ON s.problem = '' AND d.kpj = s.kpj AND d.nik_index = s.nik_index "
         f"LEFT JOIN (SELECT kpj_number, MIN(id) AS id FROM {enrolments} WHERE source_id = %s "
         f"AND kpj_number <> '' AND start_month <= %s AND end_month >= %s "
