@@ -354,8 +354,9 @@ def _owed_per_enrolment(cursor, statement: Statement) -> None:
 
 
 def _compare(cursor, statement: Statement) -> None:
-    """Every difference: the statement's rows that differ (into ``FOUND``), kept as lines with
-    the rows refused, then Jaring's billed participants the statement does not list."""
+    """Every difference, into ``FOUND`` by one full join of the rows read with Jaring's bill:
+    the statement's rows that differ (kept as lines, with the rows refused) and Jaring's billed
+    participants the statement does not list (no row: ``row_number`` is null)."""
     lines, enrolments, differences = _table(StatementLine), _table(Enrolment), _table(Difference)
     month, source = statement.month, statement.source_id
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
@@ -366,7 +367,8 @@ def _compare(cursor, statement: Statement) -> None:
     covered_params = [*PROTECTING_STATUSES, month, month]
     C = rules.Cause
     cause = (
-        "CASE WHEN l.active THEN CASE "
+        "CASE WHEN l.row_number IS NULL THEN %s "
+        "WHEN l.active THEN CASE "
         "WHEN o.amount IS NOT NULL THEN CASE WHEN o.amount = l.amount THEN NULL "
         "WHEN l.amount > o.amount THEN %s ELSE %s END "
         "WHEN e.id IS NULL THEN %s "
@@ -379,6 +381,7 @@ def _compare(cursor, statement: Statement) -> None:
         "ELSE NULL END"
     )
     cause_params = [
+        C.NOT_AT_BRANCH,
         C.AMOUNT_HIGHER,
         C.AMOUNT_LOWER,
         C.UNKNOWN_KPJ,
@@ -402,16 +405,17 @@ def _compare(cursor, statement: Statement) -> None:
     )
     cursor.execute(
         f"CREATE TEMPORARY TABLE {FOUND} AS SELECT * FROM ("  # nosec B608
-        f"SELECT {cause} AS cause, l.row_number, e.id AS enrolment_id, l.kpj, "
-        f"l.amount AS bpjs_amount, o.amount AS ours_amount "
-        f"FROM {READ} AS l LEFT JOIN {enrolments} AS e ON e.id = l.enrolment_id "
-        f"LEFT JOIN {OURS} AS o ON o.enrolment_id = l.enrolment_id "
+        f"SELECT {cause} AS cause, l.row_number, e.id AS enrolment_id, "
+        f"COALESCE(l.kpj, e.kpj_number) AS kpj, l.amount AS bpjs_amount, o.amount AS ours_amount "
+        f"FROM {READ} AS l FULL JOIN {OURS} AS o ON o.enrolment_id = l.enrolment_id "
+        f"LEFT JOIN {enrolments} AS e ON e.id = COALESCE(l.enrolment_id, o.enrolment_id) "
         # An active row billed at the same amount agrees whatever its enrolment says: left
         # out before the join to the enrolments, which then meets only the few that differ.
         # Written with IS DISTINCT FROM, whose selectivity PostgreSQL reads from the amounts'
         # statistics, so it expects those few and looks each enrolment up by its key (a
         # COALESCE it guesses at half the file: it hashed the whole enrolment table).
-        f"WHERE l.problem = '' AND (NOT l.active OR o.amount IS DISTINCT FROM l.amount)"
+        f"WHERE l.row_number IS NULL "
+        f"OR (l.problem = '' AND (NOT l.active OR o.amount IS DISTINCT FROM l.amount))"
         f") AS c WHERE c.cause IS NOT NULL",
         [str(p) for p in cause_params],
     )
@@ -423,16 +427,10 @@ def _compare(cursor, statement: Statement) -> None:
     cursor.execute(
         f"INSERT INTO {differences} ({columns}) SELECT %s, CASE f.cause {kind_cases} END, "  # nosec B608
         f"f.cause, l.id, f.enrolment_id, f.kpj, f.bpjs_amount, f.ours_amount, '', '' "
-        f"FROM {FOUND} AS f JOIN {lines} AS l "
-        f"ON l.statement_id = %s AND l.row_number = f.row_number",
+        f"FROM {FOUND} AS f LEFT JOIN {lines} AS l "
+        f"ON l.statement_id = %s AND l.row_number = f.row_number "
+        f"ORDER BY f.row_number IS NULL, f.row_number, f.enrolment_id",
         [statement.pk, *kind_params, statement.pk],
-    )
-    cursor.execute(
-        f"INSERT INTO {differences} ({columns}) SELECT %s, %s, %s, NULL, o.enrolment_id, "  # nosec B608
-        f"e.kpj_number, NULL, o.amount, '', '' FROM {OURS} AS o "
-        f"JOIN {enrolments} AS e ON e.id = o.enrolment_id "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {READ} AS l WHERE l.enrolment_id = o.enrolment_id)",
-        [statement.pk, rules.Kind.MISSING_AT_BPJS.value, rules.Cause.NOT_AT_BRANCH.value],
     )
 
 
