@@ -134,7 +134,13 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
         PER_MONTH,
     )
     assert (lower.cause, lower.bpjs_amount) == (rules.Cause.AMOUNT_LOWER, 10_000)
-    assert by_enrolment[enrolments[3].pk].cause == rules.Cause.NOT_AT_BRANCH
+    missing = by_enrolment[enrolments[3].pk]  # billed by Jaring, no row at the branch
+    assert (missing.kind, missing.cause, missing.kpj) == (
+        rules.Kind.MISSING_AT_BPJS,
+        rules.Cause.NOT_AT_BRANCH,
+        enrolments[3].kpj_number,
+    )
+    assert (missing.ours_amount, missing.bpjs_amount, missing.line_id) == (PER_MONTH, None, None)
     assert by_enrolment[enrolments[4].pk].cause == rules.Cause.DEATH_UNREPORTED
     assert by_enrolment[enrolments[5].pk].cause == rules.Cause.ENDED_AT_BRANCH
     unknown = statement.differences.get(kind=rules.Kind.MISSING_HERE)

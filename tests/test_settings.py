@@ -141,3 +141,21 @@ def test_two_instances_sharing_one_redis_never_read_each_others_keys(tmp_path):
     finally:
         _cache_in_subprocess(bengkalis, "cache.delete('job-lease:import-7')", tmp_path)
     assert (seen_by_siak, seen_by_bengkalis) == ("None", "bengkalis")
+
+
+SQLITE = {"default": {"ENGINE": "django.db.backends.sqlite3"}}
+POSTGRES = {"default": {"ENGINE": "django.db.backends.postgresql"}}
+
+
+def test_an_sqlite_without_full_join_is_refused_at_start():
+    from django.core.checks.registry import registry
+
+    from jaring.core.checks import sqlite_errors, sqlite_is_recent_enough
+
+    [error] = sqlite_errors(SQLITE, (3, 37, 2))
+    assert error.id == "jaring.E001" and "3.37.2" in error.msg and "3.39" in error.msg
+    assert sqlite_errors(SQLITE, (3, 39, 0)) == []
+    assert sqlite_errors(POSTGRES, (3, 37, 2)) == []  # PostgreSQL: SQLite's version is moot
+    # Registered, and this machine's SQLite passes it.
+    assert sqlite_is_recent_enough in registry.get_checks()
+    assert sqlite_is_recent_enough(None) == []

@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from jaring.core import checks  # noqa: F401  (registers the system checks)
         from jaring.core.fields import scrub_task_error
 
         pre_save.connect(

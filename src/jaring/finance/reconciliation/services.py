@@ -4,12 +4,12 @@ lines set-based, and record each decision on a difference.
 Import: ``core.spreadsheets.open_sheet`` → 50k-row text chunks → Polars expressions
 (``rules``) → ``core.bulk.write_frame`` (COPY), the participants listed twice found by one
 Polars aggregate over the file's keys → SQL on temporary tables: duplicates marked, matching
-by KPJ (or NIK), then one statement that classifies every row and one for participants the
-statement does not list. Only the rows someone reads are kept as ``StatementLine``: those
-refused with their reason and those with a difference (the sealed file keeps the rest, and the
-statement its counts and total); a million agreeing rows are not written row by row with a
-foreign key check each. All in one transaction; the same file for the same funder and month is
-found again, never imported twice.
+by KPJ (or NIK), then one full join of the rows with Jaring's bill that classifies every row
+and finds the participants the statement does not list. Only the rows someone reads are kept
+as ``StatementLine``: those refused with their reason and those with a difference (the sealed
+file keeps the rest, and the statement its counts and total); a million agreeing rows are not
+written row by row with a foreign key check each. All in one transaction; the same file for the
+same funder and month is found again, never imported twice.
 """
 
 from __future__ import annotations
@@ -285,11 +285,11 @@ def _read_lines(cursor, statement: Statement) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE {READ} AS "  # nosec B608
         f"SELECT s.statement_id, s.row_number, s.kpj, s.nik_index, s.amount, s.active, "
-        f"CASE WHEN s.row_number > d.first_row THEN %s ELSE s.problem END AS problem, "
-        f"CASE WHEN s.problem NOT IN (%s, %s) AND (d.first_row IS NULL "
-        f"OR s.row_number = d.first_row) THEN m.id END AS enrolment_id "
+        f"CASE WHEN s.row_number > d.row_number THEN %s ELSE s.problem END AS problem, "
+        f"CASE WHEN s.problem NOT IN (%s, %s) AND (d.row_number IS NULL "
+        f"OR s.row_number = d.row_number) THEN m.id END AS enrolment_id "
         f"FROM {STAGING} AS s "
-        f"LEFT JOIN (SELECT kpj, nik_index, row_number AS first_row FROM {REPEATED}) AS d "
+        f"LEFT JOIN {REPEATED} AS d "
         f"ON s.problem = '' AND d.kpj = s.kpj AND d.nik_index = s.nik_index "
         f"LEFT JOIN (SELECT kpj_number, MIN(id) AS id FROM {enrolments} WHERE source_id = %s "
         f"AND kpj_number <> '' AND start_month <= %s AND end_month >= %s "
@@ -340,7 +340,7 @@ def _match_the_rest(cursor, statement: Statement) -> None:
 
 def _owed_per_enrolment(cursor, statement: Statement) -> None:
     """Jaring's bill for the statement's funder and month (``InvoiceLine.objects.owed_for``,
-    credited lines left out), per enrolment, into a temporary table both comparisons and the
+    credited lines left out), per enrolment, into a temporary table the comparison and the
     statement's total read."""
     owed = (
         InvoiceLine.objects.owed_for(statement.source_id, statement.month)
@@ -410,10 +410,11 @@ def _compare(cursor, statement: Statement) -> None:
         f"FROM {READ} AS l FULL JOIN {OURS} AS o ON o.enrolment_id = l.enrolment_id "
         f"LEFT JOIN {enrolments} AS e ON e.id = COALESCE(l.enrolment_id, o.enrolment_id) "
         # An active row billed at the same amount agrees whatever its enrolment says: left
-        # out before the join to the enrolments, which then meets only the few that differ.
-        # Written with IS DISTINCT FROM, whose selectivity PostgreSQL reads from the amounts'
-        # statistics, so it expects those few and looks each enrolment up by its key (a
-        # COALESCE it guesses at half the file: it hashed the whole enrolment table).
+        # out at the full join, so the join to the enrolments meets only the few that differ
+        # and the bill's participants with no row (looked up by key, a nested loop at 1M). The
+        # amounts are compared with IS DISTINCT FROM, whose selectivity PostgreSQL reads from
+        # their statistics: a COALESCE there it guessed at half the file, and it hashed the
+        # whole enrolment table.
         f"WHERE l.row_number IS NULL "
         f"OR (l.problem = '' AND (NOT l.active OR o.amount IS DISTINCT FROM l.amount))"
         f") AS c WHERE c.cause IS NOT NULL",
