@@ -251,6 +251,28 @@ def test_after_each_kind_of_change_the_rerun_bills_what_billing_from_scratch_bil
     assert counted == []
 
 
+def test_a_billing_that_makes_its_own_credited_participant_owed_counts_again_next_time(
+    apbd,
+    region,
+    workers,
+    finance_officer,
+):
+    """A's January line credited, then B (same funder, same worker) billed for January: the
+    billing's count, taken before its insert, saw A owed by nobody; after it A is owed by B's
+    line, and the re-run must say so instead of the checkpoint's stale figure."""
+    first = enrol(workers[0], apbd, D(2025, 1, 1), D(2025, 2, 1), status="ended")
+    enrol(workers[1], apbd, D(2025, 1, 1), D(2025, 1, 1))
+    bill(region, D(2025, 1, 1), finance_officer)
+    enrol(workers[0], apbd, D(2025, 1, 1), D(2025, 2, 1), kpj="24030000002")
+    finance_services.credit_lines(
+        first, InvoiceLine.objects.filter(month=D(2025, 1, 1)), "koreksi", finance_officer
+    )
+    billed, _ = bill(region, D(2025, 1, 1), finance_officer)
+    assert billed["new_lines"] == 2 and billed["skipped_other_funder"] == 0  # counted before
+    again = rerun_matches_fresh(region, D(2025, 1, 1), finance_officer)
+    assert again["new_lines"] == 0 and again["skipped_other_funder"] == 1
+
+
 def test_a_raw_bulk_update_is_journaled_once_per_source_and_months(
     apbd,
     province,
