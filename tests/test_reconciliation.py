@@ -172,10 +172,10 @@ def test_each_kind_of_difference_is_found_with_its_cause(billed, finance_officer
 @pytest.mark.parametrize("chunk_rows", [1, 4])
 def test_a_participant_listed_twice_is_found_across_chunks(
     billed,
-    finance_officer,
+    finance_officer,  # noqa: F811
     tmp_path,
     monkeypatch,
-    chunk_rows,  # noqa: F811
+    chunk_rows,
 ):
     """The repeated participants are gathered over the whole file, not per chunk: with chunks
     of one row the second listing is still the one refused, and the figures are the same."""
@@ -207,7 +207,7 @@ def test_the_repeated_participants_are_those_listed_more_than_once(listed, chunk
     chunks = [
         pl.DataFrame(
             rows[start : start + chunk_rows],
-            schema={"kpj": pl.String, "nik_index": pl.String, "row_number": pl.Int64},
+            schema=recon.REPEATED_SCHEMA,
             orient="row",
         )
         for start in range(0, len(rows), chunk_rows)

@@ -62,7 +62,7 @@ STAGING_COLUMNS = (
 OURS = "recon_ours"
 # The participants the file lists more than once (kpj, nik_index) and the row listing them first.
 REPEATED = "recon_repeated"
-REPEATED_COLUMNS = ("kpj", "nik_index", "row_number")
+REPEATED_SCHEMA = {"kpj": pl.String, "nik_index": pl.String, "row_number": pl.Int64}
 REPEATED_TYPES = "kpj varchar(20), nik_index varchar(64), row_number integer"
 IMPORT_WORK_MEM = "128MB"  # per sort or hash (hashes twice that): 1M rows hash in memory
 
@@ -151,9 +151,9 @@ def import_statement(
             for chunk in sheet.chunks:
                 lines = _lines(chunk, fields, statement)
                 write_frame(STAGING, LINE_COLUMNS, lines)
-                keys.append(lines.filter(pl.col("problem") == "").select(*REPEATED_COLUMNS))
+                keys.append(lines.filter(pl.col("problem") == "").select(*REPEATED_SCHEMA))
             cursor.execute(f"CREATE TEMPORARY TABLE {REPEATED} ({REPEATED_TYPES})")
-            write_frame(REPEATED, list(REPEATED_COLUMNS), _repeated(keys))
+            write_frame(REPEATED, list(REPEATED_SCHEMA), _repeated(keys))
             if connection.vendor == "postgresql":  # unanalysed, it looks 100 times smaller
                 cursor.execute(f"ANALYZE {STAGING}")
             _read_lines(cursor, statement)
@@ -258,16 +258,15 @@ def _read_distinct(frame: pl.DataFrame, column: str, read, alias: str) -> pl.Dat
 
 
 def _repeated(keys: list[pl.DataFrame]) -> pl.DataFrame:
-    """Of the readable rows' keys (``REPEATED_COLUMNS``, every chunk's), the participants listed
+    """Of the readable rows' keys (``REPEATED_SCHEMA``, every chunk's), the participants listed
     more than once, each with its first row: one Polars aggregate over the file's keys (a hash
     aggregate of a million text keys in PostgreSQL took longer than the rest of the match)."""
-    schema = {"kpj": pl.String, "nik_index": pl.String, "row_number": pl.Int64}
-    frame = pl.concat(keys) if keys else pl.DataFrame(schema=schema)
+    frame = pl.concat(keys) if keys else pl.DataFrame(schema=REPEATED_SCHEMA)
     return (
         frame.group_by("kpj", "nik_index")
         .agg(pl.col("row_number").min(), pl.len().alias("listed"))
         .filter(pl.col("listed") > 1)
-        .select(*REPEATED_COLUMNS)
+        .select(*REPEATED_SCHEMA)
     )
 
 
