@@ -32,6 +32,7 @@ from jaring.finance.models import FundingSource  # noqa: E402
 from jaring.finance.services import allocate, bill_month  # noqa: E402
 from jaring.regions.models import Region  # noqa: E402
 from jaring.regions.services import load_regions  # noqa: E402
+from jaring.registry.synthetic import national_shares  # noqa: E402
 from jaring.reports.services import refresh_regency  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -41,12 +42,6 @@ from reports import ENROL_SQL, timed  # noqa: E402
 YEAR = 2026
 # The step's newcomers only: workers of earlier steps are enrolled already.
 ENROL_NEW_SQL = ENROL_SQL.rstrip() + " AND w.id > %s\n"
-
-
-def shares(total: int, regencies: list[Region]) -> dict[str, int]:
-    """Workers per kabupaten for a national total, in proportion to population."""
-    population = sum(r.population_total or 0 for r in regencies)
-    return {r.code: total * (r.population_total or 0) // population for r in regencies}
 
 
 def villages_of(code: str) -> list[str]:
@@ -61,7 +56,7 @@ def grow(regencies, sources, have: dict[str, int], want: dict[str, int], serial:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM registry_worker")
         (last_id,) = cursor.fetchone()
         for region in regencies:
-            missing = want[region.code] - have[region.code]
+            missing = want.get(region.code, 0) - have[region.code]
             villages = villages_of(region.code)
             if missing <= 0 or not villages:
                 continue
@@ -108,7 +103,7 @@ def main(steps: list[int]) -> None:
     have = dict.fromkeys((r.code for r in regencies), 0)
     serial = [0]
     for step, total in enumerate(steps):
-        want = shares(total, regencies)
+        want = national_shares(total)
         started = time.perf_counter()
         grow(regencies, sources, have, want, serial)
         insert_s = time.perf_counter() - started

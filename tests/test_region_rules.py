@@ -76,3 +76,45 @@ def test_name_key_examples(written):
 
 def test_name_key_collapses_inner_spacing():
     assert name_key("Bantan   Tua") == name_key("BANTAN TUA") == "bantan tua"
+
+
+weights = st.dictionaries(
+    st.tuples(two, two).map(".".join), st.integers(min_value=0, max_value=10**9), min_size=1
+)
+
+
+@given(st.integers(min_value=0, max_value=10**8), weights)
+def test_proportional_shares_add_up_and_stay_within_one_of_the_exact_quota(total, by_key):
+    if not any(by_key.values()):
+        by_key = {**by_key, "99.99": 1}
+    shares = rules.proportional_shares(total, by_key)
+    whole = sum(by_key.values())
+    assert shares.keys() == by_key.keys()
+    assert sum(shares.values()) == total
+    for key, weight in by_key.items():
+        # |share - quota| < 1, in integers (quota = total * weight / whole): no float rounding
+        assert abs(shares[key] * whole - total * weight) < whole
+        assert weight or shares[key] == 0
+
+
+@given(st.integers(min_value=0, max_value=10**6), weights)
+def test_a_larger_weight_never_gets_a_smaller_share(total, by_key):
+    if not any(by_key.values()):
+        by_key = {**by_key, "99.99": 1}
+    shares = rules.proportional_shares(total, by_key)
+    ordered = sorted(by_key, key=lambda key: (by_key[key], key))
+    for lighter, heavier in zip(ordered, ordered[1:], strict=False):
+        assert shares[lighter] <= shares[heavier] or by_key[lighter] == by_key[heavier]
+
+
+def test_proportional_shares_refuse_what_cannot_be_shared():
+    with pytest.raises(ValueError, match="every weight is 0"):
+        rules.proportional_shares(5, {"14.03": 0})
+    with pytest.raises(ValueError, match="negative"):
+        rules.proportional_shares(-1, {"14.03": 1})
+    assert rules.proportional_shares(0, {"14.03": 0}) == {"14.03": 0}
+    assert rules.proportional_shares(10, {"14.03": 1, "14.08": 1, "14.09": 1}) == {
+        "14.03": 4,
+        "14.08": 3,
+        "14.09": 3,
+    }

@@ -85,3 +85,23 @@ def match_name(query: str, candidates: list[tuple[str, str, str]]) -> NameMatch:
 
 def _labels(candidates) -> tuple[str, ...]:
     return tuple(f"{name} ({code})" for code, _, name in candidates)
+
+
+def proportional_shares(total: int, weights: dict[str, int]) -> dict[str, int]:
+    """``total`` split over the keys in proportion to their weights, in whole units that add up
+    to ``total`` exactly (the largest-remainder method: everyone gets the floor of their quota,
+    the units left go to the largest remainders, ties to the smaller key). A key of weight 0
+    gets nothing."""
+    if total < 0 or any(weight < 0 for weight in weights.values()):
+        raise ValueError("shares of a negative total or by negative weights")
+    whole = sum(weights.values())
+    if whole == 0:
+        if total:
+            raise ValueError("nothing to share in proportion to: every weight is 0")
+        return dict.fromkeys(weights, 0)
+    shares = {key: total * weight // whole for key, weight in weights.items()}
+    left = total - sum(shares.values())
+    by_remainder = sorted(weights, key=lambda key: (-(total * weights[key] % whole), key))
+    for key in by_remainder[:left]:
+        shares[key] += 1
+    return shares

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import datetime
 import random
+import zlib
 from collections import Counter
 from pathlib import Path
 
 from faker import Faker
 
 from jaring.regions.models import Level, Region
+from jaring.regions.rules import proportional_shares
 
 HEADER = [
     "NIK",
@@ -134,3 +136,32 @@ def write_csv(
             writer.writerow(row)
             flaws[flaw or "ok"] += 1
     return flaws
+
+
+def national_shares(total: int) -> dict[str, int]:
+    """Workers per kabupaten/kota for a national total, in proportion to each one's population
+    (``population.csv``), adding up to ``total``; only kabupaten/kota with villages to live in."""
+    regencies = (
+        Region.objects.filter(level=Level.REGENCY, population_total__gt=0)
+        .filter(code__in=Region.objects.filter(level=Level.VILLAGE).values("parent__parent"))
+        .order_by("code")
+        .values_list("code", "population_total")
+    )
+    return proportional_shares(total, dict(regencies))
+
+
+def write_national(
+    directory: Path, total: int, bad_share: float = 0.05, seed: int = 2025
+) -> dict[str, dict]:
+    """One list per kabupaten/kota (``<code>.csv``, to import into that kabupaten) with
+    ``total`` workers spread over the country in proportion to population. Each kabupaten has
+    its own seed, derived from ``seed`` and its code, so the same call writes the same files on
+    every machine. Returns, per file written, its rows and flaws."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for code, rows in national_shares(total).items():
+        if rows:
+            own_seed = zlib.crc32(f"{seed}:{code}".encode())
+            flaws = write_csv(directory / f"{code}.csv", code, rows, bad_share, own_seed)
+            written[code] = {"rows": rows, "flaws": dict(flaws)}
+    return written
