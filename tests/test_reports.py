@@ -220,3 +220,37 @@ def test_the_league_is_drawn_once_per_refresh_and_follows_every_refresh(
     assert covered_cell(client.get("/nasional/", {"tahun": 2025})) == "0"
     public = Client().get("/nasional/")
     assert f'data-code="{BENGKALIS}"' in public.text and "<table" in public.text  # not escaped
+
+
+def test_a_province_and_the_country_sum_the_estimates_of_every_kabupaten_they_count(bengkalis):
+    """The workforce of a province or of the country is the sum over the kabupaten/kota with
+    figures under it, and none while one of them has no estimate (a partial sum would
+    overstate the coverage); a kecamatan takes its kabupaten's in proportion to the registered."""
+    from jaring.reports.selectors import _rows
+
+    RegionFact.objects.create(
+        region_code=SIAK,
+        level=2,
+        parent_code="14",
+        registered=10,
+        covered=9,
+        refreshed_at=fact(BENGKALIS).refreshed_at,
+    )
+    upper = RegionFact.objects.filter(region_code__in=["14", NATIONAL], dimension="total")
+
+    def workforce() -> dict[str, tuple | None]:
+        return {
+            row.code: row.estimate and (row.estimate.informal_workers, row.estimate.derived)
+            for row in _rows(upper, 2025)
+        }
+
+    WorkforceEstimate.objects.create(
+        region_id=BENGKALIS, year=2025, informal_workers=20, source="A"
+    )
+    assert workforce() == {"14": None, NATIONAL: None}  # Siak has no estimate yet
+    WorkforceEstimate.objects.create(region_id=SIAK, year=2025, informal_workers=30, source="B")
+    assert workforce() == {"14": (50, "sum"), NATIONAL: (50, "sum")}
+    WorkforceEstimate.objects.create(region_id="14", year=2025, informal_workers=70, source="C")
+    assert workforce() == {"14": (70, None), NATIONAL: (50, "sum")}  # its own estimate first
+    district = _rows(RegionFact.objects.filter(region_code="14.03.01", dimension="total"), 2025)
+    assert district[0].estimate.derived == "share"
