@@ -173,17 +173,22 @@ def test_the_public_page_publishes_no_names_and_hides_small_cells(bengkalis, cli
     assert country.status_code == 200 and 'data-code="14"' in country.text
 
 
-def test_the_league_ranks_kabupaten_by_coverage(bengkalis, make_user, client, tmp_path):
-    siak_worker_region = Region.objects.get(code=SIAK)
-    RegionFact.objects.create(
+def siak_counted(**figures) -> RegionFact:
+    """Siak counted beside Bengkalis: 10 registered, 9 covered."""
+    return RegionFact.objects.create(
         region_code=SIAK,
         level=2,
         parent_code="14",
         registered=10,
         covered=9,
         refreshed_at=fact(BENGKALIS).refreshed_at,
-        paid=9 * 16_800,
+        **figures,
     )
+
+
+def test_the_league_ranks_kabupaten_by_coverage(bengkalis, make_user, client, tmp_path):
+    siak_worker_region = Region.objects.get(code=SIAK)
+    siak_counted(paid=9 * 16_800)
     assert siak_worker_region.parent_id == "14"
     WorkforceEstimate.objects.create(
         region_id=BENGKALIS, year=2025, informal_workers=20, source="BPS Sakernas (uji)"
@@ -228,14 +233,7 @@ def test_a_province_and_the_country_sum_the_estimates_of_every_kabupaten_they_co
     overstate the coverage); a kecamatan takes its kabupaten's in proportion to the registered."""
     from jaring.reports.selectors import _rows
 
-    RegionFact.objects.create(
-        region_code=SIAK,
-        level=2,
-        parent_code="14",
-        registered=10,
-        covered=9,
-        refreshed_at=fact(BENGKALIS).refreshed_at,
-    )
+    siak_counted()
     upper = RegionFact.objects.filter(region_code__in=["14", NATIONAL], dimension="total")
 
     def workforce() -> dict[str, tuple | None]:
