@@ -480,49 +480,56 @@ def test_generated_messy_file_is_sorted_into_exactly_the_flaws_it_was_given(beng
 def test_a_national_list_spreads_by_population_and_each_file_imports_into_its_kabupaten(
     bengkalis, tmp_path, capsys
 ):
-    """``jaring generate-workers --national``: one file per kabupaten/kota, the rows in
-    proportion to population and adding up to the total, each file's workers living in its own
-    kabupaten (the import accepts them all there), the same files on every run."""
-    from jaring.regions.rules import proportional_shares
-
+    """``jaring generate-workers --national``: one file per kabupaten/kota with villages, the
+    rows within one of each one's population share and adding up to the total, each file's
+    workers living in its own kabupaten (the import accepts them all there), the same files on
+    every run."""
     call_command(
         "generate_workers", tmp_path / "a", "--national", "--rows", "700", "--bad-share", "0"
     )
-    summary = json.loads(capsys.readouterr().out)
+    written = {
+        code: r["rows"] for code, r in json.loads(capsys.readouterr().out)["regencies"].items()
+    }
+    inhabited = {code[:5] for code in Region.objects.filter(level=4).values_list("code", flat=True)}
     populations = dict(
-        Region.objects.filter(level=2, population_total__gt=0).values_list(
-            "code", "population_total"
-        )
+        Region.objects.filter(level=2, code__in=inhabited).values_list("code", "population_total")
     )
-    expected = {code: n for code, n in proportional_shares(700, populations).items() if n}
-    assert {code: r["rows"] for code, r in summary["regencies"].items()} == expected
-    assert summary["rows"] == sum(expected.values()) == 700
-    assert len(expected) > 20  # Aceh and Riau: every kabupaten/kota with villages has a share
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
-        f"{code}.csv" for code in expected
-    )
-    for code, rows in expected.items():
+    whole = sum(populations.values())
+    assert sum(written.values()) == 700
+    assert set(written) <= set(populations)
+    for code, population in populations.items():
+        assert abs(written.get(code, 0) * whole - 700 * population) < whole, code
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(f"{c}.csv" for c in written)
+    for code, rows in written.items():
         with (tmp_path / "a" / f"{code}.csv").open(encoding="utf-8") as handle:
             niks = [row[0] for row in csv.reader(handle, delimiter=";")][1:]
         assert len(niks) == rows
         assert {nik[:4] for nik in niks} == {code.replace(".", "")}
     batch = run(tmp_path / "a" / "14.03.csv")
-    assert (batch.rows, batch.accepted, batch.rejected) == (expected["14.03"],) * 2 + (0,)
+    assert (batch.rows, batch.accepted, batch.rejected) == (written["14.03"],) * 2 + (0,)
     call_command(
         "generate_workers", tmp_path / "b", "--national", "--rows", "700", "--bad-share", "0"
     )
     assert all(
         (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-        for name in (f"{code}.csv" for code in expected)
+        for name in (f"{code}.csv" for code in written)
     )
 
 
-def test_a_national_list_refuses_a_file_as_its_directory_and_a_region_beside_it(
-    riau_regions, tmp_path
-):
+def test_a_national_list_refuses_what_would_mix_or_lose_lists(riau_regions, tmp_path):
     target = tmp_path / "list.csv"
     target.write_text("")
     with pytest.raises(CommandError, match="not a directory"):
         call_command("generate_workers", target, "--national", "--rows", "10")
+    with pytest.raises(CommandError, match="holds .csv files already"):
+        call_command("generate_workers", tmp_path, "--national", "--rows", "10")
     with pytest.raises(CommandError, match="not allowed with"):
         call_command("generate_workers", tmp_path / "x", "--national", "--region", "14.03")
+    with pytest.raises(CommandError, match="exclude each other"):
+        call_command("generate_workers", tmp_path / "x", national=True, region="14.03")
+
+
+def test_a_national_list_needs_the_regions_and_writes_nothing_without_them(db, tmp_path):
+    with pytest.raises(CommandError, match="every weight is 0.*load_regions"):
+        call_command("generate_workers", tmp_path / "y", "--national", "--rows", "10")
+    assert not (tmp_path / "y").exists()  # refused before anything was written

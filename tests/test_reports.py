@@ -9,6 +9,7 @@ import openpyxl
 import pypdf
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Q
 from django.test import Client
 
 from jaring.accounts.rules import RoleCode
@@ -227,28 +228,47 @@ def test_the_league_is_drawn_once_per_refresh_and_follows_every_refresh(
     assert f'data-code="{BENGKALIS}"' in public.text and "<table" in public.text  # not escaped
 
 
-def test_a_province_and_the_country_sum_the_estimates_of_every_kabupaten_they_count(bengkalis):
+def test_a_province_and_the_country_sum_the_estimates_of_every_kabupaten_they_count(
+    bengkalis, django_assert_num_queries
+):
     """The workforce of a province or of the country is the sum over the kabupaten/kota with
     figures under it, and none while one of them has no estimate (a partial sum would
-    overstate the coverage); a kecamatan takes its kabupaten's in proportion to the registered."""
+    overstate the coverage); each province sums its own; a kecamatan takes its kabupaten's in
+    proportion to the registered. The kabupaten counted are read in one query."""
     from jaring.reports.selectors import _rows
 
+    refreshed = fact(BENGKALIS).refreshed_at
     siak_counted()
-    upper = RegionFact.objects.filter(region_code__in=["14", NATIONAL], dimension="total")
+    RegionFact.objects.create(
+        region_code="11", level=1, parent_code=NATIONAL, refreshed_at=refreshed
+    )
+    RegionFact.objects.create(
+        region_code="11.01", level=2, parent_code="11", registered=4, refreshed_at=refreshed
+    )
 
-    def workforce() -> dict[str, tuple | None]:
+    def workforce(parent: str) -> dict[str, tuple | None]:
+        facts = RegionFact.objects.filter(dimension="total").filter(
+            Q(region_code=parent) | Q(parent_code=parent)
+        )
+        rows = _rows(facts, 2025)
         return {
-            row.code: row.estimate and (row.estimate.informal_workers, row.estimate.derived)
-            for row in _rows(upper, 2025)
+            r.code: r.estimate and (r.estimate.informal_workers, r.estimate.derived) for r in rows
         }
 
-    WorkforceEstimate.objects.create(
-        region_id=BENGKALIS, year=2025, informal_workers=20, source="A"
-    )
-    assert workforce() == {"14": None, NATIONAL: None}  # Siak has no estimate yet
-    WorkforceEstimate.objects.create(region_id=SIAK, year=2025, informal_workers=30, source="B")
-    assert workforce() == {"14": (50, "sum"), NATIONAL: (50, "sum")}
-    WorkforceEstimate.objects.create(region_id="14", year=2025, informal_workers=70, source="C")
-    assert workforce() == {"14": (70, None), NATIONAL: (50, "sum")}  # its own estimate first
+    def estimate(code: str, workers: int) -> None:
+        WorkforceEstimate.objects.create(
+            region_id=code, year=2025, informal_workers=workers, source=code
+        )
+
+    estimate(BENGKALIS, 20)
+    estimate("11.01", 5)
+    # Siak has no estimate yet: Riau and the country have none; Aceh sums its one kabupaten.
+    assert workforce(NATIONAL) == {NATIONAL: None, "11": (5, "sum"), "14": None}
+    estimate(SIAK, 30)
+    with django_assert_num_queries(4):  # the facts, their regions, the counted, the estimates
+        assert workforce(NATIONAL) == {NATIONAL: (55, "sum"), "11": (5, "sum"), "14": (50, "sum")}
+    estimate("14", 70)  # a province's own estimate comes first; the country still sums
+    assert workforce(NATIONAL) == {NATIONAL: (55, "sum"), "11": (5, "sum"), "14": (70, None)}
+    assert workforce("11") == {"11": (5, "sum"), "11.01": (5, None)}
     district = _rows(RegionFact.objects.filter(region_code="14.03.01", dimension="total"), 2025)
     assert district[0].estimate.derived == "share"

@@ -89,7 +89,9 @@ def bulk_settings():
       statements the compilation (seconds, in every parallel worker, more under load) costs more
       than it saves (the renewal's cohort query at 100k: 9.3 s of JIT for a 1 s query).
     - work_mem 256 MB: the window functions' sorts of a cohort of a million stay in memory
-      instead of spilling to disk (64 MB spilled 40–65 MB per sort at 1M)."""
+      instead of spilling to disk (64 MB spilled 40–65 MB per sort at 1M). It is a ceiling per
+      sort, not an allocation: a kabupaten of 300,000 (the 4 GB server of docs/DEPLOY.md) sorts
+      in well under 64 MB and never reaches it."""
     if connection.vendor != "postgresql":
         yield
         return

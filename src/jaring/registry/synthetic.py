@@ -140,7 +140,8 @@ def write_csv(
 
 def national_shares(total: int) -> dict[str, int]:
     """Workers per kabupaten/kota for a national total, in proportion to each one's population
-    (``population.csv``), adding up to ``total``; only kabupaten/kota with villages to live in."""
+    (``population.csv``) among the kabupaten/kota with villages to live in, adding up to
+    ``total``. Without any (regions not loaded) a total above 0 cannot be shared: ValueError."""
     regencies = (
         Region.objects.filter(level=Level.REGENCY, population_total__gt=0)
         .filter(code__in=Region.objects.filter(level=Level.VILLAGE).values("parent__parent"))
@@ -156,10 +157,15 @@ def write_national(
     """One list per kabupaten/kota (``<code>.csv``, to import into that kabupaten) with
     ``total`` workers spread over the country in proportion to population. Each kabupaten has
     its own seed, derived from ``seed`` and its code, so the same call writes the same files on
-    every machine. Returns, per file written, its rows and flaws."""
+    every machine. Returns, per file written, its rows and flaws. Refuses a directory that
+    holds lists already (a kabupaten's file from an earlier run would be imported with the new
+    ones) and a database without kabupaten/kota to share over, before writing anything."""
+    if directory.is_dir() and any(directory.glob("*.csv")):
+        raise ValueError(f"{directory} holds .csv files already: name an empty directory")
+    shares = national_shares(total)
     directory.mkdir(parents=True, exist_ok=True)
     written = {}
-    for code, rows in national_shares(total).items():
+    for code, rows in shares.items():
         if rows:
             own_seed = zlib.crc32(f"{seed}:{code}".encode())
             flaws = write_csv(directory / f"{code}.csv", code, rows, bad_share, own_seed)

@@ -132,7 +132,9 @@ def _workforce(facts, year: int) -> dict[str, Workforce]:
 def _regencies_counted(facts) -> dict[str, list[str]]:
     """For each country or province fact, the kabupaten/kota with figures it sums over, read in
     one query through the parent index (the country page lists 38 provinces: a query each, and
-    a scan of every fact for the country, were most of its time)."""
+    a scan of every fact for the country, were most of its time). The country counts the
+    kabupaten/kota of its provinces, as the refresh sums them (a kabupaten's refresh writes its
+    province's fact too)."""
     if not facts:
         return {}
     totals = RegionFact.objects.filter(dimension="total")

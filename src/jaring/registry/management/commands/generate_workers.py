@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jaring.registry.synthetic import write_csv, write_national
 
+DEFAULT_REGION = "14.03"  # Kabupaten Bengkalis, the demo's
+
 
 class Command(BaseCommand):
     help = (
@@ -16,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("output", type=Path, help="the CSV file (a directory with --national)")
         scope = parser.add_mutually_exclusive_group()
-        scope.add_argument("--region", help="kabupaten/kota code (default 14.03)")
+        scope.add_argument("--region", help=f"kabupaten/kota code (default {DEFAULT_REGION})")
         scope.add_argument(
             "--national",
             action="store_true",
@@ -31,13 +33,18 @@ class Command(BaseCommand):
         if rows < 0 or not 0 <= options["bad_share"] <= 1:
             raise CommandError("--rows must be 0 or more and --bad-share between 0 and 1")
         if options["national"]:
+            if options["region"]:  # call_command(national=True, region=…) bypasses argparse
+                raise CommandError("--national and --region exclude each other")
             if output.exists() and not output.is_dir():
                 raise CommandError(f"{output}: not a directory")
-            written = write_national(output, rows, options["bad_share"], options["seed"])
+            try:
+                written = write_national(output, rows, options["bad_share"], options["seed"])
+            except ValueError as refused:
+                raise CommandError(f"{refused} (regions loaded? jaring load_regions)") from refused
             summary = {"files": len(written), "rows": rows, "regencies": written}
             self.stdout.write(json.dumps(summary))
             return
         flaws = write_csv(
-            output, options["region"] or "14.03", rows, options["bad_share"], options["seed"]
+            output, options["region"] or DEFAULT_REGION, rows, options["bad_share"], options["seed"]
         )
         self.stdout.write(json.dumps(dict(flaws)))
