@@ -6,14 +6,19 @@ added step by step, spread over all kabupaten/kota in proportion to their popula
 insert (by SQL: the registry import has its own benchmark), a billing run of one more month for
 every kabupaten (all enrolled participants), the refresh of every kabupaten's summaries, and
 page times in process — the national league table, the dashboard of the largest kabupaten, and
-the public national page. Prints one JSON object per step, then nothing else.
+the public national page. At each step the registry import is timed too, at that national
+size: a generated list of ``IMPORT_ROWS`` rows imported into a kabupaten (the step's own, so
+every row is new) through the real import service. Prints one JSON object per step, then
+nothing else.
 """
 
 import datetime
 import json
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import django
 
@@ -32,7 +37,8 @@ from jaring.finance.models import FundingSource  # noqa: E402
 from jaring.finance.services import allocate, bill_month  # noqa: E402
 from jaring.regions.models import Region  # noqa: E402
 from jaring.regions.services import load_regions  # noqa: E402
-from jaring.registry.synthetic import national_shares  # noqa: E402
+from jaring.registry.services import create_batch, run_import  # noqa: E402
+from jaring.registry.synthetic import national_shares, write_csv  # noqa: E402
 from jaring.reports.services import refresh_regency  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -40,6 +46,7 @@ from money import WORKERS_SQL  # noqa: E402
 from reports import ENROL_SQL, timed  # noqa: E402
 
 YEAR = 2026
+IMPORT_ROWS = 20_000
 # The step's newcomers only: workers of earlier steps are enrolled already.
 ENROL_NEW_SQL = ENROL_SQL.rstrip() + " AND w.id > %s\n"
 
@@ -80,6 +87,17 @@ def grow(regencies, sources, have: dict[str, int], want: dict[str, int], serial:
         cursor.execute("ANALYZE")
 
 
+def import_seconds(region: Region) -> float:
+    """The registry import of ``IMPORT_ROWS`` generated rows into ``region``, timed; the rows
+    are new (generated NIKs never meet the inserted workers' synthetic blind indexes)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"daftar-{region.code}.csv"
+        write_csv(path, region.code, IMPORT_ROWS, bad_share=0.03)
+        started = time.perf_counter()
+        run_import(create_batch(path, region, "bench"))
+        return time.perf_counter() - started
+
+
 def billed(region: Region, month: datetime.date) -> int:
     """Lines of one kabupaten's billing run; a kabupaten with nobody enrolled bills nothing."""
     try:
@@ -117,6 +135,9 @@ def main(steps: list[int]) -> None:
             refresh_regency(region.code)
             refresh.append(time.perf_counter() - started)
         largest = max(regencies, key=lambda r: have[r.code])
+        # The step's own kabupaten (the next largest each time), so every imported row is new.
+        imported_into = sorted(regencies, key=lambda r: -have[r.code])[step + 1]
+        import_s = import_seconds(imported_into)
         operator = User.objects.create_user(f"operator.{step}")
         grant_role(operator, RoleCode.OPERATOR, largest)
         as_operator, as_viewer = Client(), Client()
@@ -133,6 +154,7 @@ def main(steps: list[int]) -> None:
                     "bill_lines": lines,
                     "refresh_total_s": sum(refresh),
                     "refresh_max_s": max(refresh),
+                    "import": {"code": imported_into.code, "rows": IMPORT_ROWS, "s": import_s},
                     "national": timed(as_viewer, "/nasional/"),
                     "dashboard": timed(as_operator, f"/laporan/{largest.code}/"),
                     "public": timed(Client(), "/publik/"),
