@@ -161,7 +161,7 @@ def write_national(
     holds lists already (a kabupaten's file from an earlier run would be imported with the new
     ones) and a database without kabupaten/kota to share over, before writing anything."""
     if directory.is_dir() and any(directory.glob("*.csv")):
-        raise ValueError(f"{directory} holds .csv files already: name an empty directory")
+        raise FileExistsError(f"{directory} holds .csv files already: name an empty directory")
     shares = national_shares(total)
     directory.mkdir(parents=True, exist_ok=True)
     written = {}

@@ -39,6 +39,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{output}: not a directory")
             try:
                 written = write_national(output, rows, options["bad_share"], options["seed"])
+            except FileExistsError as refused:
+                raise CommandError(str(refused)) from refused
             except ValueError as refused:
                 raise CommandError(f"{refused} (regions loaded? jaring load_regions)") from refused
             summary = {"files": len(written), "rows": rows, "regencies": written}
