@@ -63,10 +63,10 @@ def grow(regencies, sources, have: dict[str, int], want: dict[str, int], serial:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM registry_worker")
         (last_id,) = cursor.fetchone()
         for region in regencies:
-            missing = want.get(region.code, 0) - have[region.code]
-            villages = villages_of(region.code)
-            if missing <= 0 or not villages:
+            missing = want[region.code] - have[region.code]
+            if missing <= 0:
                 continue
+            villages = villages_of(region.code)
             # Offsetting the series keeps the synthetic blind indexes unique across regencies.
             cursor.execute(
                 WORKERS_SQL.replace("generate_series(1, %s)", "generate_series(%s, %s)"),
@@ -110,7 +110,8 @@ def main(steps: list[int]) -> None:
     call_command("migrate", verbosity=0)
     load_regions()
     settings.ALLOWED_HOSTS = ["testserver"]
-    regencies = list(Region.objects.filter(level=2, population_total__gt=0).order_by("code"))
+    # The kabupaten/kota the shares go to (with population and villages): one definition.
+    regencies = list(Region.objects.filter(code__in=list(national_shares(0))).order_by("code"))
     sources = {}
     for region in regencies:
         source = FundingSource.objects.create(region=region, kind="apbd_kab", name="APBD")
