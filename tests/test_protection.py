@@ -12,6 +12,8 @@ from jaring.finance.allocation import paid_bounds
 from jaring.finance.models import FundingSource, Invoice, InvoiceLine, Payment
 from jaring.finance.protection import (
     PROTECTING_STATUSES,
+    SCOPE_ENROLMENTS,
+    SCOPE_MONTHS,
     Why,
     add_months,
     facts_join,
@@ -20,7 +22,9 @@ from jaring.finance.protection import (
     payments_counted_until,
     protected_from_facts,
     protected_on,
+    protected_sql,
     protected_workers,
+    scoped,
 )
 from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
@@ -170,6 +174,8 @@ def test_the_sql_form_says_what_the_python_form_says(base, history):
         answer = protected_on(worker, day)
         in_sql = protected_workers(Worker.objects.filter(pk=worker.pk), day).exists()
         assert in_sql == answer.protected, (answer, history)
+        # The scoped form (the summaries and the lapse run read copies of the worker's rows).
+        assert protected_in_scope(worker, day) == answer.protected, (answer, history)
         # paid_through's set form (the lapse run stores it) says what the Python form says.
         counted = payments_counted_until(default_rulebook(), day)
         sql, params = paid_through_sql("e.id", counted)
@@ -216,6 +222,51 @@ def test_the_sql_form_says_what_the_python_form_says(base, history):
         else:
             assert answer.until is None and answer.kpj == "" and answer.programs == ()
         transaction.set_rollback(True)
+
+
+def protected_in_scope(worker, day) -> bool:
+    """``protected_sql`` read through a ``scoped`` copy of the worker's kabupaten."""
+    with scoped("w.regency_code = %s", [worker.regency_code]) as scope:
+        sql, params = protected_sql("w.id", day, scope=scope)
+        with connection.cursor() as cursor:
+            table = Worker._meta.db_table
+            cursor.execute(f"SELECT {sql} FROM {table} w WHERE w.id = %s", [*params, worker.pk])  # noqa: S608
+            return bool(cursor.fetchone()[0])
+
+
+def temporary_tables() -> set[str]:
+    """The scope's temporary tables that exist in this connection."""
+    names = (SCOPE_ENROLMENTS, SCOPE_MONTHS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT relname FROM pg_class WHERE relpersistence = 't' AND relname IN (%s, %s)",
+                names,
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name IN (%s, %s)",
+                names,
+            )
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_scope_leaves_no_table_behind_and_an_error_inside_takes_it_away(base):
+    enrolment = enrol(base)
+    bill_and_pay(base, enrolment, [D(2025, 1, 1), D(2025, 2, 1)], D(2025, 2, 1), D(2025, 1, 5))
+    worker, day = base["worker"], D(2025, 2, 10)
+    assert protected_on(worker, day).protected
+    assert protected_in_scope(worker, day)
+    with pytest.raises(ZeroDivisionError), scoped("w.id = %s", [worker.pk]) as scope:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {scope.months}")  # noqa: S608
+            assert cursor.fetchone()[0] == 2
+        assert temporary_tables() == {SCOPE_ENROLMENTS, SCOPE_MONTHS}
+        raise ZeroDivisionError
+    assert temporary_tables() == set()
+    # A second scope in the same connection starts from nothing left by the first.
+    assert protected_in_scope(worker, day)
+    assert not protected_in_scope(worker, D(2025, 6, 10))
 
 
 def enrol(base, status="active", start=None, end=None, kpj="24030000001"):

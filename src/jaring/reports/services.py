@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from jaring.core.region_codes import Level, level_of, parent_code
 from jaring.finance.models import lapsed_sql
-from jaring.finance.protection import month_end, protected_sql
+from jaring.finance.protection import Scope, month_end, protected_sql, scoped
 from jaring.regions.models import Region
 from jaring.registry.models import Worker
 from jaring.reports.models import (
@@ -143,7 +143,21 @@ def count_villages(
     VillageCount.objects.filter(**stale).delete()
     VillageCoverageMonth.objects.filter(**stale).delete()
     where, where_params = _workers_where(regency_code, villages)
-    protected, protected_params = protected_sql("w.id", today)
+    with scoped(where, where_params) as scope:
+        _count_villages(regency_code, today, where, where_params, scope, grouping_sets)
+        _count_trend(regency_code, today, where, where_params, scope)
+
+
+def _count_villages(
+    regency_code: str,
+    today: datetime.date,
+    where: str,
+    where_params: list,
+    scope: Scope,
+    grouping_sets: bool | None,
+) -> None:
+    """The ``VillageCount`` rows of the workers ``where`` selects (``scope``: theirs)."""
+    protected, protected_params = protected_sql("w.id", today, scope=scope)
     # Each worker once as registered, once more when protected, once more when lapsed: the
     # protected and the lapsed are sets (an EXISTS in a WHERE is a semi join, the enrolments
     # joined once, not a probe per worker and dimension), summed without joining them back to
@@ -198,7 +212,6 @@ def count_villages(
             f"WITH flagged AS ({flagged}) INSERT INTO {VILLAGE_TABLE} ({columns}) {select}",  # nosec B608
             [*flagged_params, *select_params],
         )
-    _count_trend(regency_code, today, where, where_params)
 
 
 def _trend_days(today: datetime.date) -> list[datetime.date]:
@@ -210,12 +223,14 @@ def _trend_days(today: datetime.date) -> list[datetime.date]:
     return days
 
 
-def _count_trend(regency_code: str, today: datetime.date, where: str, where_params: list) -> None:
+def _count_trend(
+    regency_code: str, today: datetime.date, where: str, where_params: list, scope: Scope
+) -> None:
     """Workers protected at the end of each of the last months, per village, by
     ``finance.protection`` (protection implies an enrolment): a set per month, grouped once."""
     branches, params = [], []
     for day in _trend_days(today):
-        protected, day_params = protected_sql("w.id", day)
+        protected, day_params = protected_sql("w.id", day, scope=scope)
         branches.append(
             f"SELECT w.village_id AS village, %s AS month FROM {WORKER_TABLE} w "  # nosec B608
             f"WHERE {where} AND {protected}"
