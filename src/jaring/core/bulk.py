@@ -76,13 +76,20 @@ def analyze_if_stale(*models) -> list[str]:
 
 # Settings for a batch of set-based statements over a whole cohort (``bulk_settings``).
 BULK_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+# The price of reading one page at random, relative to one read in sequence, on SSD storage
+# (PostgreSQL's default, 4, prices a spinning disk). For statements that look up a few rows of
+# a kabupaten or a file among the country's: priced for a spinning disk, 100,000 look-ups cost
+# more than reading a 10M-row table whole, and the planner reads it whole (measured at 10M
+# workers: BENCHMARKS.md, 28 November, 14:40). Priced as on SSD, the size of the look-up
+# decides: look-ups for a kabupaten or a list, one pass for a set as large as the table.
+LOOKUP_SETTINGS = {"random_page_cost": "1.1"}
 
 
 @contextmanager
-def bulk_settings():
-    """Inside a transaction: PostgreSQL settings for the enclosed set-based statements, back to
-    what they were afterwards (PostgreSQL only; elsewhere nothing). Transaction-local: a
-    rollback restores them too.
+def bulk_settings(settings: dict[str, str] = BULK_SETTINGS):
+    """Inside a transaction: PostgreSQL settings (``BULK_SETTINGS`` unless given) for the
+    enclosed set-based statements, back to what they were afterwards (PostgreSQL only;
+    elsewhere nothing). Transaction-local: a rollback restores them too.
 
     - JIT off: PostgreSQL compiles a statement to machine code when its estimated cost passes a
       threshold, which a statement over a whole cohort always does; for these one-pass
@@ -95,7 +102,7 @@ def bulk_settings():
         return
     before = {}
     with connection.cursor() as cursor:
-        for name, value in BULK_SETTINGS.items():
+        for name, value in settings.items():
             cursor.execute(
                 "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
             )

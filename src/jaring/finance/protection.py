@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings
 from jaring.enrolment.models import Enrolment
 from jaring.finance.allocation import payer_sql, with_payer
 from jaring.finance.models import InvoiceLine, Payment
@@ -306,11 +307,21 @@ def scoped(workers_where: str, params: list) -> Iterator[Scope]:
     per day asked (810 s). The copies hold the kabupaten's rows only, with each month's payment
     date looked up once (``payer_sql``) instead of once per day asked. They are temporary tables
     of this transaction: dropped on leaving, gone with it on an error."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _copy_scope(cursor, workers_where, params)
+        yield Scope(SCOPE_ENROLMENTS, SCOPE_MONTHS)
+        for table in (SCOPE_MONTHS, SCOPE_ENROLMENTS):
+            cursor.execute(f"DROP TABLE {_temporary(table)}")
+
+
+def _copy_scope(cursor, workers_where: str, params: list) -> None:
+    """Fill the scope's two tables, indexed and analysed; the kabupaten's rows are looked up
+    among the country's (``LOOKUP_SETTINGS``), not found by reading every enrolment."""
     quote = connection.ops.quote_name
     workers = quote(Enrolment._meta.get_field("worker").related_model._meta.db_table)
     lines, payments = quote(InvoiceLine._meta.db_table), quote(Payment._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
-    with transaction.atomic(), connection.cursor() as cursor:
+    with bulk_settings(LOOKUP_SETTINGS):
         for table in (SCOPE_MONTHS, SCOPE_ENROLMENTS):
             cursor.execute(f"DROP TABLE IF EXISTS {_temporary(table)}")
         cursor.execute(
@@ -332,9 +343,6 @@ def scoped(workers_where: str, params: list) -> Iterator[Scope]:
         # Temporary tables have no statistics until analysed: without them the planner guesses.
         cursor.execute(f"ANALYZE {SCOPE_ENROLMENTS}")
         cursor.execute(f"ANALYZE {SCOPE_MONTHS}")
-        yield Scope(SCOPE_ENROLMENTS, SCOPE_MONTHS)
-        for table in (SCOPE_MONTHS, SCOPE_ENROLMENTS):
-            cursor.execute(f"DROP TABLE {_temporary(table)}")
 
 
 def protected_sql(

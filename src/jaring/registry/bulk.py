@@ -13,7 +13,7 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 
-from jaring.core.bulk import bulk_settings, write_frame
+from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings, write_frame
 from jaring.core.history import record_history
 from jaring.core.masking import mask_personal
 from jaring.registry.content import HASHED_FIELDS
@@ -377,27 +377,19 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
     }
 
 
-# The cost PostgreSQL assumes for reading one page at random, relative to one read in sequence,
-# during the merge (its default, 4, models a spinning disk).
-MERGE_RANDOM_PAGE_COST = "1.1"
-
-
 def _prepare_merge(staging: str) -> None:
     """PostgreSQL plans the merge on the staged rows' statistics (none until analysed), sorts
-    a batch's rows in memory rather than on disk, and prices an index look-up as on SSD storage
-    (for this transaction only).
-
-    Why the look-up price: each step of the merge finds the file's rows among the country's
-    workers. Priced for a spinning disk, 95,000 look-ups of a file cost more than reading the
-    whole worker table, so at 10M workers the planner read it in full (10M rows) for each of four
-    steps: 64 s for a 100,000-row list instead of 36 s, measured. Priced as on SSD, the file's
-    size decides: look-ups for a list, one pass for a file as large as the table."""
+    a batch's rows in memory rather than on disk, and prices the look-up of the file's rows
+    among the country's workers as on SSD storage (``LOOKUP_SETTINGS``: at 10M workers, priced
+    for a spinning disk, each of four steps read the whole worker table). For this transaction
+    only."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SELECT set_config('random_page_cost', %s, true)", [MERGE_RANDOM_PAGE_COST])
+        for name, value in LOOKUP_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> None:
