@@ -303,10 +303,11 @@ def scoped(workers_where: str, params: list) -> Iterator[Scope]:
     on 25).
 
     Why copies: against the country's tables, the plan depends on the country. At 10M workers
-    the planner hashed every enrolment and invoice line of the country for a large kabupaten, once
-    per day asked (810 s). The copies hold the kabupaten's rows only, with each month's payment
-    date looked up once (``payer_sql``) instead of once per day asked. They are temporary tables
-    of this transaction: dropped on leaving, gone with it on an error."""
+    the planner hashed every enrolment and invoice line of the country for the largest
+    kabupaten, once per day asked: its refresh took 20 minutes, 16 s with the copies
+    (BENCHMARKS.md, 28 November). The copies hold the kabupaten's rows only, each month's
+    payment date looked up once (``payer_sql``) instead of once per day asked. They are
+    temporary tables of this transaction: dropped on leaving, gone with it on an error."""
     with transaction.atomic(), connection.cursor() as cursor:
         _copy_scope(cursor, workers_where, params)
         yield Scope(SCOPE_ENROLMENTS, SCOPE_MONTHS)

@@ -44,7 +44,6 @@ from jaring.finance.protection import (
     payments_counted_until,
     protected_sql,
     reactivation_window,
-    scoped,
     tolerated_arrears,
 )
 from jaring.finance.reconciliation.models import Statement
@@ -498,10 +497,10 @@ def mark_lapses(
     lapses, enrolments = quote(Lapse._meta.db_table), quote(Enrolment._meta.db_table)
     workers = quote(Worker._meta.db_table)
     column = quote(Worker.scope_columns[region.level])
+    protected, protected_params = protected_sql("e.worker_id", day, book)
     paid, paid_params = paid_through_sql("e.id", payments_counted_until(book, day))
     user_id = getattr(user, "pk", None)
-    with scoped(f"w.{column} = %s", [region.code]) as scope, connection.cursor() as cursor:
-        protected, protected_params = protected_sql("e.worker_id", day, book, scope)
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {lapses}")  # nosec B608
         before = cursor.fetchone()[0]
         cursor.execute(
