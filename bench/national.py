@@ -60,7 +60,7 @@ JKM_DEATH_BENEFIT = 42_000_000
 DEATHS_SQL = """
     WITH died AS (
         UPDATE registry_worker w SET status = 'deceased',
-            date_of_death = %(month)s::date + mod(abs(hashtext(w.id || ':day')), 28)
+            date_of_death = %(month)s::date + mod(hashtext(w.id || ':day') & 2147483647, 28)
         FROM enrolment_enrolment e, bench_mortality m
         WHERE e.worker_id = w.id AND e.status = 'active' AND w.status = 'active'
           AND m.sex = w.sex AND m.age = LEAST(GREATEST(

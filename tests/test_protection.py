@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -174,7 +174,7 @@ def test_the_sql_form_says_what_the_python_form_says(base, history):
         answer = protected_on(worker, day)
         in_sql = protected_workers(Worker.objects.filter(pk=worker.pk), day).exists()
         assert in_sql == answer.protected, (answer, history)
-        # The scoped form (the summaries and the lapse run read copies of the worker's rows).
+        # The scoped form (the summaries read copies of the kabupaten's rows).
         assert protected_in_scope(worker, day) == answer.protected, (answer, history)
         # paid_through's set form (the lapse run stores it) says what the Python form says.
         counted = payments_counted_until(default_rulebook(), day)
@@ -240,7 +240,8 @@ def temporary_tables() -> set[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT relname FROM pg_class WHERE relpersistence = 't' AND relname IN (%s, %s)",
+                "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema() "
+                "AND relname IN (%s, %s)",
                 names,
             )
         else:
@@ -267,6 +268,15 @@ def test_a_scope_leaves_no_table_behind_and_an_error_inside_takes_it_away(base):
     # A second scope in the same connection starts from nothing left by the first.
     assert protected_in_scope(worker, day)
     assert not protected_in_scope(worker, D(2025, 6, 10))
+
+
+def test_scopes_do_not_nest_and_a_refused_one_leaves_the_first_intact(base):
+    worker = base["worker"]
+    with scoped("w.id = %s", [worker.pk]):
+        with pytest.raises(DatabaseError), scoped("w.id = %s", [worker.pk]):
+            pass  # pragma: no cover - the second scope is refused before it yields
+        assert temporary_tables() == {SCOPE_ENROLMENTS, SCOPE_MONTHS}
+    assert temporary_tables() == set()
 
 
 def enrol(base, status="active", start=None, end=None, kpj="24030000001"):

@@ -7,7 +7,7 @@ import io
 from contextlib import contextmanager
 
 import polars as pl
-from django.db import connection
+from django.db import DatabaseError, connection
 
 
 def write_frame(table: str, columns: list[str], frame: pl.DataFrame) -> None:
@@ -107,10 +107,16 @@ def bulk_settings(settings: dict[str, str] = BULK_SETTINGS):
                 "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
             )
             before[name] = cursor.fetchone()[0]
+    failed = False
     try:
         yield
+    except DatabaseError:
+        # An aborted transaction accepts no statement (a restore would hide the error), and
+        # rolling it back restores the settings.
+        failed = True
+        raise
     finally:
-        if not connection.needs_rollback:  # a failed transaction accepts no statement
+        if not failed and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 for name, value in before.items():
                     cursor.execute("SELECT set_config(%s, %s, true)", [name, value])

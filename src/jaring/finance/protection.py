@@ -299,8 +299,9 @@ def _temporary(table: str) -> str:
 @contextmanager
 def scoped(workers_where: str, params: list) -> Iterator[Scope]:
     """A ``Scope`` for the workers (alias ``w``) that ``workers_where`` selects, for a caller
-    that asks ``protected_sql`` about the same workers on many days (the summaries' trend asks
-    on 25).
+    that asks ``protected_sql`` about the same workers on many days (the summaries count 25
+    times: today and 24 months of trend). Scopes do not nest: a second one in the same
+    transaction fails on its tables, which exist.
 
     Why copies: against the country's tables, the plan depends on the country. At 10M workers
     the planner hashed every enrolment and invoice line of the country for the largest
@@ -323,8 +324,6 @@ def _copy_scope(cursor, workers_where: str, params: list) -> None:
     lines, payments = quote(InvoiceLine._meta.db_table), quote(Payment._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
     with bulk_settings(LOOKUP_SETTINGS):
-        for table in (SCOPE_MONTHS, SCOPE_ENROLMENTS):
-            cursor.execute(f"DROP TABLE IF EXISTS {_temporary(table)}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {SCOPE_ENROLMENTS} AS "
             "SELECT e.id, e.worker_id, e.status, e.kpj_number, e.start_month, e.end_month "
