@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings
+from jaring.core.bulk import LOOKUP_SETTINGS, analyze_if_stale, bulk_settings
 from jaring.enrolment.models import Enrolment
 from jaring.finance.allocation import payer_sql, with_payer
 from jaring.finance.models import InvoiceLine, Payment
@@ -309,6 +309,9 @@ def scoped(workers_where: str, params: list) -> Iterator[Scope]:
     (BENCHMARKS.md, 28 November). The copies hold the kabupaten's rows only, each month's
     payment date looked up once (``payer_sql``) instead of once per day asked. They are
     temporary tables of this transaction: dropped on leaving, gone with it on an error."""
+    # Counted right after a bulk import or enrolment, the workers may have no statistics yet:
+    # planned as a few hundred rows, a million are then probed one by one, 25 times.
+    analyze_if_stale(Enrolment._meta.get_field("worker").related_model, Enrolment)
     with transaction.atomic(), connection.cursor() as cursor:
         _copy_scope(cursor, workers_where, params)
         yield Scope(SCOPE_ENROLMENTS, SCOPE_MONTHS)
