@@ -305,7 +305,7 @@ def scoped(workers_where: str, params: list) -> Iterator[Scope]:
 
     Why copies: against the country's tables, the plan depends on the country. At 10M workers
     the planner hashed every enrolment and invoice line of the country for the largest
-    kabupaten, once per day asked: its refresh took 20 minutes, 16 s with the copies
+    kabupaten, once per day asked: its refresh took 13 to 20 minutes, 16 s with the copies
     (BENCHMARKS.md, 28 November). The copies hold the kabupaten's rows only, each month's
     payment date looked up once (``payer_sql``) instead of once per day asked. They are
     temporary tables of this transaction: dropped on leaving, gone with it on an error."""
