@@ -85,6 +85,19 @@ BULK_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 LOOKUP_SETTINGS = {"random_page_cost": "1.1"}
 
 
+def set_local(settings: dict[str, str]) -> dict[str, str]:
+    """Set PostgreSQL ``settings`` for the rest of the transaction (``SET LOCAL``); returns
+    what they were."""
+    before = {}
+    with connection.cursor() as cursor:
+        for name, value in settings.items():
+            cursor.execute(
+                "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
+            )
+            before[name] = cursor.fetchone()[0]
+    return before
+
+
 @contextmanager
 def bulk_settings(settings: dict[str, str] = BULK_SETTINGS):
     """Inside a transaction: PostgreSQL settings (``BULK_SETTINGS`` unless given) for the
@@ -100,13 +113,7 @@ def bulk_settings(settings: dict[str, str] = BULK_SETTINGS):
     if connection.vendor != "postgresql":
         yield
         return
-    before = {}
-    with connection.cursor() as cursor:
-        for name, value in settings.items():
-            cursor.execute(
-                "SELECT current_setting(%s), set_config(%s, %s, true)", [name] * 2 + [value]
-            )
-            before[name] = cursor.fetchone()[0]
+    before = set_local(settings)
     failed = False
     try:
         yield
@@ -117,6 +124,4 @@ def bulk_settings(settings: dict[str, str] = BULK_SETTINGS):
         raise
     finally:
         if not failed and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                for name, value in before.items():
-                    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            set_local(before)

@@ -13,7 +13,7 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 
-from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings, write_frame
+from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings, set_local, write_frame
 from jaring.core.history import record_history
 from jaring.core.masking import mask_personal
 from jaring.registry.content import HASHED_FIELDS
@@ -387,9 +387,7 @@ def _prepare_merge(staging: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {staging}")
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        for name, value in LOOKUP_SETTINGS.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    set_local({"work_mem": "256MB", **LOOKUP_SETTINGS})
 
 
 def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> None:
