@@ -71,15 +71,15 @@ def pemda(regency: str, months: list[int], share_first_with: str | None) -> None
             invoice, _ = Invoice.objects.get_or_create(
                 source=source, month=day, defaults={"number": f"{regency}/{day:%Y-%m}"}
             )
-            for program, amount in (("JKK", 10_000), ("JKM", 6_800)):
-                InvoiceLine.objects.create(
-                    invoice=invoice,
-                    enrolment=enrolment,
-                    worker=worker,
-                    month=day,
-                    program=program,
-                    amount=amount,
-                )
+            InvoiceLine.objects.create(
+                invoice=invoice,
+                enrolment=enrolment,
+                worker=worker,
+                month=day,
+                jkk_amount=10_000,
+                jkm_amount=6_800,
+                amount=16_800,
+            )
     refresh_regency(regency, today=datetime.date(2025, months[-1], 20))
     federation.publish()
     federation.create_instance_publication()

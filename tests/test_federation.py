@@ -46,9 +46,8 @@ def paid_for(apbd):  # noqa: F811
     one = enrol(first, apbd, D(2025, 3, 1), D(2025, 12, 1), kpj="24030000001")
     two = enrol(second, apbd, D(2025, 3, 1), D(2025, 12, 1), kpj="24030000002")
     for month in (3, 4, 5):
-        for program in ("JKK", "JKM"):
-            line(one, D(2025, month, 1), program)
-            line(two, D(2025, month, 1), program)
+        line(one, D(2025, month, 1))
+        line(two, D(2025, month, 1))
     credited = InvoiceLine.objects.filter(enrolment=two, month=D(2025, 5, 1))
     note = CreditNote.objects.create(source=apbd, enrolment=two, reason="meninggal", total=16_800)
     credited.update(credit_note=note)

@@ -46,7 +46,7 @@ def enrol(worker, source, start, end, status="active", kpj="24030000001"):
     )
 
 
-def line(enrolment, month, program="JKM"):
+def line(enrolment, month):
     invoice, _ = Invoice.objects.get_or_create(
         source=enrolment.source,
         month=month,
@@ -57,8 +57,9 @@ def line(enrolment, month, program="JKM"):
         enrolment=enrolment,
         worker=enrolment.worker,
         month=month,
-        program=program,
-        amount=6_800,
+        jkk_amount=10_000,
+        jkm_amount=6_800,
+        amount=16_800,
     )
 
 
@@ -69,7 +70,6 @@ def test_the_database_refuses_two_funders_for_one_participant_month(apbd, provin
     first = line(kabupaten, D(2025, 3, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
         line(provinsi, D(2025, 3, 1))
-    line(provinsi, D(2025, 3, 1), program="JKK")  # another programme is another line
     line(provinsi, D(2025, 7, 1))  # a month nobody else owes
     # Taken back by a credit note, the month is no longer the first funder's: the next may bill.
     note = CreditNote.objects.create(
@@ -86,13 +86,13 @@ def test_billing_bills_a_participant_month_once_whoever_asks(apbd, province, fin
     region = Region.objects.get(code=BENGKALIS)
     result = finance_services.bill_month(region, D(2025, 4, 1), finance_officer).summary()
     by_source = {i["source"]: i["new_lines"] for i in result["invoices"]}
-    assert by_source == {apbd.name: 2, province.name: 0}  # the kabupaten billed April first
+    assert by_source == {apbd.name: 1, province.name: 0}  # the kabupaten billed April first
     skipped = {i["source"]: i["skipped_other_funder"] for i in result["invoices"]}
     assert skipped == {apbd.name: 0, province.name: 1}  # reported, not silently left out
     assert result["skipped_other_funder"] == 1
-    assert InvoiceLine.objects.filter(worker=worker, month=D(2025, 4, 1)).count() == 2
+    assert InvoiceLine.objects.filter(worker=worker, month=D(2025, 4, 1)).count() == 1
     may = finance_services.bill_month(region, D(2025, 7, 1), finance_officer).summary()
-    assert {i["source"]: i["new_lines"] for i in may["invoices"]}[province.name] == 2
+    assert {i["source"]: i["new_lines"] for i in may["invoices"]}[province.name] == 1
     assert may["skipped_other_funder"] == 0
 
 

@@ -91,7 +91,10 @@ def test_stamped_lines_become_payment_bounds_that_read_the_same():
                 recorded_by=user,
             ).pk
         lines.objects.filter(invoice=invoice).update(payment_id=payments[invoice.pk, "SP2D-2"])
-    stamps = dict(lines.objects.values_list("pk", "payment_id"))
+    # Per participant-month (finance 0011 later merges a month's lines into one).
+    stamps = {
+        (e, m): p for e, m, p in lines.objects.values_list("enrolment_id", "month", "payment_id")
+    }
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -101,6 +104,7 @@ def test_stamped_lines_become_payment_bounds_that_read_the_same():
     from jaring.finance.models import InvoiceLine
     from jaring.finance.models import Payment as LivePayment
 
-    assert dict(with_payer(InvoiceLine.objects.all()).values_list("pk", "paid_by")) == stamps
+    paid = with_payer(InvoiceLine.objects.all()).values_list("enrolment_id", "month", "paid_by")
+    assert {(e, m): p for e, m, p in paid} == stamps
     short = LivePayment.objects.filter(reference="SP2D-1")
     assert set(short.values_list("paid_through_enrolment", "paid_through_line")) == {(None, None)}

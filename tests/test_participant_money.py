@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.db.models import Count
 
 from jaring.enrolment.models import Enrolment
 from jaring.finance import exports
@@ -49,11 +48,8 @@ def test_sixty_percent_paid_pays_sixty_percent_of_participants_and_names_the_res
         april, 60 * PER_MONTH, D(2025, 4, 10), "SP2D-1", finance_officer
     )
     assert paid_participants(april) == 60
-    # Whole participant-months: no participant has one programme paid and not the other.
-    paid_per_participant = (
-        paid_lines(april).values("enrolment_id").annotate(lines=Count("id")).order_by()
-    )
-    assert {row["lines"] for row in paid_per_participant} == {2}
+    # Whole participant-months: each paid line is one participant's whole month.
+    assert set(paid_lines(april).values_list("amount", flat=True)) == {PER_MONTH}
     order = list(Enrolment.objects.order_by("pk").values_list("pk", flat=True))
     paid_ids = set(paid_lines(april).values_list("enrolment_id", flat=True))
     assert paid_ids == set(order[:60])  # a fixed order: the same 60 on every run
@@ -93,8 +89,9 @@ def test_the_excel_file_names_who_is_unpaid(billed, finance_officer):  # noqa: F
     pay(may, 99 * PER_MONTH, D(2025, 5, 9), "SP2D-MEI", finance_officer)
     sheet = openpyxl.load_workbook(io.BytesIO(exports.invoice_xlsx(may, full_kpj=True))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))[:-1]  # the last row is the total
-    assert rows[0][:6] and sum(1 for r in rows if r[5] == "BELUM DIBAYAR") == 2  # JKK + JKM
-    assert sum(1 for r in rows if str(r[5]).endswith("SP2D-MEI")) == 198
+    assert rows[0][:8] and sum(1 for r in rows if r[8] == "BELUM DIBAYAR") == 1
+    assert sum(1 for r in rows if str(r[8]).endswith("SP2D-MEI")) == 99
+    assert {r[4:8] for r in rows} == {(10_000, 6_800, 0, PER_MONTH)}  # JKK, JKM, JHT, sum
 
 
 def test_a_month_billed_after_a_payment_waits_for_the_next_one(billed, finance_officer):  # noqa: F811

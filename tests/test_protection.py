@@ -133,17 +133,17 @@ def build(base, history):
                 invoice = invoices[billed] = Invoice.objects.create(
                     source=source, month=billed, number=f"T/{billed:%Y-%m}"
                 )
-            for program, amount in (("JKM", 6_800), ("JKK", 10_000)):
-                InvoiceLine.objects.create(
-                    invoice=invoice,
-                    enrolment=enrolment,
-                    worker=worker,
-                    month=billed,
-                    program=program,
-                    amount=amount,
-                )
+            InvoiceLine.objects.create(
+                invoice=invoice,
+                enrolment=enrolment,
+                worker=worker,
+                month=billed,
+                jkk_amount=10_000,
+                jkm_amount=6_800,
+                amount=16_800,
+            )
     for position, (billed, invoice) in enumerate(sorted(invoices.items())):
-        invoice.total = 16_800 * invoice.lines.filter(program="JKM").count()
+        invoice.total = 16_800 * invoice.lines.count()
         invoice.save(update_fields=["total"])
         kind, delay = payments[position]
         share = {"none": 0, "part": invoice.total // 2, "full": invoice.total}[kind]
@@ -302,7 +302,8 @@ def bill_and_pay(base, enrolment, months, paid_through, paid_on=None):
             enrolment=enrolment,
             worker=enrolment.worker,
             month=billed,
-            program="JKM",
+            jkm_amount=6_800,
+            jkk_amount=0,
             amount=6_800,
         )
         invoice.total += 6_800

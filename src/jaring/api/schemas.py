@@ -148,7 +148,7 @@ class BillingRunIn(Schema):
 class BillingRunOut(Schema):
     month: str
     invoices: list[dict]
-    new_lines: int
+    new_lines: int = Field(description="participant-months this run billed (one line each)")
     total: int
     refused: list[dict] = Field(
         default=[], description="sources not billed, each with its code and reason"

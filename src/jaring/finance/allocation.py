@@ -64,12 +64,11 @@ def paid_bounds(invoice_id: int, amount: int) -> dict[str, int | None]:
     """What a new payment of ``amount`` pays on ``invoice_id``: the values of its
     ``paid_through_enrolment`` and ``paid_through_line`` (call it under the invoice's row lock).
 
-    One pass over the invoice's lines, grouped into participant-months in enrolment order,
-    each joined to the payment that paid it (``payer_sql``'s rule as a join, so that the first
+    One pass over the invoice's lines (one per participant-month), in enrolment order, each
+    joined to the payment that paid it (``payer_sql``'s rule as a join, so that the first
     payment of an invoice reads no payment per month); a running total of those not paid yet;
     the last one that the money not yet used covers (earlier payments' money less the months
-    they paid, plus ``amount``) bounds the prefix. The lines of a participant-month are billed
-    together, so checking the last of them against the bounds checks them all.
+    they paid, plus ``amount``) bounds the prefix.
     """
     lines, payments = _tables()
     with connection.cursor() as cursor:
@@ -85,15 +84,12 @@ def paid_bounds(invoice_id: int, amount: int) -> dict[str, int | None]:
                     %s + (SELECT COALESCE(SUM(p.amount), 0) FROM {payments} p
                           WHERE p.invoice_id = %s)
                        - SUM(CASE WHEN ap.id IS NULL THEN 0 ELSE g.amount END) OVER () AS budget
-                  FROM (
-                    SELECT invoice_id, enrolment_id, SUM(amount) AS amount, MAX(id) AS id
-                    FROM {lines} WHERE invoice_id = %s
-                    GROUP BY invoice_id, enrolment_id
-                  ) AS g
+                  FROM {lines} AS g
                   LEFT JOIN {payments} ap ON {covers_sql("ap", "g")}
                     AND NOT EXISTS (
                       SELECT 1 FROM {payments} ep WHERE ep.id < ap.id AND {covers_sql("ep", "g")}
                     )
+                  WHERE g.invoice_id = %s
                 ) AS months""",  # noqa: S608  # nosec B608 - values are parameters
             [amount, invoice_id, invoice_id],
         )

@@ -48,7 +48,6 @@ from django.db.models import Max
 from jaring.core import partitions
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import BillingChange, BillingCheckpoint, InvoiceLine
-from jaring.finance.protection import MONTH_MARKER_PROGRAM
 
 # The advisory lock class shared with the triggers (migration finance 0010):
 # pg_advisory_xact_lock(hashtext(LOCK_CLASS), source id).
@@ -102,11 +101,11 @@ def lines_billed(cursor, invoice_id: int, month: datetime.date) -> None:
         "(source_id, first_month, last_month) "
         f"SELECT DISTINCT e.source_id, %s, %s FROM {lines} AS c "
         f"JOIN {lines} AS n ON n.worker_id = c.worker_id AND n.month = c.month "
-        "AND n.program = c.program AND n.credit_note_id IS NULL AND n.invoice_id = %s "
+        "AND n.credit_note_id IS NULL AND n.invoice_id = %s "
         f"JOIN {quote(Enrolment._meta.db_table)} AS e ON e.id = c.enrolment_id "
-        "WHERE c.month = %s AND c.program = %s AND c.credit_note_id IS NOT NULL "
+        "WHERE c.month = %s AND c.credit_note_id IS NOT NULL "
         "AND c.enrolment_id <> n.enrolment_id",
-        [month, month, invoice_id, month, MONTH_MARKER_PROGRAM],
+        [month, month, invoice_id, month],
     )
 
 

@@ -39,8 +39,11 @@ INVOICE_COLUMNS = [
     Column("KPJ", IDENTIFIER, 16),
     Column("Nama (disamarkan)", TEXT, 24),
     Column("Desa/Kelurahan", TEXT, 22),
-    Column("Program", TEXT, 10),
-    Column("Iuran", NUMBER, 14),
+    Column("Bulan", TEXT, 9),
+    Column("Iuran JKK", NUMBER, 12),
+    Column("Iuran JKM", NUMBER, 12),
+    Column("Iuran JHT", NUMBER, 12),
+    Column("Jumlah iuran", NUMBER, 14),
     Column("Dibayar", TEXT, 30),
     Column("Kepesertaan", TEXT, 30),
 ]
@@ -79,7 +82,7 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
             lapsed_on=Subquery(lapse.values("lapsed_on")[:1]),
             lapse_paid_through=Subquery(lapse.values("paid_through")[:1]),
         )
-        .order_by("enrolment__worker__village_id", "enrolment_id", "program")
+        .order_by("enrolment__worker__village_id", "enrolment_id", "month")
     )
     rules = default_rulebook()
     payments = {payment.pk: payment for payment in invoice.payments.all()}
@@ -104,21 +107,24 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
                 kpj if full_kpj else mask_kpj(kpj),
                 mask_name(worker.full_name),
                 worker.village.name,
-                line.program,
+                f"{line.month:%m/%Y}",
+                line.jkk_amount,
+                line.jkm_amount,
+                line.jht_amount,
                 line.amount,
                 paid,
                 membership,
             ]
         )
-    table.add([None, None, None, "Jumlah", invoice.total, None, None])
+    totals = invoice.lines.program_totals()
+    table.add([None, None, None, "Jumlah", *totals.values(), invoice.total, None, None])
     book.close()
     return buffer.getvalue()
 
 
 def invoice_summary(invoice: Invoice) -> dict:
-    by_program = dict(
-        invoice.lines.values("program").annotate(t=Sum("amount")).values_list("program", "t")
-    )
+    # The programmes billed on the invoice (JHT only when someone takes it).
+    by_program = {p: total for p, total in invoice.lines.program_totals().items() if total}
     by_village = list(
         invoice.lines.values("enrolment__worker__district_code")
         .annotate(participants=Count("enrolment_id", distinct=True), total=Sum("amount"))

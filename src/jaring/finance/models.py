@@ -157,6 +157,13 @@ class Invoice(models.Model):
 
 
 class InvoiceLineQuerySet(models.QuerySet):
+    def program_totals(self) -> dict[str, int]:
+        """The sum of each programme's contributions over these lines, in BPJS's order."""
+        totals = self.aggregate(
+            **{program: Sum(column) for program, column in InvoiceLine.PROGRAM_AMOUNTS.items()}
+        )
+        return {program: total or 0 for program, total in totals.items()}
+
     def owed_for(self, source, month) -> InvoiceLineQuerySet:
         """What Jaring bills ``source`` for ``month`` now: the lines of that funder-month's
         invoice (there is one at most: ``invoice_per_source_month``) that no credit note took
@@ -173,9 +180,10 @@ class InvoiceLineQuerySet(models.QuerySet):
 
 
 class InvoiceLine(models.Model):
-    """One participant's contribution to one programme for one month."""
+    """One participant's contributions for one month: every programme of the month on one row,
+    as BPJS credits a month only when all of it is paid (the participant-month)."""
 
-    # Both foreign keys lead a composite index below, so neither needs its own.
+    # Both foreign keys lead an index below, so neither needs its own.
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False
     )
@@ -191,7 +199,10 @@ class InvoiceLine(models.Model):
         "registry.Worker", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     month = models.DateField()
-    program = models.CharField(max_length=3)
+    # The contribution to each programme (iuran JKK, JKM and, when taken, JHT) and their sum.
+    jkk_amount = models.PositiveBigIntegerField(_("JKK contribution"))
+    jkm_amount = models.PositiveBigIntegerField(_("JKM contribution"))
+    jht_amount = models.PositiveBigIntegerField(_("JHT contribution"), default=0)
     amount = models.PositiveBigIntegerField()
     # Set when the month turned out not to be owed (the enrolment ended or was cancelled
     # before it): the line stays as billed, and the credit note takes it back.
@@ -208,24 +219,26 @@ class InvoiceLine(models.Model):
 
     objects = InvoiceLineQuerySet.as_manager()
 
+    # The programme of each amount column, in the order BPJS lists them.
+    PROGRAM_AMOUNTS = {"JKK": "jkk_amount", "JKM": "jkm_amount", "JHT": "jht_amount"}
+
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["enrolment", "month", "program"], name="invoice_line_once"
-            ),
+            models.UniqueConstraint(fields=["enrolment", "month"], name="invoice_line_once"),
             # One funder at a time: a participant-month is owed by one funding source only (a
             # line taken back by a credit note no longer counts, so the next funder may bill it).
             models.UniqueConstraint(
-                fields=["worker", "month", "program"],
+                fields=["worker", "month"],
                 condition=Q(credit_note__isnull=True),
                 name="line_one_funder_per_month",
             ),
             models.CheckConstraint(
-                condition=Q(program__in=["JKK", "JKM", "JHT"]), name="invoice_line_program"
+                condition=Q(amount=F("jkk_amount") + F("jkm_amount") + F("jht_amount")),
+                name="line_amount_is_sum",
             ),
         ]
         indexes = [
-            models.Index(fields=["invoice", "program"], name="line_invoice_program_idx"),
+            models.Index(fields=["invoice"], name="line_invoice_idx"),
             # Credited lines are few: the budget line sums them without reading every line.
             models.Index(
                 fields=["invoice"],
@@ -235,7 +248,7 @@ class InvoiceLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.enrolment_id} {self.month:%Y-%m} {self.program} {self.amount}"
+        return f"{self.enrolment_id} {self.month:%Y-%m} {self.amount}"
 
 
 class BillingChange(models.Model):

@@ -41,8 +41,6 @@ from jaring.programs.rulebook import RuleBook, default_rulebook
 PROTECTING_STATUSES = ("active", "ended")
 # Enrolments on their way to BPJS: they name months but have no KPJ yet.
 PENDING_STATUSES = ("planned", "submitted")
-# The programme every invoiced month carries, so one line stands for the participant-month.
-MONTH_MARKER_PROGRAM = "JKM"
 
 
 class Why(StrEnum):
@@ -120,7 +118,7 @@ def paid_through(enrolment: Enrolment, as_of: datetime.date = datetime.date.max)
     """The last month up to which every billed month of this enrolment is paid — its
     participant-month paid by a payment (finance.allocation) dated on or before ``as_of``."""
     months = list(
-        with_payer(InvoiceLine.objects.filter(enrolment=enrolment, program=MONTH_MARKER_PROGRAM))
+        with_payer(InvoiceLine.objects.filter(enrolment=enrolment))
         .order_by("month")
         .values_list("month", "paid_by")
     )
@@ -143,13 +141,13 @@ def paid_through_sql(enrolment_id: str, as_of: datetime.date) -> tuple[str, list
     quote = connection.ops.quote_name
     lines, payments = quote(InvoiceLine._meta.db_table), quote(Payment._meta.db_table)
     sql = f"""(SELECT MAX(tl.month) FROM {lines} tl
-        WHERE tl.enrolment_id = {enrolment_id} AND tl.program = %s
+        WHERE tl.enrolment_id = {enrolment_id}
           AND NOT EXISTS (
             SELECT 1 FROM {lines} ul LEFT JOIN {payments} up ON up.id = {payer_sql("ul")}
-            WHERE ul.enrolment_id = {enrolment_id} AND ul.program = %s AND ul.month <= tl.month
+            WHERE ul.enrolment_id = {enrolment_id} AND ul.month <= tl.month
               AND (up.id IS NULL OR up.paid_on > %s)
           ))"""  # nosec B608 - identifiers from model metadata, values are parameters
-    return sql, [MONTH_MARKER_PROGRAM, MONTH_MARKER_PROGRAM, as_of]
+    return sql, [as_of]
 
 
 def reactivation_window(book: RuleBook, day: datetime.date) -> tuple[int, tuple[str, ...]]:
@@ -278,7 +276,7 @@ def judge(
 class Scope:
     """Temporary copies of what ``protected_sql`` reads, for some workers only (``scoped``):
     ``enrolments`` (``id, worker_id, status, kpj_number, start_month, end_month``) and ``months``
-    (``enrolment_id, program, month, paid_on``: each billed participant-month with the date of
+    (``enrolment_id, month, paid_on``: each billed participant-month with the date of
     the payment that paid it, NULL when unpaid)."""
 
     enrolments: str
@@ -336,10 +334,9 @@ def _copy_scope(cursor, workers_where: str, params: list) -> None:
         )
         cursor.execute(
             f"CREATE TEMPORARY TABLE {SCOPE_MONTHS} AS "
-            "SELECT ul.enrolment_id, ul.program, ul.month, up.paid_on "
+            "SELECT ul.enrolment_id, ul.month, up.paid_on "
             f"FROM {lines} ul JOIN {SCOPE_ENROLMENTS} se ON se.id = ul.enrolment_id "
-            f"LEFT JOIN {payments} up ON up.id = {payer_sql('ul')} WHERE ul.program = %s",  # nosec B608
-            [MONTH_MARKER_PROGRAM],
+            f"LEFT JOIN {payments} up ON up.id = {payer_sql('ul')}",  # nosec B608
         )
         cursor.execute(f"CREATE INDEX {SCOPE_ENROLMENTS}_w ON {SCOPE_ENROLMENTS} (worker_id)")
         cursor.execute(f"CREATE INDEX {SCOPE_MONTHS}_e ON {SCOPE_MONTHS} (enrolment_id, month)")
@@ -378,10 +375,10 @@ def protected_sql(
           AND (pw.date_of_death IS NULL OR pw.date_of_death >= %s)
           AND EXISTS (
             SELECT 1 FROM {billed} pl
-            WHERE pl.enrolment_id = pe.id AND pl.program = %s AND pl.month >= %s
+            WHERE pl.enrolment_id = pe.id AND pl.month >= %s
               AND NOT EXISTS (
                 SELECT 1 FROM {unpaid}
-                WHERE ul.enrolment_id = pe.id AND ul.program = %s AND ul.month <= pl.month
+                WHERE ul.enrolment_id = pe.id AND ul.month <= pl.month
                   AND ({paid_on} IS NULL OR {paid_on} > %s)
               )
           )
@@ -391,9 +388,7 @@ def protected_sql(
         month,
         month,
         day,
-        MONTH_MARKER_PROGRAM,
         add_months(month, -tolerated),
-        MONTH_MARKER_PROGRAM,
         payments_counted_until(book, day),
     ]
     return sql, params

@@ -37,7 +37,6 @@ from jaring.finance.models import (
     Payment,
 )
 from jaring.finance.protection import (
-    MONTH_MARKER_PROGRAM,
     PROTECTING_STATUSES,
     add_months,
     paid_through_sql,
@@ -239,12 +238,16 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
     if checkpoint is not None:
         return _billed(invoice, source, 0, checkpoint.skipped_other_funder, params)
     quote = connection.ops.quote_name
-    cases, case_params = [], []
-    for program in program_rules.Program:
-        amount_sql, amount_params = _program_amount_sql(params, program)
-        cases.append(f"WHEN '{program.value}' THEN {amount_sql}")
-        case_params += amount_params
-    programs = " UNION ALL ".join(f"SELECT '{p.value}' AS program" for p in program_rules.Program)
+    amounts, amount_params = [], []
+    for program in map(program_rules.Program, InvoiceLine.PROGRAM_AMOUNTS):
+        amount_sql, params_of = _program_amount_sql(params, program)
+        if program not in program_rules.MANDATORY_PROGRAMS:  # optional (JHT): when taken
+            amount_sql, params_of = (
+                f"CASE WHEN e.programs LIKE %s THEN {amount_sql} ELSE 0 END",
+                [f"%{program.value}%", *params_of],
+            )
+        amounts.append(f"{amount_sql} AS {InvoiceLine.PROGRAM_AMOUNTS[program]}")
+        amount_params += params_of
     occupation_join = ""
     if params.relief_factor is not None:  # only relief needs the worker's occupation
         occupation_join = (
@@ -253,19 +256,28 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
         )
     lines = quote(InvoiceLine._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
-    columns = "invoice_id, enrolment_id, worker_id, month, program, amount"
-    priced = (
-        f"SELECT %s, e.id, e.worker_id, %s, p.program, CASE p.program {' '.join(cases)} END "  # nosec B608
-        f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
-        f"CROSS JOIN ({programs}) AS p "
-        # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
-        f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
-        f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s "
-        f"AND (p.program IN ('JKK', 'JKM') OR e.programs LIKE %s) "
+    each = [f"a.{column}" for column in InvoiceLine.PROGRAM_AMOUNTS.values()]
+    columns = ", ".join(
+        ["invoice_id", "enrolment_id", "worker_id", "month", *InvoiceLine.PROGRAM_AMOUNTS.values()]
+        + ["amount"]
     )
+
+    def priced(conditions: str = "") -> str:
+        """One row per participant-month: each programme priced, and their sum; ``conditions``
+        on the enrolment ``e`` are added to the coverage's."""
+        return (
+            f"SELECT %s, a.id, a.worker_id, %s, {', '.join(each)}, {' + '.join(each)} "
+            f"FROM (SELECT e.id, e.worker_id, {', '.join(amounts)} "  # nosec B608
+            f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
+            # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
+            f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
+            f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s {conditions}"
+            ") AS a"
+        )
+
     priced_params = [
-        *(invoice.pk, month, *case_params, source.pk, *PROTECTING_STATUSES),
-        *(month, month, "%JHT%"),
+        *(invoice.pk, month, *amount_params, source.pk, *PROTECTING_STATUSES),
+        *(month, month),
     ]
     analyze_if_stale(Enrolment)
     with connection.cursor() as cursor:
@@ -278,7 +290,7 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             sequence = partitions.identity_sequence(InvoiceLine._meta.db_table)
             cursor.execute(
                 f"INSERT INTO {quote(staged)} (id, {columns}) "  # nosec B608
-                f"SELECT nextval(%s), priced.* FROM ({priced}) AS priced",
+                f"SELECT nextval(%s), priced.* FROM ({priced()}) AS priced",
                 [sequence, *priced_params],
             )
             new_lines = cursor.rowcount
@@ -292,22 +304,20 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             unbilled, skipped = _unbilled_and_owed(cursor, source, month)
             new_lines = 0
             if unbilled:
-                cursor.execute(
-                    f"INSERT INTO {lines} ({columns}) {priced}"  # nosec B608
-                    # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue
-                    # on the invoice's row lock; the unique constraint is the last line of
-                    # defence.
-                    f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done "
-                    f"WHERE done.enrolment_id = e.id AND done.month = %s AND done.program = %s) "
-                    # Owed by another funder already (one funder per participant-month, which
-                    # the constraint line_one_funder_per_month enforces): not billed twice.
+                # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
+                # invoice's row lock; the unique constraint is the last line of defence. Owed by
+                # another funder already (one funder per participant-month, which the constraint
+                # line_one_funder_per_month enforces): not billed twice.
+                not_billed = (
+                    f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done "  # nosec B608
+                    "WHERE done.enrolment_id = e.id AND done.month = %s) "
                     f"AND NOT EXISTS (SELECT 1 FROM {lines} AS other "
-                    f"WHERE other.worker_id = e.worker_id AND other.month = %s "
-                    f"AND other.program = %s AND other.credit_note_id IS NULL)",
-                    [
-                        *priced_params,
-                        *(month, MONTH_MARKER_PROGRAM, month, MONTH_MARKER_PROGRAM),
-                    ],
+                    "WHERE other.worker_id = e.worker_id AND other.month = %s "
+                    "AND other.credit_note_id IS NULL)"
+                )
+                cursor.execute(
+                    f"INSERT INTO {lines} ({columns}) {priced(not_billed)}",  # nosec B608
+                    [*priced_params, month, month],
                 )
                 new_lines = cursor.rowcount
                 if new_lines:
@@ -354,14 +364,14 @@ def _unbilled_and_owed(cursor, source: FundingSource, month: datetime.date) -> t
         "SELECT count(*) FILTER (WHERE done.enrolment_id IS NULL AND other.worker_id IS NULL), "
         "count(*) FILTER (WHERE other.enrolment_id <> e.id) "
         f"FROM {quote(Enrolment._meta.db_table)} AS e "  # noqa: S608  # nosec B608
-        f"LEFT JOIN (SELECT enrolment_id FROM {lines} WHERE month = %s AND program = %s) AS done "
+        f"LEFT JOIN (SELECT enrolment_id FROM {lines} WHERE month = %s) AS done "
         "ON done.enrolment_id = e.id "
         f"LEFT JOIN (SELECT worker_id, enrolment_id FROM {lines} WHERE month = %s "
-        "AND program = %s AND credit_note_id IS NULL) AS other ON other.worker_id = e.worker_id "
+        "AND credit_note_id IS NULL) AS other ON other.worker_id = e.worker_id "
         f"WHERE e.source_id = %s AND e.status IN ({statuses}) AND e.kpj_number <> '' "
         "AND e.start_month <= %s AND e.end_month >= %s",
         [
-            *(month, MONTH_MARKER_PROGRAM, month, MONTH_MARKER_PROGRAM),
+            *(month, month),
             *(source.pk, *PROTECTING_STATUSES, month, month),
         ],
     )

@@ -190,7 +190,7 @@ def invoices(request):
             summary = result.summary()
             messages.success(
                 request,
-                _("Billed %(month)s: %(lines)s new lines.")
+                _("Billed %(month)s: %(lines)s new participant-months.")
                 % {"month": summary["month"], "lines": summary["new_lines"]},
             )
             for refused in result.refused:
