@@ -39,12 +39,13 @@ def _workers_file(regency: str, share_first_with: str | None, folder: Path) -> P
 def pemda(regency: str, months: list[int], share_first_with: str | None) -> None:
     from jaring.enrolment.models import Enrolment
     from jaring.federation import services as federation
-    from jaring.finance.models import FundingSource, Invoice, InvoiceLine
+    from jaring.finance.models import FundingSource, Invoice
     from jaring.regions.models import Region
     from jaring.regions.services import POPULATION_CSV, load_regions
     from jaring.registry import services as registry
     from jaring.registry.models import Worker
     from jaring.reports.services import refresh_regency
+    from tests.billing_kit import billed_line
     from tests.conftest import write_region_subset
 
     with tempfile.TemporaryDirectory() as folder:
@@ -71,15 +72,7 @@ def pemda(regency: str, months: list[int], share_first_with: str | None) -> None
             invoice, _ = Invoice.objects.get_or_create(
                 source=source, month=day, defaults={"number": f"{regency}/{day:%Y-%m}"}
             )
-            InvoiceLine.objects.create(
-                invoice=invoice,
-                enrolment=enrolment,
-                worker=worker,
-                month=day,
-                jkk_amount=10_000,
-                jkm_amount=6_800,
-                amount=16_800,
-            )
+            billed_line(invoice, enrolment, day)
     refresh_regency(regency, today=datetime.date(2025, months[-1], 20))
     federation.publish()
     federation.create_instance_publication()

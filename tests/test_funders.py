@@ -17,6 +17,7 @@ from jaring.programs import rules as program_rules
 from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
 from jaring.registry.models import Worker
+from tests.billing_kit import billed_line
 from tests.conftest import BENGKALIS
 from tests.test_enrolment_finance import apbd, finance_officer, plan, registry
 
@@ -52,15 +53,7 @@ def line(enrolment, month):
         month=month,
         defaults={"number": f"T/{enrolment.source_id}/{month:%Y-%m}"},
     )
-    return InvoiceLine.objects.create(
-        invoice=invoice,
-        enrolment=enrolment,
-        worker=enrolment.worker,
-        month=month,
-        jkk_amount=10_000,
-        jkm_amount=6_800,
-        amount=16_800,
-    )
+    return billed_line(invoice, enrolment, month)
 
 
 def test_the_database_refuses_two_funders_for_one_participant_month(apbd, province):  # noqa: F811

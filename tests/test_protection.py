@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from jaring.enrolment.models import Enrolment
 from jaring.finance.allocation import paid_bounds
-from jaring.finance.models import FundingSource, Invoice, InvoiceLine, Payment
+from jaring.finance.models import FundingSource, Invoice, Payment
 from jaring.finance.protection import (
     PROTECTING_STATUSES,
     SCOPE_ENROLMENTS,
@@ -30,6 +30,7 @@ from jaring.programs.rulebook import default_rulebook
 from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import Worker
+from tests.billing_kit import billed_line
 from tests.conftest import BENGKALIS
 from tests.test_registry_import import RUSNI, write_csv
 
@@ -133,15 +134,7 @@ def build(base, history):
                 invoice = invoices[billed] = Invoice.objects.create(
                     source=source, month=billed, number=f"T/{billed:%Y-%m}"
                 )
-            InvoiceLine.objects.create(
-                invoice=invoice,
-                enrolment=enrolment,
-                worker=worker,
-                month=billed,
-                jkk_amount=10_000,
-                jkm_amount=6_800,
-                amount=16_800,
-            )
+            billed_line(invoice, enrolment, billed)
     for position, (billed, invoice) in enumerate(sorted(invoices.items())):
         invoice.total = 16_800 * invoice.lines.count()
         invoice.save(update_fields=["total"])
@@ -297,15 +290,7 @@ def bill_and_pay(base, enrolment, months, paid_through, paid_on=None):
         invoice, _ = Invoice.objects.get_or_create(
             source=base["source"], month=billed, defaults={"number": f"T/{billed:%Y-%m}"}
         )
-        InvoiceLine.objects.create(
-            invoice=invoice,
-            enrolment=enrolment,
-            worker=enrolment.worker,
-            month=billed,
-            jkm_amount=6_800,
-            jkk_amount=0,
-            amount=6_800,
-        )
+        billed_line(invoice, enrolment, billed, jkk=0)
         invoice.total += 6_800
         invoice.save(update_fields=["total"])
         if billed <= paid_through:
