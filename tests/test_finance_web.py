@@ -111,8 +111,10 @@ def test_the_whole_money_flow_through_the_screens(registry, staff, client, monke
             values_only=True
         )
     )
-    assert len(lines) == 1 + 100 + 1 and lines[-1][4] == 840_000
-    assert lines[0][5] == "Dibayar" and lines[1][5] == "14-04-2025 SP2D-0412"  # who paid it
+    # A header, one row per participant-month (50 participants), the totals.
+    assert len(lines) == 1 + 50 + 1 and lines[-1][7] == 840_000
+    assert lines[-1][4:7] == (50 * 10_000, 50 * 6_800, 0)  # JKK, JKM, JHT
+    assert lines[0][8] == "Dibayar" and lines[1][8] == "14-04-2025 SP2D-0412"  # who paid it
     budget_xlsx = client.get(reverse("finance:budget"), {"tahun": 2025, "format": "xlsx"})
     sheet = list(
         openpyxl.load_workbook(__import__("io").BytesIO(budget_xlsx.content)).active.iter_rows(

@@ -149,6 +149,6 @@ def test_lapsed_participants_are_counted_and_listed(builder, tmp_path, client):
             client.get(reverse("finance:invoice", args=[december.pk]), {"format": "xlsx"}).content
         )
     ).active
-    status = [row[6] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]]
-    assert status.count("NONAKTIF (menunggak) sejak 12/2025") == 2 * 2  # two programmes each
-    assert status.count("AKTIF") == 2  # Rusni, reactivated
+    status = [row[9] for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert status.count("NONAKTIF (menunggak) sejak 12/2025") == 2  # one participant-month each
+    assert status.count("AKTIF") == 1  # Rusni, reactivated
