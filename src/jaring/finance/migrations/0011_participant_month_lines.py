@@ -68,6 +68,11 @@ def _sql(statements):
         with schema_editor.connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+            if schema_editor.connection.vendor == "postgresql":
+                # The rows' deferred foreign-key checks, now: PostgreSQL refuses to index a
+                # table with checks pending, and the constraints that follow build indexes.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     return run
 
