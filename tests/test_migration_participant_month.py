@@ -77,8 +77,20 @@ def test_a_months_lines_merge_into_one_that_reads_paid_and_credited_as_before():
     assert {month: line.pk for month, line in merged.items()} == last_of  # the month's last line
     assert merged[JANUARY].paid_by is not None and merged[FEBRUARY].paid_by is None
     assert merged[FEBRUARY].credit_note_id == note.pk and merged[JANUARY].credit_note_id is None
+    from jaring.finance.models import Invoice
 
-    # Reversed (development only), each month splits back into one line per programme.
+    assert set(Invoice.objects.values_list("line_count", flat=True)) == {1}  # counted again
+
+    # Not reversed once payments are recorded: the split lines would read as unpaid.
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    with pytest.raises(RuntimeError, match="payments are recorded"):
+        executor.migrate(BEFORE)
+    assert InvoiceLine.objects.count() == 2  # nothing changed
+    # Without payments (development only), each month splits back into one line per programme.
+    from jaring.finance.models import Payment
+
+    Payment.objects.all().delete()
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(BEFORE)
@@ -90,6 +102,7 @@ def test_a_months_lines_merge_into_one_that_reads_paid_and_credited_as_before():
         (FEBRUARY, "JKK", 10_000, note.pk),
         (FEBRUARY, "JKM", 6_800, note.pk),
     ]
+    assert sorted(Invoice.objects.values_list("line_count", flat=True)) == [2, 3]
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -12,7 +12,7 @@ line the invoice had when it was recorded (``Payment.paid_through_line``: lines 
 re-run, are not paid by it even when their enrolment sorts earlier). A line is paid by the
 first payment (by id, the order payments are recorded in) whose bounds include it — ``payer_sql``,
 the one definition every reader uses. Recording a payment writes the payment row only, whatever
-the invoice's size (stamping each paid line rewrote two rows per participant-month).
+the invoice's size (stamping each paid line rewrote a row per participant-month).
 
 Plain SQL on a cursor, the same on SQLite and PostgreSQL.
 """

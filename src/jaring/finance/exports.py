@@ -13,7 +13,7 @@ from jaring.core.i18n import render
 from jaring.core.masking import mask_kpj, mask_name
 from jaring.core.spreadsheets import DECIMAL, IDENTIFIER, NUMBER, TEXT, Column, TableSheet
 from jaring.finance.allocation import payer, with_payer
-from jaring.finance.models import Invoice, Lapse, payment_state
+from jaring.finance.models import Invoice, InvoiceLine, Lapse, payment_state
 from jaring.finance.protection import lapse_start
 from jaring.finance.selectors import BUDGET_MEASURES, BudgetLine, paid_amount
 from jaring.programs.rulebook import default_rulebook
@@ -40,9 +40,8 @@ INVOICE_COLUMNS = [
     Column("Nama (disamarkan)", TEXT, 24),
     Column("Desa/Kelurahan", TEXT, 22),
     Column("Bulan", TEXT, 9),
-    Column("Iuran JKK", NUMBER, 12),
-    Column("Iuran JKM", NUMBER, 12),
-    Column("Iuran JHT", NUMBER, 12),
+    # One column per programme, in the line's order (InvoiceLine.PROGRAM_AMOUNTS), then the sum.
+    *(Column(f"Iuran {program}", NUMBER, 12) for program in InvoiceLine.PROGRAM_AMOUNTS),
     Column("Jumlah iuran", NUMBER, 14),
     Column("Dibayar", TEXT, 30),
     Column("Kepesertaan", TEXT, 30),
@@ -108,9 +107,7 @@ def invoice_xlsx(invoice: Invoice, full_kpj: bool) -> bytes:
                 mask_name(worker.full_name),
                 worker.village.name,
                 f"{line.month:%m/%Y}",
-                line.jkk_amount,
-                line.jkm_amount,
-                line.jht_amount,
+                *(getattr(line, column) for column in InvoiceLine.PROGRAM_AMOUNTS.values()),
                 line.amount,
                 paid,
                 membership,
@@ -127,17 +124,11 @@ def invoice_summary(invoice: Invoice) -> dict:
     by_program = {p: total for p, total in invoice.lines.program_totals().items() if total}
     by_village = list(
         invoice.lines.values("enrolment__worker__district_code")
-        .annotate(participants=Count("enrolment_id", distinct=True), total=Sum("amount"))
+        .annotate(participants=Count("id"), total=Sum("amount"))  # a line per participant
         .order_by("enrolment__worker__district_code")
     )
-    participants = invoice.lines.values("enrolment_id").distinct().count()
-    participants_paid = (
-        invoice.lines.alias(paid_by=payer())
-        .filter(paid_by__isnull=False)
-        .values("enrolment_id")
-        .distinct()
-        .count()
-    )
+    participants = invoice.lines.count()
+    participants_paid = invoice.lines.alias(paid_by=payer()).filter(paid_by__isnull=False).count()
     paid = paid_amount(invoice)
     return {
         "by_program": by_program,

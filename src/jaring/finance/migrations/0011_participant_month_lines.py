@@ -14,9 +14,12 @@ share their credit note.
 SQLite rebuilds the table for these changes, which drops its row triggers of ``finance 0010``:
 they are created again afterwards (in both directions).
 
-The reverse splits each row back into one row per programme; the split rows get new ids, above
-every payment's bounds, so a database with payments reads their JKK and JHT rows as unpaid
-after a reverse (a development convenience, not an upgrade path)."""
+On PostgreSQL the journal's statement triggers (``finance 0010``) are off during the merge: it
+bills nobody more or less. Each invoice's ``line_count`` is counted again.
+
+The reverse splits each row back into one row per programme. It refuses once payments are
+recorded: the split rows would get new ids above every payment's bounds and read as unpaid (a
+development convenience, not an upgrade path)."""
 
 import importlib
 
@@ -33,22 +36,28 @@ SQLITE_LINE_TRIGGERS = [
     *(s for s in _JOURNAL.SQLITE if "ON finance_invoiceline" in s),
 ]
 LINES = "finance_invoiceline"
-SAME_MONTH = f"o.enrolment_id = {LINES}.enrolment_id AND o.month = {LINES}.month"
+# Kept rows are marked in the programme column (dropped afterwards) before the rest go.
+KEPT = "*"
+PROGRAMMES = (("JKK", "jkk_amount"), ("JKM", "jkm_amount"), ("JHT", "jht_amount"))
+COUNT_LINES = (
+    "UPDATE finance_invoice SET line_count = c.lines FROM ("  # noqa: S608  # nosec B608
+    f"SELECT invoice_id, COUNT(*) AS lines FROM {LINES} GROUP BY invoice_id) AS c "
+    "WHERE finance_invoice.id = c.invoice_id"
+)
 
-
-def _part(program: str) -> str:
-    return (
-        f"COALESCE((SELECT SUM(o.amount) FROM {LINES} o "  # noqa: S608  # nosec B608
-        f"WHERE {SAME_MONTH} AND o.program = '{program}'), 0)"
-    )
-
-
+# Set-based: one grouping pass over the lines, whatever their number.
 MERGE = [
-    f"UPDATE {LINES} SET jkk_amount = {_part('JKK')}, jkm_amount = {_part('JKM')}, "  # noqa: S608  # nosec B608
-    f"jht_amount = {_part('JHT')}, "
-    f"amount = (SELECT SUM(o.amount) FROM {LINES} o WHERE {SAME_MONTH}) "
-    f"WHERE id = (SELECT MAX(o.id) FROM {LINES} o WHERE {SAME_MONTH})",
-    f"DELETE FROM {LINES} WHERE id <> (SELECT MAX(o.id) FROM {LINES} o WHERE {SAME_MONTH})",  # noqa: S608  # nosec B608
+    f"UPDATE {LINES} SET program = '{KEPT}', "  # noqa: S608  # nosec B608
+    + "".join(f"{column} = g.{column}, " for _program, column in PROGRAMMES)
+    + "amount = g.amount FROM (SELECT MAX(id) AS kept, month, "
+    + "".join(
+        f"SUM(CASE WHEN program = '{program}' THEN amount ELSE 0 END) AS {column}, "
+        for program, column in PROGRAMMES
+    )
+    + f"SUM(amount) AS amount FROM {LINES} GROUP BY enrolment_id, month) AS g "
+    f"WHERE {LINES}.id = g.kept AND {LINES}.month = g.month",
+    f"DELETE FROM {LINES} WHERE program <> '{KEPT}'",  # noqa: S608  # nosec B608
+    COUNT_LINES,
 ]
 
 SPLIT = [
@@ -60,15 +69,31 @@ SPLIT = [
         for program, column in (("JKK", "jkk_amount"), ("JHT", "jht_amount"))
     ),
     f"UPDATE {LINES} SET program = 'JKM', amount = jkm_amount WHERE program = ''",  # noqa: S608  # nosec B608
+    COUNT_LINES,
 ]
+# The journal's statement triggers on PostgreSQL: a merge or a split bills nobody more or less.
+JOURNAL_TRIGGERS = ("finance_billing_lines_updated", "finance_billing_lines_deleted")
 
 
-def _sql(statements):
+def _sql(statements, refuse_payments: bool = False):
     def run(apps, schema_editor):
+        postgresql = schema_editor.connection.vendor == "postgresql"
         with schema_editor.connection.cursor() as cursor:
+            if refuse_payments:
+                cursor.execute("SELECT EXISTS (SELECT 1 FROM finance_payment)")
+                if cursor.fetchone()[0]:
+                    raise RuntimeError(
+                        "finance 0011 cannot be reversed once payments are recorded: the split "
+                        "lines would get ids above every payment's bounds and read as unpaid."
+                    )
+            if postgresql:
+                for trigger in JOURNAL_TRIGGERS:
+                    cursor.execute(f"ALTER TABLE {LINES} DISABLE TRIGGER {trigger}")
             for statement in statements:
                 cursor.execute(statement)
-            if schema_editor.connection.vendor == "postgresql":
+            if postgresql:
+                for trigger in JOURNAL_TRIGGERS:
+                    cursor.execute(f"ALTER TABLE {LINES} ENABLE TRIGGER {trigger}")
                 # The rows' deferred foreign-key checks, now: PostgreSQL refuses to index a
                 # table with checks pending, and the constraints that follow build indexes.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -102,14 +127,13 @@ class Migration(migrations.Migration):
             "invoiceline", "jkm_amount", _amount("JKM contribution", default=0), False
         ),
         migrations.AddField("invoiceline", "jht_amount", _amount("JHT contribution", default=0)),
-        # Merged while the old (enrolment, month, programme) index still finds a month's lines.
-        migrations.RunPython(_sql(MERGE), migrations.RunPython.noop),
         migrations.RemoveConstraint("invoiceline", "invoice_line_once"),
         migrations.RemoveConstraint("invoiceline", "line_one_funder_per_month"),
         migrations.RemoveConstraint("invoiceline", "invoice_line_program"),
         migrations.RemoveIndex("invoiceline", "line_invoice_program_idx"),
-        # Reversed: split once the programme column is back and before its constraints are.
-        migrations.RunPython(migrations.RunPython.noop, _sql(SPLIT)),
+        # Between the programme's constraints and its column: reversed, the split runs once
+        # the column is back and before its constraints are.
+        migrations.RunPython(_sql(MERGE), _sql(SPLIT, refuse_payments=True)),
         # A default, so that the reverse can add the column back to rows that have none.
         migrations.AlterField("invoiceline", "program", models.CharField(max_length=3, default="")),
         migrations.RemoveField("invoiceline", "program"),
