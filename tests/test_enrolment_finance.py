@@ -279,22 +279,25 @@ def test_a_month_with_coverage_on_any_day_is_billed_whole(apbd, finance_officer,
 
 
 @pytest.mark.parametrize(
-    ("kind", "occupation", "income", "month"),
+    ("kind", "occupation", "income", "month", "programs"),
     [
-        ("apbd_kab", "ojek_transportasi", 1_000_000, D(2026, 2, 1)),
-        ("csr", "ojek_transportasi", 1_000_000, D(2026, 2, 1)),
-        ("csr", "ojek_transportasi", 1_200_000, D(2026, 2, 1)),
-        ("csr", "nelayan", 2_400_000, D(2026, 2, 1)),
-        ("csr", "ojek_transportasi", 1_400_000, D(2025, 12, 1)),
-        ("apbdes", "ojek_transportasi", 3_400_000, D(2026, 3, 1)),
+        ("apbd_kab", "ojek_transportasi", 1_000_000, D(2026, 2, 1), "JKK,JKM"),
+        ("csr", "ojek_transportasi", 1_000_000, D(2026, 2, 1), "JKK,JKM"),
+        ("csr", "ojek_transportasi", 1_200_000, D(2026, 2, 1), "JKK,JKM"),
+        ("csr", "nelayan", 2_400_000, D(2026, 2, 1), "JKK,JKM"),
+        ("csr", "ojek_transportasi", 1_400_000, D(2025, 12, 1), "JKK,JKM"),
+        ("apbdes", "ojek_transportasi", 3_400_000, D(2026, 3, 1), "JKK,JKM"),
         # PP 50/2025's non-transport relief (April-December 2026), not for a Pemda's budget.
-        ("csr", "nelayan", 2_400_000, D(2026, 5, 1)),
-        ("apbd_kab", "nelayan", 1_000_000, D(2026, 5, 1)),
-        ("apbdes", "nelayan", 1_000_000, D(2026, 12, 1)),
+        ("csr", "nelayan", 2_400_000, D(2026, 5, 1), "JKK,JKM"),
+        ("apbd_kab", "nelayan", 1_000_000, D(2026, 5, 1), "JKK,JKM"),
+        ("apbdes", "nelayan", 1_000_000, D(2026, 12, 1), "JKK,JKM"),
+        # JHT taken as well: its own column of the participant-month, with and without relief.
+        ("apbd_kab", "nelayan", 2_400_000, D(2026, 2, 1), "JKK,JKM,JHT"),
+        ("csr", "nelayan", 2_400_000, D(2026, 5, 1), "JKK,JKM,JHT"),
     ],
 )
 def test_sql_billing_equals_the_rule_for_every_rate_case(
-    registry, finance_officer, kind, occupation, income, month
+    registry, finance_officer, kind, occupation, income, month, programs
 ):
     source = FundingSource.objects.create(region_id=BENGKALIS, kind=kind, name=f"Sumber {kind}")
     finance_services.allocate(source, month.year, 1_000_000, finance_officer)
@@ -309,6 +312,7 @@ def test_sql_billing_equals_the_rule_for_every_rate_case(
         start_month=month,
         end_month=month,
         declared_income=income,
+        programs=programs,
     )
     result = finance_services.bill_month(
         Region.objects.get(code=BENGKALIS), month, finance_officer, source.name
@@ -317,15 +321,16 @@ def test_sql_billing_equals_the_rule_for_every_rate_case(
         default_rulebook(),
         month,
         income,
-        program_rules.MANDATORY_PROGRAMS,
+        {program_rules.Program(p) for p in programs.split(",")},
         "transport" if occupation == "ojek_transportasi" else None,
         source.rule_funding,
     )
     assert result["total"] == expected.total
     assert InvoiceLine.objects.count() == 1  # one participant-month, every programme on it
-    billed = InvoiceLine.objects.all().program_totals()
-    assert {p: a for p, a in billed.items() if a} == {
-        line.program.value: line.amount for line in expected.lines
+    by_rule = {line.program.value: line.amount for line in expected.lines}
+    # Each programme in its column; one not taken is 0.
+    assert InvoiceLine.objects.all().program_totals() == {
+        program: by_rule.get(program, 0) for program in InvoiceLine.PROGRAM_AMOUNTS
     }
 
 

@@ -290,8 +290,7 @@ def bill_and_pay(base, enrolment, months, paid_through, paid_on=None):
         invoice, _ = Invoice.objects.get_or_create(
             source=base["source"], month=billed, defaults={"number": f"T/{billed:%Y-%m}"}
         )
-        billed_line(invoice, enrolment, billed, jkk=0)
-        invoice.total += 6_800
+        invoice.total += billed_line(invoice, enrolment, billed, jkk=0).amount
         invoice.save(update_fields=["total"])
         if billed <= paid_through:
             Payment.objects.create(
