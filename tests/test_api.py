@@ -500,6 +500,25 @@ def test_the_front_keeps_the_throttle(world, wsgi, monkeypatch):
     cache.clear()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements prepared on the server")
+def test_the_look_up_is_prepared_once_per_connection_and_reused(world, wsgi):
+    """Django opens connections with psycopg's prepared statements off, which made
+    ``prepare=True`` a no-op: the look-up was parsed and planned on every request."""
+    from jaring.wsgi import application
+
+    _row, token = api_services.issue_token(world["bpjs"], "cabang")
+    niks = [nik_of(RUSNI), nik_of(BAHTIAR), "1403000000000000"]  # found, found, not found
+    assert [call(application, token, {"nik": nik})[0] for nik in niks] == [200, 200, 404]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ["%INSERT INTO \"accounts_personaldataaccess\"%"],
+        )
+        assert cursor.fetchall() == [(3,)]  # one statement on the server, executed three times
+    assert PersonalDataAccess.objects.filter(object_type="coverage").count() == 3
+
+
 def bearer_of(token):
     return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
