@@ -513,7 +513,7 @@ def test_the_look_up_is_prepared_once_per_connection_and_reused(world, wsgi):
         cursor.execute(
             "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
             "WHERE statement LIKE %s",
-            ["%INSERT INTO \"accounts_personaldataaccess\"%"],
+            ['%INSERT INTO "accounts_personaldataaccess"%'],
         )
         assert cursor.fetchall() == [(3,)]  # one statement on the server, executed three times
     assert PersonalDataAccess.objects.filter(object_type="coverage").count() == 3
