@@ -405,7 +405,8 @@ def bench_api(rows: int) -> list[str]:
         print("api benchmark skipped: PostgreSQL is not reachable")
         return []
     if shutil.which("wrk") is None:
-        raise RuntimeError("the api benchmark's load comes from wrk: apt-get install wrk")
+        print("api benchmark skipped: its load comes from wrk (apt-get install wrk)")
+        return []
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(POSTGRES_URL, tmp) | {
             "JARING_SECRET_KEY": "bench-only",
