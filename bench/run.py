@@ -459,8 +459,8 @@ def bench_api(rows: int) -> list[str]:
     line = (
         f"| api_coverage | postgresql | {rows:,} workers | {rps:,.0f} req/s | p50 {p50:.1f} ms, "
         f"p99 {p99:.1f} ms | {RUNS} | gunicorn {workers} gthread workers × {API_THREADS} threads, "
-        f"wrk with 32 persistent connections, "
-        f"15 s per run, {errors} non-200; bare WSGI floor (look-up + log in one statement) "
+        f"wrk with 32 persistent connections, 15 s per run, {errors} failed (status ≥ 400 "
+        f"or socket error); bare WSGI floor (look-up + log in one statement) "
         f"{bare_rps:,.0f} req/s, p50 {bare_p50:.1f} ms, p99 {bare_p99:.1f} ms → "
         f"{rps / bare_rps:.2f}× the floor; target ≥ {API_TARGET_RPS:,} req/s, p99 ≤ "
         f"{API_TARGET_P99_MS} ms → {rps / API_TARGET_RPS:.2f}×, {'met' if met else 'not met'}; "
