@@ -3,20 +3,13 @@
 ``python bench/api.py setup ROWS`` fills the (fresh) database: ROWS workers in Kabupaten
 Bengkalis, each with an active enrolment, 10,000 of them with real NIKs (blind-indexed like an
 import would), a BPJS officer and an API token; prints the token, the officer's id and sample
-NIKs as JSON.
-
-``python bench/api.py load URL TOKEN NIKS_FILE SECONDS CONCURRENCY`` fires requests from one
-asyncio process (new connection per request, as a branch application would) and prints the
-throughput and the latency percentiles as JSON.
+NIKs as JSON. The load itself comes from wrk (``bench/api_load.lua``, run by ``bench/run.py``).
 """
 
-import asyncio
 import datetime
 import json
 import random
-import statistics
 import sys
-import time
 
 REAL_WORKERS = 10_000  # the rest only fill the index: their NIKs are not blind-indexed
 
@@ -87,59 +80,5 @@ def setup(rows: int) -> None:
     print(json.dumps({"token": token, "niks": niks, "user_id": officer.pk}))
 
 
-async def _one(host: str, port: int, request: bytes) -> tuple[float, bytes]:
-    started = time.perf_counter()
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(request)
-    response = await reader.read()
-    writer.close()
-    return time.perf_counter() - started, response[:12]
-
-
-async def _load(url: str, token: str, niks: list[str], seconds: float, concurrency: int):
-    host, port = url.split("//")[1].split(":")
-    port = int(port)
-    latencies, errors = [], 0
-    deadline = time.perf_counter() + seconds
-
-    async def client(seed: int):
-        nonlocal errors
-        rng = random.Random(seed)
-        while time.perf_counter() < deadline:
-            nik = rng.choice(niks)
-            body = json.dumps({"nik": nik})
-            request = (
-                f"POST /api/v1/coverage HTTP/1.1\r\nHost: {host}\r\n"
-                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}"
-            ).encode()
-            latency, head = await _one(host, port, request)
-            if head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200"):
-                latencies.append(latency)
-            else:
-                errors += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client(i) for i in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    if not latencies:
-        return {"requests": 0, "errors": errors, "rps": 0.0, "p50_ms": 0.0, "p99_ms": 0.0}
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[max(int(len(latencies) * 0.99) - 1, 0)],
-    }
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "setup":
-        setup(int(sys.argv[2]))
-    else:
-        url, token, niks_file, seconds, concurrency = sys.argv[2:7]
-        with open(niks_file) as handle:
-            sample = json.load(handle)
-        result = asyncio.run(_load(url, token, sample, float(seconds), int(concurrency)))
-        print(json.dumps(result))
+    setup(int(sys.argv[2]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -394,13 +395,17 @@ API_THREADS = int(os.environ.get("JARING_WEB_THREADS", "4"))
 
 def bench_api(rows: int) -> list[str]:
     """gunicorn as the production unit runs it (deploy/gunicorn.conf.py: gthread, 2 workers per
-    core, JARING_WEB_THREADS threads each) over PostgreSQL; the load from one asyncio process.
+    core, JARING_WEB_THREADS threads each) over PostgreSQL; the load from wrk (bench/api_load.lua:
+    32 persistent connections, as nginx's upstream pool keeps them).
 
     Each run serves, in turn, the bare WSGI floor (bench/api_bare.py: look-up and access-log
     row in one statement, no framework) and Jaring (jaring.wsgi), under the same load, so the
     ratio compares two figures taken under the same conditions on a shared machine."""
     if not _postgres_available():
         print("api benchmark skipped: PostgreSQL is not reachable")
+        return []
+    if shutil.which("wrk") is None:
+        print("api benchmark skipped: its load comes from wrk (apt-get install wrk)")
         return []
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(POSTGRES_URL, tmp) | {
@@ -422,8 +427,8 @@ def bench_api(rows: int) -> list[str]:
         if setup.returncode:
             raise RuntimeError(setup.stderr[-2000:])
         prepared = json.loads(setup.stdout.strip().splitlines()[-1])
-        niks = Path(tmp) / "niks.json"
-        niks.write_text(json.dumps(prepared["niks"]))
+        niks = Path(tmp) / "niks.txt"
+        niks.write_text("\n".join(prepared["niks"]))
         workers = 2 * (os.cpu_count() or 1)
         bare_env = env | {
             "BENCH_USER_ID": str(prepared["user_id"]),
@@ -454,8 +459,8 @@ def bench_api(rows: int) -> list[str]:
     line = (
         f"| api_coverage | postgresql | {rows:,} workers | {rps:,.0f} req/s | p50 {p50:.1f} ms, "
         f"p99 {p99:.1f} ms | {RUNS} | gunicorn {workers} gthread workers × {API_THREADS} threads, "
-        f"32 concurrent clients, "
-        f"15 s per run, {errors} non-200; bare WSGI floor (look-up + log in one statement) "
+        f"wrk with 32 persistent connections, 15 s per run, {errors} failed (status ≥ 400 "
+        f"or socket error); bare WSGI floor (look-up + log in one statement) "
         f"{bare_rps:,.0f} req/s, p50 {bare_p50:.1f} ms, p99 {bare_p99:.1f} ms → "
         f"{rps / bare_rps:.2f}× the floor; target ≥ {API_TARGET_RPS:,} req/s, p99 ≤ "
         f"{API_TARGET_P99_MS} ms → {rps / API_TARGET_RPS:.2f}×, {'met' if met else 'not met'}; "
@@ -490,20 +495,20 @@ def _serve_and_load(app: str, env: dict, workers: int, token: str, niks: Path) -
     def load(seconds: int) -> dict:
         done = subprocess.run(
             [
-                sys.executable,
-                str(ROOT / "bench" / "api.py"),
-                "load",
+                "wrk",
+                "-t1",
+                "-c32",
+                f"-d{seconds}s",
+                "-s",
+                str(ROOT / "bench" / "api_load.lua"),
                 f"http://127.0.0.1:{API_PORT}",
-                token,
-                str(niks),
-                str(seconds),
-                "32",
             ],
+            env=dict(os.environ, BENCH_TOKEN=token, BENCH_NIKS=str(niks)),
             capture_output=True,
             text=True,
             check=True,
         )
-        return json.loads(done.stdout)
+        return json.loads(done.stdout.strip().splitlines()[-1])
 
     try:
         _wait_for_port(API_PORT)

@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from jaring.accounts.models import PersonalDataAccess
 from jaring.accounts.rules import RoleCode
 from jaring.core import crypto, jobs, spreadsheets
 from jaring.core.text import ascii_digits
@@ -339,6 +340,33 @@ def test_the_web_answers_after_the_database_dropped_its_connection(transactional
         (pid,) = cursor.fetchone()
     _terminate_from_elsewhere(pid)  # a restart, a failover, an operator's pg_terminate_backend
     assert _serve(path) == before  # without the health check: one 500 per process first
+
+
+@on_postgres
+def test_the_coverage_look_up_answers_after_the_database_dropped_its_connection(
+    transactional_db, make_user, settings
+):
+    """The look-up runs past Django's health check (``api.selectors._prepared``): a reused
+    connection found broken is replaced, the statement prepared again on the new one and sent
+    once more, and the look-up is logged."""
+    from jaring.api.services import issue_token
+    from jaring.wsgi import application
+    from tests.test_api import call
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    _row, token = issue_token(make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS), "cabang")
+    nobody = {"nik": "1403010101900001"}  # no such worker: a 404, logged all the same
+    logged = PersonalDataAccess.objects.filter(object_type="coverage")
+    assert call(application, token, nobody)[0] == 404
+    _terminate_from_elsewhere(connection.connection.info.backend_pid)
+    assert call(application, token, nobody)[0] == 404
+    assert logged.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%INSERT INTO "accounts_personaldataaccess"%'],
+        )
+        assert cursor.fetchone() == (1,)  # prepared again on the new connection
 
 
 def test_connections_are_health_checked(settings):
