@@ -81,4 +81,6 @@ def setup(rows: int) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] != ["setup"] or len(sys.argv) != 3:
+        sys.exit("usage: python bench/api.py setup ROWS")
     setup(int(sys.argv[2]))

@@ -509,14 +509,19 @@ def test_the_look_up_is_prepared_once_per_connection_and_reused(world, wsgi):
     _row, token = api_services.issue_token(world["bpjs"], "cabang")
     niks = [nik_of(RUSNI), nik_of(BAHTIAR), "1403000000000000"]  # found, found, not found
     assert [call(application, token, {"nik": nik})[0] for nik in niks] == [200, 200, 404]
+    assert prepared_look_ups() == [3]  # one statement on the server, executed three times
+    assert PersonalDataAccess.objects.filter(object_type="coverage").count() == 3
+
+
+def prepared_look_ups() -> list[int]:
+    """How often each coverage look-up prepared on this connection was executed."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans + custom_plans FROM pg_prepared_statements "
             "WHERE statement LIKE %s",
             ['%INSERT INTO "accounts_personaldataaccess"%'],
         )
-        assert cursor.fetchall() == [(3,)]  # one statement on the server, executed three times
-    assert PersonalDataAccess.objects.filter(object_type="coverage").count() == 3
+        return [executed for (executed,) in cursor.fetchall()]
 
 
 def bearer_of(token):

@@ -351,7 +351,7 @@ def test_the_coverage_look_up_answers_after_the_database_dropped_its_connection(
     once more, and the look-up is logged."""
     from jaring.api.services import issue_token
     from jaring.wsgi import application
-    from tests.test_api import call
+    from tests.test_api import call, prepared_look_ups
 
     settings.ALLOWED_HOSTS = ["testserver"]
     _row, token = issue_token(make_user("bpjs", RoleCode.BPJS_OFFICER, BENGKALIS), "cabang")
@@ -361,12 +361,7 @@ def test_the_coverage_look_up_answers_after_the_database_dropped_its_connection(
     _terminate_from_elsewhere(connection.connection.info.backend_pid)
     assert call(application, token, nobody)[0] == 404
     assert logged.count() == 2
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ['%INSERT INTO "accounts_personaldataaccess"%'],
-        )
-        assert cursor.fetchone() == (1,)  # prepared again on the new connection
+    assert prepared_look_ups() == [1]  # prepared again on the new connection, executed once
 
 
 def test_connections_are_health_checked(settings):

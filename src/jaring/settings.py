@@ -202,6 +202,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Django opens psycopg connections with prepared statements off (``prepare_threshold``
+    # None, for poolers in transaction mode, which Jaring's deployment has not: docs/DEPLOY.md),
+    # and psycopg then ignores ``prepare=True``: the coverage look-up was parsed and planned on
+    # every request (≈ 2 ms of the database's time, measured). On, with a threshold psycopg never
+    # reaches by itself: only a statement run with ``prepare=True`` is prepared (Django's own
+    # cursors bind on the client and never prepare).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 # A streaming read replica (a hot standby of the default database): the dashboards read their
 # summary tables there (jaring.core.db_router), never anything else, never a write. Same options
 # as the default; a short connect timeout so an unreachable standby costs a page little before

@@ -87,7 +87,8 @@ def coverage_and_log(
 
 def _prepared(sql: str, params: list) -> list[tuple]:
     """PostgreSQL: run ``sql`` as a statement prepared on the server, once per connection (its
-    planning costs several times its execution), on Django's connection but past its cursor
+    planning costs several times its execution; settings.DATABASES turns psycopg's prepared
+    statements on), on Django's connection but past its cursor
     wrapper — so without the health check Django makes before a request's first query (a round
     trip). A reused connection found broken instead is replaced and the statement sent once
     more: at worst (a reply lost after the commit) the access log holds the look-up twice,
@@ -98,7 +99,6 @@ def _prepared(sql: str, params: list) -> list[tuple]:
     for attempt in (1, 2):
         reused = connection.connection is not None
         connection.ensure_connection()
-        _allow_prepared_statements(connection.connection)
         try:
             with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
                 cursor.execute(sql, params, prepare=True)
@@ -108,20 +108,6 @@ def _prepared(sql: str, params: list) -> list[tuple]:
                 raise
             connection.close()
     raise AssertionError("unreachable")
-
-
-# psycopg prepares a statement by itself after this many executions: never, in effect. Only the
-# statements run with ``prepare=True`` are prepared.
-ONLY_WHEN_ASKED = 2**31 - 1
-
-
-def _allow_prepared_statements(raw) -> None:
-    """Django opens psycopg connections with prepared statements off (``prepare_threshold``
-    None, for poolers in transaction mode, which Jaring's deployment has not), and psycopg then
-    ignores ``prepare=True``: the look-up was parsed and planned on every request (≈ 2 ms of the
-    database's time, measured). Turned on for the statements that ask, on this connection."""
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = ONLY_WHEN_ASKED
 
 
 _SENTINEL = "\x00nik-index\x00"
