@@ -5,9 +5,13 @@ from scratch bills. The change journal is written by database triggers (SQLite a
 PostgreSQL alike), so a raw bulk UPDATE is journaled as surely as an ORM save."""
 
 import datetime
+import json
+from io import StringIO
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -26,7 +30,7 @@ from jaring.regions.models import Region
 from jaring.registry import services as registry_services
 from jaring.registry.models import Worker
 from jaring.registry.synthetic import write_csv as write_synthetic
-from tests.conftest import BENGKALIS
+from tests.conftest import BENGKALIS, RIAU, SIAK
 from tests.test_enrolment_finance import finance_officer
 
 FIXTURES = (finance_officer,)  # pytest finds the imported fixtures by name
@@ -335,6 +339,59 @@ def test_billing_prunes_the_journal(
     assert counted == []
     assert rerun_matches_fresh(region, D(2025, 1, 1), finance_officer)["new_lines"] == 5
     assert changes.prune() == 0 or BillingChange.objects.count() == 1
+
+
+def by_source(summary: dict) -> dict:
+    return {i["source"]: (i["new_lines"], i["skipped_other_funder"]) for i in summary["invoices"]}
+
+
+def test_one_run_bills_every_funder_of_the_instance_as_region_by_region_billing_does(
+    apbd,
+    workers,
+):
+    """``jaring bill --all`` (a national instance's monthly run): the same lines, invoices and
+    skipped participant-months as billing each region in turn, in one run; a funder with
+    nobody to bill is reported with its reason; a re-run adds nothing."""
+    riau = FundingSource.objects.create(region_id=RIAU, kind="apbd_prov", name="APBD Riau")
+    finance_services.allocate(riau, 2025, 10_000_000, None)
+    siak = FundingSource.objects.create(region_id=SIAK, kind="apbd_kab", name="APBD Siak")
+    finance_services.allocate(siak, 2025, 10_000_000, None)
+    enrol(workers[0], apbd, D(2025, 1, 1), D(2025, 12, 1), kpj="24030000001")
+    enrol(workers[1], apbd, D(2025, 1, 1), D(2025, 6, 1), status="ended", kpj="24030000002")
+    enrol(workers[1], riau, D(2025, 4, 1), D(2025, 12, 1), kpj="24030000002")  # April twice
+    enrol(workers[2], riau, D(2025, 1, 1), D(2025, 12, 1), kpj="24030000003")
+    enrol(workers[3], apbd, D(2025, 5, 1), D(2025, 12, 1), kpj="24030000004")
+    april = D(2025, 4, 1)
+    with transaction.atomic():  # region by region, in the order of their sources, undone
+        separately = {}
+        for code in (BENGKALIS, RIAU):
+            region = Region.objects.get(code=code)
+            separately |= by_source(finance_services.bill_month(region, april, None).summary())
+        expected = state()
+        transaction.set_rollback(True)
+    assert separately == {apbd.name: (2, 0), riau.name: (1, 1)}
+    summary = finance_services.bill_month_everywhere(april, None).summary()
+    assert (by_source(summary), state()) == (separately, expected)
+    assert [(r["source"], r["code"]) for r in summary["refused"]] == [
+        (siak.name, "nothing_to_bill")
+    ]
+    again = finance_services.bill_month_everywhere(april, None).summary()
+    assert by_source(again) == {apbd.name: (0, 0), riau.name: (0, 1)}
+    assert state() == expected
+    # From the command line, as a timer on a national server runs it.
+    out = StringIO()
+    call_command("bill", "--all", "--month", "2025-05", "--json", stdout=out)
+    may = json.loads(out.getvalue())
+    assert {i["source"]: i["new_lines"] for i in may["invoices"]} == {apbd.name: 3, riau.name: 1}
+    with pytest.raises(CommandError, match="--source"):
+        call_command("bill", "--all", "--source", "APBD", "--month", "2025-05")
+
+
+def test_a_national_run_needs_a_national_scope(apbd, finance_officer):
+    """A finance officer of one kabupaten bills that kabupaten, not the whole instance."""
+    with pytest.raises(PermissionDenied):
+        finance_services.bill_month_everywhere(D(2025, 4, 1), finance_officer)
+    assert not Invoice.objects.exists()
 
 
 # --- Generated histories --------------------------------------------------------------------

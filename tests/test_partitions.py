@@ -193,6 +193,38 @@ def test_billing_fills_the_months_partition_and_the_constraints_hold(
     )
 
 
+def indexes(table: str, of_parent: bool = False) -> list[str]:
+    """``table``'s indexes by name, or (``of_parent``) by the partitioned index each belongs to
+    ('' for an index of its own)."""
+    name = "coalesce(p.relname, '')" if of_parent else "x.indexrelid::regclass::text"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {name} FROM pg_index x LEFT JOIN pg_inherits i ON i.inhrelid = x.indexrelid "  # noqa: S608
+            "LEFT JOIN pg_class p ON p.oid = i.inhparent WHERE x.indrelid = %s::regclass",
+            [table],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_a_national_run_loads_every_funders_month_into_one_new_partition(apbd, province):
+    """The one-funder index the run builds first to skip by becomes the partition's own index:
+    the partition has exactly the table's indexes, once each, and the constraints hold."""
+    workers = list(Worker.objects.order_by("pk")[:3])
+    enrol(workers[0], apbd, D(2025, 1, 1), D(2025, 12, 1), kpj="24030000001")
+    enrol(workers[1], apbd, D(2025, 1, 1), D(2025, 6, 1), "ended", "24030000002")
+    enrol(workers[1], province, D(2025, 4, 1), D(2025, 12, 1), kpj="24030000002")
+    taken = enrol(workers[2], province, D(2025, 1, 1), D(2025, 12, 1), kpj="24030000003")
+    result = finance_services.bill_month_everywhere(D(2025, 4, 1), None).summary()
+    assert (result["new_lines"], result["skipped_other_funder"]) == (3, 1)
+    april = partitions.partition_name(LINES, D(2025, 4, 1))
+    assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {april}
+    assert finance_services.ONE_FUNDER_INDEX in indexes(LINES)
+    assert indexes(april, of_parent=True) == indexes(LINES)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line(taken, D(2025, 4, 1))  # billed once already
+
+
 @pytest.mark.django_db
 def test_billing_a_month_without_a_partition_makes_it(apbd, finance_officer):  # noqa: F811
     enrol(Worker.objects.order_by("pk").first(), apbd, D(2025, 4, 1), D(2025, 12, 1))

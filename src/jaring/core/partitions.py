@@ -345,13 +345,40 @@ def begin_bulk_month(spec: Partitioned, month: datetime.date) -> str | None:
         # Two regions billing the same new month: the second waits here until the first has
         # attached its partition and committed, then finds the month's rows and inserts.
         _lock_month(cursor, name)
-        if month_has_rows(spec, month) or _relation_exists(cursor, name):
+        if not month_is_new(spec, month):
             return None
         cursor.execute(
             f"CREATE TABLE {_q(name)} (LIKE {_q(spec.table)} INCLUDING DEFAULTS "
             f"INCLUDING CONSTRAINTS)"
         )
     return name
+
+
+def month_is_new(spec: Partitioned, month: datetime.date) -> bool:
+    """Whether a bulk load of ``month`` may make its own partition (:func:`begin_bulk_month`):
+    the table is partitioned (PostgreSQL) and has neither a row of the month nor a partition
+    for it. Without the month's lock the answer may be stale by the time it is acted on."""
+    if not is_partitioned(spec.table):
+        return False
+    with connection.cursor() as cursor:
+        return not _relation_exists(cursor, partition_name(spec.table, month)) and not (
+            month_has_rows(spec, month)
+        )
+
+
+def copy_index(spec: Partitioned, index: str, staged: str) -> None:
+    """Build the partitioned table's ``index`` on a standalone month table before it is
+    loaded, so that the load can rely on it (``ON CONFLICT`` on a unique index). Attaching the
+    table adopts it as the partition's own index instead of building the same one again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [index])
+        definition = cursor.fetchone()[0]
+        shape = re.fullmatch(r"CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ (USING .+)", definition)
+        if shape is None:
+            raise ValueError(f"{index} is not an index of a partitioned table: {definition}")
+        cursor.execute(
+            f"CREATE {shape[1] or ''}INDEX {_q(f'{staged}_{index}')} ON {_q(staged)} {shape[2]}"
+        )
 
 
 def month_table(spec: Partitioned, month: datetime.date) -> str:

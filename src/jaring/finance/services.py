@@ -7,6 +7,7 @@ payments keep a change history.
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -102,6 +103,15 @@ def sources_of(region: Region, name: str | None = None):
     return sources.order_by("pk")
 
 
+# A billing transaction holds an advisory lock per funding source until it commits
+# (``finance.changes.begin``), and PostgreSQL's shared lock table holds
+# max_locks_per_transaction × max_connections locks of every session (6,400 by default).
+SOURCES_PER_TRANSACTION = 1_000
+# The unique index behind "one funder per participant-month" (``InvoiceLine``): a month's
+# first run builds it on the new partition before loading it, and skips by it.
+ONE_FUNDER_INDEX = "line_one_funder_per_month"
+
+
 def bill_month(
     region: Region,
     month: datetime.date,
@@ -115,37 +125,52 @@ def bill_month(
     plan) for the month, is not billed: no empty invoice is made, and the result says why. When
     no source can be billed the run is refused with those reasons (``ValidationError``)."""
     require_in(user, Capability.MANAGE_FINANCE, region.code)
+    nobody = ValidationError(
+        _("%(region)s has no active funding source to bill."),
+        code="no_source",
+        params={"region": region.name},
+    )
+    return _bill(sources_of(region, source_name), month, user, book, nobody)
+
+
+def bill_month_everywhere(
+    month: datetime.date, user=None, book: RuleBook | None = None
+) -> BillingResult:
+    """``bill_month`` for every funding source of the instance in one run (``jaring bill
+    --all``): how a national instance bills its 514 kabupaten/kota. A month's first run then
+    loads every funder's lines into the month's new partition at once, instead of one region
+    after another each paying PostgreSQL's row-by-row key checks."""
+    require_in(user, Capability.MANAGE_FINANCE, None)
+    nobody = ValidationError(_("There is no funding source to bill."), code="no_source")
+    return _bill(FundingSource.objects.order_by("pk"), month, user, book, nobody)
+
+
+def _bill(sources, month: datetime.date, user, book: RuleBook | None, nobody) -> BillingResult:
     month = month.replace(day=1)
     book = book or default_rulebook()
-    invoices, refused = [], []
+    billable, invoices, refused = [], [], []
     with timed(BILLING_SECONDS):
-        # A month's partition made ahead and still empty goes: the first source billed for the
-        # month writes its lines into a table of its own that becomes the partition.
+        # A month's partition made ahead and still empty goes: the month's first run writes its
+        # lines into a table of its own that becomes the partition.
         partitions.drop_if_empty(partitions.INVOICE_LINES, month)
-        for source in sources_of(region, source_name):
+        for source in sources:
             refusal = billing_refusal(source, month)
-            if refusal is not None:
+            if refusal is None:
+                billable.append(source)
+            else:
                 refused.append(
                     {"source": source.name, "code": refusal.code, "reason": refusal.messages[0]}
                 )
-                continue
-            with transaction.atomic():
-                invoices.append(_bill_source(source, month, user, book))
+        for group in itertools.batched(billable, SOURCES_PER_TRANSACTION):
+            invoices += _bill_sources(group, month, user, book)
     if not invoices:
-        reasons = [ValidationError(r["reason"], code=r["code"]) for r in refused]
         raise ValidationError(
-            reasons
-            or [
-                ValidationError(
-                    _("%(region)s has no active funding source to bill."),
-                    code="no_source",
-                    params={"region": region.name},
-                )
-            ]
+            [ValidationError(r["reason"], code=r["code"]) for r in refused] or [nobody]
         )
     # The journal is read by every billing: kept small here (it waits for no one).
     changes.prune()
-    region_changed(region.code, Change.MONEY)
+    for region_code in sorted({source.region_id for source in billable}):
+        region_changed(region_code, Change.MONEY)
     return BillingResult(month, invoices, tuple(refused))
 
 
@@ -174,6 +199,44 @@ def billing_refusal(source: FundingSource, month: datetime.date) -> ValidationEr
             params={"source": source.name, "month": month.strftime("%m/%Y")},
         )
     return None
+
+
+def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[dict]:
+    """A month's first run bills the sources in one transaction, into the month's new
+    partition (``_bill_new_month``); later runs bill them one by one, each in a transaction of
+    its own, so that a source's writers wait only for that source's billing."""
+    if partitions.month_is_new(partitions.INVOICE_LINES, month):
+        with transaction.atomic():
+            # Every invoice's row lock before the month's lock, the order a single source's
+            # run takes them in (``_bill_source``): two runs cannot wait for each other.
+            invoices = [_open_invoice(source, month, user) for source in sources]
+            staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
+            if staged is not None:
+                return _bill_new_month(sources, invoices, staged, month, user, book)
+            # Another run made the month's partition meanwhile.
+            return [
+                _bill_source(*billing, month, user, book)
+                for billing in zip(sources, invoices, strict=True)
+            ]
+    billed = []
+    for source in sources:
+        with transaction.atomic():
+            invoice = _open_invoice(source, month, user)
+            billed.append(_bill_source(source, invoice, month, user, book))
+    return billed
+
+
+def _open_invoice(source: FundingSource, month: datetime.date, user) -> Invoice:
+    """The funder-month's invoice, made if new, locked until the billing commits."""
+    invoice, _created = Invoice.objects.select_for_update().get_or_create(
+        source=source,
+        month=month,
+        defaults={
+            "number": f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
+            "created_by": user,
+        },
+    )
+    return invoice
 
 
 def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
@@ -219,24 +282,23 @@ def _base_amount_sql(
     return "%s", [program_rules.whole_rupiah(params.flat[program] * factor)]
 
 
-def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
-    """One INSERT … SELECT prices every programme of every unbilled enrolment for the month."""
-    params = program_rules.contribution_parameters(book, month, source.rule_funding)
-    invoice, _created = Invoice.objects.select_for_update().get_or_create(
-        source=source,
-        month=month,
-        defaults={
-            "number": f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
-            "created_by": user,
-        },
-    )
-    # Under the invoice's row lock and before anything is counted (finance.changes says why
-    # no concurrent change is missed): a funder-month billed completely with no change since
-    # is reported as it was, without reading its enrolments and the month's lines again.
-    position = changes.begin(source.pk, month)
-    checkpoint = changes.unchanged(source.pk, month)
-    if checkpoint is not None:
-        return _billed(invoice, source, 0, checkpoint.skipped_other_funder, params)
+# The columns billing writes, in the order ``_priced_sql`` selects them.
+LINE_COLUMNS = ", ".join(
+    ["invoice_id", "enrolment_id", "worker_id", "month", *InvoiceLine.PROGRAM_AMOUNTS.values()]
+    + ["amount"]
+)
+
+
+def _priced_sql(
+    source: FundingSource,
+    invoice: Invoice,
+    month: datetime.date,
+    params: program_rules.ContributionParameters,
+    conditions: str = "",
+) -> tuple[str, list]:
+    """One row per participant-month of ``source`` billed on ``invoice`` (``LINE_COLUMNS``):
+    each programme priced, and their sum. ``conditions`` on the enrolment ``e`` are added to the
+    coverage's (their parameters follow the returned ones)."""
     quote = connection.ops.quote_name
     amounts, amount_params = [], []
     for program in map(program_rules.Program, InvoiceLine.PROGRAM_AMOUNTS):
@@ -254,81 +316,128 @@ def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBo
             f"JOIN {quote(Worker._meta.db_table)} AS w ON w.id = e.worker_id "
             f"JOIN {quote(Occupation._meta.db_table)} AS o ON o.code = w.occupation_id "
         )
-    lines = quote(InvoiceLine._meta.db_table)
     statuses = ", ".join(["%s"] * len(PROTECTING_STATUSES))
     each = [f"a.{column}" for column in InvoiceLine.PROGRAM_AMOUNTS.values()]
-    columns = ", ".join(
-        ["invoice_id", "enrolment_id", "worker_id", "month", *InvoiceLine.PROGRAM_AMOUNTS.values()]
-        + ["amount"]
+    sql = (
+        f"SELECT %s, a.id, a.worker_id, %s, {', '.join(each)}, {' + '.join(each)} "
+        f"FROM (SELECT e.id, e.worker_id, {', '.join(amounts)} "  # nosec B608
+        f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
+        # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
+        f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
+        f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s {conditions}"
+        ") AS a"
     )
-
-    def priced(conditions: str = "") -> str:
-        """One row per participant-month: each programme priced, and their sum; ``conditions``
-        on the enrolment ``e`` are added to the coverage's."""
-        return (
-            f"SELECT %s, a.id, a.worker_id, %s, {', '.join(each)}, {' + '.join(each)} "
-            f"FROM (SELECT e.id, e.worker_id, {', '.join(amounts)} "  # nosec B608
-            f"FROM {quote(Enrolment._meta.db_table)} AS e {occupation_join}"
-            # Billed: whoever an enrolment with a KPJ covers that month (protection's statuses).
-            f"WHERE e.source_id = %s AND e.status IN ({statuses}) "
-            f"AND e.kpj_number <> '' AND e.start_month <= %s AND e.end_month >= %s {conditions}"
-            ") AS a"
-        )
-
-    priced_params = [
+    return sql, [
         *(invoice.pk, month, *amount_params, source.pk, *PROTECTING_STATUSES),
         *(month, month),
     ]
+
+
+def _bill_new_month(
+    sources, invoices, staged: str, month: datetime.date, user, book: RuleBook
+) -> list[dict]:
+    """The month's first run (PostgreSQL): no line of the month exists anywhere, so nobody is
+    billed yet. Every source's lines go into ``staged``, a standalone table that then becomes
+    the month's partition: the foreign keys are checked and the other indexes built once for
+    the set, not row by row. The one-funder index is built first: a participant-month that an
+    earlier source of the run took is skipped by it and counted as owed by another funder, as
+    a later run would count it (``_unbilled_and_owed``)."""
+    quote = connection.ops.quote_name
+    partitions.copy_index(partitions.INVOICE_LINES, ONE_FUNDER_INDEX, staged)
+    sequence = partitions.identity_sequence(InvoiceLine._meta.db_table)
     analyze_if_stale(Enrolment)
+    billed = []  # (source, invoice, params, position, new lines, skipped); no position: as before
     with connection.cursor() as cursor:
-        staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
-        if staged is not None:
-            # PostgreSQL, and no line of the month exists anywhere (so none is billed yet and
-            # no other funder owes any participant-month): the lines go into a standalone
-            # table, which then becomes the month's partition — the foreign keys are checked
-            # and the indexes built once for the set, not row by row.
-            sequence = partitions.identity_sequence(InvoiceLine._meta.db_table)
+        for source, invoice in zip(sources, invoices, strict=True):
+            params = program_rules.contribution_parameters(book, month, source.rule_funding)
+            position = changes.begin(source.pk, month)
+            checkpoint = changes.unchanged(source.pk, month)
+            if checkpoint is not None:
+                billed.append((source, invoice, params, None, 0, checkpoint.skipped_other_funder))
+                continue
+            priced, priced_params = _priced_sql(source, invoice, month, params)
             cursor.execute(
-                f"INSERT INTO {quote(staged)} (id, {columns}) "  # nosec B608
-                f"SELECT nextval(%s), priced.* FROM ({priced()}) AS priced",
-                [sequence, *priced_params],
+                f"WITH priced AS ({priced}), added AS ("  # nosec B608
+                f"INSERT INTO {quote(staged)} (id, {LINE_COLUMNS}) "
+                "SELECT nextval(%s), priced.* FROM priced "
+                "ON CONFLICT (worker_id, month) WHERE credit_note_id IS NULL DO NOTHING "
+                "RETURNING 1) SELECT (SELECT count(*) FROM priced), (SELECT count(*) FROM added)",
+                [*priced_params, sequence],
+            )
+            covered, added = cursor.fetchone()
+            billed.append((source, invoice, params, position, added, covered - added))
+        if partitions.attach(cursor, InvoiceLine._meta.db_table, month):
+            # Statistics now, while the month is new: the re-run and the payments plan on them.
+            cursor.execute(f"ANALYZE {quote(staged)}")
+    for source, _invoice, _params, position, _added, skipped in billed:
+        if position is not None:
+            changes.checkpoint(source.pk, month, position, skipped)
+    _record_totals([invoice for _s, invoice, _p, _at, added, _k in billed if added], month, user)
+    return [
+        _billed(invoice, source, added, skipped, params)
+        for source, invoice, params, _at, added, skipped in billed
+    ]
+
+
+def _bill_source(
+    source: FundingSource, invoice: Invoice, month: datetime.date, user, book: RuleBook
+) -> dict:
+    """Bill one source for a month that has lines already: one INSERT … SELECT prices every
+    programme of every enrolment not yet billed, unless nothing changed since the last run."""
+    params = program_rules.contribution_parameters(book, month, source.rule_funding)
+    # Under the invoice's row lock and before anything is counted (finance.changes says why
+    # no concurrent change is missed): a funder-month billed completely with no change since
+    # is reported as it was, without reading its enrolments and the month's lines again.
+    position = changes.begin(source.pk, month)
+    checkpoint = changes.unchanged(source.pk, month)
+    if checkpoint is not None:
+        return _billed(invoice, source, 0, checkpoint.skipped_other_funder, params)
+    lines = connection.ops.quote_name(InvoiceLine._meta.db_table)
+    analyze_if_stale(Enrolment)
+    analyze_if_stale(partitions.month_table(partitions.INVOICE_LINES, month))
+    new_lines = 0
+    with connection.cursor() as cursor:
+        unbilled, skipped = _unbilled_and_owed(cursor, source, month)
+        if unbilled:
+            # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
+            # invoice's row lock; the unique constraint is the last line of defence. Owed by
+            # another funder already (one funder per participant-month, which the constraint
+            # line_one_funder_per_month enforces): not billed twice.
+            not_billed = (
+                f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done "  # nosec B608
+                "WHERE done.enrolment_id = e.id AND done.month = %s) "
+                f"AND NOT EXISTS (SELECT 1 FROM {lines} AS other "
+                "WHERE other.worker_id = e.worker_id AND other.month = %s "
+                "AND other.credit_note_id IS NULL)"
+            )
+            priced, priced_params = _priced_sql(source, invoice, month, params, not_billed)
+            cursor.execute(
+                f"INSERT INTO {lines} ({LINE_COLUMNS}) {priced}",  # nosec B608
+                [*priced_params, month, month],
             )
             new_lines = cursor.rowcount
-            if partitions.attach(cursor, InvoiceLine._meta.db_table, month):
-                # Statistics now, while the month is new: the re-run and the payments plan on
-                # them.
-                cursor.execute(f"ANALYZE {quote(staged)}")
-            skipped = 0
-        else:
-            analyze_if_stale(partitions.month_table(partitions.INVOICE_LINES, month))
-            unbilled, skipped = _unbilled_and_owed(cursor, source, month)
-            new_lines = 0
-            if unbilled:
-                # Billed already (a re-run): skipped by an anti-join. Concurrent runs queue on the
-                # invoice's row lock; the unique constraint is the last line of defence. Owed by
-                # another funder already (one funder per participant-month, which the constraint
-                # line_one_funder_per_month enforces): not billed twice.
-                not_billed = (
-                    f"AND NOT EXISTS (SELECT 1 FROM {lines} AS done "  # nosec B608
-                    "WHERE done.enrolment_id = e.id AND done.month = %s) "
-                    f"AND NOT EXISTS (SELECT 1 FROM {lines} AS other "
-                    "WHERE other.worker_id = e.worker_id AND other.month = %s "
-                    "AND other.credit_note_id IS NULL)"
-                )
-                cursor.execute(
-                    f"INSERT INTO {lines} ({columns}) {priced(not_billed)}",  # nosec B608
-                    [*priced_params, month, month],
-                )
-                new_lines = cursor.rowcount
-                if new_lines:
-                    changes.lines_billed(cursor, invoice.pk, month)
+            if new_lines:
+                changes.lines_billed(cursor, invoice.pk, month)
     changes.checkpoint(source.pk, month, position, skipped)
     if new_lines:
-        totals = invoice.lines.aggregate(total=Sum("amount"), count=Count("id"))
-        invoice.total, invoice.line_count = totals["total"] or 0, totals["count"]
+        _record_totals([invoice], month, user)
+    return _billed(invoice, source, new_lines, skipped, params)
+
+
+def _record_totals(invoices: list[Invoice], month: datetime.date, user) -> None:
+    """Each invoice's total and line count from its lines (one grouped read of the month), each
+    change kept in the invoice's history."""
+    totals = {
+        row["invoice"]: row
+        for row in InvoiceLine.objects.filter(month=month, invoice__in=invoices)
+        .values("invoice")
+        .annotate(total=Sum("amount"), count=Count("id"))
+    }
+    for invoice in invoices:
+        row = totals.get(invoice.pk, {"total": 0, "count": 0})
+        invoice.total, invoice.line_count = row["total"] or 0, row["count"]
         invoice._history_user = user
         invoice.save(update_fields=["total", "line_count"])
-    return _billed(invoice, source, new_lines, skipped, params)
 
 
 def _billed(
