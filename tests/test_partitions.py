@@ -208,8 +208,8 @@ def indexes(table: str, of_parent: bool = False) -> list[str]:
 
 @pytest.mark.django_db
 def test_a_national_run_loads_every_funders_month_into_one_new_partition(apbd, province):
-    """The one-funder index the run builds first to skip by becomes the partition's own index:
-    the partition has exactly the table's indexes, once each, and the constraints hold."""
+    """Every funder's lines in the month's partition, one per participant-month; the partition
+    has exactly the table's indexes, each attached to it, and the constraints hold."""
     workers = list(Worker.objects.order_by("pk")[:3])
     enrol(workers[0], apbd, D(2025, 1, 1), D(2025, 12, 1), kpj="24030000001")
     enrol(workers[1], apbd, D(2025, 1, 1), D(2025, 6, 1), "ended", "24030000002")
@@ -219,7 +219,6 @@ def test_a_national_run_loads_every_funders_month_into_one_new_partition(apbd, p
     assert (result["new_lines"], result["skipped_other_funder"]) == (3, 1)
     april = partitions.partition_name(LINES, D(2025, 4, 1))
     assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {april}
-    assert finance_services.ONE_FUNDER_INDEX in indexes(LINES)
     assert indexes(april, of_parent=True) == indexes(LINES)
     with pytest.raises(IntegrityError), transaction.atomic():
         line(taken, D(2025, 4, 1))  # billed once already
@@ -246,20 +245,11 @@ def test_billing_does_not_queue_behind_a_long_reader_of_the_default_partition(
     """Attaching the month locks the DEFAULT partition; a long report holding it must not hold
     billing (nor, through the waiting attach, every reader after it): past the wait the lines
     go in the ordinary way, and `jaring partitions` moves them into their month later."""
-    import psycopg
-
     settings.JARING_PARTITION_LOCK_TIMEOUT = "200ms"
     enrol(Worker.objects.order_by("pk").first(), apbd, D(2025, 4, 1), D(2025, 12, 1))
     july = partitions.partition_name(LINES, D(2025, 7, 1))
     default = partitions.default_name(LINES)
-    db = connection.settings_dict
-    reader = psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-    )
+    reader = other_connection()
     try:
         reader.execute(f"SELECT count(*) FROM {default}")  # noqa: S608  (a report, still open)
         region = Region.objects.get(code=BENGKALIS)
@@ -277,3 +267,44 @@ def test_billing_does_not_queue_behind_a_long_reader_of_the_default_partition(
         assert cursor.fetchone()[0] == "0"  # the wait applied to the attach only
     assert run("--date", "2025-07-01", "--ahead", "0", "--table", LINES)[0]["created"] == [july]
     assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {july}
+
+
+def other_connection():
+    """A connection of another session (another billing run, a report) to the test database."""
+    import psycopg
+
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_national_run_that_meets_another_runs_new_invoice_begins_again(apbd):  # noqa: F811
+    """Another run makes the same funder-month's invoice while the national run makes it too:
+    the national run waits, loses on the unique constraint, and begins again with the other's
+    invoice instead of failing."""
+    import threading
+
+    april = D(2025, 4, 1)
+    enrol(Worker.objects.order_by("pk").first(), apbd, april, D(2025, 12, 1))
+    other = other_connection()
+    other.execute(
+        "INSERT INTO finance_invoice (source_id, month, number, total, line_count, created_at) "
+        "VALUES (%s, %s, 'TGH/lain', 0, 0, now())",
+        [apbd.pk, april],
+    )
+    committer = threading.Timer(1.0, other.commit)
+    committer.start()
+    try:
+        result = finance_services.bill_month_everywhere(april, None).summary()
+    finally:
+        committer.join()
+        other.close()
+    assert [(i["invoice"], i["new_lines"], i["lines"]) for i in result["invoices"]] == [
+        ("TGH/lain", 1, 1)
+    ]

@@ -366,21 +366,6 @@ def month_is_new(spec: Partitioned, month: datetime.date) -> bool:
         )
 
 
-def copy_index(spec: Partitioned, index: str, staged: str) -> None:
-    """Build the partitioned table's ``index`` on a standalone month table before it is
-    loaded, so that the load can rely on it (``ON CONFLICT`` on a unique index). Attaching the
-    table adopts it as the partition's own index instead of building the same one again."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [index])
-        definition = cursor.fetchone()[0]
-        shape = re.fullmatch(r"CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ (USING .+)", definition)
-        if shape is None:
-            raise ValueError(f"{index} is not an index of a partitioned table: {definition}")
-        cursor.execute(
-            f"CREATE {shape[1] or ''}INDEX {_q(f'{staged}_{index}')} ON {_q(staged)} {shape[2]}"
-        )
-
-
 def month_table(spec: Partitioned, month: datetime.date) -> str:
     """The table holding ``month``'s rows: its partition if there is one, else the table."""
     name = partition_name(spec.table, month)

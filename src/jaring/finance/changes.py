@@ -43,7 +43,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 
 from jaring.core import partitions
 from jaring.enrolment.models import Enrolment
@@ -58,11 +58,23 @@ def begin(source_id: int, month: datetime.date) -> int:
     """Inside billing's transaction, under the invoice's row lock and before counting: wait for
     the writers that journaled a change of the source and hold new ones off until commit
     (PostgreSQL), then return the journal position the count will see through."""
+    return begin_sources([source_id], month)
+
+
+def begin_sources(source_ids: list[int], month: datetime.date) -> int:
+    """:func:`begin` for sources billed in one transaction: every source's lock, taken in one
+    statement in id order, then one position, read once all are held (so it is each one's).
+
+    A writer that journals two of these sources in one transaction, the later one first, can
+    deadlock with it; PostgreSQL aborts one of the two (billing begins again, see
+    ``services._bill_sources``)."""
     partitions.lock_month(partitions.INVOICE_LINES, month)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [LOCK_CLASS, source_id]
+                "SELECT count(pg_advisory_xact_lock(hashtext(%s), o.source_id)) "
+                "FROM (SELECT DISTINCT unnest(%s::int[]) AS source_id ORDER BY 1) AS o",
+                [LOCK_CLASS, list(source_ids)],
             )
     return position()
 
@@ -74,16 +86,22 @@ def position() -> int:
 def unchanged(source_id: int, month: datetime.date) -> BillingCheckpoint | None:
     """The funder-month's checkpoint if no journal row after it concerns the funder-month
     (nothing could have left any of its participant-months unbilled); None otherwise."""
-    checkpoint = BillingCheckpoint.objects.filter(source_id=source_id, month=month).first()
-    if checkpoint is None:
-        return None
+    return unchanged_sources([source_id], month).get(source_id)
+
+
+def unchanged_sources(source_ids: list[int], month: datetime.date) -> dict[int, BillingCheckpoint]:
+    """:func:`unchanged` for several sources, in one read: their checkpoints that still hold,
+    by source id."""
     reopened = BillingChange.objects.filter(
-        source_id=source_id,
-        id__gt=checkpoint.position,
+        source_id=OuterRef("source_id"),
+        id__gt=OuterRef("position"),
         first_month__lte=month,
         last_month__gte=month,
-    ).exists()
-    return None if reopened else checkpoint
+    )
+    holding = BillingCheckpoint.objects.filter(source_id__in=source_ids, month=month).exclude(
+        Exists(reopened)
+    )
+    return {checkpoint.source_id: checkpoint for checkpoint in holding}
 
 
 def lines_billed(cursor, invoice_id: int, month: datetime.date) -> None:
@@ -111,10 +129,22 @@ def lines_billed(cursor, invoice_id: int, month: datetime.date) -> None:
 
 def checkpoint(source_id: int, month: datetime.date, at: int, skipped_other_funder: int) -> None:
     """Record that the funder-month was billed completely as of journal position ``at``."""
-    BillingCheckpoint.objects.update_or_create(
-        source_id=source_id,
-        month=month,
-        defaults={"position": at, "skipped_other_funder": skipped_other_funder},
+    checkpoint_sources(month, at, {source_id: skipped_other_funder})
+
+
+def checkpoint_sources(month: datetime.date, at: int, skipped_by_source: dict[int, int]) -> None:
+    """:func:`checkpoint` for several sources billed in one transaction, in one write:
+    ``skipped_by_source`` maps each source id to what its billing reported."""
+    BillingCheckpoint.objects.bulk_create(
+        [
+            BillingCheckpoint(
+                source_id=source_id, month=month, position=at, skipped_other_funder=skipped
+            )
+            for source_id, skipped in skipped_by_source.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["source", "month"],
+        update_fields=["position", "skipped_other_funder", "billed_at"],
     )
 
 

@@ -13,9 +13,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
@@ -107,9 +108,6 @@ def sources_of(region: Region, name: str | None = None):
 # (``finance.changes.begin``), and PostgreSQL's shared lock table holds
 # max_locks_per_transaction × max_connections locks of every session (6,400 by default).
 SOURCES_PER_TRANSACTION = 1_000
-# The unique index behind "one funder per participant-month" (``InvoiceLine``): a month's
-# first run builds it on the new partition before loading it, and skips by it.
-ONE_FUNDER_INDEX = "line_one_funder_per_month"
 
 
 def bill_month(
@@ -153,13 +151,16 @@ def _bill(sources, month: datetime.date, user, book: RuleBook | None, nobody) ->
         # A month's partition made ahead and still empty goes: the month's first run writes its
         # lines into a table of its own that becomes the partition.
         partitions.drop_if_empty(partitions.INVOICE_LINES, month)
-        for source in sources:
-            refusal = billing_refusal(source, month)
-            if refusal is None:
+        for source in with_refusals(sources, month):
+            if source.refusal is None:
                 billable.append(source)
             else:
                 refused.append(
-                    {"source": source.name, "code": refusal.code, "reason": refusal.messages[0]}
+                    {
+                        "source": source.name,
+                        "code": source.refusal.code,
+                        "reason": source.refusal.messages[0],
+                    }
                 )
         for group in itertools.batched(billable, SOURCES_PER_TRANSACTION):
             invoices += _bill_sources(group, month, user, book)
@@ -174,34 +175,67 @@ def _bill(sources, month: datetime.date, user, book: RuleBook | None, nobody) ->
     return BillingResult(month, invoices, tuple(refused))
 
 
-def billing_refusal(source: FundingSource, month: datetime.date) -> ValidationError | None:
-    """Why ``source`` cannot be billed for ``month`` (None: it can): no allocation for that
-    fiscal year, or no enrolment with a KPJ covering the month (no committed plan)."""
-    if not Allocation.objects.filter(source=source, fiscal_year=month.year).exists():
-        return ValidationError(
-            _("%(source)s has no allocation for %(year)s: allocate the budget first."),
-            code="allocation_missing",
-            params={"source": source.name, "year": month.year},
-        )
+def with_refusals(sources, month: datetime.date) -> list[FundingSource]:
+    """The sources (a queryset), each with ``refusal``: why it cannot be billed for ``month``
+    (None: it can) — no allocation for that fiscal year, or no enrolment with a KPJ covering
+    the month (no committed plan). One read for them all."""
     billable = Enrolment.objects.filter(
-        source=source,
+        source=OuterRef("pk"),
         status__in=PROTECTING_STATUSES,
         start_month__lte=month,
         end_month__gte=month,
     ).exclude(kpj_number="")
-    if not billable.exists():
-        return ValidationError(
-            _(
-                "%(source)s has nobody to bill for %(month)s: no committed plan covers the "
-                "month, or BPJS has not yet given KPJ numbers."
-            ),
-            code="nothing_to_bill",
-            params={"source": source.name, "month": month.strftime("%m/%Y")},
-        )
-    return None
+    allocated = Allocation.objects.filter(source=OuterRef("pk"), fiscal_year=month.year)
+    sources = list(sources.annotate(allocated=Exists(allocated), billable=Exists(billable)))
+    for source in sources:
+        source.refusal = None
+        if not source.allocated:
+            source.refusal = ValidationError(
+                _("%(source)s has no allocation for %(year)s: allocate the budget first."),
+                code="allocation_missing",
+                params={"source": source.name, "year": month.year},
+            )
+        elif not source.billable:
+            source.refusal = ValidationError(
+                _(
+                    "%(source)s has nobody to bill for %(month)s: no committed plan covers the "
+                    "month, or BPJS has not yet given KPJ numbers."
+                ),
+                code="nothing_to_bill",
+                params={"source": source.name, "month": month.strftime("%m/%Y")},
+            )
+    return sources
+
+
+# SQLSTATEs of a billing that lost a race it can win by beginning again: a deadlock
+# (``changes.begin_sources``) and another run's new invoice (``_open_invoices``).
+DEADLOCK_DETECTED, UNIQUE_VIOLATION = "40P01", "23505"
+RACE_ATTEMPTS = 3
 
 
 def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[dict]:
+    """Bill a group of sources; a run that lost a race to a concurrent one (see
+    ``DEADLOCK_DETECTED``) is rolled back and begins again, at most ``RACE_ATTEMPTS`` times."""
+    attempt = 1
+    while True:
+        try:
+            return _bill_sources_once(sources, month, user, book)
+        except DatabaseError as error:
+            if attempt == RACE_ATTEMPTS or not _lost_race(error):
+                raise
+            attempt += 1
+
+
+def _lost_race(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    state = getattr(cause, "sqlstate", None)
+    if state == DEADLOCK_DETECTED:
+        return True
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    return state == UNIQUE_VIOLATION and constraint == "invoice_per_source_month"
+
+
+def _bill_sources_once(sources, month: datetime.date, user, book: RuleBook) -> list[dict]:
     """A month's first run bills the sources in one transaction, into the month's new
     partition (``_bill_new_month``); later runs bill them one by one, each in a transaction of
     its own, so that a source's writers wait only for that source's billing."""
@@ -209,7 +243,7 @@ def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[d
         with transaction.atomic():
             # Every invoice's row lock before the month's lock, the order a single source's
             # run takes them in (``_bill_source``): two runs cannot wait for each other.
-            invoices = [_open_invoice(source, month, user) for source in sources]
+            invoices = _open_invoices(sources, month, user)
             staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
             if staged is not None:
                 return _bill_new_month(sources, invoices, staged, month, user, book)
@@ -221,22 +255,32 @@ def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[d
     billed = []
     for source in sources:
         with transaction.atomic():
-            invoice = _open_invoice(source, month, user)
+            invoice = _open_invoices([source], month, user)[0]
             billed.append(_bill_source(source, invoice, month, user, book))
     return billed
 
 
-def _open_invoice(source: FundingSource, month: datetime.date, user) -> Invoice:
-    """The funder-month's invoice, made if new, locked until the billing commits."""
-    invoice, _created = Invoice.objects.select_for_update().get_or_create(
-        source=source,
-        month=month,
-        defaults={
-            "number": f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
-            "created_by": user,
-        },
+def _open_invoices(sources, month: datetime.date, user) -> list[Invoice]:
+    """Each source's invoice for the month, in the sources' order: those missing are made (with
+    their history), and all are locked until the billing commits (in source order)."""
+    made = set(
+        Invoice.objects.filter(source__in=sources, month=month).values_list("source_id", flat=True)
     )
-    return invoice
+    new = [
+        Invoice(
+            source=source,
+            month=month,
+            number=f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
+            created_by=user,
+        )
+        for source in sources
+        if source.pk not in made
+    ]
+    if new:
+        bulk_create_with_history(new, Invoice, default_user=user)
+    locked = Invoice.objects.select_for_update().filter(source__in=sources, month=month)
+    by_source = {invoice.source_id: invoice for invoice in locked.order_by("source_id")}
+    return [by_source[source.pk] for source in sources]
 
 
 def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
@@ -338,45 +382,68 @@ def _bill_new_month(
 ) -> list[dict]:
     """The month's first run (PostgreSQL): no line of the month exists anywhere, so nobody is
     billed yet. Every source's lines go into ``staged``, a standalone table that then becomes
-    the month's partition: the foreign keys are checked and the other indexes built once for
-    the set, not row by row. The one-funder index is built first: a participant-month that an
-    earlier source of the run took is skipped by it and counted as owed by another funder, as
-    a later run would count it (``_unbilled_and_owed``)."""
+    the month's partition: the foreign keys are checked and the indexes built once for the
+    set, not row by row. A participant-month that two enrolments cover keeps one line
+    (``_keep_one_funder``); the other is counted as owed by another funder, as a later run
+    counts it (``_unbilled_and_owed``)."""
     quote = connection.ops.quote_name
-    partitions.copy_index(partitions.INVOICE_LINES, ONE_FUNDER_INDEX, staged)
     sequence = partitions.identity_sequence(InvoiceLine._meta.db_table)
     analyze_if_stale(Enrolment)
-    billed = []  # (source, invoice, params, position, new lines, skipped); no position: as before
+    source_ids = [source.pk for source in sources]
+    position = changes.begin_sources(source_ids, month)
+    checkpoints = changes.unchanged_sources(source_ids, month)
+    billed = []  # [source, invoice, params, new lines, skipped]
     with connection.cursor() as cursor:
         for source, invoice in zip(sources, invoices, strict=True):
             params = program_rules.contribution_parameters(book, month, source.rule_funding)
-            position = changes.begin(source.pk, month)
-            checkpoint = changes.unchanged(source.pk, month)
-            if checkpoint is not None:
-                billed.append((source, invoice, params, None, 0, checkpoint.skipped_other_funder))
+            if source.pk in checkpoints:  # reported as it was (``_bill_source``)
+                skipped = checkpoints[source.pk].skipped_other_funder
+                billed.append([source, invoice, params, 0, skipped])
                 continue
             priced, priced_params = _priced_sql(source, invoice, month, params)
             cursor.execute(
-                f"WITH priced AS ({priced}), added AS ("  # nosec B608
-                f"INSERT INTO {quote(staged)} (id, {LINE_COLUMNS}) "
-                "SELECT nextval(%s), priced.* FROM priced "
-                "ON CONFLICT (worker_id, month) WHERE credit_note_id IS NULL DO NOTHING "
-                "RETURNING 1) SELECT (SELECT count(*) FROM priced), (SELECT count(*) FROM added)",
-                [*priced_params, sequence],
+                f"INSERT INTO {quote(staged)} (id, {LINE_COLUMNS}) "  # nosec B608
+                f"SELECT nextval(%s), priced.* FROM ({priced}) AS priced",
+                [sequence, *priced_params],
             )
-            covered, added = cursor.fetchone()
-            billed.append((source, invoice, params, position, added, covered - added))
+            billed.append([source, invoice, params, cursor.rowcount, 0])
+        owed_elsewhere = _keep_one_funder(cursor, staged, [invoice.pk for invoice in invoices])
+        for entry in billed:
+            taken = owed_elsewhere.get(entry[1].pk, 0)
+            entry[3], entry[4] = entry[3] - taken, entry[4] + taken
         if partitions.attach(cursor, InvoiceLine._meta.db_table, month):
             # Statistics now, while the month is new: the re-run and the payments plan on them.
             cursor.execute(f"ANALYZE {quote(staged)}")
-    for source, _invoice, _params, position, _added, skipped in billed:
-        if position is not None:
-            changes.checkpoint(source.pk, month, position, skipped)
-    _record_totals([invoice for _s, invoice, _p, _at, added, _k in billed if added], month, user)
+    counted = {source.pk: skipped for source, _i, _p, _a, skipped in billed}
+    changes.checkpoint_sources(
+        month, position, {pk: skipped for pk, skipped in counted.items() if pk not in checkpoints}
+    )
+    _record_totals([invoice for _s, invoice, _p, added, _k in billed if added], month, user)
     return [
         _billed(invoice, source, added, skipped, params)
-        for source, invoice, params, _at, added, skipped in billed
+        for source, invoice, params, added, skipped in billed
     ]
+
+
+def _keep_one_funder(cursor, staged: str, invoice_ids: list[int]) -> dict[int, int]:
+    """One funder per participant-month in a month's new lines: of the lines of one worker, the
+    one of the invoice billed first (``invoice_ids`` in run order) and then of the earliest
+    enrolment stays (billing source by source keeps the line of the funder billed first), and
+    the others go. Returns how many went, per invoice. Set-based: the table is read for the
+    workers with more than one line, which are few."""
+    table = connection.ops.quote_name(staged)
+    cursor.execute(
+        f"WITH twice AS (SELECT worker_id FROM {table} GROUP BY worker_id "  # nosec B608
+        "HAVING count(*) > 1), "
+        "ranked AS (SELECT l.id, ROW_NUMBER() OVER (PARTITION BY l.worker_id "
+        "ORDER BY array_position(%s::bigint[], l.invoice_id), l.enrolment_id) AS rank "
+        f"FROM {table} AS l JOIN twice USING (worker_id)), "
+        f"gone AS (DELETE FROM {table} AS l USING ranked AS r WHERE l.id = r.id AND r.rank > 1 "
+        "RETURNING l.invoice_id) "
+        "SELECT invoice_id, count(*) FROM gone GROUP BY invoice_id",
+        [invoice_ids],
+    )
+    return dict(cursor.fetchall())
 
 
 def _bill_source(
@@ -436,8 +503,7 @@ def _record_totals(invoices: list[Invoice], month: datetime.date, user) -> None:
     for invoice in invoices:
         row = totals.get(invoice.pk, {"total": 0, "count": 0})
         invoice.total, invoice.line_count = row["total"] or 0, row["count"]
-        invoice._history_user = user
-        invoice.save(update_fields=["total", "line_count"])
+    bulk_update_with_history(invoices, Invoice, ["total", "line_count"], default_user=user)
 
 
 def _billed(
