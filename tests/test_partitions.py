@@ -5,6 +5,8 @@ unique constraint still holds across the partitioned table."""
 
 import datetime
 import json
+import threading
+import time
 from io import StringIO
 
 import pytest
@@ -13,8 +15,9 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
 from jaring.core import partitions
+from jaring.finance import changes
 from jaring.finance import services as finance_services
-from jaring.finance.models import InvoiceLine
+from jaring.finance.models import Invoice, InvoiceLine
 from jaring.regions.models import Region
 from jaring.registry.models import Worker
 from tests.conftest import BENGKALIS
@@ -283,28 +286,81 @@ def other_connection():
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_national_run_that_meets_another_runs_new_invoice_begins_again(apbd):  # noqa: F811
-    """Another run makes the same funder-month's invoice while the national run makes it too:
-    the national run waits, loses on the unique constraint, and begins again with the other's
-    invoice instead of failing."""
-    import threading
+def commit_once_waited_for(other, seconds: float = 30.0) -> threading.Thread:
+    """Commit ``other``'s transaction as soon as another session of the database waits for a
+    lock (the billing under test), in a thread of its own."""
 
+    def commit() -> None:
+        deadline = time.monotonic() + seconds
+        with other_connection() as watcher:
+            while time.monotonic() < deadline:
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                ).fetchone()[0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+        other.commit()
+
+    thread = threading.Thread(target=commit)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_national_run_that_meets_another_runs_new_invoice_uses_it(apbd):  # noqa: F811
+    """Another run makes the same funder-month's invoice while the national run makes it too:
+    the national run waits for it and bills on it instead of failing."""
     april = D(2025, 4, 1)
     enrol(Worker.objects.order_by("pk").first(), apbd, april, D(2025, 12, 1))
+    number = f"TGH/{apbd.region_id}/{apbd.pk}/2025-04"
     other = other_connection()
     other.execute(
         "INSERT INTO finance_invoice (source_id, month, number, total, line_count, created_at) "
-        "VALUES (%s, %s, 'TGH/lain', 0, 0, now())",
-        [apbd.pk, april],
+        "VALUES (%s, %s, %s, 0, 0, now())",
+        [apbd.pk, april, number],
     )
-    committer = threading.Timer(1.0, other.commit)
-    committer.start()
+    committer = commit_once_waited_for(other)
     try:
         result = finance_services.bill_month_everywhere(april, None).summary()
     finally:
         committer.join()
         other.close()
     assert [(i["invoice"], i["new_lines"], i["lines"]) for i in result["invoices"]] == [
-        ("TGH/lain", 1, 1)
+        (number, 1, 1)
     ]
+    invoice = Invoice.objects.get(number=number)
+    assert list(
+        invoice.history.order_by("history_id").values_list("history_type", "line_count")
+    ) == [
+        ("+", 0),
+        ("~", 1),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_national_run_kept_waiting_by_writers_backs_off_and_bills_nothing(apbd, province):  # noqa: F811
+    """Waiting for the locks of several funders while holding others, a national run could
+    deadlock with a writer that changes two of them; it gives up first, each time, so the
+    writer never is the one aborted, and says so."""
+    april = D(2025, 4, 1)
+    workers = list(Worker.objects.order_by("pk")[:2])
+    enrol(workers[0], apbd, april, D(2025, 12, 1), kpj="24030000001")
+    enrol(workers[1], province, april, D(2025, 12, 1), kpj="24030000002")
+    with connection.cursor() as cursor:
+        cursor.execute("SET deadlock_timeout = '200ms'")  # a bound of 100 ms per attempt
+    writer = other_connection()  # a writer of the province's enrolments, still working
+    writer.execute(
+        "SELECT pg_advisory_xact_lock_shared(hashtext(%s), %s)", [changes.LOCK_CLASS, province.pk]
+    )
+    try:
+        with pytest.raises(changes.SourcesBusy):
+            finance_services.bill_month_everywhere(april, None)
+        assert not InvoiceLine.objects.exists() and not Invoice.objects.exists()
+        writer.execute("SELECT 1")  # the writer's transaction was left alone
+    finally:
+        writer.commit()
+        writer.close()
+    result = finance_services.bill_month_everywhere(april, None).summary()
+    assert result["new_lines"] == 2

@@ -42,8 +42,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, Max, OuterRef
+from django.utils.translation import gettext_lazy as _
 
 from jaring.core import partitions
 from jaring.enrolment.models import Enrolment
@@ -61,21 +63,55 @@ def begin(source_id: int, month: datetime.date) -> int:
     return begin_sources([source_id], month)
 
 
+class SourcesBusy(ValidationError):
+    """Writers kept a billing of several sources waiting for their locks past its bound
+    (:func:`begin_sources`); nothing was billed."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "Changes to these funders' enrolments kept the billing waiting; nothing was "
+                "billed. Run it again."
+            ),
+            code="sources_busy",
+        )
+
+
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
+
+
 def begin_sources(source_ids: list[int], month: datetime.date) -> int:
     """:func:`begin` for sources billed in one transaction: every source's lock, taken in one
     statement in id order, then one position, read once all are held (so it is each one's).
 
-    A writer that journals two of these sources in one transaction, the later one first, can
-    deadlock with it; PostgreSQL aborts one of the two (billing begins again, see
-    ``services._bill_sources``)."""
+    Holding some sources' locks while it waits for another's, the billing could deadlock with
+    a writer that journals two of them in one transaction (a move between kabupaten); then
+    PostgreSQL would abort one of the two, perhaps the writer. So the statement gives up
+    before PostgreSQL's deadlock check can run (half of ``deadlock_timeout``) and raises
+    :class:`SourcesBusy`: the billing begins again (``services._retrying``), never a writer."""
     partitions.lock_month(partitions.INVOICE_LINES, month)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        return position()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        previous = cursor.fetchone()[0]
+        if len(source_ids) > 1:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', (extract(epoch FROM "
+                "current_setting('deadlock_timeout')::interval) * 500)::int::text, true)"
+            )
+        try:
             cursor.execute(
                 "SELECT count(pg_advisory_xact_lock(hashtext(%s), o.source_id)) "
                 "FROM (SELECT DISTINCT unnest(%s::int[]) AS source_id ORDER BY 1) AS o",
                 [LOCK_CLASS, list(source_ids)],
             )
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+                raise SourcesBusy from error
+            raise
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
     return position()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -16,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
@@ -106,7 +107,8 @@ def sources_of(region: Region, name: str | None = None):
 
 # A billing transaction holds an advisory lock per funding source until it commits
 # (``finance.changes.begin``), and PostgreSQL's shared lock table holds
-# max_locks_per_transaction × max_connections locks of every session (6,400 by default).
+# max_locks_per_transaction × max_connections locks of every session (6,400 by default). A
+# caller's own enclosing transaction keeps every group's locks until it ends.
 SOURCES_PER_TRANSACTION = 1_000
 
 
@@ -207,80 +209,82 @@ def with_refusals(sources, month: datetime.date) -> list[FundingSource]:
     return sources
 
 
-# SQLSTATEs of a billing that lost a race it can win by beginning again: a deadlock
-# (``changes.begin_sources``) and another run's new invoice (``_open_invoices``).
-DEADLOCK_DETECTED, UNIQUE_VIOLATION = "40P01", "23505"
-RACE_ATTEMPTS = 3
+# A billing that lost a race it wins by beginning again: PostgreSQL found it in a deadlock, or
+# writers kept it waiting for several sources' locks past its bound (``changes.SourcesBusy``).
+DEADLOCK_DETECTED = "40P01"
+RACE_ATTEMPTS = 5
 
 
 def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[dict]:
-    """Bill a group of sources; a run that lost a race to a concurrent one (see
-    ``DEADLOCK_DETECTED``) is rolled back and begins again, at most ``RACE_ATTEMPTS`` times."""
-    attempt = 1
-    while True:
-        try:
-            return _bill_sources_once(sources, month, user, book)
-        except DatabaseError as error:
-            if attempt == RACE_ATTEMPTS or not _lost_race(error):
-                raise
-            attempt += 1
-
-
-def _lost_race(error: DatabaseError) -> bool:
-    cause = error.__cause__
-    state = getattr(cause, "sqlstate", None)
-    if state == DEADLOCK_DETECTED:
-        return True
-    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
-    return state == UNIQUE_VIOLATION and constraint == "invoice_per_source_month"
-
-
-def _bill_sources_once(sources, month: datetime.date, user, book: RuleBook) -> list[dict]:
     """A month's first run bills the sources in one transaction, into the month's new
     partition (``_bill_new_month``); later runs bill them one by one, each in a transaction of
     its own, so that a source's writers wait only for that source's billing."""
     if partitions.month_is_new(partitions.INVOICE_LINES, month):
-        with transaction.atomic():
-            # Every invoice's row lock before the month's lock, the order a single source's
-            # run takes them in (``_bill_source``): two runs cannot wait for each other.
-            invoices = _open_invoices(sources, month, user)
-            staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
-            if staged is not None:
-                return _bill_new_month(sources, invoices, staged, month, user, book)
-            # Another run made the month's partition meanwhile.
-            return [
-                _bill_source(*billing, month, user, book)
-                for billing in zip(sources, invoices, strict=True)
-            ]
-    billed = []
-    for source in sources:
-        with transaction.atomic():
-            invoice = _open_invoices([source], month, user)[0]
-            billed.append(_bill_source(source, invoice, month, user, book))
-    return billed
+        return _retrying(lambda: _bill_together(sources, month, user, book))
+    return [
+        _retrying(lambda source=source: _bill_source(source, month, user, book))
+        for source in sources
+    ]
+
+
+def _retrying[T](bill: Callable[[], T]) -> T:
+    """``bill()`` in a transaction of its own; one that lost a race (``DEADLOCK_DETECTED``)
+    is rolled back and begins again after a short pause, at most ``RACE_ATTEMPTS`` times."""
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic():
+                return bill()
+        except (DatabaseError, changes.SourcesBusy) as error:
+            deadlock = getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+            if attempt == RACE_ATTEMPTS or not (deadlock or isinstance(error, changes.SourcesBusy)):
+                raise
+        time.sleep(0.2 * attempt)
+        attempt += 1
+
+
+def _bill_together(sources, month: datetime.date, user, book: RuleBook) -> list[dict]:
+    """The sources' invoices (every row lock before the month's lock, the order a single
+    source's run takes them in: two runs cannot wait for each other), then the month's new
+    partition, or source by source if another run made it meanwhile."""
+    invoices = _open_invoices(sources, month, user)
+    staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
+    if staged is None:
+        return [_bill_source(source, month, user, book) for source in sources]
+    return _bill_new_month(sources, invoices, staged, month, user, book)
 
 
 def _open_invoices(sources, month: datetime.date, user) -> list[Invoice]:
-    """Each source's invoice for the month, in the sources' order: those missing are made (with
-    their history), and all are locked until the billing commits (in source order)."""
-    made = set(
-        Invoice.objects.filter(source__in=sources, month=month).values_list("source_id", flat=True)
+    """Each source's invoice for the month, in the sources' order, made if missing (with its
+    history row) and locked until the billing commits (in source order). Another run making
+    the same invoice meanwhile is waited for, and its invoice is used."""
+    Invoice.objects.bulk_create(
+        [
+            Invoice(
+                source=source,
+                month=month,
+                number=f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
+                created_by=user,
+            )
+            for source in sources
+        ],
+        ignore_conflicts=True,
     )
-    new = [
-        Invoice(
-            source=source,
-            month=month,
-            number=f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}",
-            created_by=user,
-        )
-        for source in sources
-        if source.pk not in made
-    ]
-    if new:
-        bulk_create_with_history(new, Invoice, default_user=user)
     locked = Invoice.objects.select_for_update().filter(source__in=sources, month=month)
     by_source = {invoice.source_id: invoice for invoice in locked.order_by("source_id")}
-    return [by_source[source.pk] for source in sources]
+    invoices = [by_source[source.pk] for source in sources]
+    ids = [invoice.pk for invoice in invoices]
+    history = connection.ops.quote_name(Invoice.history.model._meta.db_table)
+    record_history(
+        Invoice,
+        f"t.id IN ({', '.join(['%s'] * len(ids))}) AND NOT EXISTS "  # nosec B608
+        f"(SELECT 1 FROM {history} AS h WHERE h.id = t.id)",
+        ids,
+        "+",
+        getattr(user, "pk", None),
+        "",
+    )
+    return invoices
 
 
 def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
@@ -377,6 +381,17 @@ def _priced_sql(
     ]
 
 
+@dataclass
+class _SourceBilling:
+    """One source's part of a month's first run."""
+
+    source: FundingSource
+    invoice: Invoice
+    params: program_rules.ContributionParameters
+    new_lines: int = 0
+    skipped: int = 0
+
+
 def _bill_new_month(
     sources, invoices, staged: str, month: datetime.date, user, book: RuleBook
 ) -> list[dict]:
@@ -385,52 +400,60 @@ def _bill_new_month(
     the month's partition: the foreign keys are checked and the indexes built once for the
     set, not row by row. A participant-month that two enrolments cover keeps one line
     (``_keep_one_funder``); the other is counted as owed by another funder, as a later run
-    counts it (``_unbilled_and_owed``)."""
+    counts it (``_unbilled_and_owed``). A source whose checkpoint still holds is reported as it
+    was (as in ``_bill_source``)."""
+    source_ids = [source.pk for source in sources]
+    position = changes.begin_sources(source_ids, month)
+    holding = changes.unchanged_sources(source_ids, month)
+    billings = [
+        _SourceBilling(
+            source,
+            invoice,
+            program_rules.contribution_parameters(book, month, source.rule_funding),
+            skipped=holding[source.pk].skipped_other_funder if source.pk in holding else 0,
+        )
+        for source, invoice in zip(sources, invoices, strict=True)
+    ]
+    to_bill = [b for b in billings if b.source.pk not in holding]
+    _load_new_month(to_bill, staged, month)
+    changes.checkpoint_sources(month, position, {b.source.pk: b.skipped for b in to_bill})
+    _record_totals([b.invoice for b in to_bill if b.new_lines], month, user)
+    return [_billed(b.invoice, b.source, b.new_lines, b.skipped, b.params) for b in billings]
+
+
+def _load_new_month(billings: list[_SourceBilling], staged: str, month: datetime.date) -> None:
+    """Each source's lines into ``staged``, one funder kept per participant-month, then
+    ``staged`` attached as the month's partition."""
     quote = connection.ops.quote_name
     sequence = partitions.identity_sequence(InvoiceLine._meta.db_table)
     analyze_if_stale(Enrolment)
-    source_ids = [source.pk for source in sources]
-    position = changes.begin_sources(source_ids, month)
-    checkpoints = changes.unchanged_sources(source_ids, month)
-    billed = []  # [source, invoice, params, new lines, skipped]
     with connection.cursor() as cursor:
-        for source, invoice in zip(sources, invoices, strict=True):
-            params = program_rules.contribution_parameters(book, month, source.rule_funding)
-            if source.pk in checkpoints:  # reported as it was (``_bill_source``)
-                skipped = checkpoints[source.pk].skipped_other_funder
-                billed.append([source, invoice, params, 0, skipped])
-                continue
-            priced, priced_params = _priced_sql(source, invoice, month, params)
+        for billing in billings:
+            priced, priced_params = _priced_sql(
+                billing.source, billing.invoice, month, billing.params
+            )
             cursor.execute(
                 f"INSERT INTO {quote(staged)} (id, {LINE_COLUMNS}) "  # nosec B608
                 f"SELECT nextval(%s), priced.* FROM ({priced}) AS priced",
                 [sequence, *priced_params],
             )
-            billed.append([source, invoice, params, cursor.rowcount, 0])
-        owed_elsewhere = _keep_one_funder(cursor, staged, [invoice.pk for invoice in invoices])
-        for entry in billed:
-            taken = owed_elsewhere.get(entry[1].pk, 0)
-            entry[3], entry[4] = entry[3] - taken, entry[4] + taken
+            billing.new_lines = cursor.rowcount
+        taken = _keep_one_funder(cursor, staged, [b.invoice.pk for b in billings])
+        for billing in billings:
+            billing.new_lines -= taken.get(billing.invoice.pk, 0)
+            billing.skipped += taken.get(billing.invoice.pk, 0)
         if partitions.attach(cursor, InvoiceLine._meta.db_table, month):
             # Statistics now, while the month is new: the re-run and the payments plan on them.
             cursor.execute(f"ANALYZE {quote(staged)}")
-    counted = {source.pk: skipped for source, _i, _p, _a, skipped in billed}
-    changes.checkpoint_sources(
-        month, position, {pk: skipped for pk, skipped in counted.items() if pk not in checkpoints}
-    )
-    _record_totals([invoice for _s, invoice, _p, added, _k in billed if added], month, user)
-    return [
-        _billed(invoice, source, added, skipped, params)
-        for source, invoice, params, added, skipped in billed
-    ]
 
 
 def _keep_one_funder(cursor, staged: str, invoice_ids: list[int]) -> dict[int, int]:
     """One funder per participant-month in a month's new lines: of the lines of one worker, the
     one of the invoice billed first (``invoice_ids`` in run order) and then of the earliest
-    enrolment stays (billing source by source keeps the line of the funder billed first), and
-    the others go. Returns how many went, per invoice. Set-based: the table is read for the
-    workers with more than one line, which are few."""
+    enrolment stays (billing source by source keeps the line of the funder billed first; two
+    enrolments of the same funder covering one month, which it refuses by the unique
+    constraint, keep the earlier one here), and the others go. Returns how many went, per
+    invoice. One grouping pass over the lines; only the workers with two lines are ranked."""
     table = connection.ops.quote_name(staged)
     cursor.execute(
         f"WITH twice AS (SELECT worker_id FROM {table} GROUP BY worker_id "  # nosec B608
@@ -446,11 +469,10 @@ def _keep_one_funder(cursor, staged: str, invoice_ids: list[int]) -> dict[int, i
     return dict(cursor.fetchall())
 
 
-def _bill_source(
-    source: FundingSource, invoice: Invoice, month: datetime.date, user, book: RuleBook
-) -> dict:
+def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
     """Bill one source for a month that has lines already: one INSERT … SELECT prices every
     programme of every enrolment not yet billed, unless nothing changed since the last run."""
+    invoice = _open_invoices([source], month, user)[0]
     params = program_rules.contribution_parameters(book, month, source.rule_funding)
     # Under the invoice's row lock and before anything is counted (finance.changes says why
     # no concurrent change is missed): a funder-month billed completely with no change since
@@ -492,8 +514,10 @@ def _bill_source(
 
 
 def _record_totals(invoices: list[Invoice], month: datetime.date, user) -> None:
-    """Each invoice's total and line count from its lines (one grouped read of the month), each
-    change kept in the invoice's history."""
+    """Each invoice's total and line count from its lines (one grouped read of the month), in
+    one write, each change kept in the invoice's history."""
+    if not invoices:
+        return
     totals = {
         row["invoice"]: row
         for row in InvoiceLine.objects.filter(month=month, invoice__in=invoices)
@@ -503,7 +527,16 @@ def _record_totals(invoices: list[Invoice], month: datetime.date, user) -> None:
     for invoice in invoices:
         row = totals.get(invoice.pk, {"total": 0, "count": 0})
         invoice.total, invoice.line_count = row["total"] or 0, row["count"]
-    bulk_update_with_history(invoices, Invoice, ["total", "line_count"], default_user=user)
+    Invoice.objects.bulk_update(invoices, ["total", "line_count"])
+    ids = [invoice.pk for invoice in invoices]
+    record_history(
+        Invoice,
+        f"t.id IN ({', '.join(['%s'] * len(ids))})",
+        ids,
+        "~",
+        getattr(user, "pk", None),
+        "",
+    )
 
 
 def _billed(
