@@ -345,13 +345,18 @@ def by_source(summary: dict) -> dict:
     return {i["source"]: (i["new_lines"], i["skipped_other_funder"]) for i in summary["invoices"]}
 
 
+@pytest.mark.parametrize("per_transaction", [1_000, 1])
 def test_one_run_bills_every_funder_of_the_instance_as_region_by_region_billing_does(
     apbd,
     workers,
+    per_transaction,
+    monkeypatch,
 ):
     """``jaring bill --all`` (a national instance's monthly run): the same lines, invoices and
-    skipped participant-months as billing each region in turn, in one run; a funder with
-    nobody to bill is reported with its reason; a re-run adds nothing."""
+    skipped participant-months as billing each region in turn, in one run, whether its funders
+    fit in one transaction or not; a funder with nobody to bill is reported with its reason; a
+    re-run adds nothing."""
+    monkeypatch.setattr(finance_services, "SOURCES_PER_TRANSACTION", per_transaction)
     riau = FundingSource.objects.create(region_id=RIAU, kind="apbd_prov", name="APBD Riau")
     finance_services.allocate(riau, 2025, 10_000_000, None)
     siak = FundingSource.objects.create(region_id=SIAK, kind="apbd_kab", name="APBD Siak")
