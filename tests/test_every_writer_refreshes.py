@@ -281,6 +281,10 @@ SCENARIOS: dict[str, Scenario] = {
     "jaring.finance.services.bill_month": Scenario(
         lambda w, _: finance.bill_month(w["region"], D(2025, 12, 1), w["builder"]), drop_december
     ),
+    # The national run (the system's: a kabupaten's builder has no national scope).
+    "jaring.finance.services.bill_month_everywhere": Scenario(
+        lambda w, _: finance.bill_month_everywhere(D(2025, 12, 1), None), drop_december
+    ),
     "jaring.finance.services.record_payment": Scenario(lambda w, _: pay_september(w)),
     # Paid through August: on 1 December four months are unpaid, one more than tolerated.
     "jaring.finance.services.mark_lapses": Scenario(
