@@ -228,8 +228,9 @@ def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[d
 
 
 def _retrying[T](bill: Callable[[], T]) -> T:
-    """``bill()`` in a transaction of its own; one that lost a race (``DEADLOCK_DETECTED``)
-    is rolled back and begins again after a short pause, at most ``RACE_ATTEMPTS`` times."""
+    """``bill()`` in a transaction of its own; one that lost a race (``DEADLOCK_DETECTED``,
+    ``changes.SourcesBusy``) is rolled back and begins again after a short pause, at most
+    ``RACE_ATTEMPTS`` times."""
     attempt = 1
     while True:
         try:
