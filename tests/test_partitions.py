@@ -349,7 +349,8 @@ def test_a_national_run_kept_waiting_by_writers_backs_off_and_bills_nothing(apbd
     enrol(workers[0], apbd, april, D(2025, 12, 1), kpj="24030000001")
     enrol(workers[1], province, april, D(2025, 12, 1), kpj="24030000002")
     with connection.cursor() as cursor:
-        cursor.execute("SET deadlock_timeout = '200ms'")  # a bound of 100 ms per attempt
+        # A bound of 100 ms per attempt, for this test's transaction only.
+        cursor.execute("SET LOCAL deadlock_timeout = '200ms'")
     writer = other_connection()  # a writer of the province's enrolments, still working
     writer.execute(
         "SELECT pg_advisory_xact_lock_shared(hashtext(%s), %s)", [changes.LOCK_CLASS, province.pk]

@@ -48,6 +48,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from jaring.core import partitions
+from jaring.core.bulk import bulk_settings
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import BillingChange, BillingCheckpoint, InvoiceLine
 
@@ -94,24 +95,24 @@ def begin_sources(source_ids: list[int], month: datetime.date) -> int:
     if connection.vendor != "postgresql":
         return position()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('statement_timeout')")
-        previous = cursor.fetchone()[0]
+        bound = {}
         if len(source_ids) > 1:
             cursor.execute(
-                "SELECT set_config('statement_timeout', (extract(epoch FROM "
-                "current_setting('deadlock_timeout')::interval) * 500)::int::text, true)"
+                "SELECT (extract(epoch FROM current_setting('deadlock_timeout')::interval) "
+                "* 500)::int"
             )
+            bound = {"statement_timeout": f"{cursor.fetchone()[0]}ms"}
         try:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(hashtext(%s), o.source_id)) "
-                "FROM (SELECT DISTINCT unnest(%s::int[]) AS source_id ORDER BY 1) AS o",
-                [LOCK_CLASS, list(source_ids)],
-            )
+            with bulk_settings(bound):
+                cursor.execute(
+                    "SELECT count(pg_advisory_xact_lock(hashtext(%s), o.source_id)) "
+                    "FROM (SELECT DISTINCT unnest(%s::int[]) AS source_id ORDER BY 1) AS o",
+                    [LOCK_CLASS, list(source_ids)],
+                )
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
                 raise SourcesBusy from error
             raise
-        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
     return position()
 
 

@@ -222,9 +222,14 @@ def _bill_sources(sources, month: datetime.date, user, book: RuleBook) -> list[d
     if partitions.month_is_new(partitions.INVOICE_LINES, month):
         return _retrying(lambda: _bill_together(sources, month, user, book))
     return [
-        _retrying(lambda source=source: _bill_source(source, month, user, book))
+        _retrying(lambda source=source: _bill_alone(source, month, user, book))
         for source in sources
     ]
+
+
+def _bill_alone(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
+    """One source in a transaction of its own: its invoice, then its billing."""
+    return _bill_source(source, _open_invoices([source], month, user)[0], month, user, book)
 
 
 def _retrying[T](bill: Callable[[], T]) -> T:
@@ -251,7 +256,10 @@ def _bill_together(sources, month: datetime.date, user, book: RuleBook) -> list[
     invoices = _open_invoices(sources, month, user)
     staged = partitions.begin_bulk_month(partitions.INVOICE_LINES, month)
     if staged is None:
-        return [_bill_source(source, month, user, book) for source in sources]
+        return [
+            _bill_source(source, invoice, month, user, book)
+            for source, invoice in zip(sources, invoices, strict=True)
+        ]
     return _bill_new_month(sources, invoices, staged, month, user, book)
 
 
@@ -274,18 +282,24 @@ def _open_invoices(sources, month: datetime.date, user) -> list[Invoice]:
     locked = Invoice.objects.select_for_update().filter(source__in=sources, month=month)
     by_source = {invoice.source_id: invoice for invoice in locked.order_by("source_id")}
     invoices = [by_source[source.pk] for source in sources]
-    ids = [invoice.pk for invoice in invoices]
     history = connection.ops.quote_name(Invoice.history.model._meta.db_table)
-    record_history(
-        Invoice,
-        f"t.id IN ({', '.join(['%s'] * len(ids))}) AND NOT EXISTS "  # nosec B608
-        f"(SELECT 1 FROM {history} AS h WHERE h.id = t.id)",
-        ids,
+    _record_invoice_history(
+        invoices,
         "+",
-        getattr(user, "pk", None),
-        "",
+        user,
+        f"NOT EXISTS (SELECT 1 FROM {history} AS h WHERE h.id = t.id)",  # nosec B608
     )
     return invoices
+
+
+def _record_invoice_history(
+    invoices: list[Invoice], history_type: str, user, condition: str = ""
+) -> None:
+    """A history row for each of ``invoices`` (``condition`` on ``t`` narrowing them), set-based
+    (``core.history.record_history``)."""
+    ids = [invoice.pk for invoice in invoices]
+    where = f"t.id IN ({', '.join(['%s'] * len(ids))})" + (f" AND {condition}" if condition else "")
+    record_history(Invoice, where, ids, history_type, getattr(user, "pk", None), "")
 
 
 def _fraction_sql(column: str, value) -> tuple[str, list[int]]:
@@ -470,10 +484,12 @@ def _keep_one_funder(cursor, staged: str, invoice_ids: list[int]) -> dict[int, i
     return dict(cursor.fetchall())
 
 
-def _bill_source(source: FundingSource, month: datetime.date, user, book: RuleBook) -> dict:
-    """Bill one source for a month that has lines already: one INSERT … SELECT prices every
-    programme of every enrolment not yet billed, unless nothing changed since the last run."""
-    invoice = _open_invoices([source], month, user)[0]
+def _bill_source(
+    source: FundingSource, invoice: Invoice, month: datetime.date, user, book: RuleBook
+) -> dict:
+    """Bill one source for a month that has lines already, on its open ``invoice``: one
+    INSERT … SELECT prices every programme of every enrolment not yet billed, unless nothing
+    changed since the last run."""
     params = program_rules.contribution_parameters(book, month, source.rule_funding)
     # Under the invoice's row lock and before anything is counted (finance.changes says why
     # no concurrent change is missed): a funder-month billed completely with no change since
@@ -529,15 +545,7 @@ def _record_totals(invoices: list[Invoice], month: datetime.date, user) -> None:
         row = totals.get(invoice.pk, {"total": 0, "count": 0})
         invoice.total, invoice.line_count = row["total"] or 0, row["count"]
     Invoice.objects.bulk_update(invoices, ["total", "line_count"])
-    ids = [invoice.pk for invoice in invoices]
-    record_history(
-        Invoice,
-        f"t.id IN ({', '.join(['%s'] * len(ids))})",
-        ids,
-        "~",
-        getattr(user, "pk", None),
-        "",
-    )
+    _record_invoice_history(invoices, "~", user)
 
 
 def _billed(
