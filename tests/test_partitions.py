@@ -9,6 +9,7 @@ import threading
 import time
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -274,8 +275,6 @@ def test_billing_does_not_queue_behind_a_long_reader_of_the_default_partition(
 
 def other_connection():
     """A connection of another session (another billing run, a report) to the test database."""
-    import psycopg
-
     db = connection.settings_dict
     return psycopg.connect(
         host=db["HOST"] or "127.0.0.1",
@@ -286,24 +285,41 @@ def other_connection():
     )
 
 
-def commit_once_waited_for(other, seconds: float = 30.0) -> threading.Thread:
-    """Commit ``other``'s transaction as soon as another session of the database waits for a
-    lock (the billing under test), in a thread of its own."""
+def commit_once_waited_for(
+    other, then: tuple[tuple[str, list], ...] = (), seconds: float = 30.0
+) -> threading.Thread:
+    """Commit ``other``'s transaction as soon as this test's session (the billing under test)
+    waits for a lock, in a thread of its own; ``then``: statements ``other`` runs first (they
+    may themselves wait for the billing). The thread's ``outcome`` says how they ended: "done"
+    or the SQLSTATE of the error."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        billing = cursor.fetchone()[0]
 
     def commit() -> None:
         deadline = time.monotonic() + seconds
         with other_connection() as watcher:
             while time.monotonic() < deadline:
                 waiting = watcher.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = %s "
+                    "AND wait_event_type = 'Lock'",
+                    [billing],
                 ).fetchone()[0]
                 if waiting:
                     break
-                time.sleep(0.05)
+                time.sleep(0.02)
+        try:
+            for statement in then:
+                other.execute(*statement)
+            thread.outcome = "done"
+        except psycopg.Error as error:
+            thread.outcome = error.sqlstate
+            other.rollback()
+            return
         other.commit()
 
     thread = threading.Thread(target=commit)
+    thread.outcome = None
     thread.start()
     return thread
 
@@ -337,6 +353,103 @@ def test_a_national_run_that_meets_another_runs_new_invoice_uses_it(apbd):  # no
         ("+", 0),
         ("~", 1),
     ]
+
+
+def deadlocks() -> int:
+    """How many deadlocks PostgreSQL has detected in the test database so far (this session's
+    own count flushed first: the victim may be this session)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def invoice_sql(source, month: datetime.date) -> tuple[str, list]:
+    """Another run's insert of ``source``'s invoice for ``month`` (the number billing gives it)."""
+    return (
+        "INSERT INTO finance_invoice (source_id, month, number, total, line_count, created_at) "
+        "VALUES (%s, %s, %s, 0, 0, now())",
+        [source.pk, month, f"TGH/{source.region_id}/{source.pk}/{month:%Y-%m}"],
+    )
+
+
+def bill_while_deadlocked_by(other, then: tuple[tuple[str, list], ...]) -> dict:
+    """Bill April nationally while ``other`` (holding the province's new invoice, which the run
+    waits for) runs ``then``, which waits for the run: a deadlock, of which PostgreSQL picks
+    the national run as the victim (its check comes first). Returns the run's summary, after
+    checking that the other session was not aborted and that one deadlock happened."""
+    other.execute("SET deadlock_timeout = '20s'")
+    before = deadlocks()
+    committer = commit_once_waited_for(other, then=then)
+    with connection.cursor() as cursor:
+        cursor.execute("SET deadlock_timeout = '1s'")
+    try:
+        result = finance_services.bill_month_everywhere(D(2025, 4, 1), None).summary()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET deadlock_timeout")
+        committer.join()
+        other.close()
+    assert committer.outcome == "done"  # the other session was not the one aborted
+    assert deadlocks() == before + 1
+    return result
+
+
+@pytest.fixture
+def two_funders_in_april(apbd, province):  # noqa: F811
+    """One participant of each funder in April 2025, no partition for April (a transactional
+    test before may have left one, empty); the other session starts its transaction with the
+    province's April invoice (the second the national run makes)."""
+    april = D(2025, 4, 1)
+    partitions.drop_if_empty(partitions.INVOICE_LINES, april)
+    workers = list(Worker.objects.order_by("pk")[:2])
+    enrol(workers[0], apbd, april, D(2025, 12, 1), kpj="24030000001")
+    enrol(workers[1], province, april, D(2025, 12, 1), kpj="24030000002")
+    assert apbd.pk < province.pk  # the national run makes apbd's invoice first
+    other = other_connection()
+    other.execute(*invoice_sql(province, april))
+    return apbd, province, other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_national_run_chosen_as_a_deadlocks_victim_begins_again(two_funders_in_april):
+    """The other session then makes the first funder's invoice too, which the run holds: the
+    run, aborted, is rolled back, begins again once the other has committed, and bills on the
+    other's invoices."""
+    apbd, province, other = two_funders_in_april
+    april = D(2025, 4, 1)
+    result = bill_while_deadlocked_by(other, then=(invoice_sql(apbd, april),))
+    assert result["new_lines"] == 2
+    assert sorted(i["invoice"] for i in result["invoices"]) == sorted(
+        invoice_sql(source, april)[1][2] for source in (apbd, province)
+    )
+    assert InvoiceLine.objects.count() == Invoice.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_national_run_that_finds_the_month_made_meanwhile_bills_source_by_source(
+    two_funders_in_april,
+):
+    """The month had no partition when the national run looked, but the other session (a run
+    of its own) makes it while the national run waits for its invoice. Making a partition locks
+    the invoices the lines refer to, which the run is writing: a deadlock, the run aborted. Begun
+    again, the run finds the partition and bills each funder into it as a later run does (it
+    does not try to make the partition again)."""
+    _apbd, _province, other = two_funders_in_april
+    name = partitions.partition_name(LINES, D(2025, 4, 1))
+    assert name not in attached(LINES)
+    make = (
+        ("SELECT pg_advisory_xact_lock(hashtext(%s))", [name]),  # as a bulk load takes it
+        (
+            f'CREATE TABLE "{name}" PARTITION OF {LINES} '
+            "FOR VALUES FROM ('2025-04-01') TO ('2025-05-01')",
+            [],
+        ),
+    )
+    result = bill_while_deadlocked_by(other, then=make)
+    assert result["new_lines"] == 2
+    assert {where(pk) for pk in InvoiceLine.objects.values_list("pk", flat=True)} == {name}
 
 
 @pytest.mark.django_db
