@@ -383,7 +383,7 @@ def bill_while_deadlocked_by(other, then: tuple[tuple[str, list], ...]) -> dict:
     before = deadlocks()
     committer = commit_once_waited_for(other, then=then)
     with connection.cursor() as cursor:
-        cursor.execute("SET deadlock_timeout = '1s'")
+        cursor.execute("SET deadlock_timeout = '2s'")
     try:
         result = finance_services.bill_month_everywhere(D(2025, 4, 1), None).summary()
     finally:
