@@ -258,16 +258,15 @@ def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH found AS (SELECT w.nik_index, w.id, i.r FROM "  # noqa: S608  # nosec B608
-                f"UNNEST(%s::text[], %s::text[], %s::bytea[]) AS i(nik_index, h, r) "
+                f"WITH found AS (SELECT w.nik_index, w.id, decode(i.r, 'hex') AS r FROM "  # noqa: S608  # nosec B608
+                f"UNNEST(string_to_array(%s, ','), string_to_array(%s, ','), "
+                f"string_to_array(%s, ',', '')) AS i(nik_index, h, r) "
                 f"JOIN {worker} AS w ON w.nik_index = i.nik_index AND w.content_hash = i.h "
                 f"WHERE NOT ({outside})), kept AS (UPDATE {worker} AS w SET row_hash = f.r "
                 f"FROM found AS f WHERE w.id = f.id AND w.row_hash IS DISTINCT FROM f.r) "
                 f"SELECT nik_index, id FROM found",
                 [
-                    rows["nik_index"].to_list(),
-                    rows["content_hash"].to_list(),
-                    rows["row_hash"].to_list(),
+                    *(_joined(rows[name]) for name in ("nik_index", "content_hash", "row_hash")),
                     *params,
                 ],
             )
@@ -288,6 +287,16 @@ def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
     if not found:
         return empty
     return pl.DataFrame(found, schema=empty.schema, orient="row")
+
+
+def _joined(column: pl.Series) -> str:
+    """A column of blind indexes, digests or raw digests (hex, never a comma) as one
+    comma-separated text, binary values in hex and missing ones empty: one parameter that
+    PostgreSQL splits (``string_to_array``), where a list would be escaped value by value in
+    Python (≈ 3 µs each)."""
+    if column.dtype == pl.Binary:
+        column = column.bin.encode("hex")
+    return column.fill_null("").str.join(",").item()
 
 
 def _outside(batch: ImportBatch, alias: str = "w") -> tuple[str, list]:
