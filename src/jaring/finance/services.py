@@ -461,7 +461,10 @@ def _load_new_month(billings: list[_SourceBilling], staged: str, month: datetime
         if len(billings) > 1:
             _keep_one_funder_of(billings, cursor, staged)
         try:
-            attached = partitions.attach(cursor, InvoiceLine._meta.db_table, month)
+            # A savepoint: the attach's own fallback (insert into the table when the attach
+            # cannot wait) may be what meets the duplicate, outside the attach's savepoint.
+            with transaction.atomic():
+                attached = partitions.attach(cursor, InvoiceLine._meta.db_table, month)
         except IntegrityError as error:
             if len(billings) > 1 or getattr(error.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
                 raise
