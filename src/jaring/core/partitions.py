@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
+from jaring.core.sqlstates import LOCK_NOT_AVAILABLE, sqlstate
+
 
 @dataclass(frozen=True)
 class Partitioned:
@@ -37,8 +39,6 @@ ENROLMENT_HISTORY = Partitioned("enrolment_historicalenrolment", "history_date")
 ACCESS_LOG = Partitioned("accounts_personaldataaccess", "at")
 TABLES = (INVOICE_LINES, ENROLMENT_HISTORY, ACCESS_LOG)
 
-# PostgreSQL's SQLSTATE for a lock not granted within lock_timeout.
-LOCK_NOT_AVAILABLE = "55P03"
 
 # Months created beyond the data when a table is converted, and by default ahead of today.
 AHEAD_MONTHS = 3
@@ -267,10 +267,13 @@ def attach(cursor, table: str, month: datetime.date) -> bool:
             cursor.execute(f"ALTER TABLE {_q(name)} DROP CONSTRAINT {_q(bound)}")
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
     except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        if sqlstate(error) != LOCK_NOT_AVAILABLE:
             raise
-        cursor.execute(f"INSERT INTO {_q(table)} SELECT * FROM {_q(name)}")  # noqa: S608  # nosec B608
-        cursor.execute(f"DROP TABLE {_q(name)}")
+        # A savepoint of its own: a row the table refuses (a unique key) fails the fallback
+        # alone, and the caller may mend the standalone table and attach again.
+        with transaction.atomic():
+            cursor.execute(f"INSERT INTO {_q(table)} SELECT * FROM {_q(name)}")  # noqa: S608  # nosec B608
+            cursor.execute(f"DROP TABLE {_q(name)}")
         return False
     return True
 

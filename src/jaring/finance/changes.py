@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaring.core import partitions
 from jaring.core.bulk import bulk_settings
+from jaring.core.sqlstates import LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlstate
 from jaring.enrolment.models import Enrolment
 from jaring.finance.models import BillingChange, BillingCheckpoint, InvoiceLine
 
@@ -76,10 +77,6 @@ class SourcesBusy(ValidationError):
             ),
             code="sources_busy",
         )
-
-
-# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
-QUERY_CANCELED = "57014"
 
 
 def begin_sources(source_ids: list[int], month: datetime.date) -> int:
@@ -110,7 +107,7 @@ def begin_sources(source_ids: list[int], month: datetime.date) -> int:
                     [LOCK_CLASS, list(source_ids)],
                 )
         except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) == QUERY_CANCELED:
+            if sqlstate(error) == QUERY_CANCELED:
                 raise SourcesBusy from error
             raise
     return position()
@@ -199,7 +196,7 @@ def prune() -> int:
                     cursor.execute(f"LOCK TABLE {journal} IN SHARE MODE NOWAIT")
                     cursor.execute(f"LOCK TABLE {checkpoints} IN EXCLUSIVE MODE NOWAIT")
             except OperationalError as error:
-                if getattr(error.__cause__, "sqlstate", None) != partitions.LOCK_NOT_AVAILABLE:
+                if sqlstate(error) != LOCK_NOT_AVAILABLE:
                     raise
                 return 0
         newest = position()

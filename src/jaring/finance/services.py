@@ -26,6 +26,7 @@ from jaring.core.bulk import analyze_if_stale
 from jaring.core.events import Change, region_changed
 from jaring.core.history import record_history
 from jaring.core.metrics import BILLING_SECONDS, timed
+from jaring.core.sqlstates import DEADLOCK_DETECTED, UNIQUE_VIOLATION, sqlstate
 from jaring.enrolment.models import Enrolment
 from jaring.enrolment.services import end_enrolment
 from jaring.finance import changes
@@ -211,8 +212,6 @@ def with_refusals(sources, month: datetime.date) -> list[FundingSource]:
 
 # A billing that lost a race it wins by beginning again: PostgreSQL found it in a deadlock, or
 # writers kept it waiting for several sources' locks past its bound (``changes.SourcesBusy``).
-DEADLOCK_DETECTED = "40P01"
-UNIQUE_VIOLATION = "23505"
 RACE_ATTEMPTS = 5
 
 
@@ -243,7 +242,7 @@ def _retrying[T](bill: Callable[[], T]) -> T:
             with transaction.atomic():
                 return bill()
         except (DatabaseError, changes.SourcesBusy) as error:
-            deadlock = getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+            deadlock = sqlstate(error) == DEADLOCK_DETECTED
             if attempt == RACE_ATTEMPTS or not (deadlock or isinstance(error, changes.SourcesBusy)):
                 raise
         time.sleep(0.2 * attempt)
@@ -458,38 +457,29 @@ def _load_new_month(billings: list[_SourceBilling], staged: str, month: datetime
         # One funder gives a worker two lines only when two of its enrolments cover the month
         # (rare): the partition's unique index, which the attach builds anyway, finds them, and
         # only then does the pass run (≈ 0.6 s saved at 1M lines).
-        if len(billings) > 1:
-            _keep_one_funder_of(billings, cursor, staged)
+        several = len(billings) > 1
+        if several:
+            _keep_one_funder(cursor, staged, billings)
         try:
-            # A savepoint: the attach's own fallback (insert into the table when the attach
-            # cannot wait) may be what meets the duplicate, outside the attach's savepoint.
-            with transaction.atomic():
-                attached = partitions.attach(cursor, InvoiceLine._meta.db_table, month)
+            attached = partitions.attach(cursor, InvoiceLine._meta.db_table, month)
         except IntegrityError as error:
-            if len(billings) > 1 or getattr(error.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            if several or sqlstate(error) != UNIQUE_VIOLATION:
                 raise
-            _keep_one_funder_of(billings, cursor, staged)
+            _keep_one_funder(cursor, staged, billings)
             attached = partitions.attach(cursor, InvoiceLine._meta.db_table, month)
         if attached:
             # Statistics now, while the month is new: the re-run and the payments plan on them.
             cursor.execute(f"ANALYZE {quote(staged)}")
 
 
-def _keep_one_funder_of(billings: list[_SourceBilling], cursor, staged: str) -> None:
-    """``_keep_one_funder``, each billing's counts moved from new lines to skipped."""
-    taken = _keep_one_funder(cursor, staged, [b.invoice.pk for b in billings])
-    for billing in billings:
-        billing.new_lines -= taken.get(billing.invoice.pk, 0)
-        billing.skipped += taken.get(billing.invoice.pk, 0)
-
-
-def _keep_one_funder(cursor, staged: str, invoice_ids: list[int]) -> dict[int, int]:
+def _keep_one_funder(cursor, staged: str, billings: list[_SourceBilling]) -> None:
     """One funder per participant-month in a month's new lines: of the lines of one worker, the
-    one of the invoice billed first (``invoice_ids`` in run order) and then of the earliest
+    one of the invoice billed first (``billings`` in run order) and then of the earliest
     enrolment stays (billing source by source keeps the line of the funder billed first; two
     enrolments of the same funder covering one month, which it refuses by the unique
-    constraint, keep the earlier one here), and the others go. Returns how many went, per
-    invoice. One grouping pass over the lines; only the workers with two lines are ranked."""
+    constraint, keep the earlier one here), and the others go: each billing's count moves from
+    new lines to skipped. One grouping pass over the lines; only the workers with two lines are
+    ranked."""
     table = connection.ops.quote_name(staged)
     cursor.execute(
         f"WITH twice AS (SELECT worker_id FROM {table} GROUP BY worker_id "  # nosec B608
@@ -500,9 +490,12 @@ def _keep_one_funder(cursor, staged: str, invoice_ids: list[int]) -> dict[int, i
         f"gone AS (DELETE FROM {table} AS l USING ranked AS r WHERE l.id = r.id AND r.rank > 1 "
         "RETURNING l.invoice_id) "
         "SELECT invoice_id, count(*) FROM gone GROUP BY invoice_id",
-        [invoice_ids],
+        [[billing.invoice.pk for billing in billings]],
     )
-    return dict(cursor.fetchall())
+    taken = dict(cursor.fetchall())
+    for billing in billings:
+        billing.new_lines -= taken.get(billing.invoice.pk, 0)
+        billing.skipped += taken.get(billing.invoice.pk, 0)
 
 
 def _bill_source(
