@@ -149,6 +149,31 @@ def test_an_import_never_changes_a_worker_of_another_region(surface, regions, cl
     assert request.history.count() == 1
 
 
+def test_each_chunk_marks_its_own_rows_registered_elsewhere(regions, tmp_path):
+    """A list read in chunks of one row: a NIK of Siak in the first chunk and one in the last
+    are each refused once, with their own row, and each opens one request."""
+    other_siak_nik = "1408010202910003"
+    budi = row(other_siak_nik, "Budi", village(SIAK).code, birth="02-02-1991")
+    run_file(write_csv(tmp_path / "siak2.csv", [budi]), SIAK)
+    here = regions["bengkalis_village"].code
+    path = write_csv(
+        tmp_path / "chunks.csv",
+        [
+            row(SIAK_NIK, "Nama Lain", here),
+            row("1403010101900002", "Warga Bengkalis", here),
+            row("1403010303920004", "Warga Kedua", here, birth="03-03-1992"),
+            row(other_siak_nik, "Budi Lain", here, birth="02-02-1991"),
+        ],
+    )
+    batch = services.create_batch(path, Region.objects.get(code=BENGKALIS), "DTKS")
+    batch = services.run_import(batch, chunk_rows=1)
+    assert (batch.accepted, batch.registered_elsewhere) == (2, 2)
+    refused = ImportRowIssue.objects.filter(batch=batch, outcome="registered_elsewhere")
+    assert sorted(refused.values_list("row_number", flat=True)) == [2, 5]
+    assert TransferRequest.objects.filter(batch=batch).count() == 2
+    assert Worker.objects.filter(regency_code=SIAK).count() == 2
+
+
 def test_the_transfer_page_shows_the_request_to_both_sides(regions, client, tmp_path):
     run_file(cross_file(tmp_path, regions), BENGKALIS, regions["operator"])
     request = TransferRequest.objects.get()

@@ -271,11 +271,11 @@ def test_a_failure_mid_batch_leaves_the_registry_exactly_as_before(
     calls = {"n": 0}
     real_stage = services._stage
 
-    def stage_then_fail(batch, unique):
+    def stage_then_fail(batch, unique, foreign):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk full (injected)")
-        real_stage(batch, unique)
+        real_stage(batch, unique, foreign)
 
     monkeypatch.setattr(services, "_stage", stage_then_fail)
     moved = RUSNI[:4] + ["Pedekik", "Bengkalis", "", "", "", ""]

@@ -38,6 +38,8 @@ STAGED_COLUMNS = [
     "source_ref",
     "content_hash",
     "row_hash",
+    "outcome",
+    "worker_id",
 ]
 # Fields an import may set; those marked True keep the stored value when the file leaves them blank.
 MERGED_FIELDS = {
@@ -305,19 +307,33 @@ def _outside(batch: ImportBatch, alias: str = "w") -> tuple[str, list]:
     return f"SUBSTR({alias}.village_id, 1, %s) <> %s", [len(prefix), prefix]
 
 
-def mark_registered_elsewhere(batch: ImportBatch) -> list[int]:
-    """Staged rows whose NIK belongs to a worker outside the batch's region become 'foreign'
-    (never merged: a transfer request each); returns their row numbers, newly marked."""
-    staging, worker = table_name(ImportStaging), table_name(Worker)
+def held_elsewhere(batch: ImportBatch, niks: pl.Series) -> pl.DataFrame:
+    """Of the chunk's blind indexes ``niks``, those of a worker outside the batch's region, with
+    that worker (``nik_index``, ``worker_id``): their rows are staged 'foreign' (never merged: a
+    transfer request each). A look-up among the workers by their unique index, before staging:
+    matching the staged rows instead read every row staged before the chunk again (at 1M rows,
+    3.8 s for the last chunk alone)."""
+    found = pl.DataFrame(schema={"nik_index": pl.String, "worker_id": pl.Int64})
+    if niks.is_empty():
+        return found
     outside, params = _outside(batch)
+    among, among_params = _among("w.nik_index", niks)
     sql = (
-        f"UPDATE {staging} AS s SET outcome = 'foreign', worker_id = w.id FROM {worker} AS w "  # nosec B608
-        f"WHERE s.batch_id = %s AND s.outcome = 'new' AND w.nik_index = s.nik_index "
-        f"AND {outside} RETURNING row_number"
+        f"SELECT w.nik_index, w.id FROM {table_name(Worker)} AS w "  # noqa: S608  # nosec B608
+        f"WHERE {among} AND {outside}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [batch.pk, *params])
-        return sorted(row for (row,) in cursor.fetchall())
+        cursor.execute(sql, [*among_params, *params])
+        rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=found.schema, orient="row") if rows else found
+
+
+def _among(column: str, values: pl.Series) -> tuple[str, list]:
+    """SQL (and its one parameter) true when ``column`` is one of ``values`` (text without a
+    comma): one parameter whatever their number, split by the database."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(string_to_array(%s, ','))", [_joined(values)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(values.to_list())]
 
 
 def merge_staged(batch: ImportBatch) -> dict[str, int]:
@@ -400,13 +416,14 @@ def _prepare_merge(staging: str) -> None:
 
 
 def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> None:
-    """Point each accepted row's warning at the worker it became (new or updated)."""
+    """Point each accepted row's warning at the worker it became (new or updated): one join,
+    where a look-up per warning read the batch's staged rows each time (24 s at 1M rows)."""
     issue = table_name(ImportRowIssue)
     cursor.execute(
-        f"UPDATE {issue} SET worker_id = (SELECT w.id FROM {staging} AS s "  # noqa: S608  # nosec B608
-        f"JOIN {worker} AS w ON w.nik_index = s.nik_index WHERE s.batch_id = %s "
-        f"AND s.outcome <> 'foreign' AND s.row_number = {issue}.row_number) "
-        f"WHERE batch_id = %s AND outcome = 'warning' AND worker_id IS NULL",
+        f"UPDATE {issue} AS i SET worker_id = w.id FROM {staging} AS s "  # noqa: S608  # nosec B608
+        f"JOIN {worker} AS w ON w.nik_index = s.nik_index "
+        f"WHERE i.batch_id = %s AND i.outcome = 'warning' AND i.worker_id IS NULL "
+        f"AND s.batch_id = %s AND s.outcome <> 'foreign' AND s.row_number = i.row_number",
         [batch.pk, batch.pk],
     )
 
@@ -502,8 +519,8 @@ def _warn_possible_duplicates(cursor, batch: ImportBatch) -> None:
     codes = '["possible_duplicate"]'
     json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     cursor.execute(
-        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message) "  # noqa: S608  # nosec B608
-        f"SELECT s.batch_id, s.row_number, 'warning', {json}, %s FROM {staging} AS s "
+        f"INSERT INTO {issues} (batch_id, row_number, outcome, codes, message, worker_id) "  # noqa: S608  # nosec B608
+        f"SELECT s.batch_id, s.row_number, 'warning', {json}, %s, a.id FROM {staging} AS s "
         f"JOIN {worker} AS a ON a.nik_index = s.nik_index "
         f"WHERE s.batch_id = %s AND s.outcome IN ('new', 'changed') AND EXISTS (SELECT 1 FROM "
         f"{candidates} AS c WHERE c.status = 'open' AND (c.worker_id = a.id OR c.other_id = a.id))",

@@ -46,7 +46,7 @@ from jaring.registry import rules
 from jaring.registry.bulk import (
     STAGED_COLUMNS,
     IssueRow,
-    mark_registered_elsewhere,
+    held_elsewhere,
     merge_staged,
     rows_to_check,
     unchanged_rows,
@@ -459,8 +459,10 @@ def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.Data
         pl.when(pl.col("_warnings").list.len() == 0).then(pl.col("row_hash")).alias("row_hash")
     )
     known = unchanged_rows(batch, unique)
-    _stage(batch, unique.join(known, on="nik_index", how="anti"))
-    elsewhere = mark_registered_elsewhere(batch)
+    staged = unique.join(known, on="nik_index", how="anti")
+    foreign = held_elsewhere(batch, staged.get_column("nik_index"))
+    _stage(batch, staged, foreign)
+    elsewhere = staged.join(foreign, on="nik_index").get_column("_row").sort().to_list()
     linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
     rejected = checked.rejected.join(digests, on="_row", how="left")
     issues = _issues(batch, chunk, rejected, duplicates, unique, linked)
@@ -532,9 +534,12 @@ def _elsewhere_issues(chunk, rows: list[int]) -> list[IssueRow]:
     ]
 
 
-def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
+def _stage(batch: ImportBatch, unique: pl.DataFrame, foreign: pl.DataFrame) -> None:
+    """Stage the chunk's rows to merge; those of ``foreign`` (``nik_index``, ``worker_id``: held
+    by a worker of another region) as 'foreign', with that worker."""
     if unique.is_empty():
         return
+    unique = unique.join(foreign, on="nik_index", how="left")
     niks = unique.get_column("nik").to_list()
     # Columns not taken as they are from the checked rows (the rest keep their names).
     computed = {
@@ -544,6 +549,9 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame) -> None:
         "nik_hint": pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4),
         "source": pl.lit(batch.source),
         "source_ref": pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String),
+        "outcome": pl.when(pl.col("worker_id").is_null())
+        .then(pl.lit("new"))
+        .otherwise(pl.lit("foreign")),
     }
     staged = unique.select(
         [computed.get(name, pl.col(name)).alias(name) for name in STAGED_COLUMNS]
