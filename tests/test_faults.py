@@ -137,11 +137,11 @@ def test_an_import_past_the_time_limit_rolls_back_and_says_so(
 ):
     settings.JARING_TASK_TIME_LIMIT, settings.JARING_JOB_LEASE_SECONDS = 0.5, 0.2
 
-    def merge_forever(batch):
+    def merge_forever(batch, now):  # the last step of an import, made endless
         while True:
             time.sleep(0.01)
 
-    monkeypatch.setattr(services, "merge_staged", merge_forever)
+    monkeypatch.setattr(services, "finish_merge", merge_forever)
     batch = services.create_batch(write_csv(tmp_path / "a.csv", [RUSNI, BAHTIAR]), bengkalis)
     tasks.import_workers.enqueue(batch.pk)
     task_worker().run()

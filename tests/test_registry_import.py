@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import threading
 import zipfile
 from collections import Counter
 
@@ -303,6 +304,39 @@ def test_chunked_import_equals_single_chunk(bengkalis, tmp_path):
     rows = [RUSNI, BAHTIAR, SAFRI, RUSNI, REJECTIONS[3][0]]
     batch = run(write_csv(tmp_path / "chunks.csv", rows), chunk_rows=2)
     assert (batch.rows, batch.accepted, batch.duplicates, batch.rejected) == (5, 3, 1, 1)
+    # Each chunk is merged on its own: every worker has its one creation in the history.
+    created = Worker.history.filter(history_type="+").values_list("id", flat=True)
+    assert Counter(created) == Counter(Worker.objects.values_list("id", flat=True))
+    changed = [RUSNI[:4] + ["Pedekik", "Bengkalis", "", "", "", ""], BAHTIAR, SAFRI]
+    batch = run(write_csv(tmp_path / "again.csv", changed), chunk_rows=1)
+    assert (batch.updated, batch.unchanged) == (1, 2)
+    assert Worker.history.filter(history_type="~").count() == 1
+
+
+def test_a_duplicate_case_found_by_a_later_chunk_warns_both_rows(bengkalis, tmp_path):
+    twin = ["1403014101850099", "RUSNI", "P", "01-01-1985", "Kelebuk", "Bengkalis", "", "", "", ""]
+    batch = run(write_csv(tmp_path / "twin.csv", [RUSNI, BAHTIAR, twin]), chunk_rows=1)
+    assert DuplicateCandidate.objects.get().found_in_batch == batch
+    warned = ImportRowIssue.objects.filter(batch=batch, codes=["possible_duplicate"])
+    assert sorted(warned.values_list("row_number", flat=True)) == [2, 4]
+    assert all(issue.worker_id is not None for issue in warned)
+
+
+def test_the_checking_thread_never_touches_the_database(bengkalis, tmp_path, monkeypatch):
+    """Chunks are checked in a thread of their own (core.bulk.read_ahead): a query there would
+    run on a connection of its own, outside the import's transaction."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    real, threads = BaseDatabaseWrapper.ensure_connection, []
+
+    def ensure_connection(self):
+        threads.append(threading.current_thread().name)
+        return real(self)
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", ensure_connection)
+    batch = run(write_csv(tmp_path / "a.csv", [RUSNI, BAHTIAR, SAFRI]), chunk_rows=1)
+    assert batch.accepted == 3
+    assert threads and not [name for name in threads if name.startswith("read-ahead")]
 
 
 def test_same_name_birth_and_village_with_another_nik_is_flagged_not_merged(bengkalis, tmp_path):

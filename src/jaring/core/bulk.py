@@ -1,9 +1,13 @@
 """Appending a Polars frame to a table in one round trip: COPY on PostgreSQL, executemany
-elsewhere. The staging tables of imports (registry, reconciliation) are written this way."""
+elsewhere. The staging tables of imports (registry, reconciliation) are written this way.
+Reading ahead: the next item of a pure computation made in a thread while the caller writes the
+current one."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import polars as pl
@@ -125,3 +129,20 @@ def bulk_settings(settings: dict[str, str] = BULK_SETTINGS):
     finally:
         if not failed and not connection.needs_rollback:
             set_local(before)
+
+
+_END = object()
+
+
+def read_ahead[T](items: Iterator[T]) -> Iterator[T]:
+    """The items of ``items``, each next one computed in a thread of its own while the caller
+    works on the current one: an import checks its next chunk in Python while the database
+    writes the current one (two cores busy instead of one at a time). ``items`` must not use
+    the database (Django's connection is per thread: the thread would open one outside the
+    caller's transaction). Its exceptions reach the caller at the item they stopped; if the
+    caller stops early, the item being computed is finished first, then dropped."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
+        pending = pool.submit(next, items, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield item

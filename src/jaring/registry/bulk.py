@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import polars as pl
 from django.db import connection
-from django.utils import timezone
 
 from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings, set_local, write_frame
 from jaring.core.history import record_history
@@ -336,11 +335,16 @@ def _among(column: str, values: pl.Series) -> tuple[str, list]:
     return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(values.to_list())]
 
 
-def merge_staged(batch: ImportBatch) -> dict[str, int]:
-    """Set-based merge of the staged rows: new workers, changed workers, history, duplicates."""
+def merge_chunk(batch: ImportBatch, rows: tuple[int, int], now, first: bool) -> None:
+    """Set-based merge of one chunk's staged rows (row numbers ``rows``, both included): new
+    workers, changed workers, their history, transfer requests. Chunk by chunk
+    (each statement reads the chunk's rows by the staging's row-number index), so the database
+    merges one chunk while the next is checked in Python (``core.bulk.read_ahead``)."""
     staging, worker = table_name(ImportStaging), table_name(Worker)
-    now = timezone.now()
-    _prepare_merge(staging)
+    if first:
+        _prepare_merge(staging)
+    in_chunk = "s.batch_id = %s AND s.row_number BETWEEN %s AND %s"
+    chunk = [batch.pk, *rows]
     changed = " OR ".join(
         f"w.{field} IS DISTINCT FROM {_incoming(field, keep)}"
         for field, keep in MERGED_FIELDS.items()
@@ -355,36 +359,45 @@ def merge_staged(batch: ImportBatch) -> dict[str, int]:
             f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE "  # nosec B608
             f"WHEN w.content_hash = s.content_hash THEN 'same' WHEN {changed} "
             f"THEN 'changed' ELSE 'same' END FROM {worker} AS w "
-            f"WHERE s.batch_id = %s AND s.outcome <> 'foreign' AND w.nik_index = s.nik_index",
-            [batch.pk],
+            f"WHERE {in_chunk} AND s.outcome <> 'foreign' AND w.nik_index = s.nik_index",
+            chunk,
         ),
         (
             f"UPDATE {worker} AS w SET {assignments}, content_hash = s.content_hash, "  # nosec B608
             f"row_hash = s.row_hash, last_batch_id = %s, updated_at = %s FROM {staging} AS s "
-            f"WHERE s.batch_id = %s AND s.outcome = 'changed' AND w.id = s.worker_id",
-            [batch.pk, now, batch.pk],
+            f"WHERE {in_chunk} AND s.outcome = 'changed' AND w.id = s.worker_id",
+            [batch.pk, now, *chunk],
         ),
         (  # unchanged by other hashes (an older one, or blanks kept): remember these
             f"UPDATE {worker} AS w SET content_hash = s.content_hash, row_hash = s.row_hash "  # nosec B608
-            f"FROM {staging} AS s WHERE s.batch_id = %s AND s.outcome = 'same' "
+            f"FROM {staging} AS s WHERE {in_chunk} AND s.outcome = 'same' "
             f"AND w.id = s.worker_id AND (w.content_hash <> s.content_hash "
             f"OR w.row_hash IS DISTINCT FROM s.row_hash)",
-            [batch.pk],
+            chunk,
         ),
         (
             f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, content_hash, "  # nosec B608
             f"row_hash, status, last_batch_id, created_at, updated_at) SELECT nik_index, "
             f"nik_cipher, nik_hint, {inserted}, content_hash, row_hash, 'active', batch_id, %s, %s "
-            f"FROM {staging} "
-            f"WHERE batch_id = %s AND outcome = 'new' ORDER BY row_number",
-            [now, now, batch.pk],
+            f"FROM {staging} AS s "
+            f"WHERE {in_chunk} AND s.outcome = 'new' ORDER BY s.row_number",
+            [now, now, *chunk],
         ),
     ]
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
-        _record_history(batch, staging)
-        _open_transfer_requests(cursor, batch, now)
+        _record_history(batch, staging, rows)
+        _open_transfer_requests(cursor, batch, now, rows)
+
+
+def finish_merge(batch: ImportBatch, now) -> dict[str, int]:
+    """After the last chunk's merge: the possible duplicates among the batch's new and changed
+    workers, in one pass (chunk by chunk, 50,000 index look-ups each, took 1.6 × as long at 1M
+    rows), each row with a case warned; every accepted row's warning linked to its worker; the
+    counts. The staged rows are deleted."""
+    staging, worker = table_name(ImportStaging), table_name(Worker)
+    with connection.cursor() as cursor:
         _flag_duplicate_candidates(cursor, batch, now)
         _warn_possible_duplicates(cursor, batch)
         cursor.execute(
@@ -428,14 +441,14 @@ def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> Non
     )
 
 
-def _record_history(batch: ImportBatch, staging: str) -> None:
-    """History rows for every new ('+') and changed ('~') worker of the batch, set-based."""
+def _record_history(batch: ImportBatch, staging: str, rows: tuple[int, int]) -> None:
+    """History rows for every new ('+') and changed ('~') worker of the chunk, set-based."""
     joins = f"JOIN {staging} AS s ON s.nik_index = w.nik_index"
     for outcome, history_type in (("new", "+"), ("changed", "~")):
         record_history(
             Worker,
-            "s.batch_id = %s AND s.outcome = %s",
-            [batch.pk, outcome],
+            "s.batch_id = %s AND s.row_number BETWEEN %s AND %s AND s.outcome = %s",
+            [batch.pk, *rows, outcome],
             history_type,
             batch.created_by_id,
             f"Impor batch #{batch.pk}",
@@ -453,8 +466,9 @@ def _incoming(field: str, keep_when_blank: bool) -> str:
     return f"COALESCE(NULLIF(s.{field}, ''), w.{field})"
 
 
-def _open_transfer_requests(cursor, batch: ImportBatch, now) -> None:
-    """One open transfer request per 'foreign' row (a re-run finds it open and adds none)."""
+def _open_transfer_requests(cursor, batch: ImportBatch, now, rows: tuple[int, int]) -> None:
+    """One open transfer request per 'foreign' row of the chunk (a re-run finds it open and
+    adds none)."""
     transfers, worker, staging = (
         table_name(TransferRequest),
         table_name(Worker),
@@ -466,13 +480,14 @@ def _open_transfer_requests(cursor, batch: ImportBatch, now) -> None:
         f"SELECT w.id, w.village_id, s.village_id, s.phone, s.address, s.rt_rw, %s, "
         f"s.batch_id, s.row_number, 'open', '', %s "
         f"FROM {staging} AS s JOIN {worker} AS w ON w.id = s.worker_id "
-        f"WHERE s.batch_id = %s AND s.outcome = 'foreign' ON CONFLICT DO NOTHING",
-        [batch.created_by_id, now, batch.pk],
+        f"WHERE s.batch_id = %s AND s.row_number BETWEEN %s AND %s AND s.outcome = 'foreign' "
+        f"ON CONFLICT DO NOTHING",
+        [batch.created_by_id, now, batch.pk, *rows],
     )
     record_history(
         TransferRequest,
-        "t.batch_id = %s",
-        [batch.pk],
+        "t.batch_id = %s AND t.row_number BETWEEN %s AND %s",
+        [batch.pk, *rows],
         "+",
         batch.created_by_id,
         f"Impor batch #{batch.pk}",

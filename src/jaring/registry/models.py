@@ -515,7 +515,8 @@ class ImportStaging(models.Model):
     outcome = models.CharField(max_length=8, db_default="new")
 
     class Meta:
-        indexes = [models.Index(fields=["batch", "nik_index"], name="staging_batch_nik_idx")]
+        # Each chunk of an import is merged by its range of row numbers (bulk.merge_chunk).
+        indexes = [models.Index(fields=["batch", "row_number"], name="staging_batch_row_idx")]
 
     def __str__(self) -> str:
         return f"staging row {self.row_number} of batch {self.batch_id}"

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from jaring.accounts.rules import Capability
 from jaring.accounts.scoping import require_in
 from jaring.core import crypto, jobs, sealed
+from jaring.core.bulk import read_ahead
 from jaring.core.crypto import file_sha256
 from jaring.core.events import Change, region_changed
 from jaring.core.masking import nik_hint
@@ -46,8 +47,9 @@ from jaring.registry import rules
 from jaring.registry.bulk import (
     STAGED_COLUMNS,
     IssueRow,
+    finish_merge,
     held_elsewhere,
-    merge_staged,
+    merge_chunk,
     rows_to_check,
     unchanged_rows,
     write_issues,
@@ -290,28 +292,31 @@ def _fail(batch: ImportBatch, message: str) -> ImportBatch:
 
 
 def _import_file(batch: ImportBatch, progress: ProgressCallback | None, chunk_rows: int) -> dict:
+    """The file chunk by chunk: each chunk is checked in Python (a thread of its own, one chunk
+    ahead: ``core.bulk.read_ahead``) while the previous one is staged and merged here."""
     ctx = _context(batch.region)
-    totals = _Totals()
-    seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
+    read = _Totals()  # counted by the checking thread
+    unchanged = 0  # known by their content hash here
+    now = timezone.now()
     with sealed.plain_copy(Path(batch.stored_file)) as plain:
         first_pass = _rows_to_check(batch, plain, ctx, chunk_rows)
-        totals.rows = totals.rejected = first_pass.refused.len()
+        read.rows = read.rejected = first_pass.refused.len()
         sheet = open_sheet(plain, WORKER_LIST, chunk_rows)
-        for chunk in _chunks_to_process(sheet.chunks, first_pass, chunk_rows, totals):
-            seen = _process_chunk(
-                batch, chunk, sheet.layout.fields, ctx, seen, totals, first_pass.to_check
-            )
+        chunks = _chunks_to_process(sheet.chunks, first_pass, chunk_rows, read)
+        checked = _checked_chunks(chunks, sheet.layout.fields, ctx, first_pass.to_check, read)
+        for number, chunk in enumerate(read_ahead(checked)):
+            unchanged += _merge_chunk(batch, chunk, now, first=number == 0)
             if progress:
-                progress(totals.rows, sheet.total_rows)
-    counts = merge_staged(batch)
+                progress(read.rows, sheet.total_rows)
+    counts = finish_merge(batch, now)
     if batch.dry_run:  # its rows are rolled back: the workbook is the check's lasting answer
         rejects_workbook(batch)
-    counts["unchanged"] += totals.unchanged
+    counts["unchanged"] += read.unchanged + unchanged
     return {
-        "rows": totals.rows,
-        "duplicates": totals.duplicates,
-        "rejected": totals.rejected,
-        "warnings": totals.warnings,
+        "rows": read.rows,
+        "duplicates": read.duplicates,
+        "rejected": read.rejected,
+        "warnings": read.warnings,
         **counts,
     }
 
@@ -420,9 +425,30 @@ def _within[T: (pl.Series, pl.DataFrame)](rows: T, chunk: pl.DataFrame) -> T:
     return rows.slice(start, numbers.search_sorted(last, side="right") - start)
 
 
-def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.DataFrame:
+class _Checked(NamedTuple):
+    """A chunk as the checks left it (``_check_chunk``): nothing of it is in the database yet."""
+
+    chunk: pl.DataFrame  # the rows as they came
+    rejected: pl.DataFrame  # refused rows, with their raw digest
+    duplicates: pl.DataFrame  # rows repeating an earlier row's NIK (``first_row``)
+    unique: pl.DataFrame  # the first row of each NIK, checked: blind index, ciphertext, hashes
+
+
+def _checked_chunks(chunks, fields, ctx, to_check, read: _Totals):
+    """The chunks, checked one after the other (the NIKs the file repeats are found across
+    chunks). Pure: runs in the checking thread, never touches the database."""
+    seen = pl.DataFrame(schema={"nik": pl.String, "first_row": pl.Int64})
+    for chunk in chunks:
+        checked, seen = _check_chunk(chunk, fields, ctx, seen, read, to_check)
+        yield checked
+
+
+def _check_chunk(
+    chunk, fields, ctx, seen, read: _Totals, to_check
+) -> tuple[_Checked, pl.DataFrame]:
     """``to_check``: the rows not known by their raw digest, with it (None: every row); the
-    others in ``chunk`` are known rows whose NIK the file repeats (_chunks_to_process)."""
+    others in ``chunk`` are known rows whose NIK the file repeats (_chunks_to_process).
+    Returns the checked chunk and the NIKs seen so far."""
     if to_check is None:
         unknown = pl.lit(True)
         digests = _raw_digests(chunk, fields, ctx.raw_key)
@@ -448,32 +474,41 @@ def _process_chunk(batch, chunk, fields, ctx, seen, totals, to_check) -> pl.Data
     seen = pl.concat([seen, firsts])
 
     unique = checked.valid.filter(pl.col("_row").is_in(firsts["first_row"].implode()))
+    niks = unique.get_column("nik")
     unique = unique.with_columns(
-        pl.Series(
-            "nik_index", [crypto.nik_index(n) for n in unique.get_column("nik")], dtype=pl.String
-        ),
+        pl.Series("nik_index", [crypto.nik_index(n) for n in niks], dtype=pl.String),
+        pl.Series("nik_cipher", [crypto.encrypt_nik(n) for n in niks], dtype=pl.Binary),
         content_hashes(unique),
     ).join(digests, on="_row")
     # A row with a warning is checked every time, so that every import of it says so.
     unique = unique.with_columns(
         pl.when(pl.col("_warnings").list.len() == 0).then(pl.col("row_hash")).alias("row_hash")
     )
+    read.rows += checked.valid.height + checked.rejected.height + raw_known.height
+    read.unchanged += firsts.height - unique.height
+    read.rejected += checked.rejected.height
+    read.duplicates += duplicates.height
+    read.warnings += unique.filter(pl.col("_warnings").list.len() > 0).height
+    rejected = checked.rejected.join(digests, on="_row", how="left")
+    return _Checked(chunk, rejected, duplicates, unique), seen
+
+
+def _merge_chunk(batch: ImportBatch, checked: _Checked, now, first: bool) -> int:
+    """A checked chunk into the database: its rows known unchanged recognised, the others
+    staged and merged, its issues written. Returns how many were known unchanged."""
+    unique = checked.unique
     known = unchanged_rows(batch, unique)
     staged = unique.join(known, on="nik_index", how="anti")
     foreign = held_elsewhere(batch, staged.get_column("nik_index"))
     _stage(batch, staged, foreign)
     elsewhere = staged.join(foreign, on="nik_index").get_column("_row").sort().to_list()
     linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
-    rejected = checked.rejected.join(digests, on="_row", how="left")
-    issues = _issues(batch, chunk, rejected, duplicates, unique, linked)
-    issues += _elsewhere_issues(chunk, elsewhere)
+    issues = _issues(batch, checked.chunk, checked.rejected, checked.duplicates, unique, linked)
+    issues += _elsewhere_issues(checked.chunk, elsewhere)
     write_issues(batch, issues)
-    totals.rows += checked.valid.height + checked.rejected.height + raw_known.height
-    totals.unchanged += known.height + firsts.height - unique.height
-    totals.rejected += checked.rejected.height
-    totals.duplicates += duplicates.height
-    totals.warnings += unique.filter(pl.col("_warnings").list.len() > 0).height
-    return seen
+    rows = checked.chunk.get_column("_row")
+    merge_chunk(batch, (rows.min(), rows.max()), now, first)
+    return known.height
 
 
 def _message(codes: list[str], detail: str | None) -> str:
@@ -540,12 +575,10 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame, foreign: pl.DataFrame) -> N
     if unique.is_empty():
         return
     unique = unique.join(foreign, on="nik_index", how="left")
-    niks = unique.get_column("nik").to_list()
     # Columns not taken as they are from the checked rows (the rest keep their names).
     computed = {
         "batch_id": pl.lit(batch.pk),
         "row_number": pl.col("_row"),
-        "nik_cipher": pl.Series([crypto.encrypt_nik(n) for n in niks], dtype=pl.Binary),
         "nik_hint": pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4),
         "source": pl.lit(batch.source),
         "source_ref": pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String),
