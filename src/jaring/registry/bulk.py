@@ -397,6 +397,9 @@ def finish_merge(batch: ImportBatch, now) -> dict[str, int]:
     rows), each row with a case warned; every accepted row's warning linked to its worker; the
     counts. The staged rows are deleted."""
     staging, worker = table_name(ImportStaging), table_name(Worker)
+    # Analysed at the first chunk, the staged rows have grown since (or the first chunk staged
+    # none: PostgreSQL would believe the table empty and plan a look-up per row).
+    _analyse(staging)
     with connection.cursor() as cursor:
         _flag_duplicate_candidates(cursor, batch, now)
         _warn_possible_duplicates(cursor, batch)
@@ -423,9 +426,14 @@ def _prepare_merge(staging: str) -> None:
     only."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {staging}")
+    _analyse(staging)
     set_local({"work_mem": "256MB", **LOOKUP_SETTINGS})
+
+
+def _analyse(staging: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {staging}")
 
 
 def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> None:
