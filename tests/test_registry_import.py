@@ -307,6 +307,8 @@ def test_chunked_import_equals_single_chunk(bengkalis, tmp_path):
     # Each chunk is merged on its own: every worker has its one creation in the history.
     created = Worker.history.filter(history_type="+").values_list("id", flat=True)
     assert Counter(created) == Counter(Worker.objects.values_list("id", flat=True))
+    warning = ImportRowIssue.objects.get(batch=batch, outcome="warning")  # a village read fuzzily
+    assert warning.worker_id == Worker.objects.get(full_name="Safri Ismail").pk
     changed = [RUSNI[:4] + ["Pedekik", "Bengkalis", "", "", "", ""], BAHTIAR, SAFRI]
     batch = run(write_csv(tmp_path / "again.csv", changed), chunk_rows=1)
     assert (batch.updated, batch.unchanged) == (1, 2)

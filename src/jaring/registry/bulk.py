@@ -164,18 +164,26 @@ def rows_to_check(
     return pl.concat(unknown), _NONE
 
 
-def _workers_among(cursor, columns: str, key: str, frame: pl.DataFrame, batch: ImportBatch):
-    """SQLite: ``columns`` of the region's workers whose ``key`` is among ``frame``'s, part by
-    part (its limit on parameters); yields each part of ``frame`` with the rows found."""
+def _workers_among(
+    cursor, columns: str, key: str, frame: pl.DataFrame, batch: ImportBatch, everywhere=False
+):
+    """SQLite: ``columns`` of the workers of the batch's region (of every region, with whether
+    each lives outside it as a last column, when ``everywhere``) whose ``key`` is among
+    ``frame``'s, part by part (its limit on parameters); yields each part of ``frame`` with the
+    rows found."""
     worker = table_name(Worker)
     outside, params = _outside(batch)
+    if everywhere:
+        columns, where, before, after = f"{columns}, {outside}", "", params, []
+    else:
+        where, before, after = f"AND NOT ({outside})", [], params
     for start in range(0, frame.height, _LOOKUP_ROWS):
         part = frame.slice(start, _LOOKUP_ROWS)
         marks = ", ".join(["%s"] * part.height)
         cursor.execute(
             f"SELECT {columns} FROM {worker} AS w "  # noqa: S608  # nosec B608
-            f"WHERE w.{key} IN ({marks}) AND NOT ({outside})",
-            [*part[key].to_list(), *params],
+            f"WHERE w.{key} IN ({marks}) {where}",
+            [*before, *part[key].to_list(), *after],
         )
         yield part, cursor.fetchall()
 
@@ -242,52 +250,67 @@ _DIGESTS = pl.DataFrame(schema={"_row": pl.Int64, "row_hash": pl.Binary})
 _RAW = "import_raw_digests"
 
 
-def unchanged_rows(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows (``nik_index``, ``content_hash``, ``row_hash``) whose worker, in the batch's
-    region, already holds that content hash: nothing to write but the row's raw digest, which the
-    worker keeps (the next import of the same row skips the checks). Returns their
-    ``nik_index`` and ``worker_id``.
+class Registered(NamedTuple):
+    """What the registry already holds of a chunk's rows (``registered_workers``)."""
 
-    One indexed look-up per chunk (a set of blind indexes); a worker outside the region is never
-    matched (its row goes the registered-elsewhere way)."""
-    empty = pl.DataFrame(schema={"nik_index": pl.String, "worker_id": pl.Int64})
-    if rows.is_empty():
-        return empty
+    unchanged: pl.DataFrame  # ``nik_index``, ``worker_id``: in the region, same content hash
+    elsewhere: pl.DataFrame  # ``nik_index``, ``worker_id``: a worker outside the region
+
+
+def registered_workers(batch: ImportBatch, rows: pl.DataFrame) -> Registered:
+    """Of the rows (``nik_index``, ``content_hash``, ``row_hash``), those whose worker, in the
+    batch's region, already holds that content hash — nothing to write but the row's raw digest,
+    which the worker keeps (the next import of the same row skips the checks) — and those whose
+    NIK a worker outside the region holds (staged 'foreign': never merged, a transfer request
+    each). One indexed look-up of the chunk's blind indexes answers both, before anything is
+    staged (matching staged rows instead re-read every row staged before the chunk)."""
+    found = pl.DataFrame(
+        _registered(batch, rows) if rows.height else [],
+        schema={"nik_index": pl.String, "worker_id": pl.Int64, "out": pl.Boolean},
+        orient="row",
+    )
+    return Registered(*(found.filter(pl.col("out") == out).drop("out") for out in (False, True)))
+
+
+def _registered(batch: ImportBatch, rows: pl.DataFrame) -> list[tuple[str, int, bool]]:
+    """(blind index, worker, outside the region) of ``registered_workers``' rows; the raw digest
+    of each unchanged one written on its worker."""
     worker = table_name(Worker)
     outside, params = _outside(batch)
-    found = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH found AS (SELECT w.nik_index, w.id, decode(i.r, 'hex') AS r FROM "  # noqa: S608  # nosec B608
+                f"WITH found AS (SELECT w.nik_index, w.id, ({outside}) AS out, "  # noqa: S608  # nosec B608
+                f"w.content_hash = i.h AS same, decode(i.r, 'hex') AS r FROM "
                 f"UNNEST(string_to_array(%s, ','), string_to_array(%s, ','), "
                 f"string_to_array(%s, ',', '')) AS i(nik_index, h, r) "
-                f"JOIN {worker} AS w ON w.nik_index = i.nik_index AND w.content_hash = i.h "
-                f"WHERE NOT ({outside})), kept AS (UPDATE {worker} AS w SET row_hash = f.r "
-                f"FROM found AS f WHERE w.id = f.id AND w.row_hash IS DISTINCT FROM f.r) "
-                f"SELECT nik_index, id FROM found",
+                f"JOIN {worker} AS w ON w.nik_index = i.nik_index), "
+                f"kept AS (UPDATE {worker} AS w SET row_hash = f.r FROM found AS f "
+                f"WHERE w.id = f.id AND f.same AND NOT f.out AND w.row_hash IS DISTINCT FROM f.r) "
+                f"SELECT nik_index, id, out FROM found WHERE out OR same",
                 [
-                    *(_joined(rows[name]) for name in ("nik_index", "content_hash", "row_hash")),
                     *params,
+                    *(_joined(rows[name]) for name in ("nik_index", "content_hash", "row_hash")),
                 ],
             )
-            found = cursor.fetchall()
-        else:
-            columns = "w.nik_index, w.id, w.content_hash"
-            for part, rows_found in _workers_among(cursor, columns, "nik_index", rows, batch):
-                wanted = {
-                    i: (h, r)
-                    for i, h, r in part.select("nik_index", "content_hash", "row_hash").iter_rows()
-                }
-                matched = [(i, pk) for i, pk, h in rows_found if wanted[i][0] == h]
-                cursor.executemany(
-                    f"UPDATE {worker} SET row_hash = %s WHERE id = %s",  # noqa: S608  # nosec B608
-                    [(wanted[i][1], pk) for i, pk in matched],
-                )
-                found += matched
-    if not found:
-        return empty
-    return pl.DataFrame(found, schema=empty.schema, orient="row")
+            return cursor.fetchall()
+        found = []
+        columns = "w.nik_index, w.id, w.content_hash"
+        for part, rows_found in _workers_among(
+            cursor, columns, "nik_index", rows, batch, everywhere=True
+        ):
+            wanted = {
+                i: (h, r)
+                for i, h, r in part.select("nik_index", "content_hash", "row_hash").iter_rows()
+            }
+            unchanged = [(i, pk) for i, pk, h, out in rows_found if not out and wanted[i][0] == h]
+            cursor.executemany(
+                f"UPDATE {worker} SET row_hash = %s WHERE id = %s",  # noqa: S608  # nosec B608
+                [(wanted[i][1], pk) for i, pk in unchanged],
+            )
+            found += [(i, pk, False) for i, pk in unchanged]
+            found += [(i, pk, True) for i, pk, _h, out in rows_found if out]
+        return found
 
 
 def _joined(column: pl.Series) -> str:
@@ -304,35 +327,6 @@ def _outside(batch: ImportBatch, alias: str = "w") -> tuple[str, list]:
     """SQL (and its parameters) true for a worker living outside the batch's region."""
     prefix = batch.region_id + "."
     return f"SUBSTR({alias}.village_id, 1, %s) <> %s", [len(prefix), prefix]
-
-
-def held_elsewhere(batch: ImportBatch, niks: pl.Series) -> pl.DataFrame:
-    """Of the chunk's blind indexes ``niks``, those of a worker outside the batch's region, with
-    that worker (``nik_index``, ``worker_id``): their rows are staged 'foreign' (never merged: a
-    transfer request each). A look-up among the workers by their unique index, before staging:
-    matching the staged rows instead read every row staged before the chunk again (at 1M rows,
-    3.8 s for the last chunk alone)."""
-    found = pl.DataFrame(schema={"nik_index": pl.String, "worker_id": pl.Int64})
-    if niks.is_empty():
-        return found
-    outside, params = _outside(batch)
-    among, among_params = _among("w.nik_index", niks)
-    sql = (
-        f"SELECT w.nik_index, w.id FROM {table_name(Worker)} AS w "  # noqa: S608  # nosec B608
-        f"WHERE {among} AND {outside}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*among_params, *params])
-        rows = cursor.fetchall()
-    return pl.DataFrame(rows, schema=found.schema, orient="row") if rows else found
-
-
-def _among(column: str, values: pl.Series) -> tuple[str, list]:
-    """SQL (and its one parameter) true when ``column`` is one of ``values`` (text without a
-    comma): one parameter whatever their number, split by the database."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(string_to_array(%s, ','))", [_joined(values)]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(values.to_list())]  # nosec B608 - column is ours
 
 
 def merge_chunk(batch: ImportBatch, rows: tuple[int, int], now, first: bool) -> None:

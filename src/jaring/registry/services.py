@@ -48,10 +48,9 @@ from jaring.registry.bulk import (
     STAGED_COLUMNS,
     IssueRow,
     finish_merge,
-    held_elsewhere,
     merge_chunk,
+    registered_workers,
     rows_to_check,
-    unchanged_rows,
     write_issues,
     write_staging,
 )
@@ -497,9 +496,8 @@ def _merge_chunk(batch: ImportBatch, checked: _Checked, now, first: bool) -> int
     """A checked chunk into the database: its rows known unchanged recognised, the others
     staged and merged, its issues written. Returns how many were known unchanged."""
     unique = checked.unique
-    known = unchanged_rows(batch, unique)
+    known, foreign = registered_workers(batch, unique)
     staged = unique.join(known, on="nik_index", how="anti")
-    foreign = held_elsewhere(batch, staged.get_column("nik_index"))
     _stage(batch, staged, foreign)
     elsewhere = staged.join(foreign, on="nik_index").get_column("_row").sort().to_list()
     linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
