@@ -258,7 +258,7 @@ def test_retention_purges_replied_submission_workbooks_only(bengkalis, settings)
 def test_a_stored_import_error_holds_no_nik(bengkalis, tmp_path, monkeypatch):
     """An import that dies on an exception quoting a row keeps the reason, not the NIK."""
 
-    def stage_and_fail(batch, unique, foreign):
+    def stage_and_fail(batch, unique, found):
         raise ValueError(f"baris rusak: {';'.join(RUSNI)}")
 
     monkeypatch.setattr(services, "_stage", stage_and_fail)

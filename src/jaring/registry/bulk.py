@@ -12,8 +12,14 @@ from typing import NamedTuple
 import polars as pl
 from django.db import connection
 
-from jaring.core.bulk import LOOKUP_SETTINGS, bulk_settings, set_local, write_frame
-from jaring.core.history import record_history
+from jaring.core.bulk import (
+    INDEX_LOOKUP_SETTINGS,
+    LOOKUP_SETTINGS,
+    bulk_settings,
+    set_local,
+    write_frame,
+)
+from jaring.core.history import insert_with_history, record_history
 from jaring.core.masking import mask_personal
 from jaring.registry.content import HASHED_FIELDS
 from jaring.registry.models import (
@@ -251,48 +257,64 @@ _RAW = "import_raw_digests"
 
 
 class Registered(NamedTuple):
-    """What the registry already holds of a chunk's rows (``registered_workers``)."""
+    """What the registry already holds of a chunk's rows (``registered_workers``): each frame
+    ``nik_index``, ``worker_id``."""
 
-    unchanged: pl.DataFrame  # ``nik_index``, ``worker_id``: in the region, same content hash
-    elsewhere: pl.DataFrame  # ``nik_index``, ``worker_id``: a worker outside the region
+    unchanged: pl.DataFrame  # in the region, the same content hash: nothing to merge
+    known: pl.DataFrame  # in the region, another content hash: compared field by field
+    elsewhere: pl.DataFrame  # a worker outside the region
+
+
+# The kinds of registered worker ``_registered`` tells apart, in ``Registered``'s order.
+_KINDS = ("unchanged", "known", "elsewhere")
 
 
 def registered_workers(batch: ImportBatch, rows: pl.DataFrame) -> Registered:
-    """Of the rows (``nik_index``, ``content_hash``, ``row_hash``), those whose worker, in the
-    batch's region, already holds that content hash — nothing to write but the row's raw digest,
-    which the worker keeps (the next import of the same row skips the checks) — and those whose
-    NIK a worker outside the region holds (staged 'foreign': never merged, a transfer request
-    each). One indexed look-up of the chunk's blind indexes answers both, before anything is
-    staged (matching staged rows instead re-read every row staged before the chunk)."""
+    """Which of the rows (``nik_index``, ``content_hash``, ``row_hash``) the registry holds,
+    and how: a worker in the batch's region with the same content hash (nothing to write but
+    the row's raw digest, which the worker keeps: the next import of the same row skips the
+    checks), one in the region to compare field by field, one outside the region (staged
+    'foreign': never merged, a transfer request each). Rows not found are new. One indexed
+    look-up of the chunk's blind indexes answers all, before anything is staged: the merge
+    reads the workers found by their primary key, not by a second look-up of the same keys
+    (7 s at 1M rows), and matching staged rows instead re-read every row staged before the
+    chunk."""
     found = pl.DataFrame(
         _registered(batch, rows) if rows.height else [],
-        schema={"nik_index": pl.String, "worker_id": pl.Int64, "out": pl.Boolean},
+        schema={"nik_index": pl.String, "worker_id": pl.Int64, "kind": pl.String},
         orient="row",
     )
-    return Registered(*(found.filter(pl.col("out") == out).drop("out") for out in (False, True)))
+    return Registered(*(found.filter(pl.col("kind") == kind).drop("kind") for kind in _KINDS))
 
 
-def _registered(batch: ImportBatch, rows: pl.DataFrame) -> list[tuple[str, int, bool]]:
-    """(blind index, worker, outside the region) of ``registered_workers``' rows; the raw digest
-    of each unchanged one written on its worker."""
+def _registered(batch: ImportBatch, rows: pl.DataFrame) -> list[tuple[str, int, str]]:
+    """(blind index, worker, kind of ``_KINDS``) of ``registered_workers``' rows; the raw
+    digest of each unchanged one written on its worker."""
     worker = table_name(Worker)
     outside, params = _outside(batch)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH found AS (SELECT w.nik_index, w.id, ({outside}) AS out, "  # noqa: S608  # nosec B608
-                f"w.content_hash = i.h AS same, decode(i.r, 'hex') AS r FROM "
-                f"UNNEST(string_to_array(%s, ','), string_to_array(%s, ','), "
-                f"string_to_array(%s, ',', '')) AS i(nik_index, h, r) "
-                f"JOIN {worker} AS w ON w.nik_index = i.nik_index), "
-                f"kept AS (UPDATE {worker} AS w SET row_hash = f.r FROM found AS f "
-                f"WHERE w.id = f.id AND f.same AND NOT f.out AND w.row_hash IS DISTINCT FROM f.r) "
-                f"SELECT nik_index, id, out FROM found WHERE out OR same",
-                [
-                    *params,
-                    *(_joined(rows[name]) for name in ("nik_index", "content_hash", "row_hash")),
-                ],
-            )
+            # The chunk's keys looked up in their order: each index page read once, in turn.
+            with bulk_settings(INDEX_LOOKUP_SETTINGS):
+                cursor.execute(
+                    f"WITH found AS (SELECT w.nik_index, w.id, ({outside}) AS out, "  # noqa: S608  # nosec B608
+                    f"w.content_hash = i.h AS same, decode(i.r, 'hex') AS r FROM (SELECT * FROM "
+                    f"UNNEST(string_to_array(%s, ','), string_to_array(%s, ','), "
+                    f"string_to_array(%s, ',', '')) AS i(nik_index, h, r) ORDER BY nik_index) AS i "
+                    f"JOIN {worker} AS w ON w.nik_index = i.nik_index), "
+                    f"kept AS (UPDATE {worker} AS w SET row_hash = f.r FROM found AS f "
+                    f"WHERE w.id = f.id AND f.same AND NOT f.out "
+                    f"AND w.row_hash IS DISTINCT FROM f.r) "
+                    f"SELECT nik_index, id, CASE WHEN out THEN 'elsewhere' "
+                    f"WHEN same THEN 'unchanged' ELSE 'known' END FROM found",
+                    [
+                        *params,
+                        *(
+                            _joined(rows[name])
+                            for name in ("nik_index", "content_hash", "row_hash")
+                        ),
+                    ],
+                )
             return cursor.fetchall()
         found = []
         columns = "w.nik_index, w.id, w.content_hash"
@@ -303,13 +325,15 @@ def _registered(batch: ImportBatch, rows: pl.DataFrame) -> list[tuple[str, int, 
                 i: (h, r)
                 for i, h, r in part.select("nik_index", "content_hash", "row_hash").iter_rows()
             }
-            unchanged = [(i, pk) for i, pk, h, out in rows_found if not out and wanted[i][0] == h]
+            kinds = [
+                (i, pk, "elsewhere" if out else "unchanged" if wanted[i][0] == h else "known")
+                for i, pk, h, out in rows_found
+            ]
             cursor.executemany(
                 f"UPDATE {worker} SET row_hash = %s WHERE id = %s",  # noqa: S608  # nosec B608
-                [(wanted[i][1], pk) for i, pk in unchanged],
+                [(wanted[i][1], pk) for i, pk, kind in kinds if kind == "unchanged"],
             )
-            found += [(i, pk, False) for i, pk in unchanged]
-            found += [(i, pk, True) for i, pk, _h, out in rows_found if out]
+            found += kinds
         return found
 
 
@@ -349,11 +373,10 @@ def merge_chunk(batch: ImportBatch, rows: tuple[int, int], now, first: bool) -> 
     )
     inserted = ", ".join(MERGED_FIELDS)
     statements = [
-        (  # the same content hash is unchanged at once; another one is compared field by field
-            f"UPDATE {staging} AS s SET worker_id = w.id, outcome = CASE "  # nosec B608
-            f"WHEN w.content_hash = s.content_hash THEN 'same' WHEN {changed} "
-            f"THEN 'changed' ELSE 'same' END FROM {worker} AS w "
-            f"WHERE {in_chunk} AND s.outcome <> 'foreign' AND w.nik_index = s.nik_index",
+        (  # the rows of workers already registered ('known'), compared field by field
+            f"UPDATE {staging} AS s SET outcome = CASE WHEN {changed} THEN 'changed' "  # nosec B608
+            f"ELSE 'same' END FROM {worker} AS w "
+            f"WHERE {in_chunk} AND s.outcome = 'known' AND w.id = s.worker_id",
             chunk,
         ),
         (
@@ -369,19 +392,31 @@ def merge_chunk(batch: ImportBatch, rows: tuple[int, int], now, first: bool) -> 
             f"OR w.row_hash IS DISTINCT FROM s.row_hash)",
             chunk,
         ),
-        (
-            f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, content_hash, "  # nosec B608
-            f"row_hash, status, last_batch_id, created_at, updated_at) SELECT nik_index, "
-            f"nik_cipher, nik_hint, {inserted}, content_hash, row_hash, 'active', batch_id, %s, %s "
-            f"FROM {staging} AS s "
-            f"WHERE {in_chunk} AND s.outcome = 'new' ORDER BY s.row_number",
-            [now, now, *chunk],
-        ),
     ]
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
-        _record_history(batch, staging, rows)
+        record_history(
+            Worker,
+            history_type="~",
+            user_id=batch.created_by_id,
+            reason=_history_reason(batch),
+            **_staged_history(batch, staging, rows, "changed"),
+        )
+        # In blind-index order: each chunk's new keys enter the unique index (the largest of
+        # the table's) page after page instead of at random (≈ 6 s of 100 at 1M rows); worker
+        # ids follow that order, not the file's.
+        insert_with_history(
+            Worker,
+            f"INSERT INTO {worker} (nik_index, nik_cipher, nik_hint, {inserted}, content_hash, "  # nosec B608
+            f"row_hash, status, last_batch_id, created_at, updated_at) SELECT nik_index, "
+            f"nik_cipher, nik_hint, {inserted}, content_hash, row_hash, 'active', batch_id, %s, %s "
+            f"FROM {staging} AS s WHERE {in_chunk} AND s.outcome = 'new' ORDER BY s.nik_index",
+            [now, now, *chunk],
+            batch.created_by_id,
+            _history_reason(batch),
+            _staged_history(batch, staging, rows, "new"),
+        )
         _open_transfer_requests(cursor, batch, now, rows)
 
 
@@ -443,20 +478,20 @@ def _link_warnings(cursor, batch: ImportBatch, staging: str, worker: str) -> Non
     )
 
 
-def _record_history(batch: ImportBatch, staging: str, rows: tuple[int, int]) -> None:
-    """History rows for every new ('+') and changed ('~') worker of the chunk, set-based."""
-    joins = f"JOIN {staging} AS s ON s.nik_index = w.nik_index"
-    for outcome, history_type in (("new", "+"), ("changed", "~")):
-        record_history(
-            Worker,
-            "s.batch_id = %s AND s.row_number BETWEEN %s AND %s AND s.outcome = %s",
-            [batch.pk, *rows, outcome],
-            history_type,
-            batch.created_by_id,
-            f"Impor batch #{batch.pk}",
-            alias="w",
-            joins=joins,
-        )
+def _staged_history(batch: ImportBatch, staging: str, rows: tuple[int, int], outcome: str) -> dict:
+    """``record_history``'s look-up of the workers of a chunk's rows staged with ``outcome``."""
+    return {
+        "where_sql": "s.batch_id = %s AND s.row_number BETWEEN %s AND %s AND s.outcome = %s",
+        "params": [batch.pk, *rows, outcome],
+        "alias": "w",
+        # A changed row's worker was found before staging; a new one has its id only now.
+        "joins": f"JOIN {staging} AS s ON "
+        + ("s.worker_id = w.id" if outcome == "changed" else "s.nik_index = w.nik_index"),
+    }
+
+
+def _history_reason(batch: ImportBatch) -> str:
+    return f"Impor batch #{batch.pk}"
 
 
 def _incoming(field: str, keep_when_blank: bool) -> str:
@@ -492,7 +527,7 @@ def _open_transfer_requests(cursor, batch: ImportBatch, now, rows: tuple[int, in
         [batch.pk, *rows],
         "+",
         batch.created_by_id,
-        f"Impor batch #{batch.pk}",
+        _history_reason(batch),
     )
 
 

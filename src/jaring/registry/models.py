@@ -510,8 +510,9 @@ class ImportStaging(models.Model):
     content_hash = models.CharField(max_length=32, default="")
     row_hash = models.BinaryField(max_length=16, null=True)
     worker_id = models.BigIntegerField(null=True)
-    # "new" until the merge finds the NIK already registered ("changed" or "same"), or
-    # registered outside the batch's region ("foreign": never merged, a transfer request).
+    # "new", or "known" (its NIK registered in the batch's region, with ``worker_id``) until the
+    # merge compares it ("changed" or "same"), or "foreign" (registered outside the batch's
+    # region, with ``worker_id``: never merged, a transfer request).
     outcome = models.CharField(max_length=8, db_default="new")
 
     class Meta:

@@ -47,6 +47,7 @@ from jaring.registry import rules
 from jaring.registry.bulk import (
     STAGED_COLUMNS,
     IssueRow,
+    Registered,
     finish_merge,
     merge_chunk,
     registered_workers,
@@ -496,17 +497,19 @@ def _merge_chunk(batch: ImportBatch, checked: _Checked, now, first: bool) -> int
     """A checked chunk into the database: its rows known unchanged recognised, the others
     staged and merged, its issues written. Returns how many were known unchanged."""
     unique = checked.unique
-    known, foreign = registered_workers(batch, unique)
-    staged = unique.join(known, on="nik_index", how="anti")
-    _stage(batch, staged, foreign)
-    elsewhere = staged.join(foreign, on="nik_index").get_column("_row").sort().to_list()
-    linked = dict(unique.join(known, on="nik_index").select("_row", "worker_id").iter_rows())
+    found = registered_workers(batch, unique)
+    staged = unique.join(found.unchanged, on="nik_index", how="anti")
+    _stage(batch, staged, found)
+    elsewhere = staged.join(found.elsewhere, on="nik_index").get_column("_row").sort().to_list()
+    linked = dict(
+        unique.join(found.unchanged, on="nik_index").select("_row", "worker_id").iter_rows()
+    )
     issues = _issues(batch, checked.chunk, checked.rejected, checked.duplicates, unique, linked)
     issues += _elsewhere_issues(checked.chunk, elsewhere)
     write_issues(batch, issues)
     rows = checked.chunk.get_column("_row")
     merge_chunk(batch, (rows.min(), rows.max()), now, first)
-    return known.height
+    return found.unchanged.height
 
 
 def _message(codes: list[str], detail: str | None) -> str:
@@ -567,12 +570,18 @@ def _elsewhere_issues(chunk, rows: list[int]) -> list[IssueRow]:
     ]
 
 
-def _stage(batch: ImportBatch, unique: pl.DataFrame, foreign: pl.DataFrame) -> None:
-    """Stage the chunk's rows to merge; those of ``foreign`` (``nik_index``, ``worker_id``: held
-    by a worker of another region) as 'foreign', with that worker."""
+def _stage(batch: ImportBatch, unique: pl.DataFrame, found: Registered) -> None:
+    """Stage the chunk's rows to merge: 'new', or with the worker ``found`` holding their NIK,
+    'known' (in the region: compared by the merge) or 'foreign' (elsewhere)."""
     if unique.is_empty():
         return
-    unique = unique.join(foreign, on="nik_index", how="left")
+    holders = pl.concat(
+        [
+            found.known.with_columns(outcome=pl.lit("known")),
+            found.elsewhere.with_columns(outcome=pl.lit("foreign")),
+        ]
+    )
+    unique = unique.join(holders, on="nik_index", how="left")
     # Columns not taken as they are from the checked rows (the rest keep their names).
     computed = {
         "batch_id": pl.lit(batch.pk),
@@ -580,9 +589,7 @@ def _stage(batch: ImportBatch, unique: pl.DataFrame, foreign: pl.DataFrame) -> N
         "nik_hint": pl.col("nik").str.slice(0, 4) + pl.col("nik").str.slice(12, 4),
         "source": pl.lit(batch.source),
         "source_ref": pl.lit(f"{batch.file_name}#") + pl.col("_row").cast(pl.String),
-        "outcome": pl.when(pl.col("worker_id").is_null())
-        .then(pl.lit("new"))
-        .otherwise(pl.lit("foreign")),
+        "outcome": pl.col("outcome").fill_null("new"),
     }
     staged = unique.select(
         [computed.get(name, pl.col(name)).alias(name) for name in STAGED_COLUMNS]
