@@ -87,13 +87,12 @@ BULK_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 # workers: BENCHMARKS.md, 28 November, 14:40). Priced as on SSD, the size of the look-up
 # decides: look-ups for a kabupaten or a list, one pass for a set as large as the table.
 LOOKUP_SETTINGS = {"random_page_cost": "1.1"}
-# For a statement that looks up one chunk's keys (≤ 50,000) by a unique index, whatever the
-# table's statistics say. A table an import is filling in its own transaction keeps the
-# statistics of its start (empty, in a new region's first import), so PostgreSQL read the whole
-# table into a hash for every chunk: each look-up grew with the rows inserted before it
-# (0.37 s for the first of 20 chunks at 1M, 1.5 s for the last). Index look-ups cost the same
-# for every chunk and, at 10M workers, are what the planner chooses anyway.
-INDEX_LOOKUP_SETTINGS = {"enable_hashjoin": "off", "enable_mergejoin": "off"}
+# For a statement that looks up one chunk's keys (≤ 50,000) by an index, whatever the planner
+# makes of the table. A region's first import fills the worker table in its own transaction:
+# PostgreSQL read every worker inserted so far into a hash for each chunk's look-up, which grew
+# with them (0.37 s for the first of 20 chunks at 1M, 1.5 s for the last; 50,000 index
+# look-ups: 0.45 s each time), and, while the table is small, reads it whole once per key.
+INDEX_LOOKUP_SETTINGS = {"enable_seqscan": "off", "enable_hashjoin": "off"}
 
 
 def set_local(settings: dict[str, str]) -> dict[str, str]:

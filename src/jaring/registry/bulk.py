@@ -294,14 +294,16 @@ def _registered(batch: ImportBatch, rows: pl.DataFrame) -> list[tuple[str, int, 
     outside, params = _outside(batch)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The chunk's keys looked up in their order: each index page read once, in turn.
+            # Each of the chunk's keys looked up (LATERAL, not flattened into a join the planner
+            # may turn around), in their order: each index page read once, in turn.
             with bulk_settings(INDEX_LOOKUP_SETTINGS):
                 cursor.execute(
                     f"WITH found AS (SELECT w.nik_index, w.id, ({outside}) AS out, "  # noqa: S608  # nosec B608
                     f"w.content_hash = i.h AS same, decode(i.r, 'hex') AS r FROM (SELECT * FROM "
                     f"UNNEST(string_to_array(%s, ','), string_to_array(%s, ','), "
                     f"string_to_array(%s, ',', '')) AS i(nik_index, h, r) ORDER BY nik_index) AS i "
-                    f"JOIN {worker} AS w ON w.nik_index = i.nik_index), "
+                    f"CROSS JOIN LATERAL (SELECT * FROM {worker} AS w "
+                    f"WHERE w.nik_index = i.nik_index OFFSET 0) AS w), "
                     f"kept AS (UPDATE {worker} AS w SET row_hash = f.r FROM found AS f "
                     f"WHERE w.id = f.id AND f.same AND NOT f.out "
                     f"AND w.row_hash IS DISTINCT FROM f.r) "
